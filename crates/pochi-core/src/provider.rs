@@ -1,0 +1,185 @@
+//! The payment-provider trait: how the shop asks for money and hears back.
+//!
+//! A provider turns the shop's requests into its own API calls and its notifications into
+//! [`Notice`]s. It decides nothing about orders: `Shop` applies what it reports.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    error::Result,
+    ids::{OrderNumber, PaymentId},
+    money::Money,
+    payment::{Payment, PaymentKind, PaymentStatus, ProviderResult, Receipt},
+    phone::Msisdn,
+};
+
+/// What the shop asks a provider to collect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The attempt's id.
+    pub payment_id: PaymentId,
+    /// The order.
+    pub order_number: OrderNumber,
+    /// A short reference the customer sees (the order code, at most 12 characters).
+    pub account_reference: String,
+    /// A short description (at most 13 characters).
+    pub description: String,
+    /// How much; the shop has checked it fits [`PaymentProvider::precision`].
+    pub amount: Money,
+    /// The phone to ask, for push payments.
+    pub phone: Option<Msisdn>,
+    /// The confirmation code the customer typed, for manual payments.
+    pub code: Option<String>,
+}
+
+/// A provider's answer to a start request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedPayment {
+    /// The provider's reference for the attempt (`CheckoutRequestID`, the manual code).
+    pub reference: Option<String>,
+    /// `Pending` (waiting for the provider) or `PendingVerification` (waiting for an admin).
+    pub status: PaymentStatus,
+    /// What to tell the customer now.
+    pub customer_message: Option<String>,
+}
+
+/// A notification a provider sent to one of the shop's callback URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Which callback (`stk`, `c2b-validation`, `c2b-confirmation`); the provider that
+    /// [handles](PaymentProvider::handles_channel) it reads it.
+    pub channel: String,
+    /// The secret path token the URL carried.
+    pub token: String,
+    /// The body, as received.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub received_at: OffsetDateTime,
+}
+
+/// Money that arrived without the shop asking (C2B), or a request to accept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectPayment {
+    /// The provider's transaction code.
+    pub receipt: Receipt,
+    /// The amount paid.
+    pub amount: Money,
+    /// What the payer typed as account number (may be empty).
+    pub account_reference: String,
+    /// The payer as reported (masked or hashed; not dialable).
+    pub payer: Option<String>,
+    /// The payload, for audit.
+    pub raw_payload: Option<String>,
+}
+
+/// What a notification says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The result of an attempt the shop started.
+    AttemptResult {
+        /// The provider's reference of the attempt.
+        reference: String,
+        /// What happened.
+        result: ProviderResult,
+    },
+    /// Money arrived (C2B confirmation).
+    DirectPayment(DirectPayment),
+    /// The provider asks whether to accept a payment (C2B validation); answer with
+    /// [`NoticeReply::Accept`] or [`NoticeReply::Reject`].
+    Validation(DirectPayment),
+}
+
+/// Why the shop refuses a payment at validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The account reference names no order waiting for payment.
+    UnknownAccount,
+    /// The amount is not what the order needs.
+    WrongAmount,
+}
+
+/// How the shop answers a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NoticeReply {
+    /// Received (for results and confirmations).
+    Ack,
+    /// Accept the payment (validation).
+    Accept,
+    /// Refuse the payment (validation).
+    Reject(RejectReason),
+}
+
+/// The HTTP answer a provider expects for a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type of `body`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+impl ProviderReply {
+    /// A JSON reply with status 200.
+    pub fn json(body: impl Into<String>) -> Self {
+        ProviderReply {
+            status: 200,
+            content_type: "application/json",
+            body: body.into(),
+        }
+    }
+}
+
+/// What asking the provider about a pending attempt told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryAnswer {
+    /// Still waiting for the customer.
+    Pending,
+    /// A final result.
+    Final(ProviderResult),
+    /// The provider cannot be asked about this attempt.
+    Unsupported,
+}
+
+/// A way of collecting money: M-Pesa, a manual code, cash on delivery.
+///
+/// # Contract
+///
+/// - `start` returns an error that is *not* retryable only when the provider certainly did not
+///   ask for money (the request was refused or never sent): the shop then fails the attempt
+///   and the customer may try again at once. A *retryable* error means the outcome is unknown
+///   (a timeout after sending): the shop keeps the attempt pending and reconciles it.
+/// - `interpret` is pure: the same body gives the same notices. It returns
+///   `InvalidInput` for a body it cannot read.
+/// - `query` never guesses: `Pending` unless the provider gave a final answer.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
+    /// The provider's name, as stored on payments (`mpesa`, `manual`): lower case.
+    fn name(&self) -> &str;
+
+    /// What kind of attempts it makes.
+    fn kind(&self) -> PaymentKind;
+
+    /// Decimal places of the amounts it can charge exactly (M-Pesa: 0).
+    fn precision(&self) -> u32;
+
+    /// Whether it reads notifications on callback channel `channel`.
+    fn handles_channel(&self, channel: &str) -> bool;
+
+    /// Asks for the money.
+    async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment>;
+
+    /// Reads a notification.
+    fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>>;
+
+    /// Asks about a pending attempt.
+    async fn query(&self, payment: &Payment) -> Result<QueryAnswer>;
+
+    /// The reply to send for a notification that arrived on `channel`.
+    fn reply(&self, channel: &str, reply: NoticeReply) -> ProviderReply;
+}

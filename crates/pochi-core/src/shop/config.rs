@@ -1,0 +1,183 @@
+//! The shop's deployment configuration (what is not an admin-editable setting).
+
+use std::{fmt, time::Duration};
+
+use subtle::ConstantTimeEq;
+use time::UtcOffset;
+
+use crate::{error::InvalidValue, ids::OrderPrefix, money::Currency};
+
+/// Words Safaricom refuses in callback URLs (any case), so a token must not contain them.
+const FORBIDDEN_IN_URLS: [&str; 8] = [
+    "mpesa",
+    "m-pesa",
+    "safaricom",
+    "exe",
+    "exec",
+    "cmd",
+    "sql",
+    "query",
+];
+
+/// The secret path segment of payment callback URLs (`/api/pay/callbacks/stk/{token}`).
+///
+/// 16 to 128 characters of letters, digits, `-` and `_`, without the words Safaricom refuses
+/// in callback URLs. Compared in constant time; never shown by `Debug`.
+#[derive(Clone)]
+pub struct CallbackToken(String);
+
+impl CallbackToken {
+    /// Parses a token.
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        if !(16..=128).contains(&text.len())
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(InvalidValue::new(
+                "must be 16 to 128 characters of letters, digits, '-' and '_'",
+            ));
+        }
+        let lower = text.to_ascii_lowercase();
+        if let Some(word) = FORBIDDEN_IN_URLS.iter().find(|w| lower.contains(*w)) {
+            return Err(InvalidValue::owned(format!(
+                "must not contain \"{word}\": Safaricom refuses callback URLs that do"
+            )));
+        }
+        Ok(CallbackToken(text.to_owned()))
+    }
+
+    /// The token, for building callback URLs.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `candidate` is this token (constant time).
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for CallbackToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallbackToken(redacted)")
+    }
+}
+
+/// How the shop runs: currency, order numbers, time zone and the timings of payments and
+/// expiry.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ShopConfig {
+    /// The currency of every price (default KES).
+    pub currency: Currency,
+    /// The order-number prefix (default `POCHI`).
+    pub order_prefix: OrderPrefix,
+    /// The shop's time zone for "today" in statistics (default East Africa Time, UTC+3).
+    pub utc_offset: UtcOffset,
+    /// How long an order may stay unpaid before it is cancelled and its stock released
+    /// (default 30 minutes).
+    pub unpaid_order_ttl: Duration,
+    /// The secret token in callback URLs; without it, notifications are refused.
+    pub callback_token: Option<CallbackToken>,
+    /// How long to wait for a provider's callback before asking it (default 90 s).
+    pub first_payment_check_after: Duration,
+    /// The first pause between later checks; it doubles each time (default 30 s).
+    pub payment_check_backoff: Duration,
+    /// The longest pause between checks (default 10 minutes).
+    pub max_payment_check_interval: Duration,
+    /// Checks without a final answer before an attempt is marked for review (default 8).
+    pub max_payment_checks: u32,
+    /// How long a push stays "in progress" before the customer may ask for another (default
+    /// 2 minutes: Safaricom refuses the same amount to the same phone within 2 minutes).
+    pub resend_interval: Duration,
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        ShopConfig {
+            currency: Currency::Kes,
+            order_prefix: OrderPrefix::default(),
+            utc_offset: UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC),
+            unpaid_order_ttl: Duration::from_secs(30 * 60),
+            callback_token: None,
+            first_payment_check_after: Duration::from_secs(90),
+            payment_check_backoff: Duration::from_secs(30),
+            max_payment_check_interval: Duration::from_secs(600),
+            max_payment_checks: 8,
+            resend_interval: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ShopConfig {
+    /// Sets the currency.
+    pub fn with_currency(mut self, currency: Currency) -> Self {
+        self.currency = currency;
+        self
+    }
+
+    /// Sets the order-number prefix.
+    pub fn with_order_prefix(mut self, prefix: OrderPrefix) -> Self {
+        self.order_prefix = prefix;
+        self
+    }
+
+    /// Sets the callback token.
+    pub fn with_callback_token(mut self, token: CallbackToken) -> Self {
+        self.callback_token = Some(token);
+        self
+    }
+
+    /// Sets how long orders may stay unpaid.
+    pub fn with_unpaid_order_ttl(mut self, ttl: Duration) -> Self {
+        self.unpaid_order_ttl = ttl;
+        self
+    }
+
+    /// Sets the reconciliation timings.
+    pub fn with_payment_checks(
+        mut self,
+        first_after: Duration,
+        backoff: Duration,
+        max_checks: u32,
+    ) -> Self {
+        self.first_payment_check_after = first_after;
+        self.payment_check_backoff = backoff;
+        self.max_payment_checks = max_checks;
+        self
+    }
+
+    /// Sets the resend interval for push payments.
+    pub fn with_resend_interval(mut self, interval: Duration) -> Self {
+        self.resend_interval = interval;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_url_safe_and_free_of_refused_words() {
+        assert!(CallbackToken::parse("k3J9_x-Q2mP7vL0aZ").is_ok());
+        assert!(CallbackToken::parse("short").is_err());
+        assert!(CallbackToken::parse("has space in the middle!").is_err());
+        let err = CallbackToken::parse("my-MPesa-token-1234").unwrap_err();
+        assert!(err.message().contains("mpesa"));
+        assert!(CallbackToken::parse("aaaaaaaaaaaaaQUERYbbbb").is_err());
+    }
+
+    #[test]
+    fn tokens_compare_exactly_and_never_print() {
+        let token = CallbackToken::parse("k3J9_x-Q2mP7vL0aZ").unwrap();
+        assert!(token.matches("k3J9_x-Q2mP7vL0aZ"));
+        assert!(!token.matches("k3J9_x-Q2mP7vL0a"));
+        assert!(!token.matches("K3J9_x-Q2mP7vL0aZ"));
+        assert_eq!(format!("{token:?}"), "CallbackToken(redacted)");
+        let config = ShopConfig::default().with_callback_token(token);
+        assert!(!format!("{config:?}").contains("k3J9"));
+    }
+}

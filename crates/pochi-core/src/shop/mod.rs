@@ -1,0 +1,227 @@
+//! `Shop`: the application service. Every use case of the HTTP API and every background job is
+//! a method here; the HTTP layer parses and authenticates, the stores persist, and all decisions
+//! are made here or in the pure functions this module calls.
+
+mod admin;
+mod catalogue;
+mod config;
+mod jobs;
+mod orders;
+mod payments;
+
+use std::{fmt, sync::Arc};
+
+use time::OffsetDateTime;
+
+pub use self::{
+    config::{CallbackToken, ShopConfig},
+    jobs::ReconcileReport,
+    orders::OrderListInput,
+    payments::{ManualVerdict, PaymentInput, PaymentStart},
+};
+use crate::{
+    clock::{Clock, SystemClock, to_micros},
+    error::{Entity, Error, Result},
+    events::{EventSink, NoEvents, ShopEvent},
+    ids::{IdGenerator, RandomIds},
+    provider::PaymentProvider,
+    settings::StoreSettings,
+    store::Store,
+};
+
+/// The shop: catalogue, checkout, payments, tracking, admin and background jobs over a
+/// [`Store`] and any number of [`PaymentProvider`]s.
+///
+/// Cheap to clone (it is a handle); share one per process.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pochi_core::{ManualCodeProvider, MemoryStore, Shop};
+///
+/// let shop = Shop::builder(Arc::new(MemoryStore::new()))
+///     .provider(Arc::new(ManualCodeProvider::new()))
+///     .build()
+///     .expect("a valid configuration");
+/// assert_eq!(shop.config().order_prefix.as_str(), "POCHI");
+/// ```
+#[derive(Clone)]
+pub struct Shop {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    providers: Vec<Arc<dyn PaymentProvider>>,
+    events: Arc<dyn EventSink>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    config: ShopConfig,
+}
+
+impl fmt::Debug for Shop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shop")
+            .field("store", &self.inner.store)
+            .field(
+                "providers",
+                &self
+                    .inner
+                    .providers
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>(),
+            )
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Shop`].
+#[derive(Debug)]
+pub struct ShopBuilder {
+    store: Arc<dyn Store>,
+    providers: Vec<Arc<dyn PaymentProvider>>,
+    events: Arc<dyn EventSink>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    config: ShopConfig,
+}
+
+impl Shop {
+    /// Starts building a shop over `store`, with the system clock, random ids, no event sink,
+    /// no payment provider and the default configuration.
+    pub fn builder(store: Arc<dyn Store>) -> ShopBuilder {
+        ShopBuilder {
+            store,
+            providers: Vec::new(),
+            events: Arc::new(NoEvents),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            config: ShopConfig::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ShopConfig {
+        &self.inner.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The payment providers, the default one first.
+    pub fn providers(&self) -> &[Arc<dyn PaymentProvider>] {
+        &self.inner.providers
+    }
+
+    /// Checks the store is reachable (for health checks).
+    pub async fn health(&self) -> Result<()> {
+        self.inner.store.ping().await
+    }
+
+    /// The current time, at the precision stores keep.
+    pub fn now(&self) -> OffsetDateTime {
+        to_micros(self.inner.clock.now())
+    }
+
+    /// The saved settings, or the defaults of a new shop.
+    pub async fn settings(&self) -> Result<StoreSettings> {
+        Ok(self
+            .inner
+            .store
+            .settings()
+            .await?
+            .unwrap_or_else(|| StoreSettings::defaults(self.inner.config.currency)))
+    }
+
+    fn provider(&self, name: Option<&str>) -> Result<&Arc<dyn PaymentProvider>> {
+        match name.map(str::trim) {
+            None | Some("") => self.inner.providers.first().ok_or_else(|| {
+                Error::invalid("method", "this shop has no payment method configured")
+            }),
+            Some(name) => self
+                .inner
+                .providers
+                .iter()
+                .find(|p| p.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = self.inner.providers.iter().map(|p| p.name()).collect();
+                    Error::invalid("method", format!("must be one of: {}", names.join(", ")))
+                }),
+        }
+    }
+
+    fn provider_named(&self, name: &str) -> Result<&Arc<dyn PaymentProvider>> {
+        self.inner
+            .providers
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| Error::not_found(Entity::PaymentProvider, name))
+    }
+
+    async fn publish(&self, event: ShopEvent) {
+        self.inner.events.publish(&event).await;
+    }
+}
+
+impl ShopBuilder {
+    /// Adds a payment provider. The first one added is the default.
+    pub fn provider(mut self, provider: Arc<dyn PaymentProvider>) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// Sets the event sink.
+    pub fn events(mut self, events: Arc<dyn EventSink>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Sets the clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets the id generator.
+    pub fn ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// Sets the configuration.
+    pub fn config(mut self, config: ShopConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Builds the shop. Fails if two providers share a name.
+    pub fn build(self) -> Result<Shop> {
+        for (i, provider) in self.providers.iter().enumerate() {
+            if self.providers[..i]
+                .iter()
+                .any(|p| p.name() == provider.name())
+            {
+                return Err(Error::invalid(
+                    "providers",
+                    format!("two payment providers are named {}", provider.name()),
+                ));
+            }
+        }
+        Ok(Shop {
+            inner: Arc::new(Inner {
+                store: self.store,
+                providers: self.providers,
+                events: self.events,
+                clock: self.clock,
+                ids: self.ids,
+                config: self.config,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! Order use cases: placing, tracking, and an admin's list and status moves.
+
+use time::{
+    Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
+};
+
+use super::Shop;
+use crate::{
+    auth::AdminUser,
+    checkout::{Checkout, CheckoutInput},
+    error::{ConflictReason, Error, Result},
+    events::ShopEvent,
+    ids::OrderNumber,
+    order::{
+        Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, Placement,
+        StatusChange, TimelineEntry, Trigger,
+    },
+    page::{CursorKey, Limit, Page},
+    phone::Msisdn,
+    pricing,
+    store::StoreExt,
+    tracking::TrackedOrder,
+};
+
+/// How many fresh order numbers to try when one is taken (50-bit codes: practically never).
+const ORDER_NUMBER_ATTEMPTS: usize = 5;
+
+/// Filters of the admin order list, as the client sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderListInput {
+    /// A status name.
+    pub status: Option<String>,
+    /// A phone number in any common form.
+    pub phone: Option<String>,
+    /// Placed on or after: a date (`2026-03-01`, in the shop's time zone) or an RFC 3339 time.
+    pub from: Option<String>,
+    /// Placed on or before: a date (the whole day counts) or an RFC 3339 time (exclusive).
+    pub to: Option<String>,
+    /// The cursor of the page to read.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: Option<i64>,
+}
+
+impl Shop {
+    /// Places an order from a checkout: validates it, prices it from the catalogue and the
+    /// delivery fees, and has the store reserve the stock and insert the order atomically.
+    ///
+    /// With an idempotency key, a retry returns the first order ([`Placement::Replayed`]) and
+    /// reserves nothing again; reusing the key for a different checkout is a `Conflict`.
+    pub async fn place_order(
+        &self,
+        input: &CheckoutInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<Placement> {
+        let key = idempotency_key
+            .map(IdempotencyKey::parse)
+            .transpose()
+            .map_err(|e| e.at("Idempotency-Key"))?;
+        let checkout = Checkout::parse(input)?;
+        let ids: Vec<_> = checkout.items.iter().map(|i| i.product_id).collect();
+        let catalogue = self.inner.store.products_by_ids(&ids).await?;
+        let settings = self.settings().await?;
+        let priced = pricing::price(
+            &checkout,
+            &catalogue,
+            &settings.delivery,
+            self.inner.config.currency,
+        )?;
+        let now = self.now();
+        let fingerprint = checkout.fingerprint();
+        for _ in 0..ORDER_NUMBER_ATTEMPTS {
+            let number = OrderNumber::new(
+                &self.inner.config.order_prefix,
+                &self.inner.ids.order_code(),
+            )
+            .map_err(|e| Error::backend("order number generator", e.to_string()))?;
+            let order = Order {
+                number,
+                status: OrderStatus::PendingPayment,
+                customer: checkout.customer.clone(),
+                delivery: checkout.delivery.clone(),
+                lines: priced.lines.clone(),
+                subtotal: priced.subtotal,
+                delivery_fee: priced.delivery_fee,
+                total: priced.total,
+                payment_flag: None,
+                timeline: vec![TimelineEntry {
+                    at: now,
+                    status: OrderStatus::PendingPayment,
+                    note: "Order placed, waiting for payment".to_owned(),
+                    actor: Actor::Customer,
+                }],
+                created_at: now,
+                updated_at: now,
+                paid_at: None,
+            };
+            let new_order = NewOrder {
+                order,
+                idempotency_key: key.clone(),
+                fingerprint: fingerprint.clone(),
+            };
+            match self.inner.store.place_order(&new_order).await {
+                Ok(Placement::Placed(order)) => {
+                    self.publish(ShopEvent::OrderPlaced {
+                        order: Box::new(order.clone()),
+                    })
+                    .await;
+                    return Ok(Placement::Placed(order));
+                }
+                Ok(replayed) => return Ok(replayed),
+                Err(err) if err.conflict_reason() == Some(ConflictReason::OrderNumberTaken) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Err(Error::Unavailable {
+            message: "could not allocate an order number; try again".to_owned(),
+            source: None,
+        })
+    }
+
+    /// The public tracking view of an order (personal data masked).
+    pub async fn track(&self, number: &str) -> Result<TrackedOrder> {
+        let number = OrderNumber::parse(number).map_err(|e| e.at("orderId"))?;
+        let order = self.inner.store.order_required(&number).await?;
+        Ok(TrackedOrder::from(&order))
+    }
+
+    /// An order with everything, for the admin.
+    pub async fn order(&self, number: &str) -> Result<Order> {
+        let number = OrderNumber::parse(number).map_err(|e| e.at("orderId"))?;
+        self.inner.store.order_required(&number).await
+    }
+
+    /// The admin's order list: newest first, filtered, a page at a time.
+    pub async fn orders(&self, input: &OrderListInput) -> Result<Page<Order>> {
+        let filter = OrderFilter {
+            status: input
+                .status
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(OrderStatus::parse)
+                .transpose()
+                .map_err(|e| e.at("status"))?,
+            phone: input
+                .phone
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(Msisdn::parse)
+                .transpose()
+                .map_err(|e| e.at("phone"))?,
+            placed_from: self.parse_bound(input.from.as_deref(), "from", false)?,
+            placed_before: self.parse_bound(input.to.as_deref(), "to", true)?,
+        };
+        let limit = Limit::new(input.limit).map_err(|e| e.at("limit"))?;
+        let after = input
+            .cursor
+            .as_deref()
+            .map(OrderKey::decode)
+            .transpose()
+            .map_err(|e| e.at("cursor"))?;
+        let items = self
+            .inner
+            .store
+            .list_orders(&filter, after, limit.get() + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, limit, Order::key))
+    }
+
+    /// Moves an order along its lifecycle on an admin's request.
+    pub async fn move_order(
+        &self,
+        number: &str,
+        to: &str,
+        note: Option<&str>,
+        admin: &AdminUser,
+    ) -> Result<Order> {
+        let number = OrderNumber::parse(number).map_err(|e| e.at("orderId"))?;
+        let to = OrderStatus::parse(to).map_err(|e| e.at("status"))?;
+        let note = crate::text::optional_text(note, 500, true).map_err(|e| e.at("note"))?;
+        let change = StatusChange {
+            to,
+            trigger: Trigger::Admin,
+            actor: Actor::Admin(admin.username.clone()),
+            note,
+            at: self.now(),
+        };
+        let order = self.inner.store.move_order(&number, &change).await?;
+        self.publish(ShopEvent::OrderStatusChanged {
+            number: order.number.clone(),
+            from: order.status_before_last_entry(),
+            to: order.status,
+            at: change.at,
+        })
+        .await;
+        Ok(order)
+    }
+
+    fn parse_bound(
+        &self,
+        text: Option<&str>,
+        field: &str,
+        end_of_day: bool,
+    ) -> Result<Option<OffsetDateTime>> {
+        let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+            return Ok(Some(at));
+        }
+        let date =
+            Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
+                Error::invalid(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time")
+            })?;
+        let date = if end_of_day {
+            date.next_day()
+                .ok_or_else(|| Error::invalid(field, "is out of range"))?
+        } else {
+            date
+        };
+        Ok(Some(
+            date.midnight()
+                .assume_offset(self.inner.config.utc_offset)
+                .to_offset(time::UtcOffset::UTC),
+        ))
+    }
+}

@@ -1,0 +1,136 @@
+//! The public tracking view of an order: status, timeline, items and totals, with personal data
+//! masked (anyone who knows an order number can see it).
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::{
+    county::County,
+    ids::OrderNumber,
+    money::Money,
+    order::{Order, OrderStatus},
+};
+
+/// An order as the tracking page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackedOrder {
+    /// The order number.
+    pub number: OrderNumber,
+    /// Its status.
+    pub status: OrderStatus,
+    /// The customer's first name and initials (`Wanjiru K.`).
+    pub customer_name: String,
+    /// The phone with its middle hidden (`2547*****678`).
+    pub customer_phone: String,
+    /// County of delivery.
+    pub county: County,
+    /// Area of delivery (the street address is not shown).
+    pub area: String,
+    /// What was bought.
+    pub items: Vec<TrackedItem>,
+    /// Subtotal.
+    pub subtotal: Money,
+    /// Delivery fee.
+    pub delivery_fee: Money,
+    /// Total.
+    pub total: Money,
+    /// What happened, oldest first (who did it is not shown).
+    pub timeline: Vec<TrackedEvent>,
+    /// When it was placed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub placed_at: OffsetDateTime,
+}
+
+/// One item on the tracking page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackedItem {
+    /// Product name as sold.
+    pub name: String,
+    /// Units.
+    pub quantity: u32,
+    /// Unit price as sold.
+    pub unit_price: Money,
+    /// Line total.
+    pub line_total: Money,
+}
+
+/// One timeline entry on the tracking page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackedEvent {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Status after it.
+    pub status: OrderStatus,
+    /// What happened.
+    pub note: String,
+}
+
+/// `Wanjiru Njeri Kamau` → `Wanjiru N. K.`
+pub fn mask_name(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let Some(first) = words.next() else {
+        return String::new();
+    };
+    let mut masked = first.to_owned();
+    for word in words {
+        if let Some(initial) = word.chars().next() {
+            masked.push(' ');
+            masked.extend(initial.to_uppercase());
+            masked.push('.');
+        }
+    }
+    masked
+}
+
+impl From<&Order> for TrackedOrder {
+    fn from(order: &Order) -> Self {
+        TrackedOrder {
+            number: order.number.clone(),
+            status: order.status,
+            customer_name: mask_name(&order.customer.name),
+            customer_phone: order.customer.phone.masked(),
+            county: order.delivery.county,
+            area: order.delivery.area.clone(),
+            items: order
+                .lines
+                .iter()
+                .map(|line| TrackedItem {
+                    name: line.name.clone(),
+                    quantity: line.quantity,
+                    unit_price: line.unit_price,
+                    line_total: line.line_total,
+                })
+                .collect(),
+            subtotal: order.subtotal,
+            delivery_fee: order.delivery_fee,
+            total: order.total,
+            timeline: order
+                .timeline
+                .iter()
+                .map(|entry| TrackedEvent {
+                    at: entry.at,
+                    status: entry.status,
+                    note: entry.note.clone(),
+                })
+                .collect(),
+            placed_at: order.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_the_first_word_and_initials() {
+        assert_eq!(mask_name("Wanjiru Njeri Kamau"), "Wanjiru N. K.");
+        assert_eq!(mask_name("  Otieno  "), "Otieno");
+        assert_eq!(mask_name("Ñandú élan"), "Ñandú É.");
+        assert_eq!(mask_name(""), "");
+    }
+}

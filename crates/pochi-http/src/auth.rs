@@ -1,0 +1,112 @@
+//! Admin authentication: HTTP Basic credentials checked by the configured
+//! [`pochi_core::Authenticator`] off the async executor, with a lockout after repeated failures
+//! from one address.
+
+use std::time::Instant;
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use pochi_core::Error;
+
+use crate::{error::ApiError, limits::ClientIp, state::AppState};
+
+/// Lets the request through with the [`pochi_core::AdminUser`] in its extensions, or answers
+/// 401 (with the Basic challenge) or 429 (locked out).
+pub(crate) async fn require_admin(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ClientIp>()
+        .map(|ClientIp(ip)| *ip)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if let Err(retry_after) = state.lockout.check(ip, Instant::now()) {
+        return locked_out(retry_after);
+    }
+    let Some((username, password)) = basic_credentials(req.headers()) else {
+        return ApiError::admin_unauthorized("admin credentials are required (HTTP Basic)")
+            .into_response();
+    };
+    let authenticator = state.config.authenticator.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || authenticator.authenticate(&username, &password)).await;
+    match checked {
+        Ok(Ok(admin)) => {
+            state.lockout.succeed(ip);
+            req.extensions_mut().insert(admin);
+            next.run(req).await
+        }
+        Ok(Err(Error::Unauthorized(_))) => {
+            // Neither the user name nor the address is logged: both can be personal data, and
+            // a user name field sometimes holds a mistyped password.
+            tracing::warn!("admin login failed");
+            match state.lockout.fail(ip, Instant::now()) {
+                Ok(()) => {
+                    ApiError::admin_unauthorized("wrong user name or password").into_response()
+                }
+                Err(retry_after) => locked_out(retry_after),
+            }
+        }
+        Ok(Err(other)) => ApiError::from(other).into_response(),
+        Err(join_error) => {
+            ApiError::from(Error::backend("admin authentication", join_error)).into_response()
+        }
+    }
+}
+
+fn locked_out(retry_after: u64) -> Response {
+    tracing::warn!("admin login refused: address locked out");
+    ApiError::rate_limited(retry_after).into_response()
+}
+
+/// `Authorization: Basic base64(user:password)`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded_and_other_schemes_ignored() {
+        let encoded = STANDARD.encode("admin:pa:ss");
+        assert_eq!(
+            basic_credentials(&headers(&format!("Basic {encoded}"))),
+            Some(("admin".to_owned(), "pa:ss".to_owned()))
+        );
+        assert_eq!(
+            basic_credentials(&headers(&format!("Bearer {encoded}"))),
+            None
+        );
+        assert_eq!(basic_credentials(&headers("Basic !!!")), None);
+        assert_eq!(
+            basic_credentials(&headers(&format!("Basic {}", STANDARD.encode("nocolon")))),
+            None
+        );
+        assert_eq!(basic_credentials(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,341 @@
+//! How the router runs: who may administer, where images go, which origins and proxies to
+//! trust, and the limits.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use axum::http::{HeaderName, HeaderValue};
+use pochi_core::{Authenticator, Error};
+
+use crate::{media::MediaStore, metrics::Metrics};
+
+/// The router's configuration. Build it with [`RouterConfig::builder`].
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use pochi_core::AdminUsers;
+/// use pochi_http::{RateLimits, RouterConfig, TrustedProxy};
+///
+/// let config = RouterConfig::builder(Arc::new(AdminUsers::new()))
+///     .cors_origins(["https://duka.example"])
+///     .trusted_proxy(TrustedProxy::x_forwarded_for(1))
+///     .request_timeout(Duration::from_secs(10))
+///     .build()
+///     .expect("a valid configuration");
+/// assert_eq!(config.rate_limits, RateLimits::default());
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RouterConfig {
+    /// Checks admin credentials (HTTP Basic).
+    pub authenticator: Arc<dyn Authenticator>,
+    /// Where uploaded product images are kept; without one, uploads answer 503.
+    pub media: Option<Arc<dyn MediaStore>>,
+    /// Origins allowed to call the API from a browser (CORS); none means same-origin only.
+    pub cors_origins: Vec<HeaderValue>,
+    /// The reverse proxy whose client-address header to believe; none means the socket peer.
+    pub trusted_proxy: Option<TrustedProxy>,
+    /// Requests per client address.
+    pub rate_limits: RateLimits,
+    /// Largest request bodies.
+    pub body_limits: BodyLimits,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// When repeated admin login failures lock a client address out.
+    pub lockout: LockoutPolicy,
+    /// Where request and shop figures are counted (served at `/metrics`).
+    pub metrics: Arc<Metrics>,
+    /// How long a cached catalogue page may be served before it is read again. Changes made
+    /// through this router clear the cache at once; the time bounds how stale a page can be
+    /// after changes made elsewhere (another process, the order-expiry job).
+    pub catalogue_cache_ttl: Duration,
+}
+
+impl fmt::Debug for RouterConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The authenticator holds password hashes: name it, never print it.
+        f.debug_struct("RouterConfig")
+            .field("authenticator", &"<configured>")
+            .field("media", &self.media)
+            .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxy", &self.trusted_proxy)
+            .field("rate_limits", &self.rate_limits)
+            .field("body_limits", &self.body_limits)
+            .field("request_timeout", &self.request_timeout)
+            .field("lockout", &self.lockout)
+            .field("catalogue_cache_ttl", &self.catalogue_cache_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RouterConfig {
+    /// Starts a configuration with the defaults: no media store, no CORS, no trusted proxy,
+    /// [`RateLimits::default`], [`BodyLimits::default`], a 30 s timeout,
+    /// [`LockoutPolicy::default`], a 5 s catalogue cache.
+    pub fn builder(authenticator: Arc<dyn Authenticator>) -> RouterConfigBuilder {
+        RouterConfigBuilder {
+            config: RouterConfig {
+                authenticator,
+                media: None,
+                cors_origins: Vec::new(),
+                trusted_proxy: None,
+                rate_limits: RateLimits::default(),
+                body_limits: BodyLimits::default(),
+                request_timeout: Duration::from_secs(30),
+                lockout: LockoutPolicy::default(),
+                metrics: Arc::new(Metrics::new()),
+                catalogue_cache_ttl: Duration::from_secs(5),
+            },
+            origins: Vec::new(),
+        }
+    }
+}
+
+/// Builds a [`RouterConfig`]; [`RouterConfigBuilder::build`] says what is wrong.
+#[derive(Debug)]
+pub struct RouterConfigBuilder {
+    config: RouterConfig,
+    origins: Vec<String>,
+}
+
+impl RouterConfigBuilder {
+    /// Sets the media store for product images.
+    pub fn media_store(mut self, media: Arc<dyn MediaStore>) -> Self {
+        self.config.media = Some(media);
+        self
+    }
+
+    /// Allows browsers on these origins (`https://duka.example`) to call the API.
+    pub fn cors_origins<I, O>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        self.origins.extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// Believes `proxy`'s header for the client address.
+    pub fn trusted_proxy(mut self, proxy: TrustedProxy) -> Self {
+        self.config.trusted_proxy = Some(proxy);
+        self
+    }
+
+    /// Sets the rate limits.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.config.rate_limits = limits;
+        self
+    }
+
+    /// Sets the body limits.
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.config.body_limits = limits;
+        self
+    }
+
+    /// Sets the request timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the login lockout policy.
+    pub fn lockout(mut self, lockout: LockoutPolicy) -> Self {
+        self.config.lockout = lockout;
+        self
+    }
+
+    /// Counts into `metrics` (share it with [`Metrics::sink`] to count shop events too).
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.config.metrics = metrics;
+        self
+    }
+
+    /// Sets how long a catalogue page may be cached (zero turns the cache off).
+    pub fn catalogue_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.config.catalogue_cache_ttl = ttl;
+        self
+    }
+
+    /// Checks the configuration.
+    pub fn build(mut self) -> Result<RouterConfig, Error> {
+        for (i, origin) in self.origins.iter().enumerate() {
+            let field = format!("corsOrigins[{i}]");
+            let origin = origin.trim().trim_end_matches('/');
+            let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.contains(['*', ' ', ','])
+                && origin.matches('/').count() == 2;
+            if !well_formed {
+                return Err(Error::invalid(
+                    field,
+                    "must be an origin like https://duka.example (scheme, host, optional port)",
+                ));
+            }
+            let value = HeaderValue::from_str(origin)
+                .map_err(|_| Error::invalid(field, "must be visible ASCII"))?;
+            self.config.cors_origins.push(value);
+        }
+        let limits = &self.config.body_limits;
+        if limits.json == 0 || limits.image == 0 {
+            return Err(Error::invalid("bodyLimits", "must be more than zero"));
+        }
+        if self.config.request_timeout.is_zero() {
+            return Err(Error::invalid("requestTimeout", "must be more than zero"));
+        }
+        for (field, limit) in [
+            ("rateLimits.general", self.config.rate_limits.general),
+            ("rateLimits.checkout", self.config.rate_limits.checkout),
+        ] {
+            if limit.is_some_and(|l| l.per_minute == 0 || l.burst == 0) {
+                return Err(Error::invalid(field, "must allow at least one request"));
+            }
+        }
+        if let Some(proxy) = &self.config.trusted_proxy {
+            if proxy.hops == 0 {
+                return Err(Error::invalid("trustedProxy.hops", "must be at least 1"));
+            }
+        }
+        let lockout = &self.config.lockout;
+        if lockout.max_failures == 0 {
+            return Err(Error::invalid("lockout.maxFailures", "must be at least 1"));
+        }
+        Ok(self.config)
+    }
+}
+
+/// A reverse proxy in front of the server whose client-address header can be believed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TrustedProxy {
+    /// The header it sets (`X-Forwarded-For`).
+    pub header: HeaderName,
+    /// How many proxies of yours append to it: the client address is the `hops`-th entry
+    /// from the right (1 for a single proxy). Entries further left are the client's word and
+    /// are ignored.
+    pub hops: usize,
+}
+
+impl TrustedProxy {
+    /// `X-Forwarded-For` written by `hops` proxies of yours.
+    pub fn x_forwarded_for(hops: usize) -> Self {
+        TrustedProxy {
+            header: HeaderName::from_static("x-forwarded-for"),
+            hops,
+        }
+    }
+
+    /// Another header (`X-Real-IP`, `CF-Connecting-IP`) holding a comma-separated list.
+    pub fn header(header: HeaderName, hops: usize) -> Self {
+        TrustedProxy { header, hops }
+    }
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Sustained requests per minute.
+    pub per_minute: u32,
+    /// Requests allowed in a burst.
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// A limit of `per_minute` with bursts of `burst`.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        RateLimit { per_minute, burst }
+    }
+}
+
+/// Requests per client address; `None` turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimits {
+    /// Every request (default 600 a minute, bursts of 120).
+    pub general: Option<RateLimit>,
+    /// Placing orders and starting payments (default 20 a minute, bursts of 10).
+    pub checkout: Option<RateLimit>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            general: Some(RateLimit::new(600, 120)),
+            checkout: Some(RateLimit::new(20, 10)),
+        }
+    }
+}
+
+impl RateLimits {
+    /// No rate limits (benchmarks, or a proxy that limits already).
+    pub fn disabled() -> Self {
+        RateLimits {
+            general: None,
+            checkout: None,
+        }
+    }
+
+    /// Sets both limits.
+    pub fn new(general: Option<RateLimit>, checkout: Option<RateLimit>) -> Self {
+        RateLimits { general, checkout }
+    }
+}
+
+/// Largest request bodies, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BodyLimits {
+    /// JSON and callback bodies (default 64 KiB).
+    pub json: usize,
+    /// Image uploads (default 5 MiB).
+    pub image: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            json: 64 * 1024,
+            image: 5 * 1024 * 1024,
+        }
+    }
+}
+
+impl BodyLimits {
+    /// Both limits.
+    pub fn new(json: usize, image: usize) -> Self {
+        BodyLimits { json, image }
+    }
+}
+
+/// After `max_failures` failed admin logins within `window`, a client address is refused
+/// (429) for `duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LockoutPolicy {
+    /// Failures allowed (default 5).
+    pub max_failures: u32,
+    /// The window they are counted in (default 15 minutes).
+    pub window: Duration,
+    /// How long the address is locked out (default 15 minutes).
+    pub duration: Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        LockoutPolicy {
+            max_failures: 5,
+            window: Duration::from_secs(15 * 60),
+            duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl LockoutPolicy {
+    /// A policy.
+    pub fn new(max_failures: u32, window: Duration, duration: Duration) -> Self {
+        LockoutPolicy {
+            max_failures,
+            window,
+            duration,
+        }
+    }
+}

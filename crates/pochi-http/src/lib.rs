@@ -1,0 +1,158 @@
+//! The HTTP API of a Pochi shop: [`router`] turns a [`pochi_core::Shop`] into an
+//! [`axum::Router`] that a host serves as it is or nests under a prefix.
+//!
+//! The layer parses, authenticates and maps errors; every decision is the shop's. Around the
+//! routes sit request ids, structured logs without personal data, per-address rate limits,
+//! an admin login lockout, security headers, CORS for configured origins, compression, body
+//! limits and request timeouts. Every error is JSON:
+//! `{"error": {"code", "message", "field"?, "details"?}}`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pochi_core::{AdminUsers, ManualCodeProvider, MemoryStore, NoEvents, PasswordHash, Shop};
+//! use pochi_http::{FsMediaStore, Metrics, RouterConfig};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let metrics = Arc::new(Metrics::new());
+//! let shop = Shop::builder(Arc::new(MemoryStore::new()))
+//!     .provider(Arc::new(ManualCodeProvider::new()))
+//!     .events(metrics.sink(Arc::new(NoEvents)))
+//!     .build()?;
+//! let admins = AdminUsers::new().with_user("admin", PasswordHash::create("a long password")?)?;
+//! let config = RouterConfig::builder(Arc::new(admins))
+//!     .media_store(Arc::new(FsMediaStore::new("media")))
+//!     .metrics(metrics)
+//!     .build()?;
+//! let app = axum::Router::new().nest("/shop", pochi_http::router(shop, config));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! pochi_http::serve(listener, app, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Choices
+//!
+//! - **Timeouts** answer 503 `temporarily_unavailable` (not 408): the client sent its request;
+//!   the server was slow, and a retry may succeed.
+//! - **Client addresses** are the socket peer ([`serve`] provides it), or the configured
+//!   [`TrustedProxy`] header's entry for the hops you trust. Served without connect info,
+//!   every client shares one rate-limit bucket.
+//! - **Rate limits and lockouts** live in this process's memory: behind a load balancer each
+//!   process counts on its own (DESIGN §5 allows it).
+//! - **The catalogue cache** keeps serialized `GET /api/products` pages. Changes made through
+//!   this router clear it at once; changes made elsewhere (another process, the order-expiry
+//!   job) show within [`RouterConfig::catalogue_cache_ttl`]. Invalidation across processes is a
+//!   later concern.
+//! - **Metrics**: requests are counted by route template here; shop events (orders placed,
+//!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
+//! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.
+
+mod auth;
+mod cache;
+mod config;
+mod error;
+mod extract;
+mod layers;
+mod limits;
+mod media;
+mod metrics;
+mod routes;
+mod schema;
+mod state;
+
+use std::{future::Future, io, net::SocketAddr};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, Method, header},
+    middleware::from_fn_with_state,
+};
+use bytes::Bytes;
+use pochi_core::Shop;
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+};
+
+pub use crate::{
+    config::{
+        BodyLimits, LockoutPolicy, RateLimit, RateLimits, RouterConfig, RouterConfigBuilder,
+        TrustedProxy,
+    },
+    error::{ApiError, ErrorBody, ErrorDetail},
+    extract::{Json, Path, Query},
+    media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
+    metrics::Metrics,
+};
+use crate::{layers::REQUEST_ID, state::AppState};
+
+/// The shop's API under `/api` (and Prometheus metrics at `/metrics`), with every layer.
+pub fn router(shop: Shop, config: RouterConfig) -> Router {
+    let state = AppState::new(shop, config);
+    let (routes, mut openapi) = routes::api(&state).split_for_parts();
+    // axum spells a catch-all `{*key}`; OpenAPI spells the parameter `{key}`.
+    openapi.paths.paths = std::mem::take(&mut openapi.paths.paths)
+        .into_iter()
+        .map(|(path, item)| (path.replace("{*", "{"), item))
+        .collect();
+    let document = openapi.to_json().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "the OpenAPI document could not be serialized");
+        String::from("{}")
+    });
+    let _ = state.openapi.set(Bytes::from(document));
+
+    let config = &state.config;
+    let mut router = routes
+        .fallback(|| async { error::ApiError::no_route() })
+        .layer(DefaultBodyLimit::max(config.body_limits.json))
+        .layer(from_fn_with_state(state.clone(), layers::timeout));
+    if config.rate_limits.general.is_some() {
+        router = router.layer(from_fn_with_state(state.clone(), layers::general_limit));
+    }
+    router = router.layer(CompressionLayer::new());
+    if !config.cors_origins.is_empty() {
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    HeaderName::from_static(extract::IDEMPOTENCY_KEY),
+                    REQUEST_ID,
+                ])
+                .expose_headers([
+                    REQUEST_ID,
+                    routes::orders::IDEMPOTENT_REPLAYED,
+                    header::RETRY_AFTER,
+                ])
+                .max_age(std::time::Duration::from_secs(600)),
+        );
+    }
+    router
+        .layer(from_fn_with_state(state.clone(), layers::observe))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
+/// for the requests in flight to finish. Clients' socket addresses reach the rate limits.
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: F,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

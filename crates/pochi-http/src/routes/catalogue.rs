@@ -1,0 +1,116 @@
+//! Public catalogue routes: the product list (cached), one product, the public settings.
+
+use std::time::Instant;
+
+use axum::{
+    Json,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+use pochi_core::{Error, Limit, Product, PublicSettings};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{
+    cache::page_key,
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{Path, Query},
+    schema,
+    state::AppState,
+};
+
+/// A page request: `?cursor=&limit=`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// The `nextCursor` of the previous page.
+    pub(crate) cursor: Option<String>,
+    /// Items per page, 1 to 100 (larger values are capped); 20 when absent.
+    #[param(value_type = Option<i64>)]
+    pub(crate) limit: Option<String>,
+}
+
+impl PageQuery {
+    /// The cursor, empty treated as absent.
+    pub(crate) fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref().filter(|c| !c.trim().is_empty())
+    }
+
+    /// The page size, capped at 100; not a number or below 1 is an `invalid_input` on `limit`.
+    pub(crate) fn limit(&self) -> Result<Limit, ApiError> {
+        parse_limit(self.limit.as_deref())
+    }
+}
+
+/// Reads a `limit` parameter.
+pub(crate) fn parse_limit(text: Option<&str>) -> Result<Limit, ApiError> {
+    let requested = match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .map_err(|_| Error::invalid("limit", "must be a whole number from 1 to 100"))?,
+        ),
+    };
+    Ok(Limit::new(requested).map_err(|e| e.at("limit"))?)
+}
+
+/// Active products, oldest first, a page at a time.
+#[utoipa::path(
+    get, path = "/api/products", tag = "catalogue",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of active products", body = schema::ProductPage),
+        (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_products(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let limit = query.limit()?;
+    let key = page_key(query.cursor(), limit.get());
+    let now = Instant::now();
+    let body = match state.catalogue.get(&key, now) {
+        Some(body) => body,
+        None => {
+            let generation = state.catalogue.generation();
+            let page = state.shop.catalogue(query.cursor(), limit).await?;
+            let body = Bytes::from(
+                serde_json::to_vec(&page).map_err(|e| Error::backend("catalogue page", e))?,
+            );
+            state.catalogue.put(generation, key, body.clone(), now);
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// One active product.
+#[utoipa::path(
+    get, path = "/api/products/{id}", tag = "catalogue",
+    params(("id" = String, Path, description = "The product id (a UUID)")),
+    responses(
+        (status = 200, description = "The product", body = schema::Product),
+        (status = 404, description = "No such active product", body = ErrorBody),
+        (status = 422, description = "Not a product id", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Product>> {
+    Ok(Json(state.shop.product(&id).await?))
+}
+
+/// What a checkout page needs: store name, delivery fees, counties, payment methods.
+#[utoipa::path(
+    get, path = "/api/settings", tag = "catalogue",
+    responses((status = 200, description = "The public settings", body = schema::PublicSettings))
+)]
+pub(crate) async fn public_settings(
+    State(state): State<AppState>,
+) -> ApiResult<Json<PublicSettings>> {
+    Ok(Json(state.shop.public_settings().await?))
+}

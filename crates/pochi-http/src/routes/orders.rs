@@ -1,0 +1,190 @@
+//! Order routes: checkout, public tracking, and the admin's list, detail and status moves.
+
+use axum::{
+    Extension,
+    extract::State,
+    http::{HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use pochi_core::{
+    AdminUser, CheckoutInput, Order, OrderListInput, Page, Placement, tracking::TrackedOrder,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{
+    error::{ApiResult, ErrorBody},
+    extract::{IdempotencyKey, Json, Path, Query},
+    routes::catalogue::parse_limit,
+    schema,
+    state::AppState,
+};
+
+/// Sent with 200 when a request with a seen idempotency key is answered from its first result.
+pub(crate) const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// 201 for something new, 200 with `Idempotent-Replayed: true` for a replay.
+pub(crate) fn created_or_replayed(replayed: bool, body: impl IntoResponse) -> Response {
+    if replayed {
+        (
+            StatusCode::OK,
+            [(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))],
+            body,
+        )
+            .into_response()
+    } else {
+        (StatusCode::CREATED, body).into_response()
+    }
+}
+
+/// Places an order. Send an `Idempotency-Key` so a retry cannot order twice.
+#[utoipa::path(
+    post, path = "/api/orders", tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters; a retry with the same key returns the first order")),
+    request_body = schema::CheckoutInput,
+    responses(
+        (status = 201, description = "The new order", body = schema::Order),
+        (status = 200, description = "A replay of an earlier request with this key", body = schema::Order,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 400, description = "The body is not a checkout", body = ErrorBody),
+        (status = 409, description = "Out of stock, or the key was used for another checkout", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+    )
+)]
+pub(crate) async fn place_order(
+    State(state): State<AppState>,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(input): Json<CheckoutInput>,
+) -> ApiResult<Response> {
+    let placement = state.shop.place_order(&input, key.as_deref()).await?;
+    // Stock changed: the cached catalogue pages show it.
+    state.catalogue.clear();
+    Ok(match placement {
+        Placement::Placed(order) => created_or_replayed(false, axum::Json(order)),
+        Placement::Replayed(order) => created_or_replayed(true, axum::Json(order)),
+    })
+}
+
+/// The public tracking view of an order: personal data masked.
+#[utoipa::path(
+    get, path = "/api/track/{orderId}", tag = "orders",
+    params(("orderId" = String, Path, description = "The order number (`POCHI-7K3M9QXA2B`; case, spaces and dashes are forgiven)")),
+    responses(
+        (status = 200, description = "The order as the tracking page shows it", body = schema::TrackedOrder),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 422, description = "Not an order number", body = ErrorBody),
+    )
+)]
+pub(crate) async fn track_order(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult<axum::Json<TrackedOrder>> {
+    Ok(axum::Json(state.shop.track(&number).await?))
+}
+
+/// Filters of the admin order list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OrderQuery {
+    /// A status (`pending_payment`, `paid`, ...).
+    status: Option<String>,
+    /// A phone number in any common form.
+    phone: Option<String>,
+    /// Placed on or after: a date (`2026-03-01`, shop time) or an RFC 3339 time.
+    from: Option<String>,
+    /// Placed on or before: a date (the whole day) or an RFC 3339 time (exclusive).
+    to: Option<String>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Items per page, 1 to 100.
+    #[param(value_type = Option<i64>)]
+    limit: Option<String>,
+}
+
+/// Every order, newest first, filtered, a page at a time.
+#[utoipa::path(
+    get, path = "/api/admin/orders", tag = "admin",
+    params(OrderQuery),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "A page of orders", body = schema::OrderPage),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 422, description = "A filter is invalid (named in `field`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_orders(
+    State(state): State<AppState>,
+    Query(query): Query<OrderQuery>,
+) -> ApiResult<axum::Json<Page<Order>>> {
+    let limit = parse_limit(query.limit.as_deref())?;
+    let input = OrderListInput {
+        status: query.status,
+        phone: query.phone,
+        from: query.from,
+        to: query.to,
+        cursor: query.cursor.filter(|c| !c.trim().is_empty()),
+        limit: i64::try_from(limit.get()).ok(),
+    };
+    Ok(axum::Json(state.shop.orders(&input).await?))
+}
+
+/// One order with everything.
+#[utoipa::path(
+    get, path = "/api/admin/orders/{orderId}", tag = "admin",
+    params(("orderId" = String, Path, description = "The order number")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The order", body = schema::Order),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_order(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult<axum::Json<Order>> {
+    Ok(axum::Json(state.shop.order(&number).await?))
+}
+
+/// An admin's status move.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusMove {
+    status: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Moves an order along its lifecycle (`paid → processing → dispatched → delivered`, or
+/// `cancelled`).
+#[utoipa::path(
+    put, path = "/api/orders/{orderId}/status", tag = "admin",
+    params(("orderId" = String, Path, description = "The order number")),
+    request_body = schema::StatusMove,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The order after the move", body = schema::Order),
+        (status = 400, description = "The body is not a status move", body = ErrorBody),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The lifecycle does not allow this move (`details.reason`: `invalid_transition`)", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    )
+)]
+pub(crate) async fn move_order(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(number): Path<String>,
+    Json(input): Json<StatusMove>,
+) -> ApiResult<axum::Json<Order>> {
+    let order = state
+        .shop
+        .move_order(&number, &input.status, input.note.as_deref(), &admin)
+        .await?;
+    // A cancellation releases stock.
+    state.catalogue.clear();
+    Ok(axum::Json(order))
+}

@@ -1,0 +1,181 @@
+//! Payment routes: starting and polling a payment, provider callbacks, and the admin's view,
+//! verification of manual codes and the review queue.
+
+use axum::{
+    Extension,
+    body::Bytes,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use pochi_core::{
+    AdminUser, ManualVerdict, Notification, Page, Payment, PaymentInput, PaymentReview,
+    PaymentStart, payment::PaymentView,
+};
+
+use crate::{
+    error::{ApiResult, ErrorBody},
+    extract::{IdempotencyKey, Json, Path, Query, body_rejection},
+    layers::Verbatim,
+    routes::{catalogue::PageQuery, orders::created_or_replayed},
+    schema,
+    state::AppState,
+};
+
+/// Starts a payment for an order: a prompt on the customer's phone, or a manual code to verify.
+#[utoipa::path(
+    post, path = "/api/payments", tag = "payments",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first attempt and asks for no money again")),
+    request_body = schema::PaymentInput,
+    responses(
+        (status = 201, description = "The new attempt", body = schema::PaymentView),
+        (status = 200, description = "A replay of an earlier request with this key", body = schema::PaymentView,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 400, description = "The body is not a payment request", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order is not payable, a prompt is in progress, or the code was used (`details.reason`)", body = ErrorBody),
+        (status = 422, description = "A field is invalid, or the provider declined", body = ErrorBody),
+        (status = 429, description = "Too many requests", body = ErrorBody),
+        (status = 502, description = "The payment provider failed", body = ErrorBody),
+    )
+)]
+pub(crate) async fn start_payment(
+    State(state): State<AppState>,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(input): Json<PaymentInput>,
+) -> ApiResult<Response> {
+    Ok(
+        match state.shop.start_payment(&input, key.as_deref()).await? {
+            PaymentStart::Started(payment) => {
+                created_or_replayed(false, axum::Json(PaymentView::from(&payment)))
+            }
+            PaymentStart::Replayed(payment) => {
+                created_or_replayed(true, axum::Json(PaymentView::from(&payment)))
+            }
+        },
+    )
+}
+
+/// Where a payment stands, for the payment page to poll.
+#[utoipa::path(
+    get, path = "/api/payments/{paymentId}", tag = "payments",
+    params(("paymentId" = String, Path, description = "The payment id (a UUID)")),
+    responses(
+        (status = 200, description = "The attempt", body = schema::PaymentView),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 422, description = "Not a payment id", body = ErrorBody),
+    )
+)]
+pub(crate) async fn payment_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(state.shop.payment_status(&id).await?))
+}
+
+/// A payment provider's notification (M-Pesa STK result, C2B validation or confirmation). The
+/// path carries the shop's secret callback token; the reply is exactly what the provider
+/// expects.
+#[utoipa::path(
+    post, path = "/api/pay/callbacks/{channel}/{token}", tag = "payments",
+    params(
+        ("channel" = String, Path, description = "`stk`, `c2b-validation`, `c2b-confirmation`"),
+        ("token" = String, Path, description = "The shop's secret callback token"),
+    ),
+    request_body(content = String, description = "The provider's payload, as it sends it", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The provider's expected reply"),
+        (status = 401, description = "Wrong token (the notice is kept for review)", body = ErrorBody),
+        (status = 404, description = "No provider reads this channel", body = ErrorBody),
+        (status = 422, description = "The payload could not be read (kept for review)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn callback(
+    State(state): State<AppState>,
+    Path((channel, token)): Path<(String, String)>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Response> {
+    let body = body.map_err(body_rejection)?;
+    let notification = Notification {
+        channel,
+        token,
+        body: body.to_vec(),
+        received_at: state.shop.now(),
+    };
+    let reply = state.shop.receive_notification(&notification).await?;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(reply.content_type),
+        )],
+        reply.body,
+    )
+        .into_response();
+    response.extensions_mut().insert(Verbatim);
+    Ok(response)
+}
+
+/// The payment attempts of an order, with everything.
+#[utoipa::path(
+    get, path = "/api/admin/payments/{orderId}", tag = "admin",
+    params(("orderId" = String, Path, description = "The order number")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The attempts, oldest first", body = Vec<schema::Payment>),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+    )
+)]
+pub(crate) async fn payments_of_order(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> ApiResult<axum::Json<Vec<Payment>>> {
+    Ok(axum::Json(state.shop.payments_of_order(&number).await?))
+}
+
+/// Verifies (or rejects) a manual confirmation code.
+#[utoipa::path(
+    post, path = "/api/admin/payments/{paymentId}/verify", tag = "admin",
+    params(("paymentId" = String, Path, description = "The payment id")),
+    request_body = schema::ManualVerdict,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The payment after the decision", body = schema::Payment),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 409, description = "Not waiting for verification (`details.reason`: `payment_not_verifiable`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn verify_payment(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(id): Path<String>,
+    Json(verdict): Json<ManualVerdict>,
+) -> ApiResult<axum::Json<Payment>> {
+    Ok(axum::Json(
+        state
+            .shop
+            .verify_manual_payment(&id, &verdict, &admin)
+            .await?,
+    ))
+}
+
+/// Payment notices kept for review (forged, unmatched, inconsistent), newest first.
+#[utoipa::path(
+    get, path = "/api/admin/reviews", tag = "admin",
+    params(PageQuery),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "A page of reviews", body = schema::ReviewPage),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+    )
+)]
+pub(crate) async fn reviews(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<axum::Json<Page<PaymentReview>>> {
+    let limit = query.limit()?;
+    Ok(axum::Json(state.shop.reviews(query.cursor(), limit).await?))
+}

@@ -1,0 +1,56 @@
+//! What every handler shares: the shop, the configuration and the per-process limits and cache.
+
+use std::{
+    ops::Deref,
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
+
+use bytes::Bytes;
+use pochi_core::Shop;
+
+use crate::{
+    cache::CatalogueCache,
+    config::RouterConfig,
+    limits::{Lockout, RateLimiter},
+};
+
+/// The router's state: cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) shop: Shop,
+    pub(crate) config: RouterConfig,
+    pub(crate) general_limit: Option<RateLimiter>,
+    pub(crate) checkout_limit: Option<RateLimiter>,
+    pub(crate) lockout: Lockout,
+    pub(crate) catalogue: CatalogueCache,
+    pub(crate) started: Instant,
+    /// The OpenAPI document, serialized once the routes are known.
+    pub(crate) openapi: OnceLock<Bytes>,
+}
+
+impl AppState {
+    pub(crate) fn new(shop: Shop, config: RouterConfig) -> Self {
+        AppState(Arc::new(Inner {
+            general_limit: config.rate_limits.general.map(RateLimiter::new),
+            checkout_limit: config.rate_limits.checkout.map(RateLimiter::new),
+            lockout: Lockout::new(config.lockout),
+            catalogue: CatalogueCache::new(config.catalogue_cache_ttl),
+            started: Instant::now(),
+            openapi: OnceLock::new(),
+            shop,
+            config,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

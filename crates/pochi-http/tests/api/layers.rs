@@ -1,0 +1,364 @@
+//! The layers: admin auth and lockout, rate limits, client addresses, request ids, security
+//! headers, CORS, compression and timeouts.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::http::{Method, StatusCode};
+use pochi_core::{AdminUser, Authenticator};
+use pochi_http::{LockoutPolicy, RateLimit, RateLimits, TrustedProxy};
+use serde_json::json;
+
+use crate::support::*;
+
+/// Every admin route, with a body where it takes one.
+fn admin_routes() -> Vec<Call> {
+    let id = "00000000-0000-0000-0000-000000000001";
+    vec![
+        get("/api/admin/orders"),
+        get("/api/admin/orders/POCHI-2222222223"),
+        get("/api/admin/stats"),
+        get("/api/admin/customers"),
+        get("/api/admin/settings"),
+        post(
+            "/api/admin/settings",
+            json!({"storeName": "x", "defaultDeliveryFee": "0"}),
+        ),
+        put(
+            "/api/orders/POCHI-2222222223/status",
+            json!({"status": "cancelled"}),
+        ),
+        get("/api/admin/payments/POCHI-2222222223"),
+        post(
+            &format!("/api/admin/payments/{id}/verify"),
+            json!({"approve": true}),
+        ),
+        get("/api/admin/reviews"),
+        get("/api/admin/products"),
+        post("/api/admin/products", json!({"name": "x", "price": "1"})),
+        call(Method::DELETE, &format!("/api/admin/products/{id}")),
+        call(Method::POST, &format!("/api/admin/products/{id}/image")),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_route_asks_for_credentials() {
+    let app = app();
+    for request in admin_routes() {
+        let reply = request.send(&app.router).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.code(), "unauthorized");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Basic realm=\"Pochi admin\", charset=\"UTF-8\"")
+        );
+    }
+    let reply = get("/api/admin/stats").send(&app.router).await;
+    snapshot("error_unauthorized_admin", &reply.json());
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_on_every_admin_route() {
+    let app = app_with(|c| {
+        c.rate_limits(RateLimits::disabled())
+            .lockout(LockoutPolicy::new(
+                1000,
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+            ))
+    });
+    for request in admin_routes() {
+        let reply = request
+            .basic(ADMIN_USER, "wrong password")
+            .send(&app.router)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.code(), "unauthorized");
+        assert!(reply.header("www-authenticate").is_some());
+    }
+    for bad in ["Bearer abc", "Basic !!!", "Basic"] {
+        let reply = get("/api/admin/stats")
+            .header("authorization", bad)
+            .send(&app.router)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{bad}");
+    }
+    let nobody = get("/api/admin/stats")
+        .basic("nobody", ADMIN_PASSWORD)
+        .send(&app.router)
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn repeated_login_failures_lock_the_address_out() {
+    // given a policy of three failures
+    let app = app_with(|c| {
+        c.rate_limits(RateLimits::disabled())
+            .lockout(LockoutPolicy::new(
+                3,
+                Duration::from_secs(60),
+                Duration::from_secs(600),
+            ))
+    });
+    let attacker = SocketAddr::from(([203, 0, 113, 9], 5000));
+    let other = SocketAddr::from(([198, 51, 100, 1], 5000));
+    // when one address fails three times
+    for _ in 0..2 {
+        let reply = get("/api/admin/stats")
+            .basic(ADMIN_USER, "guess")
+            .send_from(&app.router, attacker)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let third = get("/api/admin/stats")
+        .basic(ADMIN_USER, "guess")
+        .send_from(&app.router, attacker)
+        .await;
+    // then it is locked out, even with the right password, and others are not
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(third.code(), "rate_limited");
+    assert_eq!(third.header("retry-after"), Some("600"));
+    let right = get("/api/admin/stats")
+        .admin()
+        .send_from(&app.router, attacker)
+        .await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = get("/api/admin/stats")
+        .admin()
+        .send_from(&app.router, other)
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::OK);
+    snapshot("error_rate_limited", &right.json());
+}
+
+#[tokio::test]
+async fn orders_have_a_stricter_limit_than_browsing() {
+    // given two orders a minute, and a generous general limit
+    let app = app_with(|c| {
+        c.rate_limits(RateLimits::new(
+            Some(RateLimit::new(600, 100)),
+            Some(RateLimit::new(2, 2)),
+        ))
+    });
+    let kikoi = product(&app.shop, "Kikoi", "10", None).await;
+    // when a third order is placed at once
+    for _ in 0..2 {
+        let reply = post("/api/orders", checkout(&kikoi, 1))
+            .send(&app.router)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    let third = post("/api/orders", checkout(&kikoi, 1))
+        .send(&app.router)
+        .await;
+    let payment = post("/api/payments", json!({"orderNumber": "POCHI-2222222223"}))
+        .send(&app.router)
+        .await;
+    // then it is limited, payments share the limit, and browsing goes on
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(third.header("retry-after"), Some("30"));
+    assert_eq!(payment.status, StatusCode::TOO_MANY_REQUESTS);
+    let browse = get("/api/products").send(&app.router).await;
+    assert_eq!(browse.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_general_limit_counts_per_address_and_believes_only_a_configured_proxy() {
+    let app = app_with(|c| {
+        c.rate_limits(RateLimits::new(Some(RateLimit::new(60, 2)), None))
+            .trusted_proxy(TrustedProxy::x_forwarded_for(1))
+    });
+    let proxy = SocketAddr::from(([10, 0, 0, 2], 443));
+    for client in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            let reply = get("/api/health")
+                .header("x-forwarded-for", &format!("6.6.6.6, {client}"))
+                .send_from(&app.router, proxy)
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{client}");
+        }
+    }
+    let limited = get("/api/health")
+        .header("x-forwarded-for", "9.9.9.9, 203.0.113.1")
+        .send_from(&app.router, proxy)
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    // without a trusted proxy, the header is ignored: the socket peer is the client
+    let direct = app_with(|c| c.rate_limits(RateLimits::new(Some(RateLimit::new(60, 1)), None)));
+    let peer = SocketAddr::from(([198, 51, 100, 7], 1000));
+    get("/api/health")
+        .header("x-forwarded-for", "1.1.1.1")
+        .send_from(&direct.router, peer)
+        .await;
+    let spoofed = get("/api/health")
+        .header("x-forwarded-for", "2.2.2.2")
+        .send_from(&direct.router, peer)
+        .await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_plain_and_made_otherwise() {
+    let app = app();
+    let kept = get("/api/health")
+        .header("x-request-id", "req-42.a")
+        .send(&app.router)
+        .await;
+    assert_eq!(kept.header("x-request-id"), Some("req-42.a"));
+    let made = get("/api/health").send(&app.router).await;
+    let id = made.header("x-request-id").unwrap();
+    assert_eq!(id.len(), 25);
+    let next = get("/api/health").send(&app.router).await;
+    assert_ne!(next.header("x-request-id"), Some(id));
+    let replaced = get("/api/health")
+        .header("x-request-id", "has spaces\tand tabs")
+        .send(&app.router)
+        .await;
+    assert_ne!(
+        replaced.header("x-request-id"),
+        Some("has spaces\tand tabs")
+    );
+    let on_error = get("/api/nowhere").send(&app.router).await;
+    assert!(on_error.header("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let app = app();
+    for request in [
+        get("/api/products"),
+        get("/api/nowhere"),
+        post("/api/orders", json!({})),
+    ] {
+        let reply = request.send(&app.router).await;
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert_eq!(
+            reply.header("strict-transport-security"),
+            Some("max-age=31536000; includeSubDomains")
+        );
+        assert_eq!(
+            reply.header("referrer-policy"),
+            Some("strict-origin-when-cross-origin")
+        );
+        assert!(
+            reply
+                .header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = app_with(|c| {
+        c.rate_limits(RateLimits::disabled())
+            .cors_origins(["https://duka.example"])
+    });
+    let preflight = call(Method::OPTIONS, "/api/orders")
+        .header("origin", "https://duka.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,idempotency-key",
+        )
+        .send(&app.router)
+        .await;
+    assert_eq!(preflight.status, StatusCode::OK);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://duka.example")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .unwrap()
+            .contains("idempotency-key")
+    );
+    let foreign = get("/api/products")
+        .header("origin", "https://evil.example")
+        .send(&app.router)
+        .await;
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    let none = crate::support::app();
+    let unconfigured = get("/api/products")
+        .header("origin", "https://duka.example")
+        .send(&none.router)
+        .await;
+    assert_eq!(unconfigured.header("access-control-allow-origin"), None);
+    assert!(
+        pochi_http::RouterConfig::builder(Arc::new(admins()))
+            .cors_origins(["*"])
+            .build()
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = app();
+    for i in 0..20 {
+        product(&app.shop, &format!("Kikoi {i}"), "1500", Some(3)).await;
+    }
+    let gzip = get("/api/products")
+        .header("accept-encoding", "gzip")
+        .send(&app.router)
+        .await;
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let brotli = get("/api/products")
+        .header("accept-encoding", "br")
+        .send(&app.router)
+        .await;
+    assert_eq!(brotli.header("content-encoding"), Some("br"));
+    let plain = get("/api/products").send(&app.router).await;
+    assert_eq!(plain.header("content-encoding"), None);
+}
+
+/// An authenticator that takes its time, like a slow password hash.
+#[derive(Debug)]
+pub struct SlowAdmins(pub Duration, pub Arc<tokio::sync::Notify>);
+
+impl SlowAdmins {
+    /// Admins whose check takes `delay`.
+    pub fn new(delay: Duration) -> Self {
+        SlowAdmins(delay, Arc::new(tokio::sync::Notify::new()))
+    }
+}
+
+impl Authenticator for SlowAdmins {
+    fn authenticate(&self, username: &str, _password: &str) -> pochi_core::Result<AdminUser> {
+        // Tell the test the request is being handled, then take our time.
+        self.1.notify_one();
+        std::thread::sleep(self.0);
+        Ok(AdminUser {
+            username: username.to_owned(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_answered_503() {
+    let app = app();
+    let slow = pochi_http::router(
+        app.shop.clone(),
+        pochi_http::RouterConfig::builder(Arc::new(SlowAdmins::new(Duration::from_millis(500))))
+            .request_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap(),
+    );
+    let reply = get("/api/admin/stats").admin().send(&slow).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(reply.code(), "temporarily_unavailable");
+    snapshot("error_timeout", &reply.json());
+}
+
+#[tokio::test]
+async fn the_config_debug_output_hides_the_authenticator() {
+    let config = pochi_http::RouterConfig::builder(Arc::new(admins()))
+        .build()
+        .unwrap();
+    let text = format!("{config:?}");
+    assert!(text.contains("authenticator: \"<configured>\""));
+    assert!(!text.contains("$2b$"));
+}

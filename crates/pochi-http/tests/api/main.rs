@@ -1,0 +1,12 @@
+//! The HTTP API, driven in process with `oneshot` and over real sockets.
+
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+mod errors;
+mod layers;
+mod logs;
+mod openapi;
+mod outage;
+mod routes;
+mod socket;
+mod support;

@@ -1,0 +1,210 @@
+use std::collections::HashMap;
+
+use super::*;
+
+const TOKEN: &str = "k3J9x-Q2mP7vL0aZ4tYw";
+
+fn token() -> CallbackToken {
+    CallbackToken::parse(TOKEN).unwrap()
+}
+
+fn production() -> MpesaConfigBuilder {
+    MpesaConfig::builder()
+        .with_environment(Environment::Production)
+        .with_paybill(ShortCode::parse("888880").unwrap())
+        .with_passkey("live-passkey-0123456789abcdef")
+        .with_credentials("live-consumer-key", "live-consumer-secret")
+        .with_callback_base_url("https://duka.example.co.ke/")
+        .with_callback_token(&token())
+}
+
+fn refused(builder: MpesaConfigBuilder) -> ConfigError {
+    builder.build().expect_err("the configuration was accepted")
+}
+
+#[test]
+fn a_complete_production_configuration_builds_with_documented_defaults() {
+    let config = production().build().unwrap();
+    assert!(config.environment().is_production());
+    assert_eq!(config.timestamp_offset(), EAST_AFRICA_TIME);
+    assert_eq!(config.c2b_version(), C2bVersion::V2);
+    assert_eq!(config.phone_format(), PhoneFormat::Number);
+    assert_eq!(
+        config.callback_url(CallbackChannel::Stk),
+        format!("https://duka.example.co.ke/api/pay/callbacks/stk/{TOKEN}")
+    );
+    assert_eq!(
+        config.callback_url(CallbackChannel::C2bConfirmation),
+        format!("https://duka.example.co.ke/api/pay/callbacks/c2b-confirmation/{TOKEN}")
+    );
+}
+
+#[test]
+fn production_without_real_credentials_is_refused() {
+    let mut no_passkey = production();
+    no_passkey.passkey = None;
+    assert_eq!(refused(no_passkey).field, "passkey");
+
+    let mut no_secret = production();
+    no_secret.consumer_secret = Some(SecretString::from("  "));
+    assert_eq!(refused(no_secret).field, "consumer_secret");
+
+    let mut no_key = production();
+    no_key.consumer_key = None;
+    assert_eq!(refused(no_key).field, "consumer_key");
+
+    let sandbox_values = production().with_public_sandbox_paybill();
+    let err = refused(sandbox_values);
+    assert_eq!(err.field, "business");
+    assert!(err.message.contains("174379"), "{err}");
+
+    let sandbox_passkey = production().with_passkey(SANDBOX_PASSKEY);
+    assert_eq!(refused(sandbox_passkey).field, "passkey");
+}
+
+#[test]
+fn nothing_defaults_to_the_sandbox() {
+    let mut no_environment = production();
+    no_environment.environment = None;
+    assert_eq!(refused(no_environment).field, "environment");
+    let mut no_business = production();
+    no_business.business = None;
+    assert_eq!(refused(no_business).field, "business");
+}
+
+#[test]
+fn a_callback_url_that_is_not_https_is_refused_in_production_only() {
+    let err = refused(production().with_callback_base_url("http://duka.example.co.ke"));
+    assert_eq!(err.field, "callback_base_url");
+    assert!(err.message.contains("HTTPS"), "{err}");
+
+    let sandbox = production()
+        .with_environment(Environment::Sandbox)
+        .with_public_sandbox_paybill()
+        .with_callback_base_url("http://127.0.0.1:8080");
+    assert!(sandbox.build().is_ok());
+}
+
+#[test]
+fn local_and_tunnel_hosts_are_refused_in_production() {
+    for url in [
+        "https://localhost:8443",
+        "https://127.0.0.1",
+        "https://192.168.1.10",
+        "https://abc123.ngrok.io",
+    ] {
+        let err = refused(production().with_callback_base_url(url));
+        assert_eq!(err.field, "callback_base_url", "{url}");
+    }
+}
+
+#[test]
+fn a_callback_url_with_a_word_safaricom_refuses_is_refused_anywhere() {
+    for url in [
+        "https://mpesa.duka.co.ke",
+        "https://duka.co.ke/M-Pesa",
+        "https://safaricom-shop.co.ke",
+        "https://duka.co.ke/cgi/exec",
+        "https://duka.co.ke/SQL",
+        "https://duka.co.ke/query",
+    ] {
+        let err = refused(production().with_callback_base_url(url));
+        assert_eq!(err.field, "callback_base_url", "{url}");
+        assert!(err.message.contains("Safaricom refuses"), "{url}: {err}");
+        let sandbox = production()
+            .with_environment(Environment::Sandbox)
+            .with_callback_base_url(url);
+        assert_eq!(refused(sandbox).field, "callback_base_url", "{url}");
+    }
+}
+
+#[test]
+fn a_callback_token_with_a_refused_word_is_refused() {
+    let mut builder = production();
+    builder.callback_token = Some(SecretString::from("my-secret-query-token-1"));
+    let err = refused(builder);
+    assert_eq!(err.field, "callback_token");
+    assert!(err.message.contains("query"), "{err}");
+}
+
+#[test]
+fn debug_output_hides_every_secret() {
+    let config = production().build().unwrap();
+    for shown in [format!("{config:?}"), format!("{:?}", production())] {
+        assert!(!shown.contains("live-passkey"), "{shown}");
+        assert!(!shown.contains("live-consumer-secret"), "{shown}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("live-consumer-key"), "{shown}");
+    }
+}
+
+#[test]
+fn the_timestamp_zone_is_configurable() {
+    let utc = production()
+        .with_timestamp_offset(UtcOffset::UTC)
+        .build()
+        .unwrap();
+    assert_eq!(utc.timestamp_offset(), UtcOffset::UTC);
+    let mut builder = production();
+    builder.timestamp_utc_offset = Some("+03:00".into());
+    assert_eq!(
+        builder.build().unwrap().timestamp_offset(),
+        EAST_AFRICA_TIME
+    );
+    let mut bad = production();
+    bad.timestamp_utc_offset = Some("EAT".into());
+    assert_eq!(refused(bad).field, "timestamp_utc_offset");
+}
+
+#[test]
+fn environment_variables_describe_a_till() {
+    let vars: HashMap<&str, &str> = HashMap::from([
+        ("MPESA_ENVIRONMENT", "production"),
+        ("MPESA_SHORTCODE", "300300"),
+        ("MPESA_TILL_NUMBER", "5123456"),
+        ("MPESA_PASSKEY", "live-passkey-0123456789abcdef"),
+        ("MPESA_CONSUMER_KEY", "key"),
+        ("MPESA_CONSUMER_SECRET", "secret"),
+        ("MPESA_CALLBACK_BASE_URL", "https://duka.example.co.ke"),
+        ("MPESA_CALLBACK_TOKEN", TOKEN),
+        ("MPESA_C2B_VERSION", "v1"),
+        ("MPESA_PHONE_FORMAT", "string"),
+    ]);
+    let config = MpesaConfigBuilder::from_lookup(|k| vars.get(k).map(|v| (*v).to_owned()))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        config.business(),
+        &Business::Till {
+            store_number: ShortCode::parse("300300").unwrap(),
+            till_number: ShortCode::parse("5123456").unwrap(),
+        }
+    );
+    assert_eq!(config.c2b_version(), C2bVersion::V1);
+    assert_eq!(config.phone_format(), PhoneFormat::String);
+
+    let bad = MpesaConfigBuilder::from_lookup(|k| {
+        (k == "MPESA_ENVIRONMENT").then(|| "staging".to_owned())
+    });
+    assert_eq!(bad.unwrap_err().field, "environment");
+}
+
+#[test]
+fn deserialising_a_configuration_checks_it() {
+    let json = serde_json::json!({
+        "environment": "sandbox",
+        "business": {"type": "pay_bill", "shortcode": "174379"},
+        "passkey": SANDBOX_PASSKEY,
+        "consumer_key": "k",
+        "consumer_secret": "s",
+        "callback_base_url": "https://duka.example.co.ke",
+        "callback_token": TOKEN,
+    });
+    let config: MpesaConfig = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(config.environment(), &Environment::Sandbox);
+    let mut bad = json;
+    bad["callback_base_url"] = "https://duka.example.co.ke/mpesa".into();
+    let err = serde_json::from_value::<MpesaConfig>(bad).unwrap_err();
+    assert!(err.to_string().contains("callback_base_url"), "{err}");
+}

@@ -1,0 +1,218 @@
+//! [`MpesaProvider`]: the `PaymentProvider` for M-Pesa Express (STK push), STK query and C2B.
+
+use std::{fmt, sync::Arc};
+
+use async_trait::async_trait;
+use pochi_core::{
+    Clock, Error, Notice, NoticeReply, Notification, Payment, PaymentKind, PaymentProvider,
+    PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer, RejectReason,
+    Result, StartedPayment, SystemClock,
+};
+
+use crate::{
+    client::{Daraja, STK_PUSH_PATH, STK_QUERY_PATH},
+    config::{CallbackChannel, MpesaConfig},
+    error::GatewayError,
+    notify::{C2bNotice, RegisterUrlAnswer, StkCallback, StkPushAccepted, StkQueryAnswer},
+    timestamp::Timestamp,
+    transform::{self, StkPush},
+};
+
+/// What the customer is told when a push was accepted.
+const CHECK_YOUR_PHONE: &str = "Check your phone and enter your M-Pesa PIN to pay.";
+
+/// M-Pesa through Safaricom's Daraja API. Cheap to clone (a handle); `Send + Sync`.
+///
+/// It parses, builds requests, talks HTTP and maps results; `Shop` decides what they do to
+/// orders. Callback channels: `stk`, `c2b-validation`, `c2b-confirmation`.
+#[derive(Clone)]
+pub struct MpesaProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: MpesaConfig,
+    daraja: Daraja,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for MpesaProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MpesaProvider")
+            .field("environment", &self.inner.config.environment)
+            .field("business", &self.inner.config.business)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MpesaProvider {
+    /// The provider's name on payments.
+    pub const NAME: &'static str = "mpesa";
+
+    /// A provider using the system clock.
+    pub fn new(config: MpesaConfig) -> Result<Self> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// A provider reading the time (timestamps, token expiry) from `clock`.
+    pub fn with_clock(config: MpesaConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        let daraja = Daraja::new(&config, clock.clone())
+            .map_err(|e| Error::backend("mpesa http client", e))?;
+        Ok(MpesaProvider {
+            inner: Arc::new(Inner {
+                config,
+                daraja,
+                clock,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MpesaConfig {
+        &self.inner.config
+    }
+
+    fn timestamp(&self) -> Timestamp {
+        Timestamp::at(self.inner.clock.now(), self.inner.config.timestamp_offset)
+    }
+
+    /// Sends an STK push. One timestamp serves both `Password` and `Timestamp`.
+    pub async fn stk_push(&self, push: &StkPush) -> Result<StkPushAccepted, GatewayError> {
+        let body = transform::stk_push_body(&self.inner.config, push, &self.timestamp());
+        let (status, text) = self.inner.daraja.post_json(STK_PUSH_PATH, &body).await?;
+        StkPushAccepted::parse(status, &text)
+    }
+
+    /// Asks where a push stands.
+    pub async fn stk_query(
+        &self,
+        checkout_request_id: &str,
+    ) -> Result<StkQueryAnswer, GatewayError> {
+        let body =
+            transform::stk_query_body(&self.inner.config, checkout_request_id, &self.timestamp());
+        let (status, text) = self.inner.daraja.post_json(STK_QUERY_PATH, &body).await?;
+        StkQueryAnswer::parse(status, &text)
+    }
+
+    /// Registers the shop's C2B confirmation and validation URLs for its shortcode (with the
+    /// configured API version and `ResponseType`). In production this is one-time: Daraja
+    /// answers `Urls are already registered` afterwards.
+    pub async fn register_c2b_urls(&self) -> Result<RegisterUrlAnswer, GatewayError> {
+        let config = &self.inner.config;
+        let path = format!("/mpesa/c2b/{}/registerurl", config.c2b_version.as_str());
+        let body = transform::register_url_body(config);
+        let (status, text) = self.inner.daraja.post_json(&path, &body).await?;
+        RegisterUrlAnswer::parse(status, &text)
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for MpesaProvider {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn kind(&self) -> PaymentKind {
+        PaymentKind::StkPush
+    }
+
+    fn precision(&self) -> u32 {
+        0
+    }
+
+    fn handles_channel(&self, channel: &str) -> bool {
+        CallbackChannel::parse(channel).is_some()
+    }
+
+    async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
+        let phone = request
+            .phone
+            .clone()
+            .ok_or_else(|| Error::invalid("phone", "enter the M-Pesa phone number to pay from"))?;
+        let push = StkPush::new(
+            phone,
+            request.amount,
+            &request.account_reference,
+            &request.description,
+        )?;
+        let accepted = self.stk_push(&push).await?;
+        Ok(StartedPayment {
+            reference: Some(accepted.checkout_request_id),
+            status: PaymentStatus::Pending,
+            customer_message: Some(if accepted.customer_message.trim().is_empty() {
+                CHECK_YOUR_PHONE.to_owned()
+            } else {
+                accepted.customer_message
+            }),
+        })
+    }
+
+    fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>> {
+        let zone = self.inner.config.timestamp_offset;
+        let raw = || String::from_utf8_lossy(&notification.body).into_owned();
+        let notice = match CallbackChannel::parse(&notification.channel) {
+            Some(CallbackChannel::Stk) => {
+                transform::stk_notice(StkCallback::parse(&notification.body, zone)?, raw())?
+            }
+            Some(CallbackChannel::C2bValidation) => Notice::Validation(transform::direct_payment(
+                C2bNotice::parse(&notification.body, zone)?,
+                raw(),
+            )?),
+            Some(CallbackChannel::C2bConfirmation) => Notice::DirectPayment(
+                transform::direct_payment(C2bNotice::parse(&notification.body, zone)?, raw())?,
+            ),
+            None => {
+                return Err(Error::invalid(
+                    "channel",
+                    format!(
+                        "M-Pesa sends no notifications on {:?}",
+                        notification.channel
+                    ),
+                ));
+            }
+        };
+        Ok(vec![notice])
+    }
+
+    async fn query(&self, payment: &Payment) -> Result<QueryAnswer> {
+        if payment.kind != PaymentKind::StkPush {
+            return Ok(QueryAnswer::Unsupported);
+        }
+        let Some(reference) = payment.provider_reference.as_deref() else {
+            return Ok(QueryAnswer::Pending);
+        };
+        Ok(match self.stk_query(reference).await? {
+            StkQueryAnswer::Pending => QueryAnswer::Pending,
+            StkQueryAnswer::Final {
+                result_code,
+                result_description,
+            } => QueryAnswer::Final(ProviderResult {
+                status: result_code.payment_status(),
+                result_code: Some(result_code.as_str().to_owned()),
+                result_description: Some(result_description),
+                ..ProviderResult::default()
+            }),
+        })
+    }
+
+    fn reply(&self, channel: &str, reply: NoticeReply) -> ProviderReply {
+        ProviderReply::json(match reply {
+            // Confirmations are answered "Success", STK callbacks "Accepted" (DARAJA.md §1.7).
+            NoticeReply::Ack
+                if CallbackChannel::parse(channel) == Some(CallbackChannel::C2bConfirmation) =>
+            {
+                r#"{"ResultCode":0,"ResultDesc":"Success"}"#
+            }
+            NoticeReply::Ack => r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#,
+            NoticeReply::Accept => r#"{"ResultCode":"0","ResultDesc":"Accepted"}"#,
+            NoticeReply::Reject(RejectReason::UnknownAccount) => {
+                r#"{"ResultCode":"C2B00012","ResultDesc":"Rejected"}"#
+            }
+            NoticeReply::Reject(RejectReason::WrongAmount) => {
+                r#"{"ResultCode":"C2B00013","ResultDesc":"Rejected"}"#
+            }
+            NoticeReply::Reject(_) => r#"{"ResultCode":"C2B00016","ResultDesc":"Rejected"}"#,
+            _ => r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#,
+        })
+    }
+}

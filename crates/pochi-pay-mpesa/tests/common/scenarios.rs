@@ -1,0 +1,472 @@
+//! End-to-end scenarios over any `Store`: order → STK push at the fake → callback over HTTP →
+//! `Shop`. Each takes the store so every backend can run them (see `e2e_memory.rs`).
+
+use std::{sync::Arc, time::Duration};
+
+use pochi_core::{
+    Limit, Money, Order, OrderStatus, Payment, PaymentInput, PaymentKind, PaymentReview,
+    PaymentStatus, ReviewReason, Store,
+};
+use pochi_pay_mpesa::fake::{
+    C2bPayment, CallbackTarget, Delivery, PaidDetails, PushOutcome, PushState, stk_callback_json,
+};
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::json;
+
+use super::{World, world};
+
+async fn start(world: &World, order: &Order) -> Payment {
+    world
+        .shop
+        .start_payment(
+            &PaymentInput {
+                order_number: order.number.to_string(),
+                ..PaymentInput::default()
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .into_payment()
+}
+
+async fn payments(world: &World, order: &Order) -> Vec<Payment> {
+    world
+        .shop
+        .payments_of_order(order.number.as_str())
+        .await
+        .unwrap()
+}
+
+async fn reviews(world: &World) -> Vec<PaymentReview> {
+    world
+        .shop
+        .reviews(None, Limit::default())
+        .await
+        .unwrap()
+        .items
+}
+
+fn shillings(money: Money) -> u32 {
+    money.amount().to_u32().unwrap()
+}
+
+fn reference(payment: &Payment) -> &str {
+    payment.provider_reference.as_deref().unwrap()
+}
+
+pub async fn a_paid_push_marks_the_order_paid(store: Arc<dyn Store>) {
+    // Given an order and a push accepted by Daraja
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    assert_eq!(payment.status, PaymentStatus::Pending);
+    let push = world.fake.push(reference(&payment)).unwrap();
+    assert_eq!(push.amount, shillings(order.total));
+    assert_eq!(push.phone, "254708374149");
+    assert_eq!(push.account_reference, order.number.code());
+
+    // When the customer pays and the callback arrives
+    let resolution = world
+        .fake
+        .resolve(reference(&payment), PushOutcome::Paid)
+        .await
+        .unwrap();
+
+    // Then the shop acknowledged it and the order is paid with the receipt
+    assert_eq!(resolution.responses.len(), 1);
+    assert_eq!(resolution.responses[0].status, 200);
+    assert_eq!(
+        resolution.responses[0].json(),
+        Some(json!({"ResultCode": 0, "ResultDesc": "Accepted"}))
+    );
+    let PushState::Resolved {
+        receipt: Some(receipt),
+        ..
+    } = &resolution.push.state
+    else {
+        panic!("the push was not paid");
+    };
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    let paid = &payments(&world, &order).await[0];
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    assert_eq!(
+        paid.receipt.as_ref().map(|r| r.as_str()),
+        Some(receipt.as_str())
+    );
+    assert_eq!(paid.result_code.as_deref(), Some("0"));
+    assert_eq!(paid.payer.as_deref(), Some("254708374149"));
+}
+
+pub async fn a_cancelled_push_cancels_the_attempt_and_a_new_one_can_start(store: Arc<dyn Store>) {
+    // Given a push
+    let world = world(store).await;
+    let order = world.order().await;
+    let first = start(&world, &order).await;
+
+    // When the customer dismisses it
+    let resolution = world
+        .fake
+        .resolve(reference(&first), PushOutcome::Cancelled)
+        .await
+        .unwrap();
+    assert_eq!(resolution.responses[0].status, 200);
+
+    // Then the attempt is cancelled, the order still waits, and a new push can be sent
+    let attempts = payments(&world, &order).await;
+    assert_eq!(attempts[0].status, PaymentStatus::Cancelled);
+    assert_eq!(attempts[0].result_code.as_deref(), Some("1032"));
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+    let second = start(&world, &order).await;
+    assert_eq!(second.status, PaymentStatus::Pending);
+    assert_ne!(reference(&second), reference(&first));
+    assert_eq!(world.fake.pending_pushes().len(), 1);
+}
+
+pub async fn an_unreachable_phone_times_the_attempt_out(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    world
+        .fake
+        .resolve(reference(&payment), PushOutcome::Unreachable)
+        .await
+        .unwrap();
+    let attempt = &payments(&world, &order).await[0];
+    assert_eq!(attempt.status, PaymentStatus::TimedOut);
+    assert_eq!(attempt.result_code.as_deref(), Some("1037"));
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+}
+
+pub async fn a_lost_callback_is_settled_by_reconciliation(store: Arc<dyn Store>) {
+    // Given a push the customer paid, whose callback never arrives
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    let resolution = world
+        .fake
+        .resolve_with(reference(&payment), PushOutcome::Paid, Delivery::lost())
+        .await
+        .unwrap();
+    assert!(resolution.responses.is_empty());
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+
+    // When reconciliation runs before the check is due, nothing is asked
+    let early = world.shop.reconcile_payments().await.unwrap();
+    assert_eq!(early.checked, 0);
+
+    // When it runs after the first check delay
+    world.clock.advance(Duration::from_secs(91));
+    let report = world.shop.reconcile_payments().await.unwrap();
+
+    // Then the STK query's final answer pays the order (without a receipt: queries have none)
+    assert_eq!((report.checked, report.settled), (1, 1));
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    let attempt = &payments(&world, &order).await[0];
+    assert_eq!(attempt.status, PaymentStatus::Succeeded);
+    assert_eq!(attempt.receipt, None);
+}
+
+pub async fn an_unanswered_push_stays_pending_then_goes_to_review(store: Arc<dyn Store>) {
+    // Given a push the customer never answers
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    world
+        .fake
+        .resolve(reference(&payment), PushOutcome::NoAnswer)
+        .await
+        .unwrap();
+
+    // When reconciliation asks ("being processed") until the limit of 4 checks
+    let mut pending = 0;
+    let mut reviewed = 0;
+    for _ in 0..6 {
+        world.clock.advance(Duration::from_secs(600));
+        let report = world.shop.reconcile_payments().await.unwrap();
+        assert_eq!(report.errors, 0);
+        pending += report.still_pending;
+        reviewed += report.marked_for_review;
+    }
+
+    // Then it stayed pending three times and was then marked for review, never failed
+    assert_eq!((pending, reviewed), (3, 1));
+    let attempt = &payments(&world, &order).await[0];
+    assert_eq!(attempt.status, PaymentStatus::Pending);
+    assert!(attempt.needs_review);
+    assert!(
+        reviews(&world)
+            .await
+            .iter()
+            .any(|r| r.reason == ReviewReason::ReconcileLimitReached)
+    );
+}
+
+pub async fn the_same_callback_twice_and_concurrently_counts_once(store: Arc<dyn Store>) {
+    // Given a paid push whose callback arrives twice at the same time
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    let resolution = world
+        .fake
+        .resolve_with(
+            reference(&payment),
+            PushOutcome::Paid,
+            Delivery::concurrent(2),
+        )
+        .await
+        .unwrap();
+    assert!(resolution.responses.iter().all(|r| r.status == 200));
+
+    // And twice more, one after the other, later
+    let again = world
+        .fake
+        .redeliver(reference(&payment), Delivery::duplicate())
+        .await
+        .unwrap();
+    assert!(again.iter().all(|r| r.status == 200));
+
+    // Then there is one succeeded payment, the order is paid once, and nothing to review
+    let attempts = payments(&world, &order).await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status, PaymentStatus::Succeeded);
+    let order_now = world.order_now(&order).await;
+    assert_eq!(order_now.status, OrderStatus::Paid);
+    let paid_entries = order_now
+        .timeline
+        .iter()
+        .filter(|e| e.status == OrderStatus::Paid)
+        .count();
+    assert_eq!(paid_entries, 1);
+    assert!(reviews(&world).await.is_empty());
+}
+
+pub async fn a_callback_to_a_wrong_token_is_refused_and_reviewed(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    let resolution = world
+        .fake
+        .resolve_with(
+            reference(&payment),
+            PushOutcome::Paid,
+            Delivery::to(CallbackTarget::WrongToken),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resolution.responses[0].status, 401);
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+    assert_eq!(
+        payments(&world, &order).await[0].status,
+        PaymentStatus::Pending
+    );
+    let reviews = reviews(&world).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].reason, ReviewReason::InvalidCallbackToken);
+}
+
+fn forged_success(checkout_request_id: &str, amount: u32) -> serde_json::Value {
+    stk_callback_json(
+        "29115-34620561-1",
+        checkout_request_id,
+        "0",
+        "The service request is processed successfully.",
+        Some(&PaidDetails {
+            amount,
+            receipt: "NLJ7RT61SV".into(),
+            phone: "254708374149".into(),
+            at: time::macros::datetime!(2026-03-02 07:01 UTC),
+        }),
+    )
+}
+
+pub async fn a_forged_success_for_an_unknown_checkout_is_reviewed(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    let body = forged_success("ws_CO_02032026100000000001", shillings(order.total));
+    let answer = world
+        .fake
+        .post_json(&world.stk_callback_url(), &body)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+    assert_eq!(
+        payments(&world, &order).await[0].status,
+        PaymentStatus::Pending
+    );
+    let reviews = reviews(&world).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].reason, ReviewReason::UnknownAttempt);
+    assert_eq!(
+        reviews[0].reference.as_deref(),
+        Some("ws_CO_02032026100000000001")
+    );
+    assert_ne!(
+        reviews[0].reference.as_deref(),
+        payment.provider_reference.as_deref()
+    );
+}
+
+pub async fn a_forged_success_with_the_wrong_amount_is_reviewed(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    let body = forged_success(reference(&payment), 1);
+    let answer = world
+        .fake
+        .post_json(&world.stk_callback_url(), &body)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+    assert_eq!(
+        payments(&world, &order).await[0].status,
+        PaymentStatus::Pending
+    );
+    let reviews = reviews(&world).await;
+    assert_eq!(reviews.len(), 1);
+    assert!(
+        matches!(&reviews[0].reason, ReviewReason::AmountMismatch { received, .. } if shillings(*received) == 1),
+        "{:?}",
+        reviews[0].reason
+    );
+}
+
+pub async fn a_c2b_confirmation_typed_in_lower_case_with_spaces_pays_the_order(
+    store: Arc<dyn Store>,
+) {
+    // Given registered C2B URLs and an order
+    let world = world(store).await;
+    let answer = world.provider.register_c2b_urls().await.unwrap();
+    assert_eq!(answer.response_code, "0");
+    let order = world.order().await;
+    let code = order.number.code().to_ascii_lowercase();
+    let typed = format!(" pochi {} {} ", &code[..5], &code[5..]);
+
+    // When the customer pays the paybill directly, typing the number loosely
+    let sent = world
+        .fake
+        .send_c2b_confirmation(&C2bPayment::new(shillings(order.total), &typed))
+        .await
+        .unwrap();
+
+    // Then the confirmation is acknowledged and the order is paid by a C2B payment
+    assert_eq!(sent.response.status, 200);
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    let attempts = payments(&world, &order).await;
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].kind, PaymentKind::C2b);
+    assert_eq!(
+        attempts[0].receipt.as_ref().map(|r| r.as_str()),
+        Some(sent.trans_id.as_str())
+    );
+    assert_eq!(attempts[0].payer.as_deref(), Some("2547 ***** 126"));
+}
+
+pub async fn an_unmatched_c2b_confirmation_is_kept_for_the_admin(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    world.provider.register_c2b_urls().await.unwrap();
+    let sent = world
+        .fake
+        .send_c2b_confirmation(&C2bPayment::new(700, "Sample Transaction"))
+        .await
+        .unwrap();
+    assert_eq!(sent.response.status, 200);
+    let reviews = reviews(&world).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].reason, ReviewReason::UnmatchedPayment);
+    assert_eq!(reviews[0].receipt.as_deref(), Some(sent.trans_id.as_str()));
+    assert_eq!(
+        reviews[0].account_reference.as_deref(),
+        Some("Sample Transaction")
+    );
+}
+
+pub async fn c2b_validation_accepts_the_due_amount_and_rejects_the_rest(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    world.provider.register_c2b_urls().await.unwrap();
+    let order = world.order().await;
+    let due = shillings(order.total);
+    let reply = |amount: u32, account: &str| {
+        let world = &world;
+        let payment = C2bPayment::new(amount, account);
+        async move {
+            world
+                .fake
+                .send_c2b_validation(&payment)
+                .await
+                .unwrap()
+                .response
+                .json()
+        }
+    };
+    assert_eq!(
+        reply(due, order.number.as_str()).await,
+        Some(json!({"ResultCode": "0", "ResultDesc": "Accepted"}))
+    );
+    assert_eq!(
+        reply(due, "NOSUCHORDER1").await,
+        Some(json!({"ResultCode": "C2B00012", "ResultDesc": "Rejected"}))
+    );
+    assert_eq!(
+        reply(due - 1, order.number.code()).await,
+        Some(json!({"ResultCode": "C2B00013", "ResultDesc": "Rejected"}))
+    );
+    // Validation never pays.
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+}
+
+pub async fn a_late_success_after_a_timeout_pays_the_order(store: Arc<dyn Store>) {
+    // Given a push reported unreachable (1037)
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    world
+        .fake
+        .resolve(reference(&payment), PushOutcome::Unreachable)
+        .await
+        .unwrap();
+    assert_eq!(
+        payments(&world, &order).await[0].status,
+        PaymentStatus::TimedOut
+    );
+
+    // When a success for the same checkout arrives late, with the right amount
+    let body = forged_success(reference(&payment), shillings(order.total));
+    let answer = world
+        .fake
+        .post_json(&world.stk_callback_url(), &body)
+        .await
+        .unwrap();
+
+    // Then the late success is applied rather than dropped
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        payments(&world, &order).await[0].status,
+        PaymentStatus::Succeeded
+    );
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+}

@@ -1,0 +1,31 @@
+//! End-to-end scenarios with the in-memory store (the same scenarios run on SQLite in
+//! `e2e_sqlite.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
+#[macro_use]
+mod common;
+
+use std::sync::Arc;
+
+use pochi_core::{MemoryStore, Store};
+
+async fn memory(_test: &str) -> Arc<dyn Store> {
+    Arc::new(MemoryStore::new())
+}
+
+e2e_tests!(memory =>
+    a_paid_push_marks_the_order_paid,
+    a_cancelled_push_cancels_the_attempt_and_a_new_one_can_start,
+    an_unreachable_phone_times_the_attempt_out,
+    a_lost_callback_is_settled_by_reconciliation,
+    an_unanswered_push_stays_pending_then_goes_to_review,
+    the_same_callback_twice_and_concurrently_counts_once,
+    a_callback_to_a_wrong_token_is_refused_and_reviewed,
+    a_forged_success_for_an_unknown_checkout_is_reviewed,
+    a_forged_success_with_the_wrong_amount_is_reviewed,
+    a_c2b_confirmation_typed_in_lower_case_with_spaces_pays_the_order,
+    an_unmatched_c2b_confirmation_is_kept_for_the_admin,
+    c2b_validation_accepts_the_due_amount_and_rejects_the_rest,
+    a_late_success_after_a_timeout_pays_the_order,
+);

@@ -1,0 +1,41 @@
+//! End-to-end scenarios with the SQLite file store: order, STK push, callbacks, reconciliation
+//! and C2B through `Shop`, the fake Daraja on loopback and a real database file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
+#[macro_use]
+mod common;
+
+use std::{path::PathBuf, sync::Arc};
+
+use pochi_core::Store;
+use pochi_store_sqlite::SqliteStore;
+
+/// A fresh, migrated database file for `test`.
+async fn sqlite(test: &str) -> Arc<dyn Store> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mpesa-e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{test}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    Arc::new(store)
+}
+
+e2e_tests!(sqlite =>
+    a_paid_push_marks_the_order_paid,
+    a_cancelled_push_cancels_the_attempt_and_a_new_one_can_start,
+    an_unreachable_phone_times_the_attempt_out,
+    a_lost_callback_is_settled_by_reconciliation,
+    an_unanswered_push_stays_pending_then_goes_to_review,
+    the_same_callback_twice_and_concurrently_counts_once,
+    a_callback_to_a_wrong_token_is_refused_and_reviewed,
+    a_forged_success_for_an_unknown_checkout_is_reviewed,
+    a_forged_success_with_the_wrong_amount_is_reviewed,
+    a_c2b_confirmation_typed_in_lower_case_with_spaces_pays_the_order,
+    an_unmatched_c2b_confirmation_is_kept_for_the_admin,
+    c2b_validation_accepts_the_due_amount_and_rejects_the_rest,
+    a_late_success_after_a_timeout_pays_the_order,
+);

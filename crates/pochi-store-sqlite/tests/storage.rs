@@ -1,0 +1,170 @@
+//! What is particular to SQLite: files that outlive the process, connection modes, locks held
+//! by other writers, rows the store did not write.
+
+mod common;
+
+use std::{str::FromStr, time::Duration};
+
+use common::*;
+use pochi_core::{Error, Store, StoreExt};
+use pochi_store_sqlite::{
+    SqliteStore,
+    sqlx::{
+        Connection, SqliteConnection,
+        sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+    },
+};
+
+#[tokio::test]
+async fn data_survives_closing_and_reopening_the_file() {
+    // given
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let kikoi = product("Kikoi", 1500, Some(4));
+    let placed = order(&[(&kikoi, 1)]);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.migrate().await.unwrap();
+        store.insert_product(&kikoi).await.unwrap();
+        store.place_order(&new_order(placed.clone())).await.unwrap();
+    }
+
+    // when: opened again, and migrated again as every start does
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+
+    // then
+    assert_eq!(store.order(&placed.number).await.unwrap(), Some(placed));
+    assert_eq!(
+        store.product_required(kikoi.id).await.unwrap().stock,
+        Some(3)
+    );
+}
+
+#[tokio::test]
+async fn any_text_round_trips_byte_for_byte() {
+    let store = memory_store().await;
+    let mut odd = product("nul\u{0}byte, max \u{10FFFF}, bom \u{FEFF}, ﷽, 𝕂", 1, None);
+    odd.description = "  leading and trailing spaces\r\n\ttabs  ".to_owned();
+    store.insert_product(&odd).await.unwrap();
+
+    assert_eq!(store.product_required(odd.id).await.unwrap(), odd);
+}
+
+#[tokio::test]
+async fn urls_open_files_and_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("by-url.db");
+
+    let file = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    file.migrate().await.unwrap();
+    let memory = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    memory.migrate().await.unwrap();
+
+    assert!(path.exists());
+    assert_eq!(
+        format!("{file:?}"),
+        "SqliteStore { database: \"by-url.db\", .. }"
+    );
+    assert_eq!(
+        format!("{memory:?}"),
+        "SqliteStore { database: \"memory\", .. }"
+    );
+    let err = SqliteStore::connect("postgres://user:secret@db/shop")
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("database_url"));
+    assert!(!err.to_string().contains("secret"));
+}
+
+#[tokio::test]
+async fn debug_output_shows_the_file_name_only() {
+    let (store, dir) = file_store().await;
+
+    let shown = format!("{store:?}");
+
+    assert_eq!(shown, "SqliteStore { database: \"shop.db\", .. }");
+    assert!(!shown.contains(&*dir.path().to_string_lossy()));
+}
+
+#[tokio::test]
+async fn a_database_locked_by_another_writer_is_unavailable_after_retries() {
+    // given: a store whose connections wait at most 50 ms for a lock, and another connection
+    // holding the write lock
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("shop.db"))
+        .create_if_missing(true)
+        .busy_timeout(Duration::from_millis(50));
+    let pool = SqlitePoolOptions::new()
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    let store = SqliteStore::from_pool(pool);
+    store.migrate().await.unwrap();
+    let mut other = SqliteConnection::connect_with(&options).await.unwrap();
+    let holder = other.begin_with("BEGIN IMMEDIATE").await.unwrap();
+
+    // when
+    let err = store
+        .insert_product(&product("Kikoi", 1500, None))
+        .await
+        .unwrap_err();
+
+    // then: retryable, and nothing was written once the lock is gone
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    holder.rollback().await.unwrap();
+    assert_eq!(store.list_products(false, None, 10).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn a_closed_pool_is_unavailable() {
+    let pool = SqlitePoolOptions::new()
+        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:").unwrap())
+        .await
+        .unwrap();
+    let store = SqliteStore::from_pool(pool.clone());
+
+    pool.close().await;
+
+    assert!(matches!(
+        store.ping().await.unwrap_err(),
+        Error::Unavailable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_a_backend_error_not_a_panic() {
+    // given: a row written behind the store's back with a status no order can have
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let kikoi = product("Kikoi", 1500, None);
+    store.insert_product(&kikoi).await.unwrap();
+    let placed = order(&[(&kikoi, 1)]);
+    store.place_order(&new_order(placed.clone())).await.unwrap();
+    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    pochi_store_sqlite::sqlx::query("UPDATE orders SET status = 'shipped'")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+
+    // when
+    let err = store.order(&placed.number).await.unwrap_err();
+
+    // then: the column is named, the value is not
+    match &err {
+        Error::Backend { context, source } => {
+            assert_eq!(*context, "sqlite store");
+            assert!(source.to_string().contains("status"), "{source}");
+            assert!(!source.to_string().contains("shipped"), "{source}");
+        }
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+}

@@ -1,0 +1,101 @@
+//! The conformance kit: one suite every Pochi storage adapter runs against its own backend, and
+//! one every payment provider runs.
+//!
+//! Each scenario is a plain `async fn` taking the store under test, so a failure is easy to
+//! debug; [`store_conformance_tests!`] stamps one named `#[tokio::test]` per scenario for a
+//! backend. Nothing is skipped silently: a backend that cannot run a scenario fails it.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pochi_core::{MemoryStore, Store};
+//!
+//! async fn memory_store() -> Option<Arc<dyn Store>> {
+//!     Some(Arc::new(MemoryStore::new()))
+//! }
+//!
+//! // In a test file (`tests/conformance.rs`) of your adapter:
+//! // pochi_testkit::store_conformance_tests!(memory_store);
+//! # let _ = memory_store;
+//! ```
+//!
+//! The factory returns `None` to skip the whole suite for that backend (for example when a
+//! database server is not reachable on a developer's machine); adapters must make it fail
+//! instead when the `CI` environment variable is set. Adapter crates need `tokio` (with the
+//! `macros` and `rt-multi-thread` features) as a dev-dependency.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs
+)]
+
+pub mod fixtures;
+pub mod provider;
+pub mod scenarios;
+
+pub use provider::ProviderUnderTest;
+
+/// Stamps one `#[tokio::test]` per store scenario, for a backend made by `$factory`: a path to
+/// an `async fn() -> Option<std::sync::Arc<dyn pochi_core::Store>>` that returns a fresh, empty,
+/// migrated store each time it is called (or `None` to skip).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($factory:path) => {
+        $crate::__store_tests!(
+            $factory;
+            // catalogue
+            product_lifecycle,
+            products_list_in_stable_order,
+            pagination_is_stable_under_concurrent_inserts,
+            // orders
+            placing_an_order_prices_it_and_reserves_stock,
+            placing_more_than_stock_fails_and_reserves_nothing,
+            concurrent_buyers_never_oversell,
+            idempotent_replay_returns_the_same_order,
+            concurrent_replays_place_one_order,
+            a_taken_order_number_is_a_conflict,
+            archived_products_cannot_be_ordered,
+            order_lists_filter_and_page_newest_first,
+            // lifecycle
+            every_allowed_move_succeeds,
+            every_forbidden_move_is_a_conflict,
+            concurrent_moves_have_one_winner,
+            cancelling_releases_stock_once,
+            expiry_releases_stock_once,
+            expiry_works_in_batches,
+            // payments
+            the_same_result_twice_changes_nothing,
+            concurrent_duplicate_results_apply_once,
+            a_receipt_is_never_counted_twice,
+            unknown_attempts_and_wrong_amounts_change_nothing,
+            final_results_never_regress,
+            short_and_over_payments_are_flagged,
+            payment_attempts_are_idempotent,
+            reconciliation_queue,
+            reviews_list_newest_first,
+            // reports
+            stats_are_exact,
+            customer_summaries_are_exact,
+            settings_round_trip,
+            // exactness
+            any_unicode_text_round_trips,
+            money_at_the_bounds_is_exact,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_tests {
+    ($factory:path; $($name:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let Some(store) = $factory().await else {
+                    return;
+                };
+                $crate::scenarios::$name(store).await;
+            }
+        )*
+    };
+}

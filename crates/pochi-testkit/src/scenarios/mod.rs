@@ -1,0 +1,13 @@
+//! The store scenarios, one `pub async fn name(store: Arc<dyn Store>)` each.
+//!
+//! Each gets a fresh, empty store. They are grouped by subject; the macro
+//! [`store_conformance_tests!`](crate::store_conformance_tests) lists them all.
+
+mod catalogue;
+mod exactness;
+mod lifecycle;
+mod orders;
+mod payments;
+mod reports;
+
+pub use self::{catalogue::*, exactness::*, lifecycle::*, orders::*, payments::*, reports::*};

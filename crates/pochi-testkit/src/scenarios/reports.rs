@@ -1,0 +1,238 @@
+//! Statistics, customer summaries and settings, exact on a known data set.
+
+use std::sync::Arc;
+
+use pochi_core::{
+    County, Limit, OrderStatus, Store, Trigger,
+    settings::{AreaFee, CountyFee, DeliveryFees, StoreSettings},
+    stats::StatusCount,
+};
+use time::Duration;
+
+use crate::fixtures::{
+    T0, checkout_by, kes, move_by, new_order, order_number, place, product, shop, stock_shelves,
+};
+
+/// Five orders by three customers over 40 days, in every kind of state (see the comments).
+async fn known_data_set(store: &dyn Store) -> (pochi_core::Product, pochi_core::Product) {
+    let a = product("Product A", "100", None);
+    let b = product("Product B", "250.50", None);
+    stock_shelves(store, &[&a, &b]).await;
+    let day = Duration::days(1);
+    let hour = Duration::hours(1);
+    let place_at = |name: &str, phone: &str, items: &[(&pochi_core::Product, i64)], at| {
+        new_order(
+            order_number(),
+            &checkout_by(name, phone, items),
+            &[a.clone(), b.clone()],
+            at,
+        )
+    };
+    let pay_and_move = |number: pochi_core::OrderNumber, paid_at, then: &'static [OrderStatus]| async move {
+        store
+            .move_order(
+                &number,
+                &move_by(OrderStatus::Paid, Trigger::Payment, paid_at),
+            )
+            .await
+            .unwrap();
+        for (i, status) in then.iter().enumerate() {
+            let later = paid_at + Duration::minutes(i64::try_from(i).unwrap() + 1);
+            store
+                .move_order(&number, &move_by(*status, Trigger::Admin, later))
+                .await
+                .unwrap();
+        }
+    };
+    // o1: 0711… "Wanjiru", 2 × A = 200.00, paid 40 days ago, delivered
+    let o1 = place(
+        store,
+        &place_at("Wanjiru", "0711000000", &[(&a, 2)], T0 - 40 * day),
+    )
+    .await;
+    pay_and_move(
+        o1.number,
+        T0 - 40 * day + hour,
+        &[
+            OrderStatus::Processing,
+            OrderStatus::Dispatched,
+            OrderStatus::Delivered,
+        ],
+    )
+    .await;
+    // o2: 0722… "Otieno", 1 × B = 250.50, paid 10 days ago
+    let o2 = place(
+        store,
+        &place_at("Otieno", "0722000000", &[(&b, 1)], T0 - 10 * day),
+    )
+    .await;
+    pay_and_move(o2.number, T0 - 10 * day + hour, &[]).await;
+    // o3: 0711… "Wanjiru Kamau", 3 × A + 1 × B = 550.50, placed 2 h ago, paid 1 h ago, processing
+    let o3 = place(
+        store,
+        &place_at(
+            "Wanjiru Kamau",
+            "0711000000",
+            &[(&a, 3), (&b, 1)],
+            T0 - 2 * hour,
+        ),
+    )
+    .await;
+    pay_and_move(o3.number, T0 - hour, &[OrderStatus::Processing]).await;
+    // o4: 0733… "Achieng", 1 × A = 100.00, unpaid, placed 30 min ago
+    place(
+        store,
+        &place_at(
+            "Achieng",
+            "0733000000",
+            &[(&a, 1)],
+            T0 - Duration::minutes(30),
+        ),
+    )
+    .await;
+    // o5: 0722… "Otieno", 2 × B = 501.00, paid then cancelled 5 days ago: not revenue
+    let o5 = place(
+        store,
+        &place_at("Otieno", "0722000000", &[(&b, 2)], T0 - 5 * day),
+    )
+    .await;
+    pay_and_move(o5.number, T0 - 5 * day + hour, &[OrderStatus::Cancelled]).await;
+    (a, b)
+}
+
+/// Revenue by period, orders by status, average order value and best sellers are exact.
+pub async fn stats_are_exact(store: Arc<dyn Store>) {
+    let (a, b) = known_data_set(store.as_ref()).await;
+    let (shop, _) = shop(store.clone());
+
+    let stats = shop.stats().await.unwrap();
+
+    // Revenue: o1 + o2 + o3 = 1001.00; today (since 00:00 EAT = 21:00 UTC yesterday): o3;
+    // last 7 days: o3; last 30 days: o2 + o3
+    assert_eq!(stats.revenue.all_time, kes("1001.00"));
+    assert_eq!(stats.revenue.today, kes("550.50"));
+    assert_eq!(stats.revenue.last_7_days, kes("550.50"));
+    assert_eq!(stats.revenue.last_30_days, kes("801.00"));
+    assert_eq!(stats.paid_orders, 3);
+    assert_eq!(stats.total_orders, 5);
+    assert_eq!(stats.average_order_value, kes("333.67"));
+    let count = |status| StatusCount { status, count: 1 };
+    assert_eq!(
+        stats.orders_by_status,
+        vec![
+            count(OrderStatus::PendingPayment),
+            count(OrderStatus::Paid),
+            count(OrderStatus::Processing),
+            StatusCount {
+                status: OrderStatus::Dispatched,
+                count: 0
+            },
+            count(OrderStatus::Delivered),
+            count(OrderStatus::Cancelled),
+        ]
+    );
+    // Best sellers among revenue orders: A 5 units (500.00), B 2 units (501.00)
+    let top: Vec<_> = stats
+        .top_products
+        .iter()
+        .map(|t| (t.product_id, t.name.as_str(), t.quantity, t.revenue))
+        .collect();
+    assert_eq!(
+        top,
+        vec![
+            (a.id, "Product A", 5, kes("500.00")),
+            (b.id, "Product B", 2, kes("501.00")),
+        ]
+    );
+}
+
+/// One summary per phone: the latest name, all orders counted, only revenue orders spent.
+pub async fn customer_summaries_are_exact(store: Arc<dyn Store>) {
+    known_data_set(store.as_ref()).await;
+    let (shop, _) = shop(store.clone());
+    let day = Duration::days(1);
+
+    let first = shop
+        .customers(None, Limit::new(Some(2)).unwrap())
+        .await
+        .unwrap();
+    let cursor = first.next_cursor.clone().expect("a second page");
+    let second = shop
+        .customers(Some(&cursor), Limit::new(Some(2)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(second.next_cursor, None);
+    let rows: Vec<_> = first
+        .items
+        .iter()
+        .chain(&second.items)
+        .map(|c| {
+            (
+                c.phone.as_str(),
+                c.name.as_str(),
+                c.orders,
+                c.total_spent,
+                c.first_order_at,
+                c.last_order_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "254711000000",
+                "Wanjiru Kamau",
+                2,
+                kes("750.50"),
+                T0 - 40 * day,
+                T0 - Duration::hours(2)
+            ),
+            (
+                "254722000000",
+                "Otieno",
+                2,
+                kes("250.50"),
+                T0 - 10 * day,
+                T0 - 5 * day
+            ),
+            (
+                "254733000000",
+                "Achieng",
+                1,
+                kes("0"),
+                T0 - Duration::minutes(30),
+                T0 - Duration::minutes(30)
+            ),
+        ]
+    );
+}
+
+/// Settings read back exactly as saved; a later save replaces them.
+pub async fn settings_round_trip(store: Arc<dyn Store>) {
+    assert_eq!(store.settings().await.unwrap(), None);
+    let mut settings = StoreSettings::defaults(pochi_core::Currency::Kes);
+    settings.store_name = "Duka la Mama 🛍️".into();
+    settings.contact_phone = Some("+254 712 345 678".into());
+    settings.contact_email = Some("mama@duka.co.ke".into());
+    settings.payment_instructions = Some("Lipa na M-Pesa:\nTill 123456".into());
+    settings.delivery = DeliveryFees {
+        default_fee: kes("350"),
+        counties: vec![CountyFee {
+            county: County::parse("Nairobi").unwrap(),
+            fee: kes("150"),
+            areas: vec![AreaFee {
+                area: "Westlands".into(),
+                fee: kes("100"),
+            }],
+        }],
+        free_delivery_over: Some(kes("5000")),
+    };
+    store.save_settings(&settings).await.unwrap();
+    assert_eq!(store.settings().await.unwrap(), Some(settings.clone()));
+
+    settings.whole_units_only = false;
+    settings.delivery.counties.clear();
+    store.save_settings(&settings).await.unwrap();
+    assert_eq!(store.settings().await.unwrap(), Some(settings));
+}
