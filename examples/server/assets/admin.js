@@ -179,7 +179,7 @@
     const flag = order.paymentFlag
       ? el("p", { class: "message warn small", text: `Payment needs a look: ${String(order.paymentFlag.kind || "").replace(/_/g, " ")}` })
       : null;
-    card.replaceChildren(
+    const parts = [
       el(
         "header",
         {},
@@ -194,7 +194,8 @@
       statusMover(card, order),
       toggle,
       details,
-    );
+    ];
+    card.replaceChildren(...parts.filter(Boolean));
   }
 
   function statusMover(card, order) {

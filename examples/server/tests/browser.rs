@@ -225,6 +225,11 @@ async fn an_admin_adds_a_product_with_a_photo_and_it_appears_in_the_shop() {
         page.text_in("#status", "Sufuria ya shaba saved").await;
         let row = "#products tr[data-product-name=\"Sufuria ya shaba\"]";
         page.shown(&format!("{row} img.thumb")).await;
+        page.eval(&format!(
+            "document.querySelector('{}').scrollIntoView();",
+            row.replace('\'', "\\'")
+        ))
+        .await;
         page.shot("admin-products").await;
 
         page.open("/").await;

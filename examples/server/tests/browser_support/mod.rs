@@ -143,10 +143,7 @@ impl Driver {
     }
 
     async fn session(&self, profile: &Path, width: u32, height: u32) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".to_owned(),
-            json!({
+        let mut options = json!({
                 "binary": CHROMIUM,
                 "args": [
                     "--headless=new",
@@ -158,8 +155,15 @@ impl Driver {
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display()),
                 ],
-            }),
-        );
+        });
+        // Chromium keeps windows at least 500 px wide; a phone's narrower screen is emulated.
+        if width < 500 {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2, "mobile": true, "touch": true },
+            });
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://{}", self.addr))
@@ -230,7 +234,7 @@ impl Page {
             }
             if started.elapsed() > PATIENCE {
                 let url = self.client.current_url().await.map(|u| u.to_string());
-                self.shot("timed-out").await;
+                self.save_shot("timed-out").await;
                 panic!("timed out waiting until {what} (at {url:?}; see timed-out.png)");
             }
             tokio::time::sleep(POLL).await;
@@ -267,8 +271,21 @@ impl Page {
         self.client.execute(script, vec![]).await.unwrap()
     }
 
-    /// Saves a PNG of the window as `<name>.png` in the screenshot directory.
+    /// Checks the page shows no raw data (JSON, `null`, `undefined`, `[object ...]`), then saves
+    /// a PNG of the window as `<name>.png` in the screenshot directory.
     pub async fn shot(&self, name: &str) {
+        let text = self.eval("return document.body.innerText;").await;
+        let text = text.as_str().unwrap_or_default();
+        for raw in ["null", "undefined", "[object", "{\"", "NaN"] {
+            assert!(
+                !text.contains(raw),
+                "{name}: the page shows {raw:?}:\n{text}"
+            );
+        }
+        self.save_shot(name).await;
+    }
+
+    async fn save_shot(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let _ = std::fs::write(self.shots.join(format!("{name}.png")), png);
         }
