@@ -171,7 +171,7 @@
   function fillOrderCard(card, order) {
     card.dataset.status = order.status;
     const details = el("div", { class: "order-details", hidden: true });
-    const toggle = el("button", { type: "button", class: "link", text: "Details and payments" });
+    const toggle = el("button", { type: "button", class: "link order-details-toggle", text: "Details and payments" });
     toggle.addEventListener("click", async () => {
       details.hidden = !details.hidden;
       if (!details.hidden) await showOrderDetails(details, order);

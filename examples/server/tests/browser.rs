@@ -7,6 +7,8 @@
 //! workspace's `target/browser-screenshots/`). Without Chromium the tests skip with a reason,
 //! except in CI, where they fail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 mod browser_support;
 
 use browser_support::{Page, with_shop};
@@ -174,6 +176,16 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         }
         page.text_in("#status", "On its way").await;
 
+        // Its details: the timeline and the M-Pesa payment with its receipt.
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.text_in(&format!("{card} .order-details"), "Payments")
+            .await;
+        page.shown(&format!(
+            "{card} .order-details [data-status=\"succeeded\"]"
+        ))
+        .await;
+        page.shot("admin-order-details").await;
+
         // The filters find it by status.
         page.choose("#filter-status", "dispatched").await;
         page.click("#order-filters button[type=\"submit\"]").await;
@@ -248,6 +260,8 @@ async fn an_admin_adds_a_product_with_a_photo_and_it_appears_in_the_shop() {
             (loaded == Value::Bool(true)).then_some(())
         })
         .await;
+        page.eval("document.querySelector('.product:last-child').scrollIntoView();")
+            .await;
         page.shot("shop-new-product").await;
     })
     .await;

@@ -29,10 +29,10 @@ static ONE_AT_A_TIME: Semaphore = Semaphore::const_new(1);
 
 /// The tested shop as the browser sees it. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Page {
-    pub client: Client,
-    pub base: String,
-    pub admin: (String, String),
+pub(crate) struct Page {
+    pub(crate) client: Client,
+    pub(crate) base: String,
+    pub(crate) admin: (String, String),
     shots: PathBuf,
 }
 
@@ -60,7 +60,7 @@ fn browser_available() -> bool {
 /// Starts a fresh shop (SQLite in a temporary directory, simulated M-Pesa, demo products) and
 /// a headless Chromium with a `width` × `height` window, runs `test`, then closes the browser
 /// and stops the shop, also when `test` panics.
-pub async fn with_shop<F, Fut>(width: u32, height: u32, test: F)
+pub(crate) async fn with_shop<F, Fut>(width: u32, height: u32, test: F)
 where
     F: FnOnce(Page) -> Fut,
     Fut: Future<Output = ()>,
@@ -181,7 +181,7 @@ impl Drop for Driver {
 
 impl Page {
     /// Opens a page of the shop (`/`, `/checkout`, `/track?order=...`).
-    pub async fn open(&self, path: &str) {
+    pub(crate) async fn open(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
@@ -189,7 +189,7 @@ impl Page {
     }
 
     /// Waits until an element matching `css` is displayed, and returns it.
-    pub async fn shown(&self, css: &str) -> Element {
+    pub(crate) async fn shown(&self, css: &str) -> Element {
         self.until(&format!("{css} is shown"), || async {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
             element.is_displayed().await.ok()?.then_some(element)
@@ -198,7 +198,7 @@ impl Page {
     }
 
     /// Waits until the element matching `css` is displayed and its text contains `text`.
-    pub async fn text_in(&self, css: &str, text: &str) -> Element {
+    pub(crate) async fn text_in(&self, css: &str, text: &str) -> Element {
         self.until(&format!("{css} shows {text:?}"), || async {
             let element = self.client.find(Locator::Css(css)).await.ok()?;
             let shown = element.is_displayed().await.ok()?;
@@ -209,7 +209,7 @@ impl Page {
     }
 
     /// Waits until the page's path (and query) starts with `path`.
-    pub async fn at(&self, path: &str) -> url::Url {
+    pub(crate) async fn at(&self, path: &str) -> url::Url {
         self.until(&format!("the browser is at {path}"), || async {
             let url = self.client.current_url().await.ok()?;
             let here = match url.query() {
@@ -222,7 +222,7 @@ impl Page {
     }
 
     /// Polls `check` until it gives a value; panics after [`PATIENCE`], naming `what`.
-    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub(crate) async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
@@ -242,19 +242,19 @@ impl Page {
     }
 
     /// Clicks the element matching `css` once it is shown.
-    pub async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.shown(css).await.click().await.unwrap();
     }
 
     /// Replaces the text of the field matching `css`.
-    pub async fn fill(&self, css: &str, text: &str) {
+    pub(crate) async fn fill(&self, css: &str, text: &str) {
         let field = self.shown(css).await;
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
     }
 
     /// Chooses the option with `value` in the select matching `css`.
-    pub async fn choose(&self, css: &str, value: &str) {
+    pub(crate) async fn choose(&self, css: &str, value: &str) {
         let select = self.shown(css).await;
         self.until(&format!("{css} offers {value:?}"), || async {
             select
@@ -267,13 +267,13 @@ impl Page {
     }
 
     /// Runs `script` in the page and returns its value.
-    pub async fn eval(&self, script: &str) -> Value {
+    pub(crate) async fn eval(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
     }
 
     /// Checks the page shows no raw data (JSON, `null`, `undefined`, `[object ...]`), then saves
     /// a PNG of the window as `<name>.png` in the screenshot directory.
-    pub async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         let text = self.eval("return document.body.innerText;").await;
         let text = text.as_str().unwrap_or_default();
         for raw in ["null", "undefined", "[object", "{\"", "NaN"] {
