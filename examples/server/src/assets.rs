@@ -74,7 +74,7 @@ const FILES: &[Asset] = &[
 
 /// The pages' policy: everything from this origin, nothing inline, no framing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
 
 /// The storefront's and the admin dashboard's pages and files, to merge with the API's router.

@@ -184,6 +184,8 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
             "{card} .order-details [data-status=\"succeeded\"]"
         ))
         .await;
+        page.eval("document.querySelector('.order-details [data-payment-id]').scrollIntoView();")
+            .await;
         page.shot("admin-order-details").await;
 
         // The filters find it by status.
