@@ -30,7 +30,8 @@
 //! - the jobs: [`Shop::reconcile_payments`](pochi_core::Shop::reconcile_payments) and
 //!   [`Shop::expire_unpaid_orders`](pochi_core::Shop::expire_unpaid_orders) at their intervals;
 //! - [`Running::shutdown`]: stop accepting, finish the requests in flight and the job run in
-//!   progress, stop the simulator, then drop the store (closing its pool).
+//!   progress, stop the simulator, then close the SQLite pool (its WAL is checkpointed into
+//!   the database file) or drop the server store's pool.
 //!
 //! # Choices
 //!
