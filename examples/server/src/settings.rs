@@ -568,6 +568,26 @@ mod tests {
     }
 
     #[test]
+    fn admins_come_from_an_htpasswd_file_naming_the_bad_line_but_not_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admins.htpasswd");
+        let hash = pochi_core::PasswordHash::create("a long password").unwrap();
+        std::fs::write(&path, format!("# owners\nwanjiru:{}\n", hash.as_str())).unwrap();
+        let file = path.display().to_string();
+        let s = settings(&[("POCHI_ADMIN_HTPASSWD", &file)]).unwrap();
+        assert!(matches!(&s.admins, Admins::Configured(users) if users.len() == 1));
+
+        std::fs::write(&path, "wanjiru:$apr1$weak$hashvalue\n").unwrap();
+        let err = settings(&[("POCHI_ADMIN_HTPASSWD", &file)]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+        assert!(err.message.starts_with("line 1: "), "{err}");
+        assert!(!err.message.contains("hashvalue"));
+
+        let err = settings(&[("POCHI_ADMIN_HTPASSWD", "/no/such/file")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+    }
+
+    #[test]
     fn unknown_pochi_variables_are_reported() {
         let s = settings(&[("POCHI_LISTN", "1.2.3.4:1"), ("HOME", "/root")]).unwrap();
         assert_eq!(s.unknown_variables(), ["POCHI_LISTN".to_owned()]);
