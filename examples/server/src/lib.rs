@@ -30,7 +30,8 @@
 //! - the jobs: [`Shop::reconcile_payments`](pochi_core::Shop::reconcile_payments) and
 //!   [`Shop::expire_unpaid_orders`](pochi_core::Shop::expire_unpaid_orders) at their intervals;
 //! - [`Running::shutdown`]: stop accepting, finish the requests in flight and the job run in
-//!   progress, stop the simulator, then drop the store (closing its pool).
+//!   progress, stop the simulator, then close the SQLite pool (its WAL is checkpointed into
+//!   the database file) or drop the server store's pool.
 //!
 //! # Choices
 //!
@@ -124,6 +125,7 @@ pub struct Running {
     job_runs: watch::Receiver<JobRuns>,
     shop: Shop,
     simulator: Option<FakeDaraja>,
+    database: database::OpenStore,
 }
 
 impl fmt::Debug for Running {
@@ -180,8 +182,8 @@ impl Running {
         if let Some(fake) = &self.simulator {
             fake.shutdown();
         }
-        // The last handle on the store: its pool closes here.
         drop(self.shop);
+        self.database.close().await;
         match served {
             Ok(Ok(())) => Ok(()),
             Ok(Err(source)) => Err(StartError::Io {
@@ -201,7 +203,7 @@ impl Running {
 /// binds the listen address and serves until [`Running::shutdown`].
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
     datadir::create_dirs(&settings.data_dir, &settings.media_dir)?;
-    let store = database::open(&settings.database, &settings.data_dir).await?;
+    let database = database::open(&settings.database, &settings.data_dir).await?;
     let (authenticator, generated_admin): (Arc<dyn Authenticator>, _) = match &settings.admins {
         Admins::Configured(users) => (Arc::new(users.clone()), None),
         Admins::Generated => {
@@ -228,7 +230,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let (provider, simulator) = payments::provider(&settings, &base_url, &token).await?;
 
     let metrics = Arc::new(Metrics::new());
-    let shop = Shop::builder(store)
+    let shop = Shop::builder(database.store.clone())
         .provider(Arc::new(provider))
         .events(metrics.sink(Arc::new(NoEvents)))
         .config(
@@ -281,6 +283,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         job_runs,
         shop,
         simulator,
+        database,
     })
 }
 

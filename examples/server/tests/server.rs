@@ -373,6 +373,9 @@ async fn shutdown_stops_listening_and_releases_the_database() {
 
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
     assert!(runs.has_changed().is_err(), "the jobs have stopped");
+    // Closing the pool checkpointed the write-ahead log into the database file.
+    assert!(dir.path().join("pochi.db").exists());
+    assert!(!dir.path().join("pochi.db-wal").exists());
     // The database is whole and free: a new server reads the order.
     let again = start_in(dir.path(), &[]).await;
     let (status, _) = get(format!("{}/api/track/{order}", again.base_url())).await;
@@ -396,4 +399,50 @@ fn env_example_documents_every_variable_and_its_values_are_accepted() {
         .collect();
     let settings = Settings::from_vars(set).unwrap();
     assert!(settings.unknown_variables().is_empty());
+}
+
+#[tokio::test]
+async fn shutdown_finishes_a_request_in_flight() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let product = products(&base).await.remove(0);
+    let body = json!({
+        "name": "Wanjiru Kamau",
+        "phone": "0712 345 678",
+        "county": "Nairobi",
+        "area": "Westlands",
+        "address": "Mpaka Road, House 4",
+        "items": [{"productId": product["id"], "quantity": 1}],
+    })
+    .to_string();
+
+    // Given an order whose headers were read and whose handler waits for the body (hyper
+    // answers `100 Continue` when the handler starts reading it)...
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("HTTP/1.1 100"), "{line}");
+    reader.read_line(&mut line).await.unwrap();
+
+    // ...when the server is asked to stop, and only then the body arrives...
+    let stopping = tokio::spawn(server.shutdown());
+    reader.get_mut().write_all(body.as_bytes()).await.unwrap();
+
+    // ...then the order is still answered, and the server stops.
+    let mut response = String::new();
+    reader.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    stopping.await.unwrap().unwrap();
 }
