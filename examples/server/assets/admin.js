@@ -1,0 +1,579 @@
+// The admin dashboard: a login form whose credentials go out as HTTP Basic on every admin call
+// (kept in sessionStorage, so closing the tab logs out), then orders (filters, details,
+// payments, status moves, manual-code verification), stats, customers, products (with image
+// upload) and settings.
+"use strict";
+
+(() => {
+  const { api, el, say, money, when, statusBadge, statusLabel, showError, clearErrors, productImage, fromCents, toCents } = Pochi;
+  const $ = (id) => document.getElementById(id);
+  const status = $("status");
+  const AUTH_KEY = "pochi.admin.v1";
+
+  // Where an admin may move an order from each status. The server's lifecycle decides; this
+  // only picks the buttons worth showing.
+  const NEXT = {
+    pending_payment: ["cancelled"],
+    paid: ["processing", "cancelled"],
+    processing: ["dispatched", "cancelled"],
+    dispatched: ["delivered"],
+    delivered: [],
+    cancelled: [],
+  };
+
+  // ---- Auth --------------------------------------------------------------------------------
+
+  function basic(user, password) {
+    const bytes = new TextEncoder().encode(`${user}:${password}`);
+    return `Basic ${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
+  }
+
+  function auth() {
+    try {
+      return sessionStorage.getItem(AUTH_KEY);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function admin(path, options = {}) {
+    const credentials = auth();
+    if (!credentials) {
+      showLogin("");
+      throw new Pochi.ApiError(401, "unauthorized", "Please log in.");
+    }
+    try {
+      return await api(path, { ...options, auth: credentials });
+    } catch (error) {
+      if (error.status === 401) showLogin("Your session ended. Please log in again.");
+      throw error;
+    }
+  }
+
+  /** Every item of an admin list (all its pages). */
+  async function adminAll(path) {
+    try {
+      return await Pochi.all(path, { auth: auth() });
+    } catch (error) {
+      if (error.status === 401) showLogin("Your session ended. Please log in again.");
+      throw error;
+    }
+  }
+
+  function showLogin(message) {
+    try {
+      sessionStorage.removeItem(AUTH_KEY);
+    } catch (_) {
+      // Nothing stored.
+    }
+    $("dashboard").hidden = true;
+    $("logout").hidden = true;
+    $("login").hidden = false;
+    say(status, message, message ? "warn" : "");
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    const form = $("login");
+    clearErrors(form);
+    say(status, "");
+    const user = form.elements.user.value.trim();
+    const password = form.elements.password.value;
+    if (!user || !password) {
+      showError(form, { field: "login", message: "Enter your user name and password." }, status);
+      return;
+    }
+    $("login-submit").disabled = true;
+    try {
+      const credentials = basic(user, password);
+      await api("admin/stats", { auth: credentials });
+      sessionStorage.setItem(AUTH_KEY, credentials);
+      form.elements.password.value = "";
+      enter();
+    } catch (error) {
+      const message = error.status === 401 ? "Wrong user name or password." : error.message;
+      showError(form, { field: "login", message }, status);
+    } finally {
+      $("login-submit").disabled = false;
+    }
+  }
+
+  function enter() {
+    $("login").hidden = true;
+    $("dashboard").hidden = false;
+    $("logout").hidden = false;
+    openTab(location.hash.slice(1) || "orders");
+  }
+
+  // ---- Tabs --------------------------------------------------------------------------------
+
+  const loaders = {
+    orders: () => loadOrders(true),
+    stats: loadStats,
+    customers: () => loadCustomers(true),
+    products: loadProducts,
+    settings: loadSettings,
+  };
+
+  function openTab(name) {
+    if (!loaders[name]) name = "orders";
+    document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+    document.querySelectorAll("[data-panel]").forEach((p) => {
+      p.hidden = p.dataset.panel !== name;
+    });
+    if (location.hash !== `#${name}`) history.replaceState(null, "", `#${name}`);
+    say(status, "");
+    loaders[name]().catch((error) => say(status, error.message, "error"));
+  }
+
+  // ---- Orders ------------------------------------------------------------------------------
+
+  let ordersCursor = null;
+
+  function orderFilters() {
+    const form = $("order-filters");
+    const query = new URLSearchParams();
+    for (const name of ["status", "phone", "from", "to"]) {
+      const value = form.elements[name].value.trim();
+      if (value) query.set(name, value);
+    }
+    return query;
+  }
+
+  async function loadOrders(fresh) {
+    const form = $("order-filters");
+    clearErrors(form);
+    if (fresh) ordersCursor = null;
+    const query = orderFilters();
+    query.set("limit", "20");
+    if (ordersCursor) query.set("cursor", ordersCursor);
+    let page;
+    try {
+      page = await admin(`admin/orders?${query}`);
+    } catch (error) {
+      if (error.status !== 401) showError(form, error, status);
+      return;
+    }
+    const list = $("orders");
+    if (fresh) list.replaceChildren();
+    page.items.forEach((order) => list.append(orderCard(order)));
+    ordersCursor = page.nextCursor;
+    $("orders-more").hidden = !ordersCursor;
+    $("orders-empty").hidden = list.children.length > 0;
+  }
+
+  function orderCard(order) {
+    const card = el("li", { class: "card order", dataset: { orderNumber: order.number, status: order.status } });
+    fillOrderCard(card, order);
+    return card;
+  }
+
+  function fillOrderCard(card, order) {
+    card.dataset.status = order.status;
+    const details = el("div", { class: "order-details", hidden: true });
+    const toggle = el("button", { type: "button", class: "link order-details-toggle", text: "Details and payments" });
+    toggle.addEventListener("click", async () => {
+      details.hidden = !details.hidden;
+      if (!details.hidden) await showOrderDetails(details, order);
+    });
+    const flag = order.paymentFlag
+      ? el("p", { class: "message warn small", text: `Payment needs a look: ${String(order.paymentFlag.kind || "").replace(/_/g, " ")}` })
+      : null;
+    const parts = [
+      el(
+        "header",
+        {},
+        el("strong", { class: "order-number", text: order.number }),
+        statusBadge(order.status),
+      ),
+      el("p", { class: "small muted", text: `${when(order.createdAt)} · ${money(order.total)}` }),
+      el("p", { class: "small" }, `${order.customer.name} · ${order.customer.phone}`, el("br"), `${order.delivery.area}, ${order.delivery.county}: ${order.delivery.address}`),
+      order.delivery.notes ? el("p", { class: "small muted", text: `Notes: ${order.delivery.notes}` }) : null,
+      el("p", { class: "small", text: order.lines.map((l) => `${l.quantity} × ${l.name}`).join(", ") }),
+      flag,
+      statusMover(card, order),
+      toggle,
+      details,
+    ];
+    card.replaceChildren(...parts.filter(Boolean));
+  }
+
+  function statusMover(card, order) {
+    const moves = NEXT[order.status] || [];
+    if (moves.length === 0) return null;
+    const select = el(
+      "select",
+      { name: "status", "aria-label": `New status for ${order.number}`, class: "move-status" },
+      moves.map((s) => el("option", { value: s, text: statusLabel(s) })),
+    );
+    const note = el("input", { type: "text", name: "note", placeholder: "Note (optional)", "aria-label": "Note", maxlength: "500" });
+    const error = el("p", { class: "field-error", hidden: true });
+    const button = el("button", { type: "submit", class: "move-order", text: "Update status" });
+    const form = el("form", { class: "mover", novalidate: true }, el("label", { text: "Move to", for: `move-${order.number}` }), select, note, error, el("div", { class: "actions" }, button));
+    select.id = `move-${order.number}`;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      if (select.value === "cancelled" && !confirm(`Cancel order ${order.number}? Its stock goes back on sale.`)) return;
+      button.disabled = true;
+      try {
+        const body = { status: select.value };
+        if (note.value.trim()) body.note = note.value.trim();
+        const moved = await admin(`orders/${encodeURIComponent(order.number)}/status`, { method: "PUT", body });
+        fillOrderCard(card, moved);
+        say(status, `Order ${moved.number} is now: ${statusLabel(moved.status)}.`, "ok");
+      } catch (e) {
+        error.textContent = e.message;
+        error.hidden = false;
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  async function showOrderDetails(container, order) {
+    container.replaceChildren(el("p", { class: "muted small", text: "Loading…" }));
+    const timeline = el(
+      "ol",
+      { class: "timeline" },
+      order.timeline.map((t) =>
+        el(
+          "li",
+          {},
+          el("strong", { text: statusLabel(t.status) }),
+          el("time", { datetime: t.at, text: when(t.at) }),
+          el("span", { class: "small", text: `${t.note || ""}${t.actor && t.actor.name ? ` (${t.actor.name})` : t.actor ? ` (${t.actor.kind})` : ""}` }),
+        ),
+      ),
+    );
+    let payments = [];
+    try {
+      payments = await admin(`admin/payments/${encodeURIComponent(order.number)}`);
+    } catch (error) {
+      container.replaceChildren(el("p", { class: "message error", text: error.message }));
+      return;
+    }
+    const rows = payments.map((p) => paymentRow(p, order));
+    container.replaceChildren(
+      el("h3", { text: "Timeline" }),
+      timeline,
+      el("h3", { text: "Payments" }),
+      rows.length ? el("ul", { class: "lines" }, rows) : el("p", { class: "muted small", text: "No payment attempts yet." }),
+    );
+  }
+
+  function paymentRow(payment, order) {
+    const parts = [
+      `${money(payment.amount)} by ${payment.kind === "manual" ? "manual code" : payment.provider}`,
+      payment.phone ? ` from ${payment.phone}` : "",
+      payment.receipt ? `, receipt ${payment.receipt}` : "",
+      payment.resultDescription ? ` — ${payment.resultDescription}` : "",
+    ];
+    const row = el("li", { class: "line small", dataset: { paymentId: payment.id } }, statusBadge(payment.status, payment.status.replace(/_/g, " ")), el("span", { class: "name", text: `${parts.join("")} · ${when(payment.createdAt)}` }));
+    if (payment.needsReview) row.append(el("span", { class: "status status-failed", text: "needs review" }));
+    if (payment.status === "pending_verification") {
+      const verdict = async (approve) => {
+        if (!approve && !confirm("Reject this code? The customer will have to pay again.")) return;
+        try {
+          await admin(`admin/payments/${encodeURIComponent(payment.id)}/verify`, { method: "POST", body: { approve } });
+          const fresh = await admin(`admin/orders/${encodeURIComponent(order.number)}`);
+          const card = document.querySelector(`[data-order-number="${order.number}"]`);
+          if (card) fillOrderCard(card, fresh);
+          say(status, approve ? "Payment confirmed." : "Code rejected.", "ok");
+        } catch (error) {
+          say(status, error.message, "error");
+        }
+      };
+      row.append(
+        el("button", { type: "button", text: "Confirm code", onclick: () => verdict(true) }),
+        el("button", { type: "button", class: "danger", text: "Reject", onclick: () => verdict(false) }),
+      );
+    }
+    return row;
+  }
+
+  // ---- Stats -------------------------------------------------------------------------------
+
+  async function loadStats() {
+    const stats = await admin("admin/stats");
+    const figure = (label, value) => el("div", { class: "figure" }, el("span", { class: "label", text: label }), el("span", { class: "value", text: value }));
+    $("stats").replaceChildren(
+      el("h2", { text: "Revenue" }),
+      el(
+        "div",
+        { class: "figures" },
+        figure("Today", money(stats.revenue.today)),
+        figure("Last 7 days", money(stats.revenue.last7Days)),
+        figure("Last 30 days", money(stats.revenue.last30Days)),
+        figure("All time", money(stats.revenue.allTime)),
+        figure("Paid orders", String(stats.paidOrders)),
+        figure("All orders", String(stats.totalOrders)),
+        figure("Average order", money(stats.averageOrderValue)),
+      ),
+      el("h2", { text: "Orders by status" }),
+      el(
+        "div",
+        { class: "figures" },
+        stats.ordersByStatus.map((s) => figure(statusLabel(s.status), String(s.count))),
+      ),
+      el("h2", { text: "Best sellers" }),
+      stats.topProducts.length
+        ? el(
+            "div",
+            { class: "table-wrap" },
+            el(
+              "table",
+              {},
+              el("thead", {}, el("tr", {}, el("th", { text: "Product" }), el("th", { text: "Sold" }), el("th", { text: "Revenue" }))),
+              el(
+                "tbody",
+                {},
+                stats.topProducts.map((p) => el("tr", {}, el("td", { text: p.name }), el("td", { text: String(p.quantity) }), el("td", { text: money(p.revenue) }))),
+              ),
+            ),
+          )
+        : el("p", { class: "muted", text: "Nothing sold yet." }),
+      el("p", { class: "small muted", text: `Figures as of ${when(stats.generatedAt)}.` }),
+    );
+  }
+
+  // ---- Customers ---------------------------------------------------------------------------
+
+  let customersCursor = null;
+
+  async function loadCustomers(fresh) {
+    if (fresh) customersCursor = null;
+    const page = await admin(`admin/customers?limit=50${customersCursor ? `&cursor=${encodeURIComponent(customersCursor)}` : ""}`);
+    const body = $("customers");
+    if (fresh) body.replaceChildren();
+    page.items.forEach((c) => {
+      const phone = el("button", {
+        type: "button",
+        class: "link",
+        text: c.phone,
+        title: "Show this customer's orders",
+        onclick: () => {
+          const form = $("order-filters");
+          form.reset();
+          form.elements.phone.value = c.phone;
+          openTab("orders");
+        },
+      });
+      body.append(el("tr", {}, el("td", { text: c.name }), el("td", {}, phone), el("td", { text: String(c.orders) }), el("td", { text: money(c.totalSpent) }), el("td", { text: when(c.lastOrderAt) })));
+    });
+    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: "No customers yet." })));
+    customersCursor = page.nextCursor;
+    $("customers-more").hidden = !customersCursor;
+  }
+
+  // ---- Products ----------------------------------------------------------------------------
+
+  async function loadProducts() {
+    const products = await adminAll("admin/products");
+    $("products").replaceChildren(
+      ...products.map((p) =>
+        el(
+          "tr",
+          { dataset: { productId: p.id, productName: p.name } },
+          el("td", {}, productImage(p.image, p.name, "thumb")),
+          el("td", {}, el("strong", { text: p.name }), p.active ? null : el("span", { class: "muted small", text: " (not on sale)" })),
+          el("td", { text: money(p.price) }),
+          el("td", { text: p.stock === null || p.stock === undefined ? "—" : String(p.stock) }),
+          el(
+            "td",
+            {},
+            el("button", { type: "button", class: "link", text: "Edit", onclick: () => editProduct(p) }),
+            el("button", { type: "button", class: "link", text: "Remove", onclick: () => removeProduct(p) }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function editProduct(product) {
+    const form = $("product-form");
+    clearErrors(form);
+    form.elements.id.value = product.id;
+    form.elements.name.value = product.name;
+    form.elements.description.value = product.description || "";
+    form.elements.price.value = fromCents(toCents(product.price.amount)).replace(/\.00$/, "");
+    form.elements.stock.value = product.stock === null || product.stock === undefined ? "" : String(product.stock);
+    form.elements.active.checked = product.active;
+    form.elements.image.value = "";
+    $("product-form-title").textContent = `Edit ${product.name}`;
+    $("product-cancel").hidden = false;
+    form.scrollIntoView({ block: "start" });
+  }
+
+  function resetProductForm() {
+    const form = $("product-form");
+    form.reset();
+    form.elements.id.value = "";
+    clearErrors(form);
+    $("product-form-title").textContent = "Add a product";
+    $("product-cancel").hidden = true;
+  }
+
+  async function saveProduct(event) {
+    event.preventDefault();
+    const form = $("product-form");
+    clearErrors(form);
+    say(status, "");
+    const body = {
+      name: form.elements.name.value,
+      description: form.elements.description.value,
+      price: form.elements.price.value.trim().replace(/,/g, ""),
+      active: form.elements.active.checked,
+    };
+    if (form.elements.id.value) body.id = form.elements.id.value;
+    const stock = form.elements.stock.value.trim();
+    if (stock !== "") {
+      if (!/^\d+$/.test(stock)) {
+        showError(form, { field: "stock", message: "Enter a whole number of units, or leave it empty." }, status);
+        return;
+      }
+      body.stock = Number(stock);
+    }
+    const file = form.elements.image.files[0];
+    $("product-save").disabled = true;
+    try {
+      let product = await admin("admin/products", { method: "POST", body });
+      if (file) {
+        const upload = new FormData();
+        upload.append("image", file);
+        try {
+          product = await admin(`admin/products/${encodeURIComponent(product.id)}/image`, { method: "POST", body: upload });
+        } catch (error) {
+          // The product is saved; keep editing it so the photo can be sent again.
+          await loadProducts();
+          editProduct(product);
+          showError(form, { ...error, field: "image", message: error.message }, status);
+          return;
+        }
+      }
+      resetProductForm();
+      await loadProducts();
+      say(status, `${product.name} saved.`, "ok");
+    } catch (error) {
+      if (error.status !== 401) showError(form, error, status);
+    } finally {
+      $("product-save").disabled = false;
+    }
+  }
+
+  async function removeProduct(product) {
+    if (!confirm(`Remove ${product.name}? It is archived if orders have it.`)) return;
+    try {
+      const result = await admin(`admin/products/${encodeURIComponent(product.id)}`, { method: "DELETE" });
+      say(status, result.result === "archived" ? `${product.name} is archived: it stays in past orders.` : `${product.name} was deleted.`, "ok");
+      await loadProducts();
+    } catch (error) {
+      say(status, error.message, "error");
+    }
+  }
+
+  // ---- Settings ----------------------------------------------------------------------------
+
+  let counties = [];
+
+  function countyRow(rule) {
+    const select = el(
+      "select",
+      { name: "county", "aria-label": "County" },
+      el("option", { value: "", text: "Choose a county" }),
+      counties.map((c) => el("option", { value: c, text: c, selected: rule && rule.county === c })),
+    );
+    const fee = el("input", { type: "text", name: "fee", inputmode: "decimal", "aria-label": "Fee for the county", placeholder: "Fee", value: rule ? plain(rule.fee) : "" });
+    const areas = el("textarea", { name: "areas", "aria-label": "Area fees", placeholder: "Westlands: 100" });
+    areas.value = rule ? rule.areas.map((a) => `${a.area}: ${plain(a.fee)}`).join("\n") : "";
+    const row = el("div", { class: "fee-row" }, select, fee, areas);
+    row.append(el("button", { type: "button", class: "link", text: "Remove county", onclick: () => row.remove() }));
+    return row;
+  }
+
+  function plain(value) {
+    return value ? String(value.amount).replace(/\.00$/, "") : "";
+  }
+
+  async function loadSettings() {
+    const [settings, publicSettings] = await Promise.all([admin("admin/settings"), Pochi.settings()]);
+    counties = publicSettings.counties;
+    const form = $("settings-form");
+    clearErrors(form);
+    form.elements.storeName.value = settings.storeName;
+    form.elements.contactPhone.value = settings.contactPhone || "";
+    form.elements.contactEmail.value = settings.contactEmail || "";
+    form.elements.defaultDeliveryFee.value = plain(settings.delivery.defaultFee);
+    form.elements.freeDeliveryOver.value = plain(settings.delivery.freeDeliveryOver);
+    form.elements.paymentInstructions.value = settings.paymentInstructions || "";
+    form.elements.wholeUnitsOnly.checked = settings.wholeUnitsOnly;
+    $("county-fees").replaceChildren(...settings.delivery.counties.map(countyRow));
+  }
+
+  function readAreas(text) {
+    return text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((line) => {
+        const at = line.lastIndexOf(":");
+        return at < 0 ? { area: line, fee: "" } : { area: line.slice(0, at).trim(), fee: line.slice(at + 1).trim() };
+      });
+  }
+
+  async function saveSettings(event) {
+    event.preventDefault();
+    const form = $("settings-form");
+    clearErrors(form);
+    const optional = (name) => form.elements[name].value.trim() || null;
+    const body = {
+      storeName: form.elements.storeName.value,
+      contactPhone: optional("contactPhone"),
+      contactEmail: optional("contactEmail"),
+      defaultDeliveryFee: form.elements.defaultDeliveryFee.value.trim(),
+      freeDeliveryOver: optional("freeDeliveryOver"),
+      paymentInstructions: optional("paymentInstructions"),
+      wholeUnitsOnly: form.elements.wholeUnitsOnly.checked,
+      countyFees: Array.from($("county-fees").children)
+        .map((row) => ({
+          county: row.querySelector("[name=county]").value,
+          fee: row.querySelector("[name=fee]").value.trim(),
+          areas: readAreas(row.querySelector("[name=areas]").value),
+        }))
+        .filter((rule) => rule.county || rule.fee || rule.areas.length),
+    };
+    $("settings-save").disabled = true;
+    try {
+      await admin("admin/settings", { method: "POST", body });
+      say(status, "Settings saved.", "ok");
+    } catch (error) {
+      if (error.status !== 401) {
+        // `countyFees[2].areas[0].fee` is shown under the county fees.
+        const field = error.field && error.field.startsWith("countyFees") ? "countyFees" : error.field;
+        showError(form, { ...error, field, message: error.field && field !== error.field ? `${error.field}: ${error.message}` : error.message }, status);
+      }
+    } finally {
+      $("settings-save").disabled = false;
+    }
+  }
+
+  // ---- Start -------------------------------------------------------------------------------
+
+  $("login").addEventListener("submit", login);
+  $("logout").addEventListener("click", () => showLogin("You are logged out."));
+  document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => openTab(b.dataset.tab)));
+  $("order-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadOrders(true);
+  });
+  $("order-filters").addEventListener("reset", () => setTimeout(() => loadOrders(true)));
+  $("orders-more").addEventListener("click", () => loadOrders(false).catch((e) => say(status, e.message, "error")));
+  $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
+  $("product-form").addEventListener("submit", saveProduct);
+  $("product-cancel").addEventListener("click", resetProductForm);
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("add-county").addEventListener("click", () => $("county-fees").append(countyRow(null)));
+
+  if (auth()) enter();
+  else showLogin("");
+})();

@@ -1,0 +1,330 @@
+//! The storefront and the admin dashboard: plain HTML, CSS and JavaScript embedded in the
+//! binary (no build step, nothing fetched from elsewhere), served by [`router`].
+//!
+//! The pages are `/` (shop), `/checkout`, `/pay?order=NUMBER[&payment=ID]`,
+//! `/confirmation?order=NUMBER`, `/track[?order=NUMBER]` and `/admin`; their scripts, styles
+//! and icon are under `/assets/`. The pages call the API with relative URLs (`api/...`), so the
+//! shop also works mounted under a prefix that ends in `/`.
+//!
+//! Choices:
+//! - **A strict CSP**: scripts, styles, images and API calls from this origin only, and no
+//!   inline script or style anywhere (the pages carry none), so an injected `<script>` or
+//!   `style=` attribute does nothing. Uploaded product images come through `/api/media/`.
+//! - **Revalidated caching**: every file has an `ETag` (a hash of its bytes, computed once) and
+//!   `Cache-Control: no-cache`, so a browser keeps a copy but an upgraded server is seen at once;
+//!   a matching `If-None-Match` gets `304 Not Modified`.
+//! - **`Referrer-Policy: same-origin`**: page URLs carry order numbers and payment ids, which
+//!   must not leak to other sites.
+
+use std::sync::OnceLock;
+
+use axum::{
+    Router,
+    extract::Path,
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+/// An embedded file: its name under `/assets/` (pages: their route), type and bytes.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
+macro_rules! asset {
+    ($name:literal, $file:literal, $type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $file)),
+        }
+    };
+}
+
+/// The pages, by route.
+const PAGES: &[Asset] = &[
+    asset!("/", "index.html", HTML),
+    asset!("/checkout", "checkout.html", HTML),
+    asset!("/pay", "pay.html", HTML),
+    asset!("/confirmation", "confirmation.html", HTML),
+    asset!("/track", "track.html", HTML),
+    asset!("/admin", "admin.html", HTML),
+];
+
+/// The files under `/assets/`.
+const FILES: &[Asset] = &[
+    asset!("style.css", "style.css", CSS),
+    asset!("common.js", "common.js", JS),
+    asset!("order-view.js", "order-view.js", JS),
+    asset!("shop.js", "shop.js", JS),
+    asset!("checkout.js", "checkout.js", JS),
+    asset!("pay.js", "pay.js", JS),
+    asset!("confirmation.js", "confirmation.js", JS),
+    asset!("track.js", "track.js", JS),
+    asset!("admin.js", "admin.js", JS),
+    asset!("favicon.svg", "favicon.svg", SVG),
+];
+
+/// The pages' policy: everything from this origin, nothing inline, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// The storefront's and the admin dashboard's pages and files, to merge with the API's router.
+pub fn router() -> Router {
+    let mut router = Router::new();
+    for (index, page) in PAGES.iter().enumerate() {
+        router = router.route(
+            page.name,
+            get(move |headers: HeaderMap| async move { serve(&PAGES[index], &headers) }),
+        );
+    }
+    router.route("/assets/{*name}", get(file))
+}
+
+async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match FILES.iter().find(|asset| asset.name == name) {
+        Some(asset) => serve(asset, &headers),
+        None => (
+            StatusCode::NOT_FOUND,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            "not found",
+        )
+            .into_response(),
+    }
+}
+
+fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
+    let etag = etag(asset);
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == etag.to_str().unwrap_or(""))
+        });
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            )],
+            asset.body,
+        )
+            .into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "same-origin"),
+];
+
+/// A strong validator from the file's bytes (FNV-1a, 64 bits: enough to tell versions apart).
+fn etag(asset: &'static Asset) -> HeaderValue {
+    static TAGS: OnceLock<Vec<HeaderValue>> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        PAGES
+            .iter()
+            .chain(FILES)
+            .map(|a| {
+                let hash = a.body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                HeaderValue::try_from(format!("\"{hash:016x}\""))
+                    .unwrap_or(HeaderValue::from_static("\"0\""))
+            })
+            .collect()
+    });
+    let position = PAGES
+        .iter()
+        .chain(FILES)
+        .position(|a| std::ptr::eq(a, asset));
+    position
+        .and_then(|i| tags.get(i).cloned())
+        .unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn get(path: &str) -> Response {
+        router()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn body_text(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_page_is_html_with_the_strict_policy() {
+        for path in [
+            "/",
+            "/checkout",
+            "/pay",
+            "/confirmation",
+            "/track",
+            "/admin",
+        ] {
+            let response = get(path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], HTML, "{path}");
+            assert_eq!(
+                response.headers()[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY,
+                "{path}"
+            );
+            assert_eq!(
+                response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+                "nosniff"
+            );
+            let html = body_text(response).await;
+            assert!(html.starts_with("<!doctype html>"), "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_file_is_served_with_its_content_type() {
+        for (name, content_type) in [
+            ("style.css", CSS),
+            ("common.js", JS),
+            ("order-view.js", JS),
+            ("shop.js", JS),
+            ("checkout.js", JS),
+            ("pay.js", JS),
+            ("confirmation.js", JS),
+            ("track.js", JS),
+            ("admin.js", JS),
+            ("favicon.svg", SVG),
+        ] {
+            let response = get(&format!("/assets/{name}")).await;
+            assert_eq!(response.status(), StatusCode::OK, "{name}");
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                content_type,
+                "{name}"
+            );
+            assert!(!body_text(response).await.is_empty(), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_asset_is_not_found() {
+        for path in ["/assets/nope.js", "/assets/../Cargo.toml", "/assets/"] {
+            let response = get(path).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_matching_etag_answers_not_modified() {
+        let first = get("/assets/common.js").await;
+        let etag = first.headers()[header::ETAG].clone();
+        let again = router()
+            .oneshot(
+                Request::get("/assets/common.js")
+                    .header(header::IF_NONE_MATCH, etag.clone())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()[header::ETAG], etag);
+        assert!(body_text(again).await.is_empty());
+    }
+
+    /// Whether `html` has an inline event handler attribute (` onclick=`, ` onload=`...).
+    fn has_inline_handler(html: &str) -> bool {
+        html.match_indices(" on").any(|(at, _)| {
+            let rest = &html[at + 3..];
+            let name_len = rest.chars().take_while(char::is_ascii_lowercase).count();
+            name_len > 0 && rest[name_len..].starts_with('=')
+        })
+    }
+
+    #[test]
+    fn pages_load_only_embedded_files_and_nothing_inline() {
+        for page in PAGES {
+            let html = std::str::from_utf8(page.body).unwrap();
+            for attribute in ["src=\"", "href=\""] {
+                for reference in html.split(attribute).skip(1) {
+                    let target = reference.split('"').next().unwrap();
+                    if let Some(name) = target.strip_prefix("assets/") {
+                        assert!(
+                            FILES.iter().any(|f| f.name == name),
+                            "{} refers to a missing file {target}",
+                            page.name
+                        );
+                    } else {
+                        assert!(
+                            !target.contains("//"),
+                            "{} loads {target} from elsewhere",
+                            page.name
+                        );
+                    }
+                }
+            }
+            // The CSP forbids inline code: every <script> has a src, no element has a style.
+            assert!(
+                !html.contains("<script>"),
+                "{} has an inline script",
+                page.name
+            );
+            assert!(
+                !html.contains("style=\""),
+                "{} has an inline style",
+                page.name
+            );
+            assert!(
+                !html.contains("<style"),
+                "{} has a style element",
+                page.name
+            );
+            assert!(
+                !has_inline_handler(html),
+                "{} has an inline handler",
+                page.name
+            );
+        }
+        assert!(has_inline_handler("<button onclick=\"x()\">"));
+        assert!(!has_inline_handler("<p>the prompt on their phone</p>"));
+    }
+}

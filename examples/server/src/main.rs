@@ -1,0 +1,156 @@
+//! Runs the reference Pochi shop: `cargo run --release -p pochi-server` (configuration from
+//! `POCHI_*` variables, see `.env.example`), or `pochi-server hash-password` to hash an admin
+//! password for `POCHI_ADMIN_USERS` / an htpasswd file.
+
+use std::{io::BufRead, process::ExitCode};
+
+use pochi_core::PasswordHash;
+use pochi_server::{MpesaMode, Settings};
+
+const USAGE: &str = "\
+usage: pochi-server                 run the shop (configured by POCHI_* variables)
+       pochi-server hash-password   read a password on stdin, print its argon2 hash
+       pochi-server --help          this text
+
+Variables: see examples/server/.env.example. With none set, the shop keeps its data in
+./pochi-data, listens on 127.0.0.1:8080 and simulates M-Pesa.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => serve(),
+        ["hash-password"] => hash_password(),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn hash_password() -> ExitCode {
+    eprintln!("password (then Enter):");
+    let mut line = String::new();
+    if let Err(err) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("cannot read the password: {err}");
+        return ExitCode::FAILURE;
+    }
+    match PasswordHash::create(line.trim_end_matches(['\r', '\n'])) {
+        Ok(hash) => {
+            println!("{}", hash.as_str());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(settings.log_level());
+    for name in settings.unknown_variables() {
+        tracing::warn!(variable = %name, "unknown POCHI_ variable ignored (misspelt?)");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let public_url = settings.public_url().map(str::to_owned);
+        let mode = settings.mpesa_mode();
+        let running = match pochi_server::start(settings).await {
+            Ok(running) => running,
+            Err(err) => {
+                eprintln!("pochi-server could not start: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let url = public_url.unwrap_or_else(|| running.base_url());
+        println!();
+        println!("  Pochi shop is running (listening on {})", running.local_addr());
+        println!("    shop:   {url}/");
+        println!("    admin:  {url}/admin");
+        println!(
+            "    M-Pesa: {}",
+            match mode {
+                MpesaMode::Simulated =>
+                    "simulated (choose the customer's answer on the payment page)",
+                MpesaMode::Sandbox => "Daraja sandbox",
+                _ => "Daraja production (real money)",
+            }
+        );
+        if let Some((user, password)) = running.generated_admin() {
+            println!();
+            println!("    admin login (shown only this once): user {user}, password {password}");
+            println!("    only its hash is kept; to reset it, delete admin.htpasswd in the data directory");
+        }
+        println!();
+        println!("  Ctrl-C stops it.");
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        match running.shutdown().await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("pochi-server did not stop cleanly: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn init_logs(level: &str) {
+    let level = level.parse().unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .init();
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (systemd, containers).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "SIGTERM cannot be watched; Ctrl-C still stops");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

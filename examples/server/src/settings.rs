@@ -1,0 +1,595 @@
+//! The server's configuration: `POCHI_*` variables, parsed and checked before anything starts.
+//!
+//! Every variable is optional; an empty value counts as unset. A refused value is a
+//! [`ConfigError`] naming the variable and saying what would be accepted, never repeating a
+//! secret. `.env.example` beside this crate lists them all.
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use pochi_core::{AdminUsers, CallbackToken, Error};
+use pochi_http::{RateLimits, RouterConfig, TrustedProxy};
+use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
+
+use self::values::{database, duration, public_url, rate_limit, trusted_proxy};
+
+mod values;
+
+/// Every variable the server reads.
+pub const VARIABLES: &[&str] = &[
+    "POCHI_DATA_DIR",
+    "POCHI_DATABASE_URL",
+    "POCHI_LISTEN",
+    "POCHI_PUBLIC_URL",
+    "POCHI_MPESA_MODE",
+    "POCHI_MPESA_SHORTCODE",
+    "POCHI_MPESA_TILL_NUMBER",
+    "POCHI_MPESA_PASSKEY",
+    "POCHI_MPESA_CONSUMER_KEY",
+    "POCHI_MPESA_CONSUMER_SECRET",
+    "POCHI_MPESA_CALLBACK_BASE_URL",
+    "POCHI_MPESA_CALLBACK_TOKEN",
+    "POCHI_MPESA_TIMESTAMP_UTC_OFFSET",
+    "POCHI_MPESA_C2B_VERSION",
+    "POCHI_MPESA_C2B_RESPONSE_TYPE",
+    "POCHI_MPESA_PHONE_FORMAT",
+    "POCHI_ADMIN_USERS",
+    "POCHI_ADMIN_HTPASSWD",
+    "POCHI_CORS_ORIGINS",
+    "POCHI_TRUSTED_PROXY",
+    "POCHI_MEDIA_DIR",
+    "POCHI_RATE_LIMIT",
+    "POCHI_CHECKOUT_RATE_LIMIT",
+    "POCHI_REQUEST_TIMEOUT",
+    "POCHI_ORDER_EXPIRY",
+    "POCHI_RECONCILE_INTERVAL",
+    "POCHI_EXPIRY_INTERVAL",
+    "POCHI_DEMO_PRODUCTS",
+    "POCHI_LOG",
+];
+
+/// A variable whose value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The variable (`POCHI_LISTEN`).
+    pub variable: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError {
+            variable: variable.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How the shop takes M-Pesa payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MpesaMode {
+    /// The fake Daraja in process: pushes are answered from the payment page (the default).
+    Simulated,
+    /// Safaricom's sandbox.
+    Sandbox,
+    /// Safaricom's production API: real money.
+    Production,
+}
+
+/// Which store the database URL picks.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Database {
+    /// The SQLite file `pochi.db` in the data directory.
+    DefaultSqlite,
+    /// `sqlite://…` or `sqlite::memory:`.
+    Sqlite(String),
+    /// `postgres://…` (may hold a password).
+    Postgres(String),
+    /// `mysql://…` or `mariadb://…` (may hold a password).
+    MySql(String),
+}
+
+impl Database {
+    /// The adapter's name, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Database::DefaultSqlite | Database::Sqlite(_) => "sqlite",
+            Database::Postgres(_) => "postgres",
+            Database::MySql(_) => "mysql",
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    // URLs of server databases carry passwords: only the adapter is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::DefaultSqlite => f.write_str("DefaultSqlite"),
+            Database::Sqlite(url) => write!(f, "Sqlite({url:?})"),
+            Database::Postgres(_) => f.write_str("Postgres(redacted)"),
+            Database::MySql(_) => f.write_str("MySql(redacted)"),
+        }
+    }
+}
+
+/// Who may administer the shop.
+#[derive(Debug, Clone)]
+pub(crate) enum Admins {
+    /// `POCHI_ADMIN_USERS` or `POCHI_ADMIN_HTPASSWD`.
+    Configured(AdminUsers),
+    /// None configured: one is generated on first start and kept in the data directory.
+    Generated,
+}
+
+/// The validated configuration of a server. Build it with [`Settings::from_env`] or
+/// [`Settings::from_vars`].
+#[derive(Clone)]
+pub struct Settings {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database: Database,
+    pub(crate) listen: SocketAddr,
+    pub(crate) public_url: Option<String>,
+    pub(crate) mpesa_mode: MpesaMode,
+    /// Sandbox and production: everything but the callback token, checked.
+    pub(crate) mpesa: Option<MpesaConfigBuilder>,
+    pub(crate) callback_token: Option<CallbackToken>,
+    pub(crate) admins: Admins,
+    pub(crate) cors_origins: Vec<String>,
+    pub(crate) trusted_proxy: Option<TrustedProxy>,
+    pub(crate) media_dir: PathBuf,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) request_timeout: Duration,
+    pub(crate) order_expiry: Duration,
+    pub(crate) reconcile_interval: Duration,
+    pub(crate) expiry_interval: Duration,
+    pub(crate) demo_products: bool,
+    pub(crate) log: String,
+    pub(crate) unknown: Vec<String>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("mpesa_mode", &self.mpesa_mode)
+            .field("mpesa", &self.mpesa)
+            .field("callback_token", &self.callback_token)
+            .field(
+                "admins",
+                &match &self.admins {
+                    Admins::Configured(users) => format!("{} configured", users.len()),
+                    Admins::Generated => "generated".to_owned(),
+                },
+            )
+            .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxy", &self.trusted_proxy)
+            .field("media_dir", &self.media_dir)
+            .field("rate_limits", &self.rate_limits)
+            .field("request_timeout", &self.request_timeout)
+            .field("order_expiry", &self.order_expiry)
+            .field("reconcile_interval", &self.reconcile_interval)
+            .field("expiry_interval", &self.expiry_interval)
+            .field("demo_products", &self.demo_products)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    /// Reads the `POCHI_*` variables of this process.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        // Variables that are not Unicode cannot be ours to read; `vars_os` keeps them from
+        // panicking the process.
+        Settings::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
+    /// Reads the given variables with the same rules as [`Settings::from_env`] (for tests and
+    /// hosts that keep configuration elsewhere). Names without the `POCHI_` prefix are ignored.
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Settings, ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let vars: BTreeMap<String, String> = vars
+            .into_iter()
+            .filter(|(k, _)| k.as_ref().starts_with("POCHI_"))
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().trim().to_owned()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        Vars(vars).settings()
+    }
+
+    /// The data directory (SQLite file, generated admin login, callback token, media).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// The address to listen on.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// The shop's public base URL, when configured.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
+    /// How M-Pesa payments are taken.
+    pub fn mpesa_mode(&self) -> MpesaMode {
+        self.mpesa_mode
+    }
+
+    /// The log level (`POCHI_LOG`: `error`, `warn`, `info`, `debug` or `trace`).
+    pub fn log_level(&self) -> &str {
+        &self.log
+    }
+
+    /// `POCHI_*` variables that were set but are not read (probably misspelt).
+    pub fn unknown_variables(&self) -> &[String] {
+        &self.unknown
+    }
+}
+
+struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    fn parsed<T>(
+        &self,
+        name: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(text) => parse(text).map_err(|message| ConfigError::new(name, message)),
+        }
+    }
+
+    fn settings(&self) -> Result<Settings, ConfigError> {
+        let data_dir = PathBuf::from(self.get("POCHI_DATA_DIR").unwrap_or("./pochi-data"));
+        let database = self.parsed("POCHI_DATABASE_URL", Database::DefaultSqlite, database)?;
+        let listen = self.parsed(
+            "POCHI_LISTEN",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            |text| {
+                text.parse().map_err(|_| {
+                    "must be an address and port such as 127.0.0.1:8080 or [::]:8080".to_owned()
+                })
+            },
+        )?;
+        let public_url =
+            self.parsed("POCHI_PUBLIC_URL", None, |text| public_url(text).map(Some))?;
+        let mpesa_mode =
+            self.parsed("POCHI_MPESA_MODE", MpesaMode::Simulated, |text| match text
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "simulated" => Ok(MpesaMode::Simulated),
+                "sandbox" => Ok(MpesaMode::Sandbox),
+                "production" => Ok(MpesaMode::Production),
+                _ => Err("must be simulated, sandbox or production".to_owned()),
+            })?;
+        let callback_token = self.parsed("POCHI_MPESA_CALLBACK_TOKEN", None, |text| {
+            CallbackToken::parse(text)
+                .map(Some)
+                .map_err(|e| e.message().to_owned())
+        })?;
+        let mpesa = match mpesa_mode {
+            MpesaMode::Simulated => None,
+            live => Some(self.mpesa(live, public_url.as_deref())?),
+        };
+        let admins = self.admins()?;
+        let media_dir = self
+            .get("POCHI_MEDIA_DIR")
+            .map_or_else(|| data_dir.join("media"), PathBuf::from);
+        let cors_origins: Vec<String> = self
+            .get("POCHI_CORS_ORIGINS")
+            .map(|text| {
+                text.split([',', ' '])
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let trusted_proxy = self.parsed("POCHI_TRUSTED_PROXY", None, trusted_proxy)?;
+        let defaults = RateLimits::default();
+        let rate_limits = RateLimits::new(
+            self.parsed("POCHI_RATE_LIMIT", defaults.general, rate_limit)?,
+            self.parsed("POCHI_CHECKOUT_RATE_LIMIT", defaults.checkout, rate_limit)?,
+        );
+        let request_timeout =
+            self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
+        let order_expiry =
+            self.parsed("POCHI_ORDER_EXPIRY", Duration::from_secs(30 * 60), duration)?;
+        let reconcile_interval = self.parsed(
+            "POCHI_RECONCILE_INTERVAL",
+            Duration::from_secs(30),
+            duration,
+        )?;
+        let expiry_interval =
+            self.parsed("POCHI_EXPIRY_INTERVAL", Duration::from_secs(60), duration)?;
+        let demo_products = self.parsed("POCHI_DEMO_PRODUCTS", true, |text| {
+            match text.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" => Ok(true),
+                "false" | "no" | "0" | "off" => Ok(false),
+                _ => Err("must be true or false".to_owned()),
+            }
+        })?;
+        let log = self.parsed("POCHI_LOG", "info".to_owned(), |text| {
+            let level = text.to_ascii_lowercase();
+            match level.as_str() {
+                "error" | "warn" | "info" | "debug" | "trace" => Ok(level),
+                _ => Err("must be error, warn, info, debug or trace".to_owned()),
+            }
+        })?;
+        let unknown = self
+            .0
+            .keys()
+            .filter(|k| !VARIABLES.contains(&k.as_str()) && !k.starts_with("POCHI_TEST_"))
+            .cloned()
+            .collect();
+
+        let settings = Settings {
+            data_dir,
+            database,
+            listen,
+            public_url,
+            mpesa_mode,
+            mpesa,
+            callback_token,
+            admins,
+            cors_origins,
+            trusted_proxy,
+            media_dir,
+            rate_limits,
+            request_timeout,
+            order_expiry,
+            reconcile_interval,
+            expiry_interval,
+            demo_products,
+            log,
+            unknown,
+        };
+        // The router checks its part (origins, limits, proxy); its fields become variables.
+        settings
+            .router_config(Arc::new(AdminUsers::new()))
+            .map_err(router_error)?;
+        Ok(settings)
+    }
+
+    /// The sandbox or production configuration, checked with a stand-in callback token (the
+    /// real one may only be known at start, from the data directory).
+    fn mpesa(
+        &self,
+        mode: MpesaMode,
+        public_url: Option<&str>,
+    ) -> Result<MpesaConfigBuilder, ConfigError> {
+        let lookup = |name: &str| -> Option<String> {
+            // The environment comes from POCHI_MPESA_MODE, the callback base from the public
+            // URL when not given on its own.
+            match name {
+                "MPESA_ENVIRONMENT" => None,
+                "MPESA_CALLBACK_BASE_URL" => self
+                    .get("POCHI_MPESA_CALLBACK_BASE_URL")
+                    .or(public_url)
+                    .map(str::to_owned),
+                _ => self.get(&format!("POCHI_{name}")).map(str::to_owned),
+            }
+        };
+        let mut builder =
+            MpesaConfigBuilder::from_lookup(lookup).map_err(|e| self.mpesa_error(e))?;
+        builder = match mode {
+            MpesaMode::Production => builder.with_environment(Environment::Production),
+            _ => {
+                let builder = builder.with_environment(Environment::Sandbox);
+                if self.get("POCHI_MPESA_SHORTCODE").is_none()
+                    && self.get("POCHI_MPESA_PASSKEY").is_none()
+                {
+                    builder.with_public_sandbox_paybill()
+                } else {
+                    builder
+                }
+            }
+        };
+        let stand_in = CallbackToken::parse("stand-in-token-0000000")
+            .map_err(|e| ConfigError::new("POCHI_MPESA_CALLBACK_TOKEN", e.message()))?;
+        builder
+            .clone()
+            .with_callback_token(&stand_in)
+            .build()
+            .map_err(|e| self.mpesa_error(e))?;
+        Ok(builder)
+    }
+
+    /// Names the variable behind an M-Pesa setting.
+    fn mpesa_error(&self, err: pochi_pay_mpesa::ConfigError) -> ConfigError {
+        let variable = match err.field {
+            "environment" => "POCHI_MPESA_MODE".to_owned(),
+            "business" => "POCHI_MPESA_SHORTCODE".to_owned(),
+            "callback_base_url" if self.get("POCHI_MPESA_CALLBACK_BASE_URL").is_none() => {
+                "POCHI_PUBLIC_URL".to_owned()
+            }
+            field => format!("POCHI_MPESA_{}", field.to_ascii_uppercase()),
+        };
+        // The adapter's messages name its own (unprefixed) variables.
+        let message = err
+            .message
+            .replace("MPESA_", "POCHI_MPESA_")
+            .replace("POCHI_POCHI_", "POCHI_");
+        ConfigError::new(variable, message)
+    }
+
+    fn admins(&self) -> Result<Admins, ConfigError> {
+        const USERS: &str = "POCHI_ADMIN_USERS";
+        const FILE: &str = "POCHI_ADMIN_HTPASSWD";
+        match (self.get(USERS), self.get(FILE)) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                USERS,
+                format!("set either {USERS} or {FILE}, not both"),
+            )),
+            (Some(list), None) => {
+                // Argon2 hashes contain commas: entries are separated by spaces or `;`.
+                let lines: Vec<&str> = list
+                    .split(|c: char| c == ';' || c.is_whitespace())
+                    .filter(|e| !e.is_empty())
+                    .collect();
+                AdminUsers::from_htpasswd(&lines.join("\n"))
+                    .map(Admins::Configured)
+                    .map_err(|e| admin_error(USERS, "entry", e))
+            }
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(FILE, format!("cannot read the file {path}: {e}"))
+                })?;
+                let users =
+                    AdminUsers::from_htpasswd(&text).map_err(|e| admin_error(FILE, "line", e))?;
+                if users.is_empty() {
+                    return Err(ConfigError::new(
+                        FILE,
+                        format!("the file {path} lists no users"),
+                    ));
+                }
+                Ok(Admins::Configured(users))
+            }
+            (None, None) => Ok(Admins::Generated),
+        }
+    }
+}
+
+impl Settings {
+    /// The router's configuration with these settings.
+    pub(crate) fn router_config(
+        &self,
+        authenticator: Arc<dyn pochi_core::Authenticator>,
+    ) -> Result<RouterConfig, Error> {
+        let mut builder = RouterConfig::builder(authenticator)
+            .cors_origins(self.cors_origins.iter().cloned())
+            .rate_limits(self.rate_limits)
+            .request_timeout(self.request_timeout);
+        if let Some(proxy) = &self.trusted_proxy {
+            builder = builder.trusted_proxy(proxy.clone());
+        }
+        builder.build()
+    }
+}
+
+fn router_error(err: Error) -> ConfigError {
+    let field = err.field().unwrap_or_default();
+    let variable = if field.starts_with("corsOrigins") {
+        "POCHI_CORS_ORIGINS"
+    } else if field == "rateLimits.general" {
+        "POCHI_RATE_LIMIT"
+    } else if field == "rateLimits.checkout" {
+        "POCHI_CHECKOUT_RATE_LIMIT"
+    } else if field.starts_with("trustedProxy") {
+        "POCHI_TRUSTED_PROXY"
+    } else if field == "requestTimeout" {
+        "POCHI_REQUEST_TIMEOUT"
+    } else {
+        "POCHI_*"
+    };
+    let message = match &err {
+        Error::InvalidInput { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    ConfigError::new(variable, message)
+}
+
+/// Names the entry of an admin list, never its hash.
+fn admin_error(variable: &str, entry: &str, err: Error) -> ConfigError {
+    let message = match &err {
+        Error::InvalidInput { field, message } => {
+            format!("{}: {message}", field.replace("line", entry))
+        }
+        other => other.to_string(),
+    };
+    ConfigError::new(variable, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_vars(vars.iter().copied())
+    }
+
+    #[test]
+    fn no_variables_give_the_local_demo_shop() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./pochi-data"));
+        assert_eq!(s.media_dir, PathBuf::from("./pochi-data/media"));
+        assert_eq!(s.database, Database::DefaultSqlite);
+        assert_eq!(s.mpesa_mode, MpesaMode::Simulated);
+        assert!(matches!(s.admins, Admins::Generated));
+        assert_eq!(s.order_expiry, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_never_repeat_a_password() {
+        let err = settings(&[("POCHI_DATABASE_URL", "oracle://u:hunter22@db/shop")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_DATABASE_URL");
+        assert!(!err.to_string().contains("hunter22"));
+        let err = settings(&[("POCHI_RATE_LIMIT", "0/0")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_RATE_LIMIT");
+        let err = settings(&[("POCHI_CORS_ORIGINS", "duka.example")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_CORS_ORIGINS");
+        let err = settings(&[("POCHI_ADMIN_USERS", "admin:plaintext-secret")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_USERS");
+        assert!(!err.to_string().contains("plaintext-secret"));
+    }
+
+    #[test]
+    fn sandbox_defaults_to_the_public_paybill_and_needs_credentials_and_a_public_url() {
+        let err = settings(&[("POCHI_MPESA_MODE", "sandbox")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_MPESA_CONSUMER_KEY");
+        let s = settings(&[
+            ("POCHI_MPESA_MODE", "sandbox"),
+            ("POCHI_MPESA_CONSUMER_KEY", "key"),
+            ("POCHI_MPESA_CONSUMER_SECRET", "very-secret-value"),
+            ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ])
+        .unwrap();
+        assert_eq!(s.mpesa_mode, MpesaMode::Sandbox);
+        assert!(!format!("{s:?}").contains("very-secret-value"));
+    }
+
+    #[test]
+    fn admins_come_from_an_htpasswd_file_naming_the_bad_line_but_not_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admins.htpasswd");
+        let hash = pochi_core::PasswordHash::create("a long password").unwrap();
+        std::fs::write(&path, format!("# owners\nwanjiru:{}\n", hash.as_str())).unwrap();
+        let file = path.display().to_string();
+        let s = settings(&[("POCHI_ADMIN_HTPASSWD", &file)]).unwrap();
+        assert!(matches!(&s.admins, Admins::Configured(users) if users.len() == 1));
+
+        std::fs::write(&path, "wanjiru:$apr1$weak$hashvalue\n").unwrap();
+        let err = settings(&[("POCHI_ADMIN_HTPASSWD", &file)]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+        assert!(err.message.starts_with("line 1: "), "{err}");
+        assert!(!err.message.contains("hashvalue"));
+
+        let err = settings(&[("POCHI_ADMIN_HTPASSWD", "/no/such/file")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+    }
+
+    #[test]
+    fn unknown_pochi_variables_are_reported() {
+        let s = settings(&[("POCHI_LISTN", "1.2.3.4:1"), ("HOME", "/root")]).unwrap();
+        assert_eq!(s.unknown_variables(), ["POCHI_LISTN".to_owned()]);
+    }
+}

@@ -1,0 +1,115 @@
+//! The shapes of single values: database URLs, public URLs, proxy headers, rate limits and
+//! durations. Each parser returns the message for the variable's error.
+
+use std::time::Duration;
+
+use axum::http::HeaderName;
+use pochi_http::{RateLimit, TrustedProxy};
+
+use super::Database;
+
+pub(super) fn database(text: &str) -> Result<Database, String> {
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("sqlite:") {
+        Ok(Database::Sqlite(text.to_owned()))
+    } else if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        Ok(Database::Postgres(text.to_owned()))
+    } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+        Ok(Database::MySql(text.to_owned()))
+    } else {
+        // Only the scheme is repeated: the rest may hold a password.
+        let scheme = lower.split_once(':').map_or("(none)", |(s, _)| s);
+        Err(format!(
+            "the scheme {scheme:?} is not supported: use sqlite://, postgres:// or mysql://"
+        ))
+    }
+}
+
+pub(super) fn public_url(text: &str) -> Result<String, String> {
+    let text = text.trim_end_matches('/');
+    let err = || "must be the shop's base URL such as https://duka.example.co.ke".to_owned();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(err)?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ', '@']) {
+        return Err(err());
+    }
+    Ok(text.to_owned())
+}
+
+/// `X-Forwarded-For`, `X-Forwarded-For:2`, `X-Real-IP`, or `none`.
+pub(super) fn trusted_proxy(text: &str) -> Result<Option<TrustedProxy>, String> {
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let err = || {
+        "must be a header with an optional hop count, such as X-Forwarded-For or X-Forwarded-For:2 (or none)".to_owned()
+    };
+    let (name, hops) = match text.split_once(':') {
+        Some((name, hops)) => (name, hops.trim().parse::<usize>().map_err(|_| err())?),
+        None => (text, 1),
+    };
+    let header = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| err())?;
+    Ok(Some(TrustedProxy::header(header, hops)))
+}
+
+/// `600/120` (per minute / burst), `600` (burst = a fifth), or `off`.
+pub(super) fn rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let err = || "must be PER_MINUTE/BURST such as 600/120, or off".to_owned();
+    let (per_minute, burst) = match text.split_once('/') {
+        Some((p, b)) => (
+            p.trim().parse::<u32>().map_err(|_| err())?,
+            b.trim().parse::<u32>().map_err(|_| err())?,
+        ),
+        None => {
+            let p = text.parse::<u32>().map_err(|_| err())?;
+            (p, (p / 5).max(1))
+        }
+    };
+    Ok(Some(RateLimit::new(per_minute, burst)))
+}
+
+/// `90s`, `30m`, `2h`, `1d`, or plain seconds; more than zero.
+pub(super) fn duration(text: &str) -> Result<Duration, String> {
+    let err = || "must be a duration such as 90s, 30m, 2h or 1d".to_owned();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| err())?;
+    let seconds = match unit.trim() {
+        "" | "s" => Some(number),
+        "m" | "min" => number.checked_mul(60),
+        "h" => number.checked_mul(3600),
+        "d" => number.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(err)?;
+    if seconds == 0 {
+        return Err("must be more than zero".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_rate_limits_and_proxies_parse() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(duration("45"), Ok(Duration::from_secs(45)));
+        assert!(duration("0s").is_err());
+        assert!(duration("soon").is_err());
+        assert_eq!(rate_limit("600/120"), Ok(Some(RateLimit::new(600, 120))));
+        assert_eq!(rate_limit("off"), Ok(None));
+        assert_eq!(trusted_proxy("X-Forwarded-For:2").unwrap().unwrap().hops, 2);
+    }
+}

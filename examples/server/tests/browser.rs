@@ -1,0 +1,310 @@
+//! The storefront and the admin dashboard in a real browser: headless Chromium (Debian's
+//! `chromium` and `chromium-driver`, see `scripts/ensure-browser`) driven over WebDriver,
+//! against a fresh shop per test (SQLite, simulated M-Pesa, demo products).
+//!
+//! Every wait is on a page condition (an element shown, a text, a URL), never a fixed sleep.
+//! A screenshot of each page visited goes to `$CARGO_TARGET_DIR/browser-screenshots/` (or the
+//! workspace's `target/browser-screenshots/`). Without Chromium the tests skip with a reason,
+//! except in CI, where they fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
+mod browser_support;
+
+use browser_support::{Page, with_shop};
+use serde_json::Value;
+
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (360, 740);
+
+/// A 24 × 24 PNG (a green and yellow check), as a shop owner's product photo.
+const PHOTO_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x18, 0x00, 0x00, 0x00, 0x18, 0x08, 0x02, 0x00, 0x00, 0x00, 0x6f, 0x15, 0xaa,
+    0xaf, 0x00, 0x00, 0x00, 0x2e, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0xf8, 0x70, 0xc2, 0x06,
+    0x0d, 0x71, 0x57, 0xd9, 0xa1, 0x21, 0x62, 0xd4, 0x30, 0x8c, 0x1a, 0x44, 0x47, 0x83, 0xc8, 0xd3,
+    0x86, 0xa9, 0x66, 0xd4, 0x20, 0x7a, 0x1a, 0x34, 0x9a, 0xb2, 0x47, 0xf3, 0xda, 0xa8, 0x41, 0x74,
+    0x31, 0x08, 0x00, 0xaf, 0x44, 0x0e, 0x0e, 0xd1, 0x04, 0x76, 0x31, 0x00, 0x00, 0x00, 0x00, 0x49,
+    0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// Puts the first product in the cart from the shop page, fills the checkout with `phone` and
+/// places the order.
+async fn add_first_product_and_check_out(page: &Page, phone: &str) {
+    page.open("/").await;
+    page.click(".product .add-to-cart:not([disabled])").await;
+    page.text_in("[data-cart-count]", "1").await;
+    page.click(".cart-link").await;
+    page.at("/checkout").await;
+    page.fill("#name", "Wanjiru Kamau").await;
+    page.fill("#phone", phone).await;
+    page.choose("#county", "Nairobi").await;
+    page.fill("#area", "Westlands").await;
+    page.fill("#address", "Mpaka Road, blue gate").await;
+    page.click("#place-order").await;
+}
+
+/// Waits for the payment page's simulated phone, then plays the customer's `outcome`.
+async fn customer_answers(page: &Page, outcome: &str) {
+    page.text_in("#push-title", "Check your phone").await;
+    page.click(&format!("#simulator [data-outcome=\"{outcome}\"]"))
+        .await;
+}
+
+/// Buys the first product and pays it; returns the order number from the confirmation page.
+async fn buy_and_pay(page: &Page) -> String {
+    add_first_product_and_check_out(page, "0712 345 678").await;
+    page.at("/pay").await;
+    customer_answers(page, "paid").await;
+    page.at("/confirmation").await;
+    page.shown("#order-number").await.text().await.unwrap()
+}
+
+/// Logs in to the admin dashboard with the generated admin account.
+async fn log_in(page: &Page) {
+    page.open("/admin").await;
+    page.fill("#login-user", &page.admin.0).await;
+    page.fill("#login-password", &page.admin.1).await;
+    page.click("#login-submit").await;
+    page.shown("#dashboard").await;
+}
+
+#[tokio::test]
+async fn a_customer_fixes_a_bad_phone_pays_and_tracks_the_paid_order() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        // Browse: the demo products, one into the cart, kept across a reload.
+        page.open("/").await;
+        page.shown(".product").await;
+        page.shot("shop").await;
+        page.click(".product .add-to-cart:not([disabled])").await;
+        page.text_in("[data-cart-count]", "1").await;
+        page.client.refresh().await.unwrap();
+        page.shown(".product").await;
+        page.text_in("[data-cart-count]", "1").await;
+        page.text_in("#cart-bar", "1 in your cart").await;
+
+        // Checkout with a phone number M-Pesa cannot take: the API's error beside the field.
+        page.click("#cart-bar-go").await;
+        page.at("/checkout").await;
+        page.shown("#lines .line").await;
+        page.fill("#name", "Wanjiru Kamau").await;
+        page.fill("#phone", "12345").await;
+        page.choose("#county", "Nairobi").await;
+        page.fill("#area", "Westlands").await;
+        page.fill("#address", "Mpaka Road, blue gate").await;
+        page.click("#place-order").await;
+        let error = page.shown("#phone-error").await;
+        assert!(!error.text().await.unwrap().trim().is_empty());
+        let phone = page.shown("#phone").await;
+        assert_eq!(
+            phone.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true")
+        );
+        assert_eq!(page.at("/checkout").await.path(), "/checkout");
+        page.shot("checkout-phone-error").await;
+
+        // Fixed, the order is placed and the payment page prompts the phone.
+        page.fill("#phone", "0712 345 678").await;
+        page.click("#place-order").await;
+        page.at("/pay?order=").await;
+        page.text_in("#push-title", "Check your phone").await;
+        page.shown("#simulator").await;
+        page.shot("pay").await;
+        customer_answers(&page, "paid").await;
+
+        // Confirmation: the summary and what happens next; the cart is empty again.
+        page.at("/confirmation?order=").await;
+        let number = page.shown("#order-number").await.text().await.unwrap();
+        assert!(number.starts_with("POCHI"), "{number}");
+        page.text_in("#order-status", "Paid").await;
+        page.shown("#next-steps").await;
+        page.text_in("[data-cart-count]", "0").await;
+        page.shot("confirmation").await;
+
+        // Track: paid, with the timeline.
+        page.click("#track-link").await;
+        page.at("/track?order=").await;
+        page.shown("#order-status [data-status=\"paid\"]").await;
+        page.shown("#timeline li[data-status=\"paid\"]").await;
+        page.shot("track").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cancelled_payment_can_be_retried_and_then_succeeds() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        add_first_product_and_check_out(&page, "0712 345 678").await;
+        page.at("/pay").await;
+        customer_answers(&page, "cancelled").await;
+        page.text_in("#push-title", "Payment cancelled").await;
+        page.shown("#retry").await;
+        page.shot("pay-cancelled").await;
+
+        page.click("#retry").await;
+        customer_answers(&page, "paid").await;
+        page.at("/confirmation").await;
+        page.text_in("#order-status", "Paid").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        let number = buy_and_pay(&page).await;
+
+        // A wrong password is refused on the login form.
+        page.open("/admin").await;
+        page.fill("#login-user", &page.admin.0).await;
+        page.fill("#login-password", "not the password").await;
+        page.click("#login-submit").await;
+        page.text_in("[data-error-for=\"login\"]", "Wrong user name or password")
+            .await;
+        page.shot("admin-login").await;
+
+        log_in(&page).await;
+        let card = format!(".order[data-order-number=\"{number}\"]");
+        page.shown(&format!("{card}[data-status=\"paid\"]")).await;
+        page.shot("admin-orders").await;
+
+        for next in ["processing", "dispatched"] {
+            page.choose(&format!("{card} select.move-status"), next)
+                .await;
+            page.click(&format!("{card} button.move-order")).await;
+            page.shown(&format!("{card}[data-status=\"{next}\"]")).await;
+        }
+        page.text_in("#status", "On its way").await;
+
+        // Its details: the timeline and the M-Pesa payment with its receipt.
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.text_in(&format!("{card} .order-details"), "Payments")
+            .await;
+        page.shown(&format!(
+            "{card} .order-details [data-status=\"succeeded\"]"
+        ))
+        .await;
+        page.eval("document.querySelector('.order-details [data-payment-id]').scrollIntoView();")
+            .await;
+        page.shot("admin-order-details").await;
+
+        // The filters find it by status.
+        page.choose("#filter-status", "dispatched").await;
+        page.click("#order-filters button[type=\"submit\"]").await;
+        page.shown(&format!("{card}[data-status=\"dispatched\"]"))
+            .await;
+
+        // The other tabs show the sale.
+        page.click("[data-tab=\"stats\"]").await;
+        page.text_in("#stats", "Best sellers").await;
+        page.shot("admin-stats").await;
+        page.click("[data-tab=\"customers\"]").await;
+        page.text_in("#customers", "Wanjiru Kamau").await;
+        page.shot("admin-customers").await;
+        page.click("[data-tab=\"settings\"]").await;
+        page.shown("#set-store-name").await;
+        page.shot("admin-settings").await;
+
+        page.open(&format!("/track?order={number}")).await;
+        page.shown("#order-status [data-status=\"dispatched\"]")
+            .await;
+        page.text_in("#order-status", "On its way").await;
+        page.shown("#timeline li[data-status=\"dispatched\"]").await;
+        page.shot("track-dispatched").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_product_with_a_photo_and_it_appears_in_the_shop() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        let photo_dir = tempfile::tempdir().unwrap();
+        let photo = photo_dir.path().join("sufuria.png");
+        std::fs::write(&photo, PHOTO_PNG).unwrap();
+
+        log_in(&page).await;
+        page.click("[data-tab=\"products\"]").await;
+        page.shown("#products tr").await;
+        page.fill("#product-name", "Sufuria ya shaba").await;
+        page.fill("#product-description", "A copper cooking pot")
+            .await;
+        page.fill("#product-price", "2750").await;
+        page.fill("#product-stock", "4").await;
+        page.shown("#product-image")
+            .await
+            .send_keys(photo.to_str().unwrap())
+            .await
+            .unwrap();
+        page.click("#product-save").await;
+        page.text_in("#status", "Sufuria ya shaba saved").await;
+        let row = "#products tr[data-product-name=\"Sufuria ya shaba\"]";
+        page.shown(&format!("{row} img.thumb")).await;
+        page.eval(&format!(
+            "document.querySelector('{}').scrollIntoView();",
+            row.replace('\'', "\\'")
+        ))
+        .await;
+        page.shot("admin-products").await;
+
+        page.open("/").await;
+        let card = ".product[data-product-name=\"Sufuria ya shaba\"]";
+        page.text_in(card, "KES 2,750").await;
+        let image = format!("{card} img.picture");
+        page.shown(&image).await;
+        page.until("the product photo has loaded", || async {
+            let loaded = page
+                .eval(&format!(
+                    "const img = document.querySelector('{}'); \
+                     return img !== null && img.complete && img.naturalWidth === 24;",
+                    image.replace('\'', "\\'")
+                ))
+                .await;
+            (loaded == Value::Bool(true)).then_some(())
+        })
+        .await;
+        page.eval("document.querySelector('.product:last-child').scrollIntoView();")
+            .await;
+        page.shot("shop-new-product").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_pages_fit_a_360_px_wide_phone_without_sideways_scrolling() {
+    with_shop(PHONE.0, PHONE.1, |page| async move {
+        page.open("/").await;
+        page.shown(".product").await;
+        page.click(".product .add-to-cart:not([disabled])").await;
+        page.shown("#cart-bar").await;
+        let width = page.eval("return window.innerWidth;").await;
+        assert!(
+            width.as_u64().is_some_and(|w| w <= 360),
+            "the window is {width} px wide, not a phone's 360"
+        );
+        page.shot("shop-360px").await;
+        for (path, ready) in [
+            ("/", ".product"),
+            ("/checkout", "#lines .line"),
+            ("/track", "#order"),
+            ("/admin", "#login-user"),
+        ] {
+            page.open(path).await;
+            page.shown(ready).await;
+            let overflow = page
+                .eval(
+                    "const d = document.documentElement; \
+                     return d.scrollWidth - d.clientWidth;",
+                )
+                .await;
+            assert_eq!(
+                overflow.as_i64(),
+                Some(0),
+                "{path} scrolls sideways at 360 px"
+            );
+        }
+        page.open("/checkout").await;
+        page.shown("#lines .line").await;
+        page.shot("checkout-360px").await;
+    })
+    .await;
+}

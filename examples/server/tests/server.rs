@@ -1,0 +1,448 @@
+//! The reference server over real sockets: first and second start, configuration errors, a
+//! customer paying with the simulated M-Pesa, the simulator's errors, the background jobs and
+//! shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
+use std::{path::Path, time::Duration};
+
+use pochi_server::{ConfigError, Running, Settings, StartError};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+/// A server on a free loopback port keeping its data in `dir`, with `extra` variables.
+async fn start_in(dir: &Path, extra: &[(&str, &str)]) -> Running {
+    let mut vars = vec![
+        ("POCHI_DATA_DIR".to_owned(), dir.display().to_string()),
+        ("POCHI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    pochi_server::start(Settings::from_vars(vars).unwrap())
+        .await
+        .unwrap()
+}
+
+fn config_error(vars: &[(&str, &str)]) -> ConfigError {
+    Settings::from_vars(vars.iter().copied()).unwrap_err()
+}
+
+async fn get(url: String) -> (StatusCode, Value) {
+    let response = Client::new().get(url).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn post(url: String, body: Value) -> (StatusCode, Value) {
+    let response = Client::new().post(url).json(&body).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn products(base: &str) -> Vec<Value> {
+    let (status, page) = get(format!("{base}/api/products")).await;
+    assert_eq!(status, StatusCode::OK);
+    page["items"].as_array().unwrap().clone()
+}
+
+/// Places an order for one unit of the first product; returns its number.
+async fn place_order(base: &str) -> String {
+    let product = products(base).await.remove(0);
+    let (status, order) = post(
+        format!("{base}/api/orders"),
+        json!({
+            "name": "Wanjiru Kamau",
+            "phone": "0712 345 678",
+            "county": "Nairobi",
+            "area": "Westlands",
+            "address": "Mpaka Road, House 4",
+            "items": [{"productId": product["id"], "quantity": 1}],
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    order["number"].as_str().unwrap().to_owned()
+}
+
+/// Starts an STK push for the order; returns the payment id.
+async fn start_payment(base: &str, order: &str) -> String {
+    let (status, payment) = post(
+        format!("{base}/api/payments"),
+        json!({ "orderNumber": order }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{payment}");
+    assert_eq!(payment["status"], "pending");
+    payment["id"].as_str().unwrap().to_owned()
+}
+
+async fn simulate(base: &str, payment: &str, outcome: &str) -> (StatusCode, Value) {
+    post(
+        format!("{base}/api/simulator/payments/{payment}"),
+        json!({ "outcome": outcome }),
+    )
+    .await
+}
+
+async fn admin_status(base: &str, user: &str, password: &str) -> StatusCode {
+    Client::new()
+        .get(format!("{base}/api/admin/stats"))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn first_start_creates_the_database_demo_products_and_an_admin_who_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+
+    assert!(dir.path().join("pochi.db").exists());
+    let products = products(&base).await;
+    assert_eq!(products.len(), 4);
+    assert!(products.iter().all(|p| p["stock"].as_i64() > Some(0)));
+
+    let (user, password) = server.generated_admin().expect("a generated admin");
+    assert_eq!(user, "admin");
+    assert_eq!(admin_status(&base, &user, &password).await, StatusCode::OK);
+    assert_eq!(
+        admin_status(&base, &user, "not-the-password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Only the hash is kept.
+    let stored = std::fs::read_to_string(dir.path().join("admin.htpasswd")).unwrap();
+    assert!(stored.starts_with("admin:$argon2id$"));
+    assert!(!stored.contains(&password));
+    assert!(!format!("{server:?}").contains(&password));
+
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_start_reuses_the_database_and_the_admin_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start_in(dir.path(), &[]).await;
+    let (user, password) = first.generated_admin().unwrap();
+    let order = place_order(&first.base_url()).await;
+    first.shutdown().await.unwrap();
+
+    let second = start_in(dir.path(), &[]).await;
+    let base = second.base_url();
+    assert_eq!(second.generated_admin(), None);
+    assert_eq!(admin_status(&base, &user, &password).await, StatusCode::OK);
+    assert_eq!(
+        products(&base).await.len(),
+        4,
+        "no second set of demo products"
+    );
+    let (status, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tracked["status"], "pending_payment");
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn configured_admins_get_no_generated_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let hash = pochi_core::PasswordHash::create("a long admin password").unwrap();
+    let users = format!("owner:{}", hash.as_str());
+    let server = start_in(dir.path(), &[("POCHI_ADMIN_USERS", &users)]).await;
+    assert_eq!(server.generated_admin(), None);
+    assert!(!dir.path().join("admin.htpasswd").exists());
+    assert_eq!(
+        admin_status(&server.base_url(), "owner", "a long admin password").await,
+        StatusCode::OK
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_bad_listen_address_is_refused_naming_pochi_listen() {
+    let err = config_error(&[("POCHI_LISTEN", "localhost:eighty")]);
+    assert_eq!(err.variable, "POCHI_LISTEN");
+    assert!(err.to_string().starts_with("POCHI_LISTEN: "));
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_naming_pochi_database_url() {
+    let err = config_error(&[("POCHI_DATABASE_URL", "mongodb://shop:s3cret-pw@db/shop")]);
+    assert_eq!(err.variable, "POCHI_DATABASE_URL");
+    assert!(err.message.contains("mongodb"));
+    assert!(!err.to_string().contains("s3cret-pw"));
+}
+
+#[test]
+fn production_mpesa_without_credentials_is_refused_naming_the_variable() {
+    let err = config_error(&[
+        ("POCHI_MPESA_MODE", "production"),
+        ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+    ]);
+    assert_eq!(err.variable, "POCHI_MPESA_SHORTCODE");
+
+    let err = config_error(&[
+        ("POCHI_MPESA_MODE", "production"),
+        ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ("POCHI_MPESA_SHORTCODE", "600100"),
+        ("POCHI_MPESA_PASSKEY", "the-production-passkey"),
+    ]);
+    assert_eq!(err.variable, "POCHI_MPESA_CONSUMER_KEY");
+    assert!(!err.to_string().contains("the-production-passkey"));
+}
+
+#[tokio::test]
+async fn a_taken_listen_address_is_reported_naming_pochi_listen() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start_in(dir.path(), &[]).await;
+    let taken = first.local_addr().to_string();
+    let settings = Settings::from_vars([
+        ("POCHI_DATA_DIR", dir.path().display().to_string()),
+        ("POCHI_LISTEN", taken),
+    ])
+    .unwrap();
+    let err = pochi_server::start(settings).await.unwrap_err();
+    assert!(matches!(err, StartError::Bind { .. }));
+    assert!(err.to_string().contains("POCHI_LISTEN"));
+    first.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_customer_pays_with_simulated_mpesa_and_the_order_is_paid() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    assert_eq!(
+        get(format!("{base}/api/simulator")).await,
+        (StatusCode::OK, json!({"enabled": true}))
+    );
+
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+    let (status, body) = simulate(&base, &payment, "paid").await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"paymentId": payment, "outcome": "paid"}));
+    let (_, polled) = get(format!("{base}/api/payments/{payment}")).await;
+    assert_eq!(polled["status"], "succeeded");
+    assert!(polled["receipt"].is_string());
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "paid");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cancelled_payment_leaves_the_order_unpaid_and_a_retry_pays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+
+    let first = start_payment(&base, &order).await;
+    let (status, _) = simulate(&base, &first, "cancelled").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, polled) = get(format!("{base}/api/payments/{first}")).await;
+    assert_eq!(polled["status"], "cancelled");
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "pending_payment");
+
+    let retry = start_payment(&base, &order).await;
+    assert_ne!(retry, first);
+    let (status, _) = simulate(&base, &retry, "paid").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "paid");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unanswered_push_stays_pending_and_can_still_be_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+
+    let (status, body) = simulate(&base, &payment, "noAnswer").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["outcome"], "noAnswer");
+    let (_, polled) = get(format!("{base}/api/payments/{payment}")).await;
+    assert_eq!(polled["status"], "pending");
+
+    let (status, _) = simulate(&base, &payment, "paid").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "paid");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_simulator_answers_404_409_and_422_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+
+    let unknown = "0b6f2c1e-8d1a-4c55-9d0e-7d9c2a4b1f10";
+    let (status, body) = simulate(&base, unknown, "paid").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+    let (status, body) = simulate(&base, &payment, "maybe").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "invalid_input");
+    assert_eq!(body["error"]["field"], "outcome");
+
+    let (status, _) = simulate(&base, &payment, "paid").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = simulate(&base, &payment, "paid").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "conflict");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_simulator_is_not_mounted_outside_simulated_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_MODE", "sandbox"),
+            ("POCHI_MPESA_CONSUMER_KEY", "sandbox-key"),
+            ("POCHI_MPESA_CONSUMER_SECRET", "sandbox-secret"),
+            ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    assert!(!server.simulated_mpesa());
+    let (status, body) = get(format!("{base}/api/simulator")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    let (status, _) = simulate(&base, "0b6f2c1e-8d1a-4c55-9d0e-7d9c2a4b1f10", "paid").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_expiry_job_cancels_unpaid_orders_and_reconciliation_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_ORDER_EXPIRY", "1s"),
+            ("POCHI_EXPIRY_INTERVAL", "1s"),
+            ("POCHI_RECONCILE_INTERVAL", "1s"),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+
+    let mut runs = server.job_runs();
+    // A guard, not a synchronisation: the watch wakes the test at the run that expires it.
+    let expired = tokio::time::timeout(
+        Duration::from_secs(60),
+        runs.wait_for(|r| r.orders_expired >= 1 && r.reconcile >= 2),
+    )
+    .await
+    .expect("the jobs ran")
+    .unwrap()
+    .orders_expired;
+    assert_eq!(expired, 1);
+    assert_eq!(runs.borrow().failures, 0);
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "cancelled");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_stops_listening_and_releases_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let addr = server.local_addr();
+    let order = place_order(&server.base_url()).await;
+    let runs = server.job_runs();
+
+    server.shutdown().await.unwrap();
+
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    assert!(runs.has_changed().is_err(), "the jobs have stopped");
+    // Closing the pool checkpointed the write-ahead log into the database file.
+    assert!(dir.path().join("pochi.db").exists());
+    assert!(!dir.path().join("pochi.db-wal").exists());
+    // The database is whole and free: a new server reads the order.
+    let again = start_in(dir.path(), &[]).await;
+    let (status, _) = get(format!("{}/api/track/{order}", again.base_url())).await;
+    assert_eq!(status, StatusCode::OK);
+    again.shutdown().await.unwrap();
+}
+
+#[test]
+fn env_example_documents_every_variable_and_its_values_are_accepted() {
+    let text = include_str!("../.env.example");
+    for variable in pochi_server::VARIABLES {
+        assert!(
+            text.contains(&format!("{variable}=")),
+            "{variable} is not in .env.example"
+        );
+    }
+    let set: Vec<(&str, &str)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let settings = Settings::from_vars(set).unwrap();
+    assert!(settings.unknown_variables().is_empty());
+}
+
+#[tokio::test]
+async fn shutdown_finishes_a_request_in_flight() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let product = products(&base).await.remove(0);
+    let body = json!({
+        "name": "Wanjiru Kamau",
+        "phone": "0712 345 678",
+        "county": "Nairobi",
+        "area": "Westlands",
+        "address": "Mpaka Road, House 4",
+        "items": [{"productId": product["id"], "quantity": 1}],
+    })
+    .to_string();
+
+    // Given an order whose headers were read and whose handler waits for the body (hyper
+    // answers `100 Continue` when the handler starts reading it)...
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.unwrap();
+    assert!(line.starts_with("HTTP/1.1 100"), "{line}");
+    reader.read_line(&mut line).await.unwrap();
+
+    // ...when the server is asked to stop, and only then the body arrives...
+    let stopping = tokio::spawn(server.shutdown());
+    reader.get_mut().write_all(body.as_bytes()).await.unwrap();
+
+    // ...then the order is still answered, and the server stops.
+    let mut response = String::new();
+    reader.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    stopping.await.unwrap().unwrap();
+}
