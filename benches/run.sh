@@ -70,7 +70,7 @@ server_bin=$TARGET/release/pochi-bench-server
 say "stores: place_order through each store and raw, at 1, 8 and 32 callers"
 "$stores_bin" --stores "$STORES" "${store_args[@]}" --out "$work/stores.md" >&2
 
-# ----- HTTP: the shop's router and the plain-hyper ceiling under wrk -----
+# ----- HTTP: the shop's router and the plain-hyper ceiling under wrk (curl optional) -----
 http=true
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -121,15 +121,22 @@ if $http; then
   start_server hello
   hello_pid=$server_pid hello_url="http://$server_addr/"
   start_server shop "$work/shop.db"
-  shop_pid=$server_pid shop_url="http://$server_addr"
+  shop_pid=$server_pid shop_url="http://$server_addr" product=$server_product
   products_url="$shop_url/api/products?limit=50"
+  # A second ceiling answering with the catalogue's own bytes: how much of the gap is the
+  # payload (15 KB through loopback, parsed by wrk on the same cores) and how much the router.
+  big_url=
+  if command -v curl >/dev/null && curl -sf -o "$work/catalogue.json" "$products_url"; then
+    POCHI_BENCH_HELLO_BODY="$work/catalogue.json" start_server hello
+    big_url="http://$server_addr/" big_pid=$server_pid
+  fi
   order_body="{\"name\":\"Wanjiru Kamau\",\"phone\":\"0712345678\",\"county\":\"Nairobi\",\
 \"area\":\"Westlands\",\"address\":\"Mpaka Road, blue gate\",\
-\"items\":[{\"productId\":\"$server_product\",\"quantity\":1}]}"
+\"items\":[{\"productId\":\"$product\",\"quantity\":1}]}"
 
   # Each round measures the ceiling right before the shop, so both see the same load.
   if [ -n "$WARMUP" ]; then
-    for url in "$hello_url" "$products_url"; do
+    for url in "$hello_url" $big_url "$products_url"; do
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
     done
   fi
@@ -137,14 +144,16 @@ if $http; then
   for ((round = 1; round <= HTTP_ROUNDS; round++)); do
     say "HTTP round $round of $HTTP_ROUNDS ($CONNECTIONS connections, $HTTP_DURATION each)"
     wrk_run "ceiling" "$hello_url"
+    [ -z "$big_url" ] || wrk_run "ceiling, catalogue-sized body" "$big_url"
     wrk_run "GET /api/products" "$products_url"
     wrk_run "POST /api/orders" "$shop_url/api/orders" "$order_body"
   done
   rss() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
-  hello_rss=$(rss "$hello_pid") shop_rss=$(rss "$shop_pid")
+  hello_rss=$(rss "$hello_pid") shop_rss=$(rss "$shop_pid") big_rss=
+  [ -z "$big_url" ] || big_rss=$(rss "$big_pid")
 
   # Per scenario over its rounds: req/s = requests / time; p50 the mean, p99 and max the worst.
-  awk -F'\t' -v conns="$CONNECTIONS" -v hello_rss="$hello_rss" -v shop_rss="$shop_rss" '
+  awk -F'\t' -v conns="$CONNECTIONS" -v hello_rss="$hello_rss" -v shop_rss="$shop_rss" -v big_rss="$big_rss" '
     function field(i, name,   kv) { split($i, kv, "="); return kv[2] }
     {
       s = $1; gsub("_", " ", s)
@@ -164,14 +173,17 @@ if $http; then
         s = order[i]; rate = req[s] / dur[s] * 1e6
         printf "| %s | %d | %.0f | %.0f%% | %.2f | %.2f | %.2f | %d | %.0f | %s MB | %s |\n",
           s, conns, rate, rate / ceiling * 100, p50[s] / rounds[s] / 1000, p99[s] / 1000,
-          max[s] / 1000, errors[s], bytes[s] / req[s], (s == "ceiling" ? hello_rss : shop_rss),
+          max[s] / 1000, errors[s], bytes[s] / req[s], (s == "ceiling" ? hello_rss : s ~ /^ceiling/ ? big_rss : shop_rss),
           loads[s]
-        if (s == "GET /api/products") { products_ratio = rate / ceiling; products_p99 = p99[s] / 1000 }
+        if (s == "GET /api/products") { products_ratio = rate / ceiling; products_p99 = p99[s] / 1000; products_rate = rate }
+        if (s == "ceiling, catalogue-sized body") big = rate
       }
       printf "\nGET /api/products: %.0f%% of the ceiling'"'"'s req/s (goal ≥ 50%%): %s; ", \
         products_ratio * 100, products_ratio >= 0.5 ? "met" : "missed"
       printf "p99 %.2f ms at %d connections (goal < 50 ms): %s\n", \
         products_p99, conns, products_p99 < 50 ? "met" : "missed"
+      if (big > 0) printf "GET /api/products against a ceiling answering with the catalogue'"'"'s own bytes: %.0f%%\n", \
+        products_rate / big * 100
     }' "$work/http.tsv" >"$work/http.md"
 fi
 

@@ -9,6 +9,7 @@
 //!   (adapter and raw alternate, `seconds / rounds` at a time, so a load that comes and goes
 //!   hits both), `--warmup 1` (seconds per side, not counted);
 //! - `--smoke`: a fraction of a second each, to show every scenario still runs;
+//! - `--only adapter|raw`: measure one side alone (to profile it; the ratio is then 0);
 //! - `--out FILE`: also write the table (Markdown) there.
 
 use std::{process::ExitCode, time::Duration};
@@ -29,7 +30,16 @@ struct Plan {
     measured: Duration,
     rounds: u32,
     warmup: Duration,
+    sides: Sides,
     out: Option<String>,
+}
+
+/// Which sides of a contest to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sides {
+    Both,
+    Adapter,
+    Raw,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
         measured: Duration::from_secs(9),
         rounds: 3,
         warmup: Duration::from_secs(1),
+        sides: Sides::Both,
         out: None,
     };
     while let Some(arg) = args.next() {
@@ -75,6 +86,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
             "--rounds" => plan.rounds = value()?.parse::<u32>()?.max(1),
             "--warmup" => plan.warmup = Duration::from_secs_f64(value()?.parse()?),
             "--out" => plan.out = Some(value()?),
+            "--only" => {
+                plan.sides = match value()?.as_str() {
+                    "adapter" => Sides::Adapter,
+                    "raw" => Sides::Raw,
+                    other => return Err(format!("--only adapter|raw, not {other:?}").into()),
+                }
+            }
             other => return Err(format!("unknown option {other}").into()),
         }
     }
@@ -118,13 +136,25 @@ async fn measure_contest(contest: &Contest, plan: &Plan) -> Result<Vec<StoreRow>
     let slice = plan.measured / plan.rounds;
     let mut rows = Vec::new();
     for &callers in &plan.callers {
-        measure(&contest.adapter, callers, plan.warmup).await?;
-        measure(&contest.raw, callers, plan.warmup).await?;
+        let adapter_too = plan.sides != Sides::Raw;
+        let raw_too = plan.sides != Sides::Adapter;
         let mut adapter = Sample::default();
         let mut raw = Sample::default();
-        for _ in 0..plan.rounds {
-            adapter.merge(measure(&contest.adapter, callers, slice).await?);
-            raw.merge(measure(&contest.raw, callers, slice).await?);
+        for round in 0..=plan.rounds {
+            // Round 0 is the warm-up.
+            let duration = if round == 0 { plan.warmup } else { slice };
+            if adapter_too {
+                let sample = measure(&contest.adapter, callers, duration).await?;
+                if round > 0 {
+                    adapter.merge(sample);
+                }
+            }
+            if raw_too {
+                let sample = measure(&contest.raw, callers, duration).await?;
+                if round > 0 {
+                    raw.merge(sample);
+                }
+            }
         }
         let row = StoreRow {
             backend: contest.backend,

@@ -5,7 +5,8 @@
 //!   active products whose stock (`MAX_STOCK` each) no run can exhaust, and rate limits off
 //!   (one client address sends everything);
 //! - `pochi-bench-server hello [ADDR]`: the ceiling, a plain hyper HTTP/1.1 server answering
-//!   every request with the same small JSON body.
+//!   every request with the same small JSON body (or, with `POCHI_BENCH_HELLO_BODY=FILE`, with
+//!   that file's bytes: the ceiling for a response as large as the catalogue's).
 //!
 //! `ADDR` defaults to `127.0.0.1:0` (a free port). When ready, the server prints one line,
 //! `ready <address> <first product id or ->`, and serves until interrupted.
@@ -59,10 +60,14 @@ async fn run(args: &[String]) -> Result<(), BenchError> {
             Ok(())
         }
         [mode, rest @ ..] if mode == "hello" && rest.len() <= 1 => {
+            let body = match std::env::var_os("POCHI_BENCH_HELLO_BODY") {
+                Some(file) => Bytes::from(std::fs::read(file)?),
+                None => Bytes::from_static(HELLO),
+            };
             let listener = bind(rest.first()).await?;
             ready(&listener, "-")?;
             tokio::select! {
-                served = hello(listener) => served,
+                served = hello(listener, body) => served,
                 () = interrupted() => Ok(()),
             }
         }
@@ -120,8 +125,8 @@ async fn shop(db: &Path) -> Result<(axum::Router, String), BenchError> {
     Ok((pochi_http::router(shop, config), product))
 }
 
-/// The ceiling: accepts connections and answers every request on them with [`HELLO`].
-async fn hello(listener: TcpListener) -> Result<(), BenchError> {
+/// The ceiling: accepts connections and answers every request on them with `body`.
+async fn hello(listener: TcpListener, body: Bytes) -> Result<(), BenchError> {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -131,13 +136,17 @@ async fn hello(listener: TcpListener) -> Result<(), BenchError> {
                 continue;
             }
         };
+        let body = body.clone();
         tokio::spawn(async move {
-            let service = service_fn(|_: Request<hyper::body::Incoming>| async {
-                let mut response = Response::new(Full::new(Bytes::from_static(HELLO)));
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Ok::<_, Infallible>(response)
+            let service = service_fn(move |_: Request<hyper::body::Incoming>| {
+                let body = body.clone();
+                async move {
+                    let mut response = Response::new(Full::new(body));
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    Ok::<_, Infallible>(response)
+                }
             });
             // A client that goes away mid-request is no error of the server's.
             let _ = http1::Builder::new()
