@@ -217,6 +217,8 @@ fi
   echo "The latest full run of \`benches/run.sh\` (what it measures and how: [benches/README.md](benches/README.md))."
   echo "Every figure has the load average (\`uptime\`: 1, 5 and 15 minutes) beside it; this machine"
   echo "is shared, so compare figures with their ceiling in the same row or round, not across runs."
+  echo "The load average counts the benchmark's own processes too (the bench and its database, or"
+  echo "wrk and a server keep about 2 runnable): what is above that is other work on the machine."
   echo
   echo "- Run: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- Machine: $cores cores (\`nproc\`), $cpu"
