@@ -1,94 +1,178 @@
-//! Orders per second that a store can place: `cargo bench -p pochi-benches --bench stores`.
+//! Orders per second of `Store::place_order` on each store at 1, 8 and 32 concurrent callers,
+//! beside the raw ceiling (the same SQL transaction issued directly with sqlx) in the same run.
 //!
-//! Each iteration places one order (two lines: one product with tracked stock, one without)
-//! through `Store::place_order`, the shop's hot write path: idempotency lookup, conditional
-//! stock decrement, order, lines and timeline in one transaction. The iterations of a sample
-//! are shared out among K concurrent callers (tokio tasks on a multi-threaded runtime); the
-//! reported throughput is orders per second across all callers.
+//! `cargo bench -p pochi-benches --bench stores -- [OPTIONS]`
+//!
+//! - `--stores sqlite,postgres,mysql`: which stores (default all; a server that cannot be
+//!   reached is skipped, or fails the run when `CI` is set);
+//! - `--callers 1,8,32`, `--seconds 9` (measured per side and caller count), `--rounds 3`
+//!   (adapter and raw alternate, `seconds / rounds` at a time, so a load that comes and goes
+//!   hits both), `--warmup 1` (seconds per side, not counted);
+//! - `--smoke`: a fraction of a second each, to show every scenario still runs;
+//! - `--only adapter|raw`: measure one side alone (to profile it; the ratio is then 0);
+//! - `--out FILE`: also write the table (Markdown) there.
 
-// A benchmark, like a test, stops at the first failure.
-#![allow(clippy::expect_used)]
+use std::{process::ExitCode, time::Duration};
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
+use pochi_benches::{
+    BenchError,
+    machine::{LoadAverage, Machine},
+    report::{StoreRow, postgres_goal, stores_table},
+    stores::{Backend, Contest},
+    throughput::{Sample, measure},
 };
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pochi_core::{NewOrder, Store, product::MAX_STOCK};
-use pochi_store_sqlite::SqliteStore;
-use pochi_testkit::fixtures::{T0, checkout, new_order, order_number, product};
-use tokio::runtime::Runtime;
+/// What to run, from the command line.
+#[derive(Debug)]
+struct Plan {
+    stores: Vec<Backend>,
+    callers: Vec<usize>,
+    measured: Duration,
+    rounds: u32,
+    warmup: Duration,
+    sides: Sides,
+    out: Option<String>,
+}
 
-/// Concurrent callers measured.
-const CALLERS: [u64; 2] = [1, 8];
+/// Which sides of a contest to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sides {
+    Both,
+    Adapter,
+    Raw,
+}
 
-fn place_order(c: &mut Criterion) {
-    let runtime = Runtime::new().expect("a tokio runtime");
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (store, template) = runtime.block_on(async {
-        let store = SqliteStore::open(dir.path().join("bench.db"))
-            .await
-            .expect("the database opens");
-        store.migrate().await.expect("the schema applies");
-        // Stock that no run can exhaust, so every order is placed.
-        let tracked = product("Kikoi", "1500", Some(MAX_STOCK));
-        let untracked = product("Delivery bag", "50", None);
-        store.insert_product(&tracked).await.expect("insert");
-        store.insert_product(&untracked).await.expect("insert");
-        let template = new_order(
-            order_number(),
-            &checkout(&[(&tracked, 2), (&untracked, 1)]),
-            &[tracked.clone(), untracked.clone()],
-            T0,
-        );
-        (Arc::new(store), Arc::new(template))
+fn main() -> ExitCode {
+    let outcome = parse(std::env::args().skip(1)).and_then(|plan| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(plan))
     });
-
-    let mut group = c.benchmark_group("place_order/sqlite_file");
-    group.throughput(Throughput::Elements(1));
-    group.measurement_time(Duration::from_secs(10));
-    for callers in CALLERS {
-        group.bench_with_input(
-            BenchmarkId::new("callers", callers),
-            &callers,
-            |b, &callers| {
-                b.iter_custom(|orders| {
-                    runtime.block_on(place_concurrently(&store, &template, callers, orders))
-                });
-            },
-        );
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("stores bench failed: {err}");
+            ExitCode::FAILURE
+        }
     }
-    group.finish();
 }
 
-/// Places `orders` orders with `callers` tasks and returns the wall time it took.
-async fn place_concurrently(
-    store: &Arc<SqliteStore>,
-    template: &Arc<NewOrder>,
-    callers: u64,
-    orders: u64,
-) -> Duration {
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..callers)
-        .map(|caller| {
-            let share = orders / callers + u64::from(caller < orders % callers);
-            let store = Arc::clone(store);
-            let template = Arc::clone(template);
-            tokio::spawn(async move {
-                for _ in 0..share {
-                    let mut new = (*template).clone();
-                    new.order.number = order_number();
-                    store.place_order(&new).await.expect("the order is placed");
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
+    let mut plan = Plan {
+        stores: Backend::ALL.to_vec(),
+        callers: vec![1, 8, 32],
+        measured: Duration::from_secs(9),
+        rounds: 3,
+        warmup: Duration::from_secs(1),
+        sides: Sides::Both,
+        out: None,
+    };
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            // cargo bench adds it.
+            "--bench" => {}
+            "--smoke" => {
+                plan.measured = Duration::from_millis(300);
+                plan.rounds = 1;
+                plan.warmup = Duration::from_millis(100);
+            }
+            "--stores" => {
+                plan.stores = list(&value()?, |s| s.parse())?;
+            }
+            "--callers" => plan.callers = list(&value()?, |s| Ok(s.parse()?))?,
+            "--seconds" => plan.measured = Duration::from_secs_f64(value()?.parse()?),
+            "--rounds" => plan.rounds = value()?.parse::<u32>()?.max(1),
+            "--warmup" => plan.warmup = Duration::from_secs_f64(value()?.parse()?),
+            "--out" => plan.out = Some(value()?),
+            "--only" => {
+                plan.sides = match value()?.as_str() {
+                    "adapter" => Sides::Adapter,
+                    "raw" => Sides::Raw,
+                    other => return Err(format!("--only adapter|raw, not {other:?}").into()),
                 }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("a caller finished");
+            }
+            other => return Err(format!("unknown option {other}").into()),
+        }
     }
-    start.elapsed()
+    Ok(plan)
 }
 
-criterion_group!(benches, place_order);
-criterion_main!(benches);
+fn list<T>(text: &str, item: impl Fn(&str) -> Result<T, BenchError>) -> Result<Vec<T>, BenchError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(item)
+        .collect()
+}
+
+async fn run(plan: Plan) -> Result<(), BenchError> {
+    println!("machine: {}", Machine::describe());
+    let mut rows = Vec::new();
+    for backend in &plan.stores {
+        let Some(contest) = Contest::prepare(*backend).await? else {
+            continue;
+        };
+        let measured = measure_contest(&contest, &plan).await;
+        contest.finish().await?;
+        rows.extend(measured?);
+    }
+    let mut report = stores_table(&rows);
+    if let Some(goal) = postgres_goal(&rows) {
+        report.push('\n');
+        report.push_str(&goal);
+        report.push('\n');
+    }
+    println!("\n{report}");
+    if let Some(out) = &plan.out {
+        std::fs::write(out, &report)?;
+    }
+    Ok(())
+}
+
+/// Every caller count of one backend; adapter and raw interleaved in rounds.
+async fn measure_contest(contest: &Contest, plan: &Plan) -> Result<Vec<StoreRow>, BenchError> {
+    let slice = plan.measured / plan.rounds;
+    let mut rows = Vec::new();
+    for &callers in &plan.callers {
+        let adapter_too = plan.sides != Sides::Raw;
+        let raw_too = plan.sides != Sides::Adapter;
+        let mut adapter = Sample::default();
+        let mut raw = Sample::default();
+        for round in 0..=plan.rounds {
+            // Round 0 is the warm-up.
+            let duration = if round == 0 { plan.warmup } else { slice };
+            if adapter_too {
+                let sample = measure(&contest.adapter, callers, duration).await?;
+                if round > 0 {
+                    adapter.merge(sample);
+                }
+            }
+            if raw_too {
+                let sample = measure(&contest.raw, callers, duration).await?;
+                if round > 0 {
+                    raw.merge(sample);
+                }
+            }
+        }
+        let row = StoreRow {
+            backend: contest.backend,
+            callers,
+            adapter,
+            raw,
+            load: LoadAverage::now(),
+        };
+        println!(
+            "{:>8} {:>3} callers: adapter {:>7.0} orders/s, raw {:>7.0} orders/s ({:.0}%), load {}",
+            row.backend,
+            callers,
+            row.adapter.per_second(),
+            row.raw.per_second(),
+            row.ratio() * 100.0,
+            row.load
+        );
+        rows.push(row);
+    }
+    Ok(rows)
+}

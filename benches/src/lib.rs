@@ -1,2 +1,25 @@
-//! Pochi's benchmarks; the code is in `benches/`. Run them with
-//! `cargo bench -p pochi-benches` (for example `--bench stores`).
+//! Pochi's benchmarks, each beside its ceiling measured in the same run.
+//!
+//! - **Stores** (`cargo bench -p pochi-benches --bench stores`): orders per second that
+//!   `Store::place_order` reaches on each store (SQLite file, PostgreSQL, MariaDB/MySQL) at 1, 8
+//!   and 32 concurrent callers, against the raw ceiling: the same SQL transaction (a conditional
+//!   stock update, the order insert and two line inserts) issued directly with sqlx on the same
+//!   server and on the adapter's own migrated schema. The harness is this crate's own
+//!   ([`throughput`]): a fixed duration after a warm-up, adapter and raw interleaved in rounds
+//!   so a background load hits both alike.
+//! - **HTTP** (`benches/run.sh`): `pochi-bench-server` serves `pochi_http::router` over the
+//!   SQLite file store with 50 products, or a plain-hyper server answering a fixed JSON body
+//!   (the ceiling); `wrk` loads both on loopback.
+//!
+//! `benches/run.sh` runs everything the machine has servers for and writes `BENCHMARKS.md`;
+//! `benches/run.sh --smoke` runs each scenario briefly so none of them can rot.
+
+pub mod databases;
+pub mod machine;
+pub mod raw;
+pub mod report;
+pub mod stores;
+pub mod throughput;
+
+/// What a benchmark step fails with: anything, with its message.
+pub type BenchError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,246 @@
+//! The contestants of the stores bench: for each backend, `place_order` through the adapter and
+//! the raw transaction of [`crate::raw`], on one freshly migrated database.
+//!
+//! The order is the same for both: two lines, one product whose stock is tracked (two units,
+//! from a stock of `MAX_STOCK` that no run can exhaust) and one whose stock is not, placed by
+//! the same customer. Each side gets the pool a user would have: the adapter is opened with its
+//! own constructor (`open`/`connect`, default pool), the raw side gets a pool of the same size
+//! and connection options.
+
+use std::{fmt, str::FromStr, sync::Arc};
+
+use async_trait::async_trait;
+use pochi_core::{NewOrder, Placement, Store, product::MAX_STOCK};
+use pochi_store_mysql::{
+    MySqlStore,
+    sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions},
+};
+use pochi_store_postgres::{PostgresStore, sqlx::postgres::PgPoolOptions};
+use pochi_store_sqlite::{
+    SqliteStore,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use pochi_testkit::fixtures::{T0, checkout, new_order, order_number, product};
+use tempfile::TempDir;
+
+use crate::{
+    BenchError,
+    databases::BenchDatabase,
+    raw::{RawMySql, RawPostgres, RawSqlite, Reservation},
+    throughput::Placer,
+};
+
+/// Connections of the SQLite store's file pool (`pochi-store-sqlite`'s `FILE_POOL_SIZE`).
+const SQLITE_POOL_SIZE: u32 = 8;
+/// The SQLite store's `busy_timeout`.
+const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A store the bench knows how to set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `pochi-store-sqlite` on a file in a temporary directory.
+    Sqlite,
+    /// `pochi-store-postgres` on `POCHI_TEST_POSTGRES_URL`'s server.
+    Postgres,
+    /// `pochi-store-mysql` on `POCHI_TEST_MYSQL_URL`'s server (MariaDB here).
+    MySql,
+}
+
+impl Backend {
+    /// Every backend, in the order the bench runs them.
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::MySql];
+
+    /// The name used on the command line and in the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = BenchError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == text || (text == "mariadb" && *b == Backend::MySql))
+            .ok_or_else(|| format!("unknown store {text:?} (sqlite, postgres, mysql)").into())
+    }
+}
+
+/// The adapter and the raw transaction on one backend's bench database.
+pub struct Contest {
+    /// Which backend.
+    pub backend: Backend,
+    /// `Store::place_order` through the adapter.
+    pub adapter: Arc<dyn Placer>,
+    /// The raw sqlx transaction on the same database.
+    pub raw: Arc<dyn Placer>,
+    place: Place,
+}
+
+impl fmt::Debug for Contest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contest")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the bench database lives, to remove it afterwards.
+enum Place {
+    File(TempDir),
+    Server(BenchDatabase),
+}
+
+impl Contest {
+    /// Creates and migrates the bench database of `backend` and stocks it. `Ok(None)`: the
+    /// backend's server cannot be reached and this is not CI (the reason is printed).
+    pub async fn prepare(backend: Backend) -> Result<Option<Contest>, BenchError> {
+        match backend {
+            Backend::Sqlite => Self::sqlite().await.map(Some),
+            Backend::Postgres => match BenchDatabase::postgres().await? {
+                Some(database) => Self::postgres(database).await.map(Some),
+                None => Ok(None),
+            },
+            Backend::MySql => match BenchDatabase::mysql().await? {
+                Some(database) => Self::mysql(database).await.map(Some),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// Closes both sides and removes the bench database.
+    pub async fn finish(self) -> Result<(), BenchError> {
+        let Contest {
+            adapter,
+            raw,
+            place,
+            ..
+        } = self;
+        // The pools close as their last owners go.
+        drop((adapter, raw));
+        match place {
+            Place::File(dir) => dir.close()?,
+            Place::Server(database) => database.drop_database().await?,
+        }
+        Ok(())
+    }
+
+    async fn sqlite() -> Result<Contest, BenchError> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("bench.db");
+        let store = SqliteStore::open(&path).await?;
+        store.migrate().await?;
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_POOL_SIZE)
+            .connect_with(options)
+            .await?;
+        let (template, reservation) = stock(&store).await?;
+        Ok(Contest {
+            backend: Backend::Sqlite,
+            raw: Arc::new(RawSqlite::new(pool, template.clone(), reservation)),
+            adapter: Arc::new(ThroughStore::new(store, template)),
+            place: Place::File(dir),
+        })
+    }
+
+    async fn postgres(database: BenchDatabase) -> Result<Contest, BenchError> {
+        let store = PostgresStore::connect(&database.url).await?;
+        store.migrate().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(pochi_store_postgres::DEFAULT_POOL_SIZE)
+            .acquire_timeout(pochi_store_postgres::DEFAULT_ACQUIRE_TIMEOUT)
+            .connect(&database.url)
+            .await?;
+        let (template, reservation) = stock(&store).await?;
+        Ok(Contest {
+            backend: Backend::Postgres,
+            raw: Arc::new(RawPostgres::new(pool, template.clone(), reservation)),
+            adapter: Arc::new(ThroughStore::new(store, template)),
+            place: Place::Server(database),
+        })
+    }
+
+    async fn mysql(database: BenchDatabase) -> Result<Contest, BenchError> {
+        let store = MySqlStore::connect(&database.url).await?;
+        store.migrate().await?;
+        let options = MySqlConnectOptions::from_str(&database.url)?
+            .timezone(Some(String::from("+00:00")))
+            .charset("utf8mb4");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(pochi_store_mysql::DEFAULT_POOL_SIZE)
+            .acquire_timeout(pochi_store_mysql::DEFAULT_ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        let (template, reservation) = stock(&store).await?;
+        Ok(Contest {
+            backend: Backend::MySql,
+            raw: Arc::new(RawMySql::new(pool, template.clone(), reservation)),
+            adapter: Arc::new(ThroughStore::new(store, template)),
+            place: Place::Server(database),
+        })
+    }
+}
+
+/// Adds the two products to `store` and returns the order to place again and again, and the
+/// stock it takes.
+async fn stock(store: &dyn Store) -> Result<(NewOrder, Reservation), BenchError> {
+    let tracked = product("Kikoi", "1500", Some(MAX_STOCK));
+    let untracked = product("Delivery bag", "50", None);
+    store.insert_product(&tracked).await?;
+    store.insert_product(&untracked).await?;
+    let template = new_order(
+        order_number(),
+        &checkout(&[(&tracked, 2), (&untracked, 1)]),
+        &[tracked.clone(), untracked],
+        T0,
+    );
+    let reservation = Reservation {
+        product: tracked.id,
+        quantity: 2,
+    };
+    Ok((template, reservation))
+}
+
+/// `Store::place_order` with a fresh order number each call.
+struct ThroughStore {
+    store: Arc<dyn Store>,
+    template: NewOrder,
+}
+
+impl ThroughStore {
+    fn new(store: impl Store, template: NewOrder) -> Self {
+        ThroughStore {
+            store: Arc::new(store),
+            template,
+        }
+    }
+}
+
+#[async_trait]
+impl Placer for ThroughStore {
+    async fn place(&self) -> Result<(), BenchError> {
+        let mut new = self.template.clone();
+        new.order.number = order_number();
+        match self.store.place_order(&new).await? {
+            Placement::Placed(_) => Ok(()),
+            Placement::Replayed(_) => Err("a new order was answered as a replay".into()),
+        }
+    }
+}
