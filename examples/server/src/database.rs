@@ -15,7 +15,7 @@ use pochi_store_postgres::PostgresStore;
 use pochi_store_sqlite::{
     SqliteStore,
     sqlx::{
-        SqlitePool,
+        SqlitePool, query as sqlx_query,
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     },
 };
@@ -33,9 +33,17 @@ pub(crate) struct OpenStore {
 }
 
 impl OpenStore {
-    /// Closes the connections (waits for those in use to be returned).
+    /// Closes the connections (waits for those in use to be returned). A SQLite file's
+    /// write-ahead log is first checkpointed into the database file and truncated, so the
+    /// file stands alone even if a connection's close races the last one.
     pub(crate) async fn close(self) {
         if let Some(pool) = self.sqlite_pool {
+            if let Err(err) = sqlx_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %err, "could not checkpoint the SQLite write-ahead log");
+            }
             pool.close().await;
         }
     }

@@ -373,9 +373,11 @@ async fn shutdown_stops_listening_and_releases_the_database() {
 
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
     assert!(runs.has_changed().is_err(), "the jobs have stopped");
-    // Closing the pool checkpointed the write-ahead log into the database file.
+    // Shutdown checkpointed the write-ahead log into the database file: the log is gone, or
+    // empty when a connection's close raced the last one.
     assert!(dir.path().join("pochi.db").exists());
-    assert!(!dir.path().join("pochi.db-wal").exists());
+    let wal = std::fs::metadata(dir.path().join("pochi.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the write-ahead log still holds pages");
     // The database is whole and free: a new server reads the order.
     let again = start_in(dir.path(), &[]).await;
     let (status, _) = get(format!("{}/api/track/{order}", again.base_url())).await;
