@@ -43,6 +43,8 @@ struct State {
     /// Idempotency key → (order, request fingerprint).
     order_keys: HashMap<IdempotencyKey, (OrderNumber, String)>,
     payments: HashMap<PaymentId, Payment>,
+    /// Order → its payments, so settling one does not scan every payment.
+    order_payments: HashMap<OrderNumber, Vec<PaymentId>>,
     /// `(provider, provider_reference)` → payment.
     references: HashMap<(String, String), PaymentId>,
     receipts: HashMap<Receipt, PaymentId>,
@@ -68,9 +70,11 @@ impl MemoryStore {
 impl State {
     fn payments_of(&self, number: &OrderNumber) -> Vec<Payment> {
         let mut payments: Vec<Payment> = self
-            .payments
-            .values()
-            .filter(|p| &p.order_number == number)
+            .order_payments
+            .get(number)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.payments.get(id))
             .cloned()
             .collect();
         payments.sort_by_key(|p| (p.created_at, p.id));
@@ -112,6 +116,12 @@ impl State {
         if let Some(reference) = &payment.provider_reference {
             self.references
                 .insert((payment.provider.clone(), reference.clone()), payment.id);
+        }
+        if !self.payments.contains_key(&payment.id) {
+            self.order_payments
+                .entry(payment.order_number.clone())
+                .or_default()
+                .push(payment.id);
         }
         self.payments.insert(payment.id, payment);
     }
@@ -379,11 +389,12 @@ impl Store for MemoryStore {
             return Err(Error::not_found(Entity::Order, &payment.order_number));
         }
         if let Some(key) = &payment.idempotency_key {
-            let existing = state.payments.values().find(|p| {
-                p.order_number == payment.order_number && p.idempotency_key.as_ref() == Some(key)
-            });
+            let existing = state
+                .payments_of(&payment.order_number)
+                .into_iter()
+                .find(|p| p.idempotency_key.as_ref() == Some(key));
             if let Some(existing) = existing {
-                return Ok(PaymentInsert::Existing(existing.clone()));
+                return Ok(PaymentInsert::Existing(existing));
             }
         }
         if state.payments.contains_key(&payment.id) {
