@@ -7,6 +7,9 @@
 //!   server and on the adapter's own migrated schema. The harness is this crate's own
 //!   ([`throughput`]): a fixed duration after a warm-up, adapter and raw interleaved in rounds
 //!   so a background load hits both alike.
+//! - **Core** (`cargo bench -p pochi-benches --bench core`, criterion): checkout parsing,
+//!   pricing 1, 10 and 100 lines, an order to JSON, a payment applied to `MemoryStore`, each
+//!   beside the same work without Pochi's rules; [`core_report`] makes the table.
 //! - **HTTP** (`benches/run.sh`): `pochi-bench-server` serves `pochi_http::router` over the
 //!   SQLite file store with 50 products, or a plain-hyper server answering a fixed JSON body
 //!   (the ceiling); `wrk` loads both on loopback.
@@ -14,6 +17,7 @@
 //! `benches/run.sh` runs everything the machine has servers for and writes `BENCHMARKS.md`;
 //! `benches/run.sh --smoke` runs each scenario briefly so none of them can rot.
 
+pub mod core_report;
 pub mod databases;
 pub mod machine;
 pub mod raw;
