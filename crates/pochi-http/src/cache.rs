@@ -2,16 +2,26 @@
 //!
 //! Every change the router makes that can change a product (saving, removing, a new image,
 //! placing an order or moving one, which reserve and release stock) clears it. Changes it
-//! cannot see (another process, the order-expiry job) show after at most the configured TTL.
-//! A page read before a clear is not stored after it (the generation check).
+//! cannot see (another process on the same database, the order-expiry job) show after at most
+//! the configured TTL: a page is served only while younger than the TTL, counted from when its
+//! read began.
+//!
+//! Reads are single-flight: when a page is missing or stale, one request reads the store and
+//! the requests that arrive meanwhile wait for that read and share its page, so a clear under
+//! load costs one store read, not one per waiting request. A request shares only a read that
+//! began after the last clear it could have seen (the same generation), so a client that
+//! changed something through the router never gets a page read before its change. A page read
+//! before a clear is not stored after it.
 
 use std::{
     collections::HashMap,
-    sync::RwLock,
+    future::Future,
+    sync::{Arc, Mutex, PoisonError, RwLock},
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
+use tokio::sync::OnceCell;
 
 /// Beyond this many pages the cache starts over (cursors are client input).
 const MAX_PAGES: usize = 1_024;
@@ -20,12 +30,22 @@ const MAX_PAGES: usize = 1_024;
 pub(crate) struct CatalogueCache {
     ttl: Duration,
     inner: RwLock<Pages>,
+    /// The read in progress for each page key.
+    flights: Mutex<HashMap<String, Arc<Flight>>>,
 }
 
 #[derive(Debug, Default)]
 struct Pages {
     generation: u64,
     pages: HashMap<String, (Instant, Bytes)>,
+}
+
+/// One read of a page from the store, shared by the requests of its generation.
+#[derive(Debug)]
+struct Flight {
+    generation: u64,
+    started: Instant,
+    page: OnceCell<Bytes>,
 }
 
 /// What a page is cached under.
@@ -38,40 +58,90 @@ impl CatalogueCache {
         CatalogueCache {
             ttl,
             inner: RwLock::new(Pages::default()),
+            flights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The page under `key`: the cached one while fresh, else the one `load` reads (or that a
+    /// read of the same generation already in progress returns). A failed read is not cached;
+    /// the next waiting request reads again.
+    pub(crate) async fn get_or_load<E, F, Fut>(&self, key: String, load: F) -> Result<Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Bytes, E>>,
+    {
+        if self.ttl.is_zero() {
+            return load().await;
+        }
+        if let Some(page) = self.get(&key, Instant::now()) {
+            return Ok(page);
+        }
+        let flight = self.join_flight(&key);
+        let page = flight.page.get_or_try_init(load).await.cloned();
+        if let Ok(page) = &page {
+            self.put(flight.generation, key.clone(), page.clone(), flight.started);
+        }
+        self.land(&key, &flight);
+        page
+    }
+
+    /// The read in progress for `key` in the current generation, or a new one.
+    fn join_flight(&self, key: &str) -> Arc<Flight> {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        // Read under the flights lock: a clear after this line makes a later request start
+        // a read of its own.
+        let generation = self.generation();
+        match flights.get(key) {
+            Some(flight) if flight.generation == generation => flight.clone(),
+            _ => {
+                let flight = Arc::new(Flight {
+                    generation,
+                    started: Instant::now(),
+                    page: OnceCell::new(),
+                });
+                flights.insert(key.to_owned(), flight.clone());
+                flight
+            }
+        }
+    }
+
+    /// Forgets `flight` once its page is read, so the next stale page starts a new read.
+    fn land(&self, key: &str, flight: &Arc<Flight>) {
+        if !flight.page.initialized() {
+            return;
+        }
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            flights.remove(key);
         }
     }
 
     /// The cached page, if fresh.
-    pub(crate) fn get(&self, key: &str, now: Instant) -> Option<Bytes> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let pages = self.inner.read().unwrap_or_else(|e| e.into_inner());
+    fn get(&self, key: &str, now: Instant) -> Option<Bytes> {
+        let pages = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         pages
             .pages
             .get(key)
-            .filter(|(at, _)| now.duration_since(*at) < self.ttl)
+            .filter(|(at, _)| now.saturating_duration_since(*at) < self.ttl)
             .map(|(_, bytes)| bytes.clone())
     }
 
-    /// The generation to pass to [`CatalogueCache::put`], read before reading the store.
-    pub(crate) fn generation(&self) -> u64 {
+    /// The generation a read must belong to for its page to be stored.
+    fn generation(&self) -> u64 {
         self.inner
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
             .generation
     }
 
-    /// Stores a page read at `generation`, unless the cache was cleared since.
-    pub(crate) fn put(&self, generation: u64, key: String, bytes: Bytes, read_at: Instant) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut pages = self.inner.write().unwrap_or_else(|e| e.into_inner());
+    /// Stores a page whose read began at `read_at` in `generation`, unless the cache was
+    /// cleared since.
+    fn put(&self, generation: u64, key: String, bytes: Bytes, read_at: Instant) {
+        let mut pages = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if pages.generation != generation {
             return;
         }
-        if pages.pages.len() >= MAX_PAGES {
+        if pages.pages.len() >= MAX_PAGES && !pages.pages.contains_key(&key) {
             pages.pages.clear();
         }
         pages.pages.insert(key, (read_at, bytes));
@@ -79,7 +149,7 @@ impl CatalogueCache {
 
     /// Forgets every page.
     pub(crate) fn clear(&self) {
-        let mut pages = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut pages = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         pages.generation += 1;
         pages.pages.clear();
     }
@@ -87,7 +157,21 @@ impl CatalogueCache {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::sync::oneshot;
+
     use super::*;
+
+    type Loaded = Result<Bytes, String>;
+
+    async fn page(cache: &CatalogueCache, body: &'static [u8]) -> Loaded {
+        cache
+            .get_or_load(page_key(None, 20), || async {
+                Ok(Bytes::from_static(body))
+            })
+            .await
+    }
 
     #[test]
     fn pages_are_served_until_cleared_or_stale() {
@@ -114,5 +198,98 @@ mod tests {
         cache.clear();
         cache.put(before, page_key(None, 20), Bytes::from_static(b"old"), t0);
         assert_eq!(cache.get(&page_key(None, 20), t0), None);
+    }
+
+    #[tokio::test]
+    async fn a_cached_page_is_served_without_reading_again() {
+        let cache = CatalogueCache::new(Duration::from_secs(60));
+        assert_eq!(page(&cache, b"first").await.as_deref(), Ok(&b"first"[..]));
+        assert_eq!(page(&cache, b"second").await.as_deref(), Ok(&b"first"[..]));
+        cache.clear();
+        assert_eq!(page(&cache, b"third").await.as_deref(), Ok(&b"third"[..]));
+    }
+
+    #[tokio::test]
+    async fn with_a_zero_ttl_every_request_reads_the_store() {
+        let cache = CatalogueCache::new(Duration::ZERO);
+        assert_eq!(page(&cache, b"first").await.as_deref(), Ok(&b"first"[..]));
+        assert_eq!(page(&cache, b"second").await.as_deref(), Ok(&b"second"[..]));
+    }
+
+    #[tokio::test]
+    async fn requests_waiting_for_a_read_share_it() {
+        // given twenty requests for a page that is not cached, where the first one's read
+        // lasts until all of them have asked (asking joins the read before the first await)
+        let cache = Arc::new(CatalogueCache::new(Duration::from_secs(60)));
+        let (asked, reads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut requests = Vec::new();
+        for _ in 0..20 {
+            let (cache, asked, reads) = (cache.clone(), asked.clone(), reads.clone());
+            requests.push(tokio::spawn(async move {
+                asked.fetch_add(1, Ordering::SeqCst);
+                cache
+                    .get_or_load(page_key(None, 20), || async move {
+                        reads.fetch_add(1, Ordering::SeqCst);
+                        while asked.load(Ordering::SeqCst) < 20 {
+                            tokio::task::yield_now().await;
+                        }
+                        Ok::<_, String>(Bytes::from_static(b"page"))
+                    })
+                    .await
+            }));
+        }
+        // when they are answered
+        for request in requests {
+            assert_eq!(request.await.unwrap().as_deref(), Ok(&b"page"[..]));
+        }
+        // then the store was read once
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_after_a_clear_does_not_share_a_read_begun_before_it() {
+        // given a read in progress
+        let cache = Arc::new(CatalogueCache::new(Duration::from_secs(60)));
+        let (release, released) = oneshot::channel::<()>();
+        let (started, has_started) = oneshot::channel::<()>();
+        let early = tokio::spawn({
+            let cache = cache.clone();
+            async move {
+                cache
+                    .get_or_load(page_key(None, 20), || async move {
+                        let _ = started.send(());
+                        let _ = released.await;
+                        Ok::<_, String>(Bytes::from_static(b"before the change"))
+                    })
+                    .await
+            }
+        });
+        has_started.await.unwrap();
+        // when the catalogue changes and another request comes
+        cache.clear();
+        let late = page(&cache, b"after the change").await;
+        let _ = release.send(());
+        // then it reads for itself, and the early page is not kept
+        assert_eq!(late.as_deref(), Ok(&b"after the change"[..]));
+        assert_eq!(
+            early.await.unwrap().as_deref(),
+            Ok(&b"before the change"[..])
+        );
+        assert_eq!(
+            page(&cache, b"unused").await.as_deref(),
+            Ok(&b"after the change"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_cached() {
+        let cache = CatalogueCache::new(Duration::from_secs(60));
+        let failed = cache
+            .get_or_load(page_key(None, 20), || async {
+                Err::<Bytes, _>("database down".to_owned())
+            })
+            .await;
+        assert_eq!(failed, Err("database down".to_owned()));
+        assert_eq!(page(&cache, b"back").await.as_deref(), Ok(&b"back"[..]));
     }
 }

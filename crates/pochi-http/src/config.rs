@@ -44,9 +44,10 @@ pub struct RouterConfig {
     pub lockout: LockoutPolicy,
     /// Where request and shop figures are counted (served at `/metrics`).
     pub metrics: Arc<Metrics>,
-    /// How long a cached catalogue page may be served before it is read again. Changes made
-    /// through this router clear the cache at once; the time bounds how stale a page can be
-    /// after changes made elsewhere (another process, the order-expiry job).
+    /// How long a cached catalogue page may be served before it is read again (1 s by
+    /// default). Changes made through this router clear the cache at once; the time bounds how
+    /// stale a page can be after changes made elsewhere (another server process on the same
+    /// database, the order-expiry job). It costs one store read per page and period.
     pub catalogue_cache_ttl: Duration,
 }
 
@@ -70,7 +71,7 @@ impl fmt::Debug for RouterConfig {
 impl RouterConfig {
     /// Starts a configuration with the defaults: no media store, no CORS, no trusted proxy,
     /// [`RateLimits::default`], [`BodyLimits::default`], a 30 s timeout,
-    /// [`LockoutPolicy::default`], a 5 s catalogue cache.
+    /// [`LockoutPolicy::default`], a 1 s catalogue cache.
     pub fn builder(authenticator: Arc<dyn Authenticator>) -> RouterConfigBuilder {
         RouterConfigBuilder {
             config: RouterConfig {
@@ -83,7 +84,7 @@ impl RouterConfig {
                 request_timeout: Duration::from_secs(30),
                 lockout: LockoutPolicy::default(),
                 metrics: Arc::new(Metrics::new()),
-                catalogue_cache_ttl: Duration::from_secs(5),
+                catalogue_cache_ttl: Duration::from_secs(1),
             },
             origins: Vec::new(),
         }

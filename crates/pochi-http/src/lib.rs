@@ -43,10 +43,12 @@
 //!   every client shares one rate-limit bucket.
 //! - **Rate limits and lockouts** live in this process's memory: behind a load balancer each
 //!   process counts on its own (DESIGN §5 allows it).
-//! - **The catalogue cache** keeps serialized `GET /api/products` pages. Changes made through
-//!   this router clear it at once; changes made elsewhere (another process, the order-expiry
-//!   job) show within [`RouterConfig::catalogue_cache_ttl`]. Invalidation across processes is a
-//!   later concern.
+//! - **The catalogue cache** keeps serialized `GET /api/products` pages, read single-flight
+//!   (a page missing under load costs one store read, whatever the number of waiting
+//!   requests). Changes made through this router clear it at once; changes made elsewhere
+//!   (another process on the same database, the order-expiry job) show within
+//!   [`RouterConfig::catalogue_cache_ttl`], 1 s by default. Servers stay stateless: no
+//!   process needs to tell another anything.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.

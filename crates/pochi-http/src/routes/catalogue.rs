@@ -1,7 +1,5 @@
 //! Public catalogue routes: the product list (cached), one product, the public settings.
 
-use std::time::Instant;
-
 use axum::{
     Json,
     extract::State,
@@ -71,19 +69,15 @@ pub(crate) async fn list_products(
 ) -> ApiResult<Response> {
     let limit = query.limit()?;
     let key = page_key(query.cursor(), limit.get());
-    let now = Instant::now();
-    let body = match state.catalogue.get(&key, now) {
-        Some(body) => body,
-        None => {
-            let generation = state.catalogue.generation();
+    let body = state
+        .catalogue
+        .get_or_load(key, || async {
             let page = state.shop.catalogue(query.cursor(), limit).await?;
-            let body = Bytes::from(
-                serde_json::to_vec(&page).map_err(|e| Error::backend("catalogue page", e))?,
-            );
-            state.catalogue.put(generation, key, body.clone(), now);
-            body
-        }
-    };
+            serde_json::to_vec(&page)
+                .map(Bytes::from)
+                .map_err(|e| Error::backend("catalogue page", e))
+        })
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

@@ -98,6 +98,47 @@ async fn the_catalogue_shows_stock_taken_by_an_order_at_once() {
 }
 
 #[tokio::test]
+async fn another_server_on_the_same_store_shows_a_change_within_the_catalogue_ttl() {
+    // given two routers over one store (two server processes on one database), each with a
+    // catalogue cache of 200 ms, and a page cached by the second
+    let ttl = std::time::Duration::from_millis(200);
+    let app = app_with(|config| {
+        config
+            .rate_limits(pochi_http::RateLimits::disabled())
+            .catalogue_cache_ttl(ttl)
+    });
+    let other = pochi_http::router(
+        app.shop.clone(),
+        pochi_http::RouterConfig::builder(std::sync::Arc::new(admins()))
+            .rate_limits(pochi_http::RateLimits::disabled())
+            .catalogue_cache_ttl(ttl)
+            .build()
+            .unwrap(),
+    );
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let before = get("/api/products").send(&other).await;
+    assert_eq!(before.json()["items"][0]["stock"], 3);
+    // when the first renames the product and takes an order for it
+    let renamed = post(
+        "/api/admin/products",
+        json!({"id": kikoi.id.to_string(), "name": "Kikoi (red)", "price": "1500", "stock": 3}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    let placed = post("/api/orders", checkout(&kikoi, 2))
+        .send(&app.router)
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED);
+    // then the second shows both once its page is older than the TTL
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
+    let after = get("/api/products").send(&other).await;
+    assert_eq!(after.json()["items"][0]["name"], "Kikoi (red)");
+    assert_eq!(after.json()["items"][0]["stock"], 1);
+}
+
+#[tokio::test]
 async fn the_catalogue_shows_product_changes_made_through_the_router_at_once() {
     let app = app();
     let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
