@@ -11,6 +11,7 @@ use crate::{
     error::{DbError, DbResult, corrupt, retrying},
     orders::{insert_timeline_entry, load_order},
     rows,
+    tallies::Tallies,
 };
 
 pub(crate) async fn place_order(pool: &PgPool, new: &NewOrder) -> Result<Placement> {
@@ -60,6 +61,10 @@ async fn try_place_order(pool: &PgPool, new: &NewOrder) -> DbResult<Placement> {
     for (position, entry) in order.timeline.iter().enumerate() {
         insert_timeline_entry(&mut tx, order.number.as_str(), position, entry).await?;
     }
+    // Last, after the product locks (see `tallies`).
+    let mut tallies = Tallies::default();
+    tallies.placed(order);
+    tallies.write(&mut tx).await?;
     tx.commit().await?;
     Ok(Placement::Placed(order.clone()))
 }

@@ -1,5 +1,6 @@
 //! Settings, statistics and customer summaries: SQL aggregates with the in-memory store's
-//! semantics (amounts added exactly, in the query's currency).
+//! semantics (amounts added exactly, in the query's currency). The statistics read the
+//! pre-aggregated tallies, so they cost the same at a thousand orders and at a million.
 
 use pochi_core::{
     Error, Money, Msisdn, OrderStatus, ProductId, Result,
@@ -7,12 +8,14 @@ use pochi_core::{
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
 };
 use rust_decimal::Decimal;
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
 
 use crate::{
     error::{CONTEXT, DbResult, corrupt, from_sqlx},
     orders::READ_SNAPSHOT,
     rows,
+    tallies::utc_day,
 };
 
 pub(crate) async fn settings(pool: &PgPool) -> Result<Option<StoreSettings>> {
@@ -51,70 +54,61 @@ fn sum_in(currency: pochi_core::Currency, sums: &[(String, Decimal)]) -> Result<
     Money::sum(currency, amounts).map_err(|e| Error::backend(CONTEXT, e))
 }
 
+/// Reads the tallies (see `tallies`): the counts and all-time revenue from `order_tallies`,
+/// the best sellers from `product_tallies`, and each revenue window from `paid_tallies` for
+/// its whole UTC days plus the orders paid in its first, partial day. A few hundred rows,
+/// however many orders there are.
 pub(crate) async fn stats(pool: &PgPool, query: &StatsQuery) -> Result<StatsFigures> {
     let revenue_statuses = statuses(&query.revenue_statuses);
     let mut tx = pool.begin_with(READ_SNAPSHOT).await.map_err(from_sqlx)?;
 
-    let by_status = sqlx::query("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-    let mut orders_by_status = Vec::with_capacity(by_status.len());
-    for row in &by_status {
-        let status: String = row.try_get("status").map_err(from_sqlx)?;
-        let status = OrderStatus::parse(&status).map_err(|e| Error::from(corrupt("status", e)))?;
-        let n: i64 = row.try_get("n").map_err(from_sqlx)?;
-        orders_by_status.push((status, u64::try_from(n).unwrap_or(0)));
-    }
-    orders_by_status.sort();
-
-    // Revenue per currency, all time and since each window start.
-    let mut revenue_query =
-        QueryBuilder::<Postgres>::new("SELECT currency, COUNT(*) AS n, SUM(total) AS total_all");
-    for (i, since) in query.windows.iter().enumerate() {
-        revenue_query
-            .push(", COALESCE(SUM(total) FILTER (WHERE paid_at >= ")
-            .push_bind(*since)
-            .push(format!("), 0) AS since_{i}"));
-    }
-    revenue_query
-        .push(" FROM orders WHERE status = ANY(")
-        .push_bind(&revenue_statuses)
-        .push(") GROUP BY currency");
-    let revenue_rows = revenue_query
-        .build()
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+    let by_status = sqlx::query(
+        "SELECT status, currency, SUM(orders)::BIGINT AS n, SUM(total) AS total \
+         FROM order_tallies GROUP BY status, currency HAVING SUM(orders) <> 0 \
+         ORDER BY status, currency",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let mut orders_by_status: Vec<(OrderStatus, u64)> = Vec::new();
     let mut revenue_orders = 0u64;
     let mut all: Vec<(String, Decimal)> = Vec::new();
-    let mut since: Vec<Vec<(String, Decimal)>> = vec![Vec::new(); query.windows.len()];
-    for row in &revenue_rows {
-        let code: String = row.try_get("currency").map_err(from_sqlx)?;
+    for row in &by_status {
+        let name: String = row.try_get("status").map_err(from_sqlx)?;
+        let status = OrderStatus::parse(&name).map_err(|e| Error::from(corrupt("status", e)))?;
         let n: i64 = row.try_get("n").map_err(from_sqlx)?;
-        revenue_orders += u64::try_from(n).unwrap_or(0);
-        all.push((code.clone(), row.try_get("total_all").map_err(from_sqlx)?));
-        for (i, sums) in since.iter_mut().enumerate() {
-            let amount: Decimal = row.try_get(&*format!("since_{i}")).map_err(from_sqlx)?;
-            sums.push((code.clone(), amount));
+        let n = u64::try_from(n).map_err(|e| Error::from(corrupt("order tally", e)))?;
+        match orders_by_status.last_mut() {
+            Some((last, count)) if *last == status => *count += n,
+            _ => orders_by_status.push((status, n)),
+        }
+        if revenue_statuses.contains(&name) {
+            revenue_orders += n;
+            all.push((
+                row.try_get("currency").map_err(from_sqlx)?,
+                row.try_get("total").map_err(from_sqlx)?,
+            ));
         }
     }
+    orders_by_status.sort();
     let revenue = sum_in(query.currency, &all)?;
-    let revenue_since = since
-        .iter()
-        .map(|sums| sum_in(query.currency, sums))
-        .collect::<Result<Vec<_>>>()?;
 
-    // Best sellers among revenue orders: most units, then product id. The name is the
-    // product's current one (a product that was ever ordered is archived, never deleted).
+    let mut revenue_since = Vec::with_capacity(query.windows.len());
+    for since in &query.windows {
+        let sums = window_revenue(&mut tx, &revenue_statuses, *since).await?;
+        revenue_since.push(sum_in(query.currency, &sums)?);
+    }
+
+    // Best sellers among revenue orders: most units, then product id, under the product's
+    // current name (a product that was ever ordered is archived, never deleted).
     let top = sqlx::query(
-        "SELECT l.product_id, COALESCE(MIN(p.name), MIN(l.name)) AS name, \
-         SUM(l.quantity)::BIGINT AS quantity, SUM(l.line_total) AS revenue, \
-         MIN(l.currency) AS currency, MAX(l.currency) AS last_currency \
-         FROM order_lines l JOIN orders o ON o.number = l.order_number \
-         LEFT JOIN products p ON p.id = l.product_id \
-         WHERE o.status = ANY($1) GROUP BY l.product_id \
-         ORDER BY quantity DESC, l.product_id LIMIT $2",
+        "SELECT t.product_id, p.name, SUM(t.quantity)::BIGINT AS quantity, \
+         SUM(t.revenue) AS revenue, \
+         MIN(t.currency) FILTER (WHERE t.quantity <> 0) AS currency, \
+         MAX(t.currency) FILTER (WHERE t.quantity <> 0) AS last_currency \
+         FROM product_tallies t JOIN products p ON p.id = t.product_id \
+         WHERE t.status = ANY($1) GROUP BY t.product_id, p.name HAVING SUM(t.quantity) > 0 \
+         ORDER BY quantity DESC, t.product_id LIMIT $2",
     )
     .bind(&revenue_statuses)
     .bind(rows::limit(query.top_products))
@@ -150,6 +144,50 @@ pub(crate) async fn stats(pool: &PgPool, query: &StatsQuery) -> Result<StatsFigu
         revenue_since,
         top_products,
     })
+}
+
+/// The revenue per currency of orders in `statuses` paid at or after `since`: the whole UTC
+/// days from the first midnight at or after `since` from `paid_tallies`, and the orders paid
+/// before that midnight from `orders` (at most one day of them, through `orders_by_paid`).
+async fn window_revenue(
+    conn: &mut PgConnection,
+    statuses: &[String],
+    since: OffsetDateTime,
+) -> Result<Vec<(String, Decimal)>> {
+    let first_day = utc_day(since);
+    let midnight = first_day.midnight().assume_utc();
+    let (whole_from, edge_until) = if midnight == since {
+        (first_day, since)
+    } else {
+        let next = first_day
+            .next_day()
+            .ok_or_else(|| Error::invalid("since", "is past the last date"))?;
+        (next, next.midnight().assume_utc())
+    };
+    let found = sqlx::query(
+        "SELECT currency, SUM(total) AS total FROM ( \
+           SELECT currency, total FROM paid_tallies WHERE day >= $2 AND status = ANY($1) \
+           UNION ALL \
+           SELECT currency, total FROM orders \
+           WHERE paid_at >= $3 AND paid_at < $4 AND status = ANY($1) \
+         ) w GROUP BY currency HAVING SUM(total) <> 0 ORDER BY currency",
+    )
+    .bind(statuses)
+    .bind(whole_from)
+    .bind(since)
+    .bind(edge_until)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    found
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("currency").map_err(from_sqlx)?,
+                row.try_get("total").map_err(from_sqlx)?,
+            ))
+        })
+        .collect()
 }
 
 pub(crate) async fn customers(
