@@ -14,6 +14,10 @@
 //!   SQLite file store with 50 products, or a plain-hyper server answering a fixed JSON body
 //!   (the ceiling); `wrk` loads both on loopback.
 //!
+//! - **Scale** (`cargo bench -p pochi-benches --bench scale`): the admin's order lists,
+//!   statistics and customer list on PostgreSQL at 1,000, 100,000 and 1,000,000 orders
+//!   ([`scale`]).
+//!
 //! `benches/run.sh` runs everything the machine has servers for and writes `BENCHMARKS.md`;
 //! `benches/run.sh --smoke` runs each scenario briefly so none of them can rot.
 
@@ -22,6 +26,7 @@ pub mod databases;
 pub mod machine;
 pub mod raw;
 pub mod report;
+pub mod scale;
 pub mod stores;
 pub mod throughput;
 
