@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use pochi_core::{
     Actor, Entity, Error, Order, OrderFilter, OrderKey, OrderNumber, OrderStatus, OrderUpdate,
     ProductId, Result, StatusChange, TimelineEntry, Trigger, order::StockUnits, product::MAX_STOCK,
+    tally::TallyChanges,
 };
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -13,7 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     error::{DbResult, corrupt, from_sqlx, retrying},
     rows::{self, LINE_COLUMNS, ORDER_COLUMNS, TIMELINE_COLUMNS},
-    tallies::Tallies,
+    tallies,
 };
 
 /// The statement that opens a multi-statement read: one consistent snapshot, no locks.
@@ -169,9 +170,9 @@ pub(crate) async fn write_move(
     let paid_at_before = order.paid_at;
     write_update(conn, order, update).await?;
     release_stock(conn, &update.releases).await?;
-    let mut tallies = Tallies::default();
-    tallies.moved(update.from, paid_at_before, order);
-    tallies.write(conn).await
+    let mut changes = TallyChanges::default();
+    changes.moved(update.from, paid_at_before, order);
+    tallies::write(conn, &changes).await
 }
 
 /// Writes the status, flag and timeline entry of `update` and applies it to `order`. Stock
@@ -296,19 +297,19 @@ async fn try_expire_orders(
         at,
     };
     let mut releases = Vec::new();
-    let mut tallies = Tallies::default();
+    let mut changes = TallyChanges::default();
     let mut expired = Vec::with_capacity(orders.len());
     for mut order in orders {
         let update = order.plan_move(&change)?;
         let paid_at_before = order.paid_at;
         write_update(&mut tx, &mut order, &update).await?;
-        tallies.moved(update.from, paid_at_before, &order);
+        changes.moved(update.from, paid_at_before, &order);
         releases.extend(update.releases);
         expired.push(order);
     }
     // All releases of the batch at once, in product order, then the tallies.
     release_stock(&mut tx, &releases).await?;
-    tallies.write(&mut tx).await?;
+    tallies::write(&mut tx, &changes).await?;
     tx.commit().await?;
     Ok(expired)
 }

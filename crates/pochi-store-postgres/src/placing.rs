@@ -3,6 +3,7 @@
 
 use pochi_core::{
     ConflictReason, Entity, Error, NewOrder, Order, Placement, Result, order::StockUnits,
+    tally::TallyChanges,
 };
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
@@ -10,8 +11,7 @@ use uuid::Uuid;
 use crate::{
     error::{DbError, DbResult, corrupt, retrying},
     orders::{insert_timeline_entry, load_order},
-    rows,
-    tallies::Tallies,
+    rows, tallies,
 };
 
 pub(crate) async fn place_order(pool: &PgPool, new: &NewOrder) -> Result<Placement> {
@@ -62,9 +62,9 @@ async fn try_place_order(pool: &PgPool, new: &NewOrder) -> DbResult<Placement> {
         insert_timeline_entry(&mut tx, order.number.as_str(), position, entry).await?;
     }
     // Last, after the product locks (see `tallies`).
-    let mut tallies = Tallies::default();
-    tallies.placed(order);
-    tallies.write(&mut tx).await?;
+    let mut changes = TallyChanges::default();
+    changes.placed(order);
+    tallies::write(&mut tx, &changes).await?;
     tx.commit().await?;
     Ok(Placement::Placed(order.clone()))
 }

@@ -6,6 +6,7 @@ use pochi_core::{
     Error, Money, Msisdn, OrderStatus, ProductId, Result,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    tally::utc_day,
 };
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
@@ -15,7 +16,6 @@ use crate::{
     error::{CONTEXT, DbResult, corrupt, from_sqlx},
     orders::READ_SNAPSHOT,
     rows,
-    tallies::utc_day,
 };
 
 pub(crate) async fn settings(pool: &PgPool) -> Result<Option<StoreSettings>> {
