@@ -44,6 +44,18 @@
 //! keyset pagination (`a > x OR (a = x AND b > y)`, which uses the indexes on every version);
 //! a page of orders loads its lines and timelines in one query each.
 //!
+//! # Statistics
+//!
+//! [`Store::stats`](pochi_core::Store::stats) reads pre-aggregated tallies, not the orders
+//! (the rows are `pochi_core::tally`'s): orders and totals per status (`order_tallies`, 16
+//! slots per status so concurrent orders seldom wait on one row), units and revenue per
+//! product and status (`product_tallies`) and paid orders per UTC day and status
+//! (`paid_tallies`), changed by `INSERT … ON DUPLICATE KEY UPDATE` in the same transaction
+//! that places or moves an order, last and in key order. A revenue window adds its whole days
+//! from `paid_tallies` and reads only the orders paid in its first, partial day. Migration
+//! 0002 computes them for the orders already there; orders edited by hand in SQL put them
+//! off (the PostgreSQL store has a recount; this one does not yet).
+//!
 //! Money is `DECIMAL(20,2)` with the currency code beside it; times are `DATETIME(6)` in UTC
 //! (the session's `time_zone` is `+00:00`); text is `utf8mb4` with the binary collation, so
 //! any Unicode round-trips and identifiers compare byte for byte. (`utf8mb4_bin` pads: `'A'`
@@ -69,6 +81,7 @@ mod reports;
 mod reviews;
 mod rows;
 mod store;
+mod tallies;
 
 use std::{fmt, str::FromStr, time::Duration};
 

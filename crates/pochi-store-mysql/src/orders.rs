@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use pochi_core::{
     Actor, Entity, Error, Order, OrderFilter, OrderKey, OrderNumber, OrderStatus, OrderUpdate,
     ProductId, Result, StatusChange, TimelineEntry, Trigger, order::StockUnits, product::MAX_STOCK,
+    tally::TallyChanges,
 };
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 use time::OffsetDateTime;
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 use crate::{
     error::{DbResult, corrupt, from_sqlx, retrying},
     rows::{self, LINE_COLUMNS, ORDER_COLUMNS, TIMELINE_COLUMNS},
+    tallies,
 };
 
 /// Opens a multi-statement read: one consistent snapshot, no locks.
@@ -177,9 +179,25 @@ pub(crate) async fn insert_timeline_entry(
     Ok(())
 }
 
-/// Writes what a status move or a settlement decided for `order` (status, flag, timeline) and
-/// applies it to `order`. Stock releases are written by [`release_stock`].
-pub(crate) async fn write_update(
+/// Writes what a status move or a settlement decided for the locked `order` and applies it to
+/// `order`: its row and timeline, the stock it gives back, then the tallies (the order every
+/// transaction takes its locks in).
+pub(crate) async fn write_move(
+    conn: &mut MySqlConnection,
+    order: &mut Order,
+    update: &OrderUpdate,
+) -> DbResult<()> {
+    let paid_at_before = order.paid_at;
+    write_update(conn, order, update).await?;
+    release_stock(conn, &update.releases).await?;
+    let mut changes = TallyChanges::default();
+    changes.moved(update.from, paid_at_before, order);
+    tallies::write(conn, &changes).await
+}
+
+/// Writes the status, flag and timeline entry of `update` and applies it to `order`. Stock
+/// releases are written by [`release_stock`], the tallies by the caller.
+async fn write_update(
     conn: &mut MySqlConnection,
     order: &mut Order,
     update: &OrderUpdate,
@@ -215,7 +233,7 @@ pub(crate) async fn write_update(
 
 /// Gives units back to tracked products, one update per product in id order (the order every
 /// transaction locks products in, so none deadlocks on them).
-pub(crate) async fn release_stock<'a>(
+async fn release_stock<'a>(
     conn: &mut MySqlConnection,
     releases: impl IntoIterator<Item = &'a StockUnits>,
 ) -> DbResult<()> {
@@ -257,8 +275,7 @@ async fn try_move_order(
         .await?
         .ok_or_else(|| Error::not_found(Entity::Order, number))?;
     let update = order.plan_move(change)?;
-    write_update(&mut tx, &mut order, &update).await?;
-    release_stock(&mut tx, &update.releases).await?;
+    write_move(&mut tx, &mut order, &update).await?;
     tx.commit().await?;
     Ok(order)
 }
@@ -300,15 +317,19 @@ async fn try_expire_orders(
         at,
     };
     let mut releases = Vec::new();
+    let mut changes = TallyChanges::default();
     let mut expired = Vec::with_capacity(orders.len());
     for mut order in orders {
         let update = order.plan_move(&change)?;
+        let paid_at_before = order.paid_at;
         write_update(&mut tx, &mut order, &update).await?;
+        changes.moved(update.from, paid_at_before, &order);
         releases.extend(update.releases);
         expired.push(order);
     }
-    // All releases of the batch at once, in product order.
+    // All releases of the batch at once, in product order, then the tallies.
     release_stock(&mut tx, &releases).await?;
+    tallies::write(&mut tx, &changes).await?;
     tx.commit().await?;
     Ok(expired)
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbResult, from_sqlx, retrying},
-    orders::{WRITE, load_order, release_stock, write_update},
+    orders::{WRITE, load_order, write_move},
     rows::{self, PAYMENT_COLUMNS},
 };
 
@@ -321,8 +321,7 @@ async fn settle_locked(
                 insert_row(conn, &updated).await?;
             }
             if let Some(update) = update {
-                write_update(conn, &mut order, &update).await?;
-                release_stock(conn, &update.releases).await?;
+                write_move(conn, &mut order, &update).await?;
             }
             Ok(Settled::Applied {
                 payment: updated,

@@ -3,6 +3,7 @@
 
 use pochi_core::{
     ConflictReason, Entity, Error, NewOrder, Order, Placement, Result, order::StockUnits,
+    tally::TallyChanges,
 };
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     error::{DbResult, corrupt, retrying},
     orders::{WRITE, insert_timeline_entry, load_order},
-    rows,
+    rows, tallies,
 };
 
 pub(crate) async fn place_order(pool: &MySqlPool, new: &NewOrder) -> Result<Placement> {
@@ -61,6 +62,10 @@ async fn try_place_order(pool: &MySqlPool, new: &NewOrder) -> DbResult<Placement
     for (position, entry) in order.timeline.iter().enumerate() {
         insert_timeline_entry(&mut tx, order.number.as_str(), position, entry).await?;
     }
+    // Last, after the product locks (see `tallies`).
+    let mut changes = TallyChanges::default();
+    changes.placed(order);
+    tallies::write(&mut tx, &changes).await?;
     tx.commit().await?;
     Ok(Placement::Placed(order.clone()))
 }

@@ -1,13 +1,16 @@
 //! Settings, statistics and customer summaries: SQL aggregates with the in-memory store's
-//! semantics (amounts added exactly, in the query's currency).
+//! semantics (amounts added exactly, in the query's currency). The statistics read the
+//! pre-aggregated tallies, so they cost the same at a thousand orders and at a million.
 
 use pochi_core::{
     Error, Money, Msisdn, OrderStatus, ProductId, Result,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    tally::utc_day,
 };
 use rust_decimal::Decimal;
-use sqlx::{MySql, MySqlPool, QueryBuilder, mysql::MySqlRow};
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder, mysql::MySqlRow};
+use time::OffsetDateTime;
 
 use crate::{
     error::{CONTEXT, DbResult, corrupt, from_sqlx},
@@ -67,70 +70,63 @@ fn sum_in(currency: pochi_core::Currency, sums: &[(String, Decimal)]) -> Result<
     Money::sum(currency, amounts).map_err(|e| Error::backend(CONTEXT, e))
 }
 
+/// Reads the tallies (see `tallies`): the counts and all-time revenue from `order_tallies`,
+/// the best sellers from `product_tallies`, and each revenue window from `paid_tallies` for
+/// its whole UTC days plus the orders paid in its first, partial day. A few hundred rows,
+/// however many orders there are.
 pub(crate) async fn stats(pool: &MySqlPool, query: &StatsQuery) -> Result<StatsFigures> {
+    let revenue_statuses: Vec<&str> = query.revenue_statuses.iter().map(|s| s.as_str()).collect();
     let mut tx = pool.begin_with(READ_SNAPSHOT).await.map_err(from_sqlx)?;
 
-    let by_status = sqlx::query("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
-    let mut orders_by_status = Vec::with_capacity(by_status.len());
-    for row in &by_status {
-        let status: String = get(row, "status")?;
-        let status = OrderStatus::parse(&status).map_err(|e| Error::from(corrupt("status", e)))?;
-        let n: i64 = get(row, "n")?;
-        orders_by_status.push((status, u64::try_from(n).unwrap_or(0)));
-    }
-    orders_by_status.sort();
-
-    // Revenue per currency, all time and since each window start.
-    let mut revenue_query =
-        QueryBuilder::<MySql>::new("SELECT currency, COUNT(*) AS n, SUM(total) AS total_all");
-    for (i, since) in query.windows.iter().enumerate() {
-        revenue_query
-            .push(", COALESCE(SUM(CASE WHEN paid_at >= ")
-            .push_bind(*since)
-            .push(format!(" THEN total END), 0) AS since_{i}"));
-    }
-    revenue_query.push(" FROM orders WHERE ");
-    push_in_statuses(&mut revenue_query, "status", &query.revenue_statuses);
-    revenue_query.push(" GROUP BY currency");
-    let revenue_rows = revenue_query
-        .build()
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+    let by_status = sqlx::query(
+        "SELECT status, currency, CAST(SUM(orders) AS SIGNED) AS n, SUM(total) AS total \
+         FROM order_tallies GROUP BY status, currency HAVING SUM(orders) <> 0 \
+         ORDER BY status, currency",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    let mut orders_by_status: Vec<(OrderStatus, u64)> = Vec::new();
     let mut revenue_orders = 0u64;
     let mut all: Vec<(String, Decimal)> = Vec::new();
-    let mut since: Vec<Vec<(String, Decimal)>> = vec![Vec::new(); query.windows.len()];
-    for row in &revenue_rows {
-        let code: String = get(row, "currency")?;
+    for row in &by_status {
+        let name: String = get(row, "status")?;
+        let status = OrderStatus::parse(&name).map_err(|e| Error::from(corrupt("status", e)))?;
         let n: i64 = get(row, "n")?;
-        revenue_orders += u64::try_from(n).unwrap_or(0);
-        all.push((code.clone(), get(row, "total_all")?));
-        for (i, sums) in since.iter_mut().enumerate() {
-            let amount: Decimal = get(row, &format!("since_{i}"))?;
-            sums.push((code.clone(), amount));
+        let n = u64::try_from(n).map_err(|e| Error::from(corrupt("order tally", e)))?;
+        match orders_by_status.last_mut() {
+            Some((last, count)) if *last == status => *count += n,
+            _ => orders_by_status.push((status, n)),
+        }
+        if revenue_statuses.contains(&name.as_str()) {
+            revenue_orders += n;
+            all.push((get(row, "currency")?, get(row, "total")?));
         }
     }
+    orders_by_status.sort();
     let revenue = sum_in(query.currency, &all)?;
-    let revenue_since = since
-        .iter()
-        .map(|sums| sum_in(query.currency, sums))
-        .collect::<Result<Vec<_>>>()?;
 
-    // Best sellers among revenue orders: most units, then product id. The name is the
-    // product's current one (a product that was ever ordered is archived, never deleted).
+    let mut revenue_since = Vec::with_capacity(query.windows.len());
+    for since in &query.windows {
+        let sums = window_revenue(&mut tx, &query.revenue_statuses, *since).await?;
+        revenue_since.push(sum_in(query.currency, &sums)?);
+    }
+
+    // Best sellers among revenue orders: most units, then product id, under the product's
+    // current name (a product that was ever ordered is archived, never deleted).
     let mut top_query = QueryBuilder::<MySql>::new(
-        "SELECT l.product_id, COALESCE(MIN(p.name), MIN(l.name)) AS name, \
-         CAST(SUM(l.quantity) AS SIGNED) AS quantity, SUM(l.line_total) AS revenue, \
-         MIN(l.currency) AS currency, MAX(l.currency) AS last_currency \
-         FROM order_lines l JOIN orders o ON o.number = l.order_number \
-         LEFT JOIN products p ON p.id = l.product_id WHERE ",
+        "SELECT t.product_id, MIN(p.name) AS name, CAST(SUM(t.quantity) AS SIGNED) AS quantity, \
+         SUM(t.revenue) AS revenue, \
+         MIN(CASE WHEN t.quantity <> 0 THEN t.currency END) AS currency, \
+         MAX(CASE WHEN t.quantity <> 0 THEN t.currency END) AS last_currency \
+         FROM product_tallies t JOIN products p ON p.id = t.product_id WHERE ",
     );
-    push_in_statuses(&mut top_query, "o.status", &query.revenue_statuses);
+    push_in_statuses(&mut top_query, "t.status", &query.revenue_statuses);
     top_query
-        .push(" GROUP BY l.product_id ORDER BY quantity DESC, l.product_id LIMIT ")
+        .push(
+            " GROUP BY t.product_id HAVING SUM(t.quantity) > 0 \
+             ORDER BY quantity DESC, t.product_id LIMIT ",
+        )
         .push_bind(rows::limit(query.top_products));
     let top = top_query
         .build()
@@ -163,6 +159,44 @@ pub(crate) async fn stats(pool: &MySqlPool, query: &StatsQuery) -> Result<StatsF
         revenue_since,
         top_products,
     })
+}
+
+/// The revenue per currency of orders in `statuses` paid at or after `since`: the whole UTC
+/// days from the first midnight at or after `since` from `paid_tallies`, and the orders paid
+/// before that midnight from `orders` (at most one day of them, through `orders_by_paid`).
+async fn window_revenue(
+    conn: &mut MySqlConnection,
+    statuses: &[OrderStatus],
+    since: OffsetDateTime,
+) -> Result<Vec<(String, Decimal)>> {
+    let first_day = utc_day(since);
+    let midnight = first_day.midnight().assume_utc();
+    let (whole_from, edge_until) = if midnight == since {
+        (first_day, since)
+    } else {
+        let next = first_day
+            .next_day()
+            .ok_or_else(|| Error::invalid("since", "is past the last date"))?;
+        (next, next.midnight().assume_utc())
+    };
+    let mut sql = QueryBuilder::<MySql>::new(
+        "SELECT currency, SUM(total) AS total FROM ( \
+         SELECT currency, total FROM paid_tallies WHERE day >= ",
+    );
+    sql.push_bind(whole_from).push(" AND ");
+    push_in_statuses(&mut sql, "status", statuses);
+    sql.push(" UNION ALL SELECT currency, total FROM orders WHERE paid_at >= ")
+        .push_bind(since)
+        .push(" AND paid_at < ")
+        .push_bind(edge_until)
+        .push(" AND ");
+    push_in_statuses(&mut sql, "status", statuses);
+    sql.push(") w GROUP BY currency HAVING SUM(total) <> 0 ORDER BY currency");
+    let found = sql.build().fetch_all(&mut *conn).await.map_err(from_sqlx)?;
+    found
+        .iter()
+        .map(|row| Ok((get(row, "currency")?, get(row, "total")?)))
+        .collect()
 }
 
 pub(crate) async fn customers(

@@ -76,6 +76,7 @@ macro_rules! store_conformance_tests {
             // reports
             stats_are_exact,
             customer_summaries_are_exact,
+            concurrent_orders_and_payments_are_counted_once,
             settings_round_trip,
             // exactness
             any_unicode_text_round_trips,

@@ -10,7 +10,8 @@ use pochi_core::{
 use time::Duration;
 
 use crate::fixtures::{
-    T0, checkout_by, kes, move_by, new_order, order_number, place, product, shop, stock_shelves,
+    T0, by_reference, checkout_by, kes, move_by, new_order, order_number, place, product, shop,
+    started_attempt, stock_shelves, success,
 };
 
 /// Five orders by three customers over 40 days, in every kind of state (see the comments).
@@ -206,6 +207,91 @@ pub async fn customer_summaries_are_exact(store: Arc<dyn Store>) {
             ),
         ]
     );
+}
+
+/// 32 customers ordering, paying and cancelling at once: the statistics count each order
+/// and payment once (for stores that keep pre-aggregated figures, no concurrent change to
+/// them is lost or deadlocks).
+pub async fn concurrent_orders_and_payments_are_counted_once(store: Arc<dyn Store>) {
+    // given two products and 32 customers, each ordering and paying; every fourth then
+    // cancels
+    let a = product("Product A", "1500", Some(1_000));
+    let b = product("Product B", "250.50", None);
+    stock_shelves(store.as_ref(), &[&a, &b]).await;
+    let mut tasks = Vec::new();
+    for i in 0..32i64 {
+        let (store, a, b) = (store.clone(), a.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            let new = new_order(
+                order_number(),
+                &checkout_by(
+                    "Otieno",
+                    &format!("07220000{i:02}"),
+                    &[(&a, 1 + i % 3), (&b, 1)],
+                ),
+                &[a.clone(), b.clone()],
+                T0,
+            );
+            let order = place(store.as_ref(), &new).await;
+            let payment =
+                started_attempt(store.as_ref(), &order, order.total, &format!("ws_CO_{i}")).await;
+            store
+                .settle_payment(
+                    &by_reference(&payment),
+                    &success(order.total, &format!("SGR00000{i:02}")),
+                )
+                .await
+                .unwrap();
+            if i % 4 == 0 {
+                store
+                    .move_order(
+                        &order.number,
+                        &move_by(
+                            OrderStatus::Cancelled,
+                            Trigger::Admin,
+                            T0 + Duration::hours(1),
+                        ),
+                    )
+                    .await
+                    .unwrap();
+            }
+            (i, order)
+        }));
+    }
+    let mut kept = Vec::new();
+    for task in tasks {
+        let (i, order) = task.await.unwrap();
+        if i % 4 != 0 {
+            kept.push(order);
+        }
+    }
+
+    // when the shop adds them up
+    let (shop, _) = shop(store.clone());
+    let stats = shop.stats().await.unwrap();
+
+    // then every order is counted once, and only the 24 kept ones as revenue
+    assert_eq!(stats.total_orders, 32);
+    assert_eq!(stats.paid_orders, 24);
+    let revenue =
+        pochi_core::Money::sum(pochi_core::Currency::Kes, kept.iter().map(|o| o.total)).unwrap();
+    assert_eq!(stats.revenue.all_time, revenue);
+    let units_of_a: i64 = (0..32).filter(|i| i % 4 != 0).map(|i| 1 + i % 3).sum();
+    let top: Vec<_> = stats
+        .top_products
+        .iter()
+        .map(|t| (t.product_id, t.quantity))
+        .collect();
+    assert_eq!(
+        top,
+        vec![(a.id, u64::try_from(units_of_a).unwrap()), (b.id, 24)]
+    );
+    let cancelled = stats
+        .orders_by_status
+        .iter()
+        .find(|c| c.status == OrderStatus::Cancelled)
+        .map(|c| c.count);
+    assert_eq!(cancelled, Some(8));
 }
 
 /// Settings read back exactly as saved; a later save replaces them.
