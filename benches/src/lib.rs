@@ -10,11 +10,16 @@
 //! - **HTTP** (`benches/run.sh`): `pochi-bench-server` serves `pochi_http::router` over the
 //!   SQLite file store with 50 products, or a plain-hyper server answering a fixed JSON body
 //!   (the ceiling); `wrk` loads both on loopback.
+//! - **HTTP end to end** (`benches/run.sh`): `pochi-bench-shop` runs the reference server
+//!   (`pochi-server`) over each store, seeded through its own API; `wrk` loads it beside the
+//!   ceiling, `pochi-bench-idle` holds idle keep-alive connections to measure their memory, and
+//!   `pochi-bench-report` turns the rounds into tables and goals ([`http`]).
 //!
 //! `benches/run.sh` runs everything the machine has servers for and writes `BENCHMARKS.md`;
 //! `benches/run.sh --smoke` runs each scenario briefly so none of them can rot.
 
 pub mod databases;
+pub mod http;
 pub mod machine;
 pub mod raw;
 pub mod report;
