@@ -18,8 +18,8 @@
 //!    `POST /api/admin/products`, each with `MAX_STOCK` units so no run sells out, then N
 //!    orders (default 300) of one to three random lines through `POST /api/orders`. Writes
 //!    `product ID` and `order NUMBER` lines to FILE, which `load/wrk.lua` reads, and prints
-//!    `ready ADDRESS SERVER_PID`. On PostgreSQL it first runs `ANALYZE`, as autovacuum would
-//!    (it is off on CI's server).
+//!    `ready ADDRESS SERVER_PID`. On PostgreSQL it runs `ANALYZE` then, and every 10 s after,
+//!    standing in for autovacuum (off on CI's server).
 //! 4. Waits for SIGTERM or SIGINT (at any step), then stops the server (SIGTERM, SIGKILL after
 //!    10 s) and drops the database.
 //!
@@ -176,8 +176,13 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
     }
     let products = seed_products(&client, &base, &password).await?;
     let orders = seed_orders(&client, &base, &products, options.orders).await?;
-    if let (Backend::Postgres, Some(url)) = (options.store, url) {
-        analyze_postgres(url).await?;
+    // Where autovacuum is off (CI's PostgreSQL here), its analyses are done here.
+    let analyzer = match (options.store, url) {
+        (Backend::Postgres, Some(url)) => Some(Analyzer::connect(url).await?),
+        _ => None,
+    };
+    if let Some(analyzer) = &analyzer {
+        analyzer.analyze().await?;
     }
     let mut data = String::new();
     for id in &products {
@@ -189,24 +194,59 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
     std::fs::write(&options.data, data)?;
     say(&format!("ready {} {}", server.addr, server.pid()))?;
 
-    tokio::select! {
-        _ = term.recv() => {}
-        interrupted = tokio::signal::ctrl_c() => interrupted?,
+    let mut every = tokio::time::interval(ANALYZE_EVERY);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            interrupted = tokio::signal::ctrl_c() => {
+                interrupted?;
+                break;
+            }
+            _ = every.tick(), if analyzer.is_some() => {
+                if let Some(analyzer) = &analyzer {
+                    analyzer.analyze().await?;
+                }
+            }
+        }
+    }
+    if let Some(analyzer) = analyzer {
+        analyzer.close().await;
     }
     server.stop()
 }
 
-/// `ANALYZE` of the bench database, as autovacuum would after the seeding. Where autovacuum is
-/// off (CI's PostgreSQL here) the tables would otherwise never get statistics, and the server's
-/// cached prepared statements keep plans made for tiny tables: tracking an order then scans
-/// every order line once the orders scenario has added a few thousand (ten times slower).
-async fn analyze_postgres(url: &str) -> Result<(), BenchError> {
-    use pochi_store_postgres::sqlx::{self, postgres::PgPoolOptions};
-    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    // Database-wide: the server's tables; the shared catalogs it may not analyze are skipped.
-    sqlx::query("ANALYZE").execute(&pool).await?;
-    pool.close().await;
-    Ok(())
+/// Stands in for autovacuum's analyses on PostgreSQL: `ANALYZE` of the bench database after the
+/// seeding and then every [`ANALYZE_EVERY`] while the server is loaded. Where autovacuum is off
+/// (CI's server here) the tables never get fresh statistics, and the server's cached prepared
+/// statements keep plans made for tiny tables: tracking an order scanned every order line once
+/// the orders scenario had added a few thousand (ten times slower). Autovacuum would analyze
+/// the growing tables at every 10% of change, checking each database every minute.
+struct Analyzer(pochi_store_postgres::sqlx::PgPool);
+
+/// How often [`Analyzer`] analyzes while the server is loaded.
+const ANALYZE_EVERY: Duration = Duration::from_secs(10);
+
+impl Analyzer {
+    async fn connect(url: &str) -> Result<Analyzer, BenchError> {
+        let pool = pochi_store_postgres::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await?;
+        Ok(Analyzer(pool))
+    }
+
+    async fn analyze(&self) -> Result<(), BenchError> {
+        // Database-wide: the server's tables; the shared catalogs it may not analyze are skipped.
+        pochi_store_postgres::sqlx::query("ANALYZE")
+            .execute(&self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn close(self) {
+        self.0.close().await;
+    }
 }
 
 /// One line on standard output, at once (`run.sh` waits for it).
