@@ -1,12 +1,13 @@
 //! `pochi-bench-report`: the HTTP section of `BENCHMARKS.md` from what `benches/run.sh`
 //! recorded.
 //!
-//! `pochi-bench-report --rounds FILE [--memory FILE] [--stores-tsv FILE] [--check]`
+//! `pochi-bench-report --rounds FILE [--memory FILE] [--raw-tsv FILE]... [--check]`
 //!
 //! - `--rounds`: one line per `wrk` round (see `pochi_benches::http::Round::parse`);
 //! - `--memory`: one line per store's memory reading (`pochi_benches::http::Memory::parse`);
-//! - `--stores-tsv`: the stores bench's `--tsv` output, for the raw PostgreSQL transaction at
-//!   32 callers that `POST /api/orders` on PostgreSQL is judged against;
+//! - `--raw-tsv`: the stores bench's `--tsv` output of a raw PostgreSQL run at 32 callers, one
+//!   per round of `POST /api/orders` on PostgreSQL at 32 connections (measured right before it):
+//!   their mean is the ceiling that figure is judged against;
 //! - `--check`: exit with failure when any request failed (the smoke).
 //!
 //! Prints Markdown: a table per store's server, the memory table and the goals' verdicts.
@@ -34,8 +35,8 @@ fn main() -> ExitCode {
 /// Prints the report; `Ok(false)` when `--check` found failed requests.
 fn run(mut args: impl Iterator<Item = String>) -> Result<bool, BenchError> {
     let usage =
-        "usage: pochi-bench-report --rounds FILE [--memory FILE] [--stores-tsv FILE] [--check]";
-    let (mut rounds, mut memory, mut stores, mut check) = (None, None, None, false);
+        "usage: pochi-bench-report --rounds FILE [--memory FILE] [--raw-tsv FILE]... [--check]";
+    let (mut rounds, mut memory, mut raw, mut check) = (None, None, Vec::new(), false);
     while let Some(arg) = args.next() {
         let mut value = || {
             args.next()
@@ -44,7 +45,7 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<bool, BenchError> {
         match arg.as_str() {
             "--rounds" => rounds = Some(value()?),
             "--memory" => memory = Some(value()?),
-            "--stores-tsv" => stores = Some(value()?),
+            "--raw-tsv" => raw.push(value()?),
             "--check" => check = true,
             _ => return Err(usage.into()),
         }
@@ -61,10 +62,17 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<bool, BenchError> {
             .collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
-    let raw_postgres_32 = match &stores {
-        Some(file) => raw_rate(&std::fs::read_to_string(file)?, Backend::Postgres, 32),
-        None => None,
-    };
+    let mut raw_rates = Vec::new();
+    for file in &raw {
+        let tsv = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+        raw_rates.push(
+            raw_rate(&tsv, Backend::Postgres, 32)
+                .ok_or_else(|| format!("{file} has no PostgreSQL line at 32 callers"))?,
+        );
+    }
+    #[allow(clippy::cast_precision_loss)] // a handful of rounds
+    let raw_postgres_32 =
+        (!raw_rates.is_empty()).then(|| raw_rates.iter().sum::<f64>() / raw_rates.len() as f64);
 
     let rows = rows(&rounds);
     let mut stores_seen: Vec<&str> = Vec::new();
