@@ -10,14 +10,17 @@
 //!   hits both), `--warmup 1` (seconds per side, not counted);
 //! - `--smoke`: a fraction of a second each, to show every scenario still runs;
 //! - `--only adapter|raw`: measure one side alone (to profile it; the ratio is then 0);
-//! - `--out FILE`: also write the table (Markdown) there.
+//! - `--out FILE`: also write the table (Markdown) there;
+//! - `--tsv FILE`: also write the figures as tab-separated values there (a header line, then
+//!   one line per store and caller count; `benches/run.sh` reads PostgreSQL's raw rate at 32
+//!   callers from it, the ceiling of `POST /api/orders` end to end).
 
 use std::{process::ExitCode, time::Duration};
 
 use pochi_benches::{
     BenchError,
     machine::{LoadAverage, Machine},
-    report::{StoreRow, postgres_goal, stores_table},
+    report::{StoreRow, postgres_goal, stores_table, stores_tsv},
     stores::{Backend, Contest},
     throughput::{Sample, measure},
 };
@@ -32,6 +35,7 @@ struct Plan {
     warmup: Duration,
     sides: Sides,
     out: Option<String>,
+    tsv: Option<String>,
 }
 
 /// Which sides of a contest to measure.
@@ -67,6 +71,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
         warmup: Duration::from_secs(1),
         sides: Sides::Both,
         out: None,
+        tsv: None,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -86,6 +91,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
             "--rounds" => plan.rounds = value()?.parse::<u32>()?.max(1),
             "--warmup" => plan.warmup = Duration::from_secs_f64(value()?.parse()?),
             "--out" => plan.out = Some(value()?),
+            "--tsv" => plan.tsv = Some(value()?),
             "--only" => {
                 plan.sides = match value()?.as_str() {
                     "adapter" => Sides::Adapter,
@@ -127,6 +133,9 @@ async fn run(plan: Plan) -> Result<(), BenchError> {
     println!("\n{report}");
     if let Some(out) = &plan.out {
         std::fs::write(out, &report)?;
+    }
+    if let Some(tsv) = &plan.tsv {
+        std::fs::write(tsv, stores_tsv(&rows))?;
     }
     Ok(())
 }

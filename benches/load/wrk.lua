@@ -1,12 +1,95 @@
--- wrk script of benches/run.sh.
--- With POCHI_ORDER_BODY set, every request is POST <url> with that JSON body (a checkout);
--- otherwise wrk's default GET. At the end it prints one line run.sh reads:
+-- wrk script of benches/run.sh: `wrk -s benches/load/wrk.lua URL` with the scenario in
+-- POCHI_SCENARIO:
+--   get      (default) GET URL, wrk's own fixed request (the ceilings, GET /api/products)
+--   track    GET /api/track/NUMBER of a random seeded order, a new pick per request
+--   orders   POST /api/orders, a two-line checkout with no idempotency key (each is an order)
+--   mixed    per request: 80% GET /api/products?limit=50, 15% track, 5% orders
+-- track, orders and mixed read POCHI_BENCH_DATA, the file pochi-bench-shop seeded: lines
+-- `product ID` and `order NUMBER`. Every order is for the first two products (two units and
+-- one), like the stores bench's order, so orders meet on the same rows as they do there.
+-- At the end it prints one line run.sh reads:
 --   POCHI_RESULT requests= duration_us= bytes= p50_us= p99_us= max_us= socket_errors= non_2xx=
-local body = os.getenv("POCHI_ORDER_BODY")
-if body ~= nil and body ~= "" then
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.body = body
+-- (non_2xx is wrk's count of responses with a status of 400 or more).
+
+local scenario = os.getenv("POCHI_SCENARIO") or ""
+if scenario == "" then scenario = "get" end
+local products_path = "/api/products?limit=50"
+
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+local orders = {}
+local order_body
+
+local function read_data()
+  local file = os.getenv("POCHI_BENCH_DATA")
+  if file == nil or file == "" then
+    error("POCHI_BENCH_DATA must name the file pochi-bench-shop seeded")
+  end
+  local products = {}
+  for line in io.lines(file) do
+    local kind, value = line:match("^(%a+) (%S+)$")
+    if kind == "product" then
+      products[#products + 1] = value
+    elseif kind == "order" then
+      orders[#orders + 1] = value
+    end
+  end
+  if #products < 2 or #orders < 1 then
+    error(file .. " needs two products and an order at least")
+  end
+  order_body = string.format(
+    '{"name":"Wanjiru Kamau","phone":"0712345678","county":"Nairobi","area":"Westlands",'
+      .. '"address":"Mpaka Road, blue gate","items":[{"productId":"%s","quantity":2},'
+      .. '{"productId":"%s","quantity":1}]}',
+    products[1], products[2])
+end
+
+local products_request, order_request
+
+function init(args)
+  if scenario == "get" then
+    return
+  end
+  if scenario ~= "track" and scenario ~= "orders" and scenario ~= "mixed" then
+    error("POCHI_SCENARIO must be get, track, orders or mixed, not " .. scenario)
+  end
+  read_data()
+  math.randomseed(os.time() * 100 + (id or 0))
+  if scenario == "orders" then
+    -- One fixed request: wrk sends it without calling Lua per request.
+    wrk.method = "POST"
+    wrk.path = "/api/orders"
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.body = order_body
+    return
+  end
+  products_request = wrk.format("GET", products_path)
+  order_request = wrk.format("POST", "/api/orders",
+    { ["Content-Type"] = "application/json" }, order_body)
+end
+
+local function track()
+  return wrk.format("GET", "/api/track/" .. orders[math.random(#orders)])
+end
+
+-- Defined only for the scenarios that change request by request: with no `request` function
+-- wrk sends its fixed request without calling Lua.
+if scenario == "track" then
+  request = track
+elseif scenario == "mixed" then
+  request = function()
+    local pick = math.random(100)
+    if pick <= 80 then
+      return products_request
+    elseif pick <= 95 then
+      return track()
+    end
+    return order_request
+  end
 end
 
 function done(summary, latency, requests)

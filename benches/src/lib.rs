@@ -13,6 +13,10 @@
 //! - **HTTP** (`benches/run.sh`): `pochi-bench-server` serves `pochi_http::router` over the
 //!   SQLite file store with 50 products, or a plain-hyper server answering a fixed JSON body
 //!   (the ceiling); `wrk` loads both on loopback.
+//! - **HTTP end to end** (`benches/run.sh`): `pochi-bench-shop` runs the reference server
+//!   (`pochi-server`) over each store, seeded through its own API; `wrk` loads it beside the
+//!   ceiling, `pochi-bench-idle` holds idle keep-alive connections to measure their memory, and
+//!   `pochi-bench-report` turns the rounds into tables and goals ([`http`]).
 //!
 //! - **Scale** (`cargo bench -p pochi-benches --bench scale`): the admin's order lists,
 //!   statistics and customer list on PostgreSQL at 1,000, 100,000 and 1,000,000 orders
@@ -23,6 +27,7 @@
 
 pub mod core_report;
 pub mod databases;
+pub mod http;
 pub mod machine;
 pub mod raw;
 pub mod report;

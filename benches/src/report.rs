@@ -1,4 +1,5 @@
-//! The stores bench's results as a Markdown table, with the load average beside each figure.
+//! The stores bench's results as a Markdown table, with the load average beside each figure,
+//! and as tab-separated values for `benches/run.sh` (which sets HTTP figures beside them).
 
 use std::{fmt::Write as _, time::Duration};
 
@@ -78,6 +79,49 @@ pub fn postgres_goal(rows: &[StoreRow]) -> Option<String> {
     ))
 }
 
+/// The columns of [`stores_tsv`], its first line.
+pub const STORES_TSV_HEADER: &str = "store\tcallers\tadapter_per_second\traw_per_second\t\
+     adapter_p50_ms\tadapter_p99_ms\traw_p50_ms\traw_p99_ms\tload";
+
+/// `rows` as tab-separated values under [`STORES_TSV_HEADER`]: one line per backend and caller
+/// count, rates in orders per second, latencies in milliseconds, the load average as
+/// `1min,5min,15min`.
+pub fn stores_tsv(rows: &[StoreRow]) -> String {
+    let mut tsv = format!("{STORES_TSV_HEADER}\n");
+    for row in rows {
+        let _ = writeln!(
+            tsv,
+            "{}\t{}\t{:.1}\t{:.1}\t{}\t{}\t{}\t{}\t{}",
+            row.backend,
+            row.callers,
+            row.adapter.per_second(),
+            row.raw.per_second(),
+            millis(row.adapter.percentile(50)),
+            millis(row.adapter.percentile(99)),
+            millis(row.raw.percentile(50)),
+            millis(row.raw.percentile(99)),
+            row.load.0.split_whitespace().collect::<Vec<_>>().join(","),
+        );
+    }
+    tsv
+}
+
+/// Reads the raw transaction's orders per second of `backend` at `callers` from
+/// [`stores_tsv`]'s output; `None` when that row is not there.
+pub fn raw_rate(tsv: &str, backend: Backend, callers: usize) -> Option<f64> {
+    tsv.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            [store, count, _adapter, raw, ..]
+                if *store == backend.name() && count.parse() == Ok(callers) =>
+            {
+                raw.parse().ok()
+            }
+            _ => None,
+        }
+    })
+}
+
 fn millis(latency: Duration) -> String {
     format!("{:.2}", latency.as_secs_f64() * 1000.0)
 }
@@ -115,6 +159,33 @@ mod tests {
                  | 0.50 0.40 0.30 |"
             )
         );
+    }
+
+    #[test]
+    fn the_tsv_has_a_header_and_one_line_per_row_with_rates_latencies_and_the_load() {
+        let tsv = stores_tsv(&[row(Backend::Postgres, 32, 300, 350)]);
+
+        let lines: Vec<&str> = tsv.lines().collect();
+        assert_eq!(lines[0], STORES_TSV_HEADER);
+        assert_eq!(lines[0].split('\t').count(), 9);
+        assert_eq!(
+            lines[1],
+            "postgres\t32\t300.0\t350.0\t1.00\t1.00\t0.50\t0.50\t0.50,0.40,0.30"
+        );
+        assert_eq!(lines.len(), 2);
+    }
+
+    #[test]
+    fn the_raw_rate_is_read_back_from_the_tsv_by_store_and_callers() {
+        let tsv = stores_tsv(&[
+            row(Backend::Sqlite, 32, 900, 1_000),
+            row(Backend::Postgres, 8, 300, 320),
+            row(Backend::Postgres, 32, 300, 350),
+        ]);
+
+        assert_eq!(raw_rate(&tsv, Backend::Postgres, 32), Some(350.0));
+        assert_eq!(raw_rate(&tsv, Backend::Postgres, 1), None);
+        assert_eq!(raw_rate(&tsv, Backend::MySql, 32), None);
     }
 
     #[test]

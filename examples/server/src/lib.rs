@@ -39,6 +39,9 @@
 //!   `DATA_DIR/admin.htpasswd`. Lost it? Delete that file and restart, or configure admins.
 //! - The callback token is read from `POCHI_MPESA_CALLBACK_TOKEN` or generated once into
 //!   `DATA_DIR/callback-token`, so callbacks for pushes sent before a restart still arrive.
+//! - Each request runs in a task of its own, so a client that hangs up does not cancel it
+//!   halfway through a database transaction (sqlx's `begin` is not cancel-safe; see
+//!   `detach.rs`).
 //! - Demo products are added once, on the first start of a shop whose catalogue is empty
 //!   (`DATA_DIR/demo-products-added` marks it), never again after the owner removes them.
 
@@ -46,6 +49,7 @@ pub mod assets;
 mod database;
 mod datadir;
 mod demo;
+mod detach;
 mod jobs;
 mod payments;
 mod settings;
@@ -257,7 +261,10 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         app = app.merge(simulator::router(shop.clone(), fake.clone()));
     }
     // Everything the pages and the simulator do not serve is the API's (JSON 404 included).
-    let app = app.fallback_service(api);
+    // Each request runs to completion even if its client hangs up (see `detach`).
+    let app = app
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn(detach::run_to_completion));
 
     let (stop, stopped) = watch::channel(false);
     let server = {

@@ -1,0 +1,780 @@
+//! The HTTP load's results: the rounds `benches/run.sh` records from `wrk` and the memory it
+//! reads from `/proc`, merged into one Markdown table per store, with the goals' verdicts.
+//!
+//! `run.sh` writes one line per `wrk` round and one per store's memory reading, as
+//! tab-separated `key=value` fields (see [`Round::parse`] and [`Memory::parse`]);
+//! `pochi-bench-report` turns them into what `BENCHMARKS.md` shows. Per scenario, store and
+//! connection count the rounds are merged: requests over the summed time, p50 the mean of the
+//! rounds', p99 and max the worst, errors summed, peak RSS the highest.
+
+use std::{collections::BTreeMap, fmt::Write as _};
+
+use crate::BenchError;
+
+/// `GET /api/products` should reach this share of the ceiling's requests per second.
+pub const PRODUCTS_SHARE_GOAL: f64 = 0.50;
+/// `GET /api/products` p99 at 256 connections should stay under this, in milliseconds.
+pub const PRODUCTS_P99_GOAL_MS: f64 = 50.0;
+/// The mixed scenario on PostgreSQL at 256 connections: p99 under this, in milliseconds.
+pub const MIXED_P99_GOAL_MS: f64 = 100.0;
+/// `POST /api/orders` on PostgreSQL at 32 connections, as a share of the raw transaction.
+pub const ORDERS_SHARE_GOAL: f64 = 0.60;
+/// The reference server's resident memory idle after start, in MB.
+pub const IDLE_GOAL_MB: f64 = 50.0;
+/// What 1,000 idle keep-alive connections may add to it, in MB.
+pub const CONNECTIONS_GOAL_MB: f64 = 100.0;
+
+/// What one `wrk` round loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scenario {
+    /// The plain-hyper server answering a fixed 17-byte JSON body.
+    Ceiling,
+    /// The plain-hyper server answering with the catalogue response's own bytes.
+    CeilingCatalogue,
+    /// `GET /api/products?limit=50` on the bare `pochi_http::router` (`pochi-bench-server shop`).
+    ProductsRouter,
+    /// `GET /api/products?limit=50`: the whole catalogue, one page.
+    Products,
+    /// `GET /api/track/:id` of a random seeded order.
+    Track,
+    /// `POST /api/orders`: a new two-line order each time.
+    Orders,
+    /// 80% products, 15% track, 5% orders.
+    Mixed,
+}
+
+impl Scenario {
+    /// Every scenario, in the order of the tables.
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Ceiling,
+        Scenario::CeilingCatalogue,
+        Scenario::ProductsRouter,
+        Scenario::Products,
+        Scenario::Track,
+        Scenario::Orders,
+        Scenario::Mixed,
+    ];
+
+    /// The name `run.sh` records.
+    pub fn id(self) -> &'static str {
+        match self {
+            Scenario::Ceiling => "ceiling",
+            Scenario::CeilingCatalogue => "ceiling-catalogue",
+            Scenario::ProductsRouter => "products-router",
+            Scenario::Products => "products",
+            Scenario::Track => "track",
+            Scenario::Orders => "orders",
+            Scenario::Mixed => "mixed",
+        }
+    }
+
+    /// The name in the tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Ceiling => "ceiling (plain hyper, 17-byte JSON)",
+            Scenario::CeilingCatalogue => "ceiling, catalogue-sized body",
+            Scenario::ProductsRouter => "GET /api/products, bare router",
+            Scenario::Products => "GET /api/products?limit=50",
+            Scenario::Track => "GET /api/track/:id",
+            Scenario::Orders => "POST /api/orders",
+            Scenario::Mixed => "mixed 80/15/5",
+        }
+    }
+
+    fn from_id(id: &str) -> Result<Scenario, BenchError> {
+        Scenario::ALL
+            .into_iter()
+            .find(|s| s.id() == id)
+            .ok_or_else(|| format!("unknown scenario {id:?}").into())
+    }
+}
+
+/// One `wrk` round: what `load/wrk.lua` printed, and what `run.sh` read beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    /// The store behind the server (`sqlite`, `postgres`, `mysql`).
+    pub store: String,
+    /// What was loaded.
+    pub scenario: Scenario,
+    /// `wrk` connections.
+    pub connections: u32,
+    /// Responses received.
+    pub requests: u64,
+    /// How long the round took, in microseconds.
+    pub duration_us: u64,
+    /// Bytes received (headers and bodies).
+    pub bytes: u64,
+    /// Median latency, in microseconds.
+    pub p50_us: u64,
+    /// 99th percentile latency, in microseconds.
+    pub p99_us: u64,
+    /// Slowest response, in microseconds.
+    pub max_us: u64,
+    /// Connect, read, write errors and timeouts.
+    pub socket_errors: u64,
+    /// Responses with a status of 400 or more (`wrk`'s count).
+    pub bad_status: u64,
+    /// The loaded server's peak resident memory so far (`VmHWM`), in kB.
+    pub peak_rss_kb: u64,
+    /// The load average after the round, `1min,5min,15min`.
+    pub load: String,
+}
+
+impl Round {
+    /// Reads one line: tab-separated `key=value` fields `store scenario connections requests
+    /// duration_us bytes p50_us p99_us max_us socket_errors non_2xx rss_kb load`, in any order.
+    pub fn parse(line: &str) -> Result<Round, BenchError> {
+        let fields = Fields::parse(line)?;
+        Ok(Round {
+            store: fields.text("store")?.to_owned(),
+            scenario: Scenario::from_id(fields.text("scenario")?)?,
+            connections: fields.number("connections")?,
+            requests: fields.number("requests")?,
+            duration_us: fields.number("duration_us")?,
+            bytes: fields.number("bytes")?,
+            p50_us: fields.number("p50_us")?,
+            p99_us: fields.number("p99_us")?,
+            max_us: fields.number("max_us")?,
+            socket_errors: fields.number("socket_errors")?,
+            bad_status: fields.number("non_2xx")?,
+            peak_rss_kb: fields.number("rss_kb")?,
+            load: fields.text("load")?.to_owned(),
+        })
+    }
+}
+
+/// The rounds of one scenario at one connection count on one store's server, merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The store.
+    pub store: String,
+    /// The scenario.
+    pub scenario: Scenario,
+    /// `wrk` connections.
+    pub connections: u32,
+    /// How many rounds were merged.
+    pub rounds: u32,
+    /// Responses over all rounds.
+    pub requests: u64,
+    /// Time over all rounds, in microseconds.
+    pub duration_us: u64,
+    /// Bytes over all rounds.
+    pub bytes: u64,
+    /// The sum of the rounds' medians (divided by `rounds` for the mean).
+    p50_sum_us: u64,
+    /// The worst round's p99, in microseconds.
+    pub p99_us: u64,
+    /// The slowest response of any round, in microseconds.
+    pub max_us: u64,
+    /// Socket errors and statuses of 400 or more, over all rounds.
+    pub errors: u64,
+    /// The server's highest peak resident memory, in kB.
+    pub peak_rss_kb: u64,
+    /// The load average after each round.
+    pub loads: Vec<String>,
+}
+
+impl Row {
+    fn new(round: &Round) -> Row {
+        Row {
+            store: round.store.clone(),
+            scenario: round.scenario,
+            connections: round.connections,
+            rounds: 0,
+            requests: 0,
+            duration_us: 0,
+            bytes: 0,
+            p50_sum_us: 0,
+            p99_us: 0,
+            max_us: 0,
+            errors: 0,
+            peak_rss_kb: 0,
+            loads: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, round: &Round) {
+        self.rounds += 1;
+        self.requests += round.requests;
+        self.duration_us += round.duration_us;
+        self.bytes += round.bytes;
+        self.p50_sum_us += round.p50_us;
+        self.p99_us = self.p99_us.max(round.p99_us);
+        self.max_us = self.max_us.max(round.max_us);
+        self.errors += round.socket_errors + round.bad_status;
+        self.peak_rss_kb = self.peak_rss_kb.max(round.peak_rss_kb);
+        self.loads.push(round.load.clone());
+    }
+
+    /// Responses per second over all rounds.
+    pub fn per_second(&self) -> f64 {
+        if self.duration_us == 0 {
+            0.0
+        } else {
+            as_f64(self.requests) * 1e6 / as_f64(self.duration_us)
+        }
+    }
+
+    /// The mean of the rounds' medians, in milliseconds.
+    pub fn p50_ms(&self) -> f64 {
+        as_f64(self.p50_sum_us) / as_f64(u64::from(self.rounds.max(1))) / 1000.0
+    }
+
+    /// The worst p99, in milliseconds.
+    pub fn p99_ms(&self) -> f64 {
+        as_f64(self.p99_us) / 1000.0
+    }
+
+    /// The slowest response, in milliseconds.
+    pub fn max_ms(&self) -> f64 {
+        as_f64(self.max_us) / 1000.0
+    }
+
+    /// Mean bytes per response (headers included).
+    pub fn bytes_per_response(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            as_f64(self.bytes) / as_f64(self.requests)
+        }
+    }
+}
+
+/// Merges rounds into rows: per store in the order they were first seen, then by connection
+/// count and scenario.
+pub fn rows(rounds: &[Round]) -> Vec<Row> {
+    let mut stores: Vec<&str> = Vec::new();
+    let mut merged: BTreeMap<(usize, u32, Scenario), Row> = BTreeMap::new();
+    for round in rounds {
+        let store = match stores.iter().position(|s| *s == round.store) {
+            Some(index) => index,
+            None => {
+                stores.push(&round.store);
+                stores.len() - 1
+            }
+        };
+        merged
+            .entry((store, round.connections, round.scenario))
+            .or_insert_with(|| Row::new(round))
+            .add(round);
+    }
+    merged.into_values().collect()
+}
+
+/// The reference server's memory on one store (`VmRSS`): idle after start, with idle keep-alive
+/// connections, and after seeding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// The store.
+    pub store: String,
+    /// A second after the server first answered its health check, before anything else.
+    pub idle_kb: u64,
+    /// With the idle connections open, each having been answered once.
+    pub open_kb: u64,
+    /// After the connections were closed and the shop seeded (50 admin requests, the orders).
+    pub seeded_kb: u64,
+    /// How many connections were opened.
+    pub connections: u64,
+    /// How many of them the server had closed when they were let go.
+    pub closed: u64,
+}
+
+impl Memory {
+    /// Reads one line: tab-separated `key=value` fields `store idle_kb open_kb seeded_kb
+    /// connections closed`.
+    pub fn parse(line: &str) -> Result<Memory, BenchError> {
+        let fields = Fields::parse(line)?;
+        Ok(Memory {
+            store: fields.text("store")?.to_owned(),
+            idle_kb: fields.number("idle_kb")?,
+            open_kb: fields.number("open_kb")?,
+            seeded_kb: fields.number("seeded_kb")?,
+            connections: fields.number("connections")?,
+            closed: fields.number("closed")?,
+        })
+    }
+
+    /// What 1,000 connections add to the idle server, in kB (0 when memory went down).
+    pub fn per_thousand_kb(&self) -> f64 {
+        if self.connections == 0 {
+            return 0.0;
+        }
+        as_f64(self.open_kb.saturating_sub(self.idle_kb)) * 1000.0 / as_f64(self.connections)
+    }
+}
+
+/// The Markdown table of one store's server: every scenario and connection count measured, the
+/// ceiling rows of its block included (the share of the ceiling is taken at the same connection
+/// count).
+pub fn store_table(rows: &[Row], store: &str) -> String {
+    let mut table = String::from(
+        "| scenario | connections | req/s | of ceiling | p50 ms | p99 ms | max ms | errors | \
+         bytes/resp | server peak RSS | load avg per round (1,5,15 min) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for row in rows.iter().filter(|r| r.store == store) {
+        let share = match (row.scenario, ceiling_rate(rows, store, row.connections)) {
+            (Scenario::Ceiling, _) => String::from("100%"),
+            (_, Some(ceiling)) => percent(row.per_second() / ceiling),
+            (_, None) => String::from("—"),
+        };
+        let _ = writeln!(
+            table,
+            "| {} | {} | {:.0} | {share} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {} |",
+            row.scenario.label(),
+            row.connections,
+            row.per_second(),
+            row.p50_ms(),
+            row.p99_ms(),
+            row.max_ms(),
+            row.errors,
+            row.bytes_per_response(),
+            megabytes(row.peak_rss_kb),
+            row.loads.join("; "),
+        );
+    }
+    table
+}
+
+/// The memory table: one line per store.
+pub fn memory_table(memory: &[Memory]) -> String {
+    let mut table = String::from(
+        "| store | idle after start | with the idle connections | added per 1,000 connections \
+         | closed by the server | after seeding |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for m in memory {
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} ({}) | {:.1} MB | {} | {} |",
+            m.store,
+            megabytes(m.idle_kb),
+            megabytes(m.open_kb),
+            m.connections,
+            m.per_thousand_kb() / 1024.0,
+            m.closed,
+            megabytes(m.seeded_kb),
+        );
+    }
+    table
+}
+
+/// The ceiling's requests per second in the same store block and connection count.
+fn ceiling_rate(rows: &[Row], store: &str, connections: u32) -> Option<f64> {
+    rows.iter()
+        .find(|r| {
+            r.store == store && r.connections == connections && r.scenario == Scenario::Ceiling
+        })
+        .map(Row::per_second)
+        .filter(|rate| *rate > 0.0)
+}
+
+fn find<'a>(rows: &'a [Row], store: &str, scenario: Scenario, connections: u32) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.store == store && r.scenario == scenario && r.connections == connections)
+}
+
+/// One goal's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The sentence: the figure, the goal, met or missed.
+    pub text: String,
+    /// Whether the goal was met (false when it could not be measured).
+    pub met: bool,
+}
+
+/// The goals of issue 7 that these figures judge, one sentence each. `raw_postgres_32`: the
+/// stores bench's raw transaction on PostgreSQL at 32 callers, orders per second, measured
+/// right before each round of `POST /api/orders` at 32 connections (their mean).
+pub fn goals(rows: &[Row], memory: &[Memory], raw_postgres_32: Option<f64>) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    let mut stores: Vec<&str> = Vec::new();
+    for row in rows {
+        if !stores.contains(&row.store.as_str()) {
+            stores.push(&row.store);
+        }
+    }
+
+    let orders = find(rows, "postgres", Scenario::Orders, 32);
+    verdicts.push(match (orders, raw_postgres_32) {
+        (Some(orders), Some(raw)) if raw > 0.0 => {
+            let share = orders.per_second() / raw;
+            verdict(
+                format!(
+                    "POST /api/orders on PostgreSQL at 32 connections: {:.0} orders/s, {} of the \
+                     raw transaction at 32 callers ({raw:.0} orders/s, the stores bench's, \
+                     measured right before each round) (goal ≥ {})",
+                    orders.per_second(),
+                    percent_down(share),
+                    percent(ORDERS_SHARE_GOAL),
+                ),
+                share >= ORDERS_SHARE_GOAL && orders.errors == 0,
+            )
+        }
+        _ => not_measured(
+            "POST /api/orders on PostgreSQL at 32 connections against the raw transaction",
+        ),
+    });
+
+    for store in &stores {
+        let shares: Vec<(u32, f64)> = rows
+            .iter()
+            .filter(|r| r.store == *store && r.scenario == Scenario::Products)
+            .filter_map(|r| {
+                ceiling_rate(rows, store, r.connections)
+                    .map(|ceiling| (r.connections, r.per_second() / ceiling))
+            })
+            .collect();
+        if shares.is_empty() {
+            continue;
+        }
+        let figures: Vec<String> = shares
+            .iter()
+            .map(|(connections, share)| {
+                format!("{} at {connections} connections", percent_down(*share))
+            })
+            .collect();
+        verdicts.push(verdict(
+            format!(
+                "GET /api/products on {store}: {} of the ceiling's req/s (goal ≥ {})",
+                figures.join(", "),
+                percent(PRODUCTS_SHARE_GOAL),
+            ),
+            shares
+                .iter()
+                .all(|(_, share)| *share >= PRODUCTS_SHARE_GOAL),
+        ));
+        if let Some(products) = find(rows, store, Scenario::Products, 256) {
+            verdicts.push(verdict(
+                format!(
+                    "GET /api/products on {store}: p99 {:.2} ms at 256 connections (goal < {PRODUCTS_P99_GOAL_MS:.0} ms)",
+                    products.p99_ms()
+                ),
+                products.p99_ms() < PRODUCTS_P99_GOAL_MS,
+            ));
+        }
+    }
+
+    verdicts.push(match find(rows, "postgres", Scenario::Mixed, 256) {
+        Some(mixed) => verdict(
+            format!(
+                "Mixed scenario on PostgreSQL at 256 connections: p99 {:.2} ms (goal < \
+                 {MIXED_P99_GOAL_MS:.0} ms), {} errors (goal 0)",
+                mixed.p99_ms(),
+                mixed.errors
+            ),
+            mixed.p99_ms() < MIXED_P99_GOAL_MS && mixed.errors == 0,
+        ),
+        None => not_measured("Mixed scenario on PostgreSQL at 256 connections"),
+    });
+
+    for m in memory {
+        let idle = as_f64(m.idle_kb) / 1024.0;
+        verdicts.push(verdict(
+            format!(
+                "Idle reference server on {}: {idle:.1} MB resident (goal < {IDLE_GOAL_MB:.0} MB)",
+                m.store
+            ),
+            idle < IDLE_GOAL_MB,
+        ));
+        let added = m.per_thousand_kb() / 1024.0;
+        verdicts.push(verdict(
+            format!(
+                "1,000 idle keep-alive connections on {}: +{added:.1} MB (goal < \
+                 {CONNECTIONS_GOAL_MB:.0} MB){}",
+                m.store,
+                if m.closed > 0 {
+                    format!("; the server had closed {} of {}", m.closed, m.connections)
+                } else {
+                    String::new()
+                }
+            ),
+            added < CONNECTIONS_GOAL_MB && m.closed == 0,
+        ));
+    }
+    verdicts
+}
+
+/// Every verdict as a line of Markdown (`- text: met`).
+pub fn goals_list(verdicts: &[Verdict]) -> String {
+    verdicts
+        .iter()
+        .map(|v| format!("- {}: {}\n", v.text, if v.met { "met" } else { "missed" }))
+        .collect()
+}
+
+fn verdict(text: String, met: bool) -> Verdict {
+    Verdict { text, met }
+}
+
+fn not_measured(what: &str) -> Verdict {
+    Verdict {
+        text: format!("{what}: not measured (its server was not reachable)"),
+        met: false,
+    }
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+/// A share judged against a goal, rounded down so that a missed 59.7% never reads as 60%.
+fn percent_down(share: f64) -> String {
+    format!("{:.0}%", (share * 100.0).floor())
+}
+
+fn megabytes(kb: u64) -> String {
+    format!("{:.0} MB", as_f64(kb) / 1024.0)
+}
+
+/// Counts and durations far below 2^53 convert exactly.
+#[allow(clippy::cast_precision_loss)]
+fn as_f64(n: u64) -> f64 {
+    n as f64
+}
+
+/// The `key=value` fields of a line.
+struct Fields<'a>(BTreeMap<&'a str, &'a str>);
+
+impl<'a> Fields<'a> {
+    fn parse(line: &'a str) -> Result<Self, BenchError> {
+        let mut fields = BTreeMap::new();
+        for field in line.split('\t').filter(|f| !f.is_empty()) {
+            let (key, value) = field
+                .split_once('=')
+                .ok_or_else(|| format!("not a key=value field: {field:?} in {line:?}"))?;
+            fields.insert(key.trim(), value.trim());
+        }
+        Ok(Fields(fields))
+    }
+
+    fn text(&self, key: &str) -> Result<&'a str, BenchError> {
+        self.0
+            .get(key)
+            .copied()
+            .ok_or_else(|| format!("no {key}= field").into())
+    }
+
+    fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T, BenchError> {
+        let text = self.text(key)?;
+        text.parse()
+            .map_err(|_| format!("{key}={text:?} is not a whole number").into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(store: &str, scenario: &str, connections: u32, requests: u64, p99_us: u64) -> String {
+        format!(
+            "store={store}\tscenario={scenario}\tconnections={connections}\trequests={requests}\t\
+             duration_us=1000000\tbytes={}\tp50_us=1000\tp99_us={p99_us}\tmax_us=90000\t\
+             socket_errors=0\tnon_2xx=0\trss_kb=20480\tload=1.00,0.50,0.25",
+            requests * 100
+        )
+    }
+
+    fn round(store: &str, scenario: &str, connections: u32, requests: u64, p99_us: u64) -> Round {
+        Round::parse(&line(store, scenario, connections, requests, p99_us)).unwrap()
+    }
+
+    fn memory(store: &str, idle_kb: u64, added_kb: u64) -> Memory {
+        Memory {
+            store: store.to_owned(),
+            idle_kb,
+            open_kb: idle_kb + added_kb,
+            seeded_kb: 180_000,
+            connections: 1_000,
+            closed: 0,
+        }
+    }
+
+    #[test]
+    fn a_round_line_is_read_field_by_field() {
+        let round = round("postgres", "track", 64, 5_000, 7_000);
+
+        assert_eq!(round.store, "postgres");
+        assert_eq!(round.scenario, Scenario::Track);
+        assert_eq!(round.connections, 64);
+        assert_eq!(round.requests, 5_000);
+        assert_eq!(round.p99_us, 7_000);
+        assert_eq!(round.peak_rss_kb, 20_480);
+        assert_eq!(round.load, "1.00,0.50,0.25");
+    }
+
+    #[test]
+    fn a_line_missing_a_field_or_with_a_bad_number_is_refused_naming_it() {
+        let err = Round::parse("store=sqlite\tscenario=products").unwrap_err();
+        assert!(err.to_string().contains("connections"), "{err}");
+
+        let bad = line("sqlite", "products", 64, 1, 1).replace("requests=1", "requests=many");
+        let err = Round::parse(&bad).unwrap_err();
+        assert!(err.to_string().contains("requests"), "{err}");
+
+        let err = Round::parse(&line("sqlite", "teleport", 64, 1, 1)).unwrap_err();
+        assert!(err.to_string().contains("teleport"), "{err}");
+    }
+
+    #[test]
+    fn rounds_of_a_scenario_merge_into_one_row_with_the_worst_tail() {
+        let rounds = [
+            round("sqlite", "products", 64, 10_000, 8_000),
+            round("sqlite", "products", 64, 14_000, 12_000),
+        ];
+
+        let rows = rows(&rounds);
+
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(row.rounds, 2);
+        assert!((row.per_second() - 12_000.0).abs() < 1e-9);
+        assert!((row.p50_ms() - 1.0).abs() < 1e-9);
+        assert!((row.p99_ms() - 12.0).abs() < 1e-9);
+        assert!((row.bytes_per_response() - 100.0).abs() < 1e-9);
+        assert_eq!(row.loads.len(), 2);
+    }
+
+    #[test]
+    fn rows_keep_the_stores_in_the_order_measured_then_connections_and_scenario() {
+        let rounds = [
+            round("sqlite", "products", 256, 1, 1),
+            round("sqlite", "ceiling", 64, 1, 1),
+            round("postgres", "ceiling", 64, 1, 1),
+            round("sqlite", "products", 64, 1, 1),
+        ];
+
+        let order: Vec<(String, u32, Scenario)> = rows(&rounds)
+            .into_iter()
+            .map(|r| (r.store, r.connections, r.scenario))
+            .collect();
+
+        assert_eq!(
+            order,
+            [
+                ("sqlite".to_owned(), 64, Scenario::Ceiling),
+                ("sqlite".to_owned(), 64, Scenario::Products),
+                ("sqlite".to_owned(), 256, Scenario::Products),
+                ("postgres".to_owned(), 64, Scenario::Ceiling),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_store_table_shows_each_rate_as_a_share_of_the_ceiling_at_its_connection_count() {
+        let rows = rows(&[
+            round("sqlite", "ceiling", 64, 40_000, 5_000),
+            round("sqlite", "products", 64, 10_000, 9_000),
+            round("sqlite", "ceiling", 256, 20_000, 5_000),
+            round("sqlite", "products", 256, 10_000, 9_000),
+            round("postgres", "orders", 32, 300, 90_000),
+        ]);
+
+        let table = store_table(&rows, "sqlite");
+        let lines: Vec<&str> = table.lines().collect();
+
+        assert_eq!(lines.len(), 6);
+        assert_eq!(
+            lines[3],
+            "| GET /api/products?limit=50 | 64 | 10000 | 25% | 1.00 | 9.00 | 90.00 | 0 | 100 \
+             | 20 MB | 1.00,0.50,0.25 |"
+        );
+        assert!(lines[2].contains("| 100% |"), "{}", lines[2]);
+        assert!(lines[5].contains("| 50% |"), "{}", lines[5]);
+        let postgres = store_table(&rows, "postgres");
+        assert!(
+            postgres.contains("| POST /api/orders | 32 | 300 | — |"),
+            "{postgres}"
+        );
+    }
+
+    #[test]
+    fn a_memory_line_is_read_field_by_field() {
+        let m = Memory::parse(
+            "store=mysql\tidle_kb=19000\topen_kb=38000\tseeded_kb=200000\tconnections=1000\t\
+             closed=2",
+        )
+        .unwrap();
+
+        assert_eq!(
+            m,
+            Memory {
+                store: "mysql".to_owned(),
+                idle_kb: 19_000,
+                open_kb: 38_000,
+                seeded_kb: 200_000,
+                connections: 1_000,
+                closed: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn memory_per_thousand_connections_scales_what_they_added() {
+        let m = Memory {
+            connections: 500,
+            ..memory("sqlite", 20_000, 10_240)
+        };
+
+        assert!((m.per_thousand_kb() - 20_480.0).abs() < 1e-9);
+        let table = memory_table(&[m]);
+        assert_eq!(
+            table.lines().nth(2),
+            Some("| sqlite | 20 MB | 30 MB (500) | 20.0 MB | 0 | 176 MB |")
+        );
+    }
+
+    #[test]
+    fn goals_judge_each_figure_and_say_which_could_not_be_measured() {
+        let rows = rows(&[
+            round("sqlite", "ceiling", 64, 40_000, 5_000),
+            round("sqlite", "products", 64, 24_000, 9_000),
+            round("sqlite", "ceiling", 256, 40_000, 5_000),
+            round("sqlite", "products", 256, 16_000, 60_000),
+        ]);
+        let memory = [memory("sqlite", 20_000, 30_000)];
+
+        let verdicts = goals(&rows, &memory, None);
+        let list = goals_list(&verdicts);
+
+        assert_eq!(
+            list,
+            "- POST /api/orders on PostgreSQL at 32 connections against the raw transaction: \
+             not measured (its server was not reachable): missed\n\
+             - GET /api/products on sqlite: 60% at 64 connections, 40% at 256 connections of the \
+             ceiling's req/s (goal ≥ 50%): missed\n\
+             - GET /api/products on sqlite: p99 60.00 ms at 256 connections (goal < 50 ms): missed\n\
+             - Mixed scenario on PostgreSQL at 256 connections: not measured (its server was not \
+             reachable): missed\n\
+             - Idle reference server on sqlite: 19.5 MB resident (goal < 50 MB): met\n\
+             - 1,000 idle keep-alive connections on sqlite: +29.3 MB (goal < 100 MB): met\n"
+        );
+    }
+
+    #[test]
+    fn the_orders_goal_compares_postgres_at_32_connections_with_the_raw_rate() {
+        let rows = rows(&[
+            round("postgres", "orders", 32, 240, 90_000),
+            round("postgres", "mixed", 256, 10_000, 80_000),
+        ]);
+
+        let verdicts = goals(&rows, &[], Some(300.0));
+
+        assert_eq!(
+            verdicts[0],
+            Verdict {
+                text: "POST /api/orders on PostgreSQL at 32 connections: 240 orders/s, 80% of \
+                       the raw transaction at 32 callers (300 orders/s, the stores bench's, \
+                       measured right before each round) (goal ≥ 60%)"
+                    .to_owned(),
+                met: true,
+            }
+        );
+        assert_eq!(
+            verdicts[1].text,
+            "Mixed scenario on PostgreSQL at 256 connections: p99 80.00 ms (goal < 100 ms), 0 \
+             errors (goal 0)"
+        );
+        assert!(verdicts[1].met);
+    }
+}

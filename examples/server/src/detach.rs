@@ -1,0 +1,113 @@
+//! Requests run to completion even when their client goes away.
+//!
+//! hyper drops a request's future when its connection closes. Dropped in the middle of a store
+//! call, that can leave a pooled database connection inside a transaction: sqlx 0.8's `begin`
+//! is not cancel-safe (a future dropped while `BEGIN` is on the wire leaves the server-side
+//! transaction open, and the connection goes back to the pool as if idle). On MySQL every later
+//! transaction on that connection then fails (error 1568, "Transaction characteristics can't be
+//! changed while a transaction is in progress"); on PostgreSQL later statements run inside the
+//! stale transaction. A load generator that stops with requests in flight, or customers on a
+//! flaky mobile connection, trigger it. Each request therefore runs in a task of its own: a
+//! disconnect drops only the wait for the response, the handler finishes and its transaction
+//! commits or rolls back. (A timeout inside the router still drops its request's future.)
+
+use axum::{
+    extract::Request,
+    http::{StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// Middleware: runs the rest of the stack in a spawned task and waits for its response.
+pub(crate) async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "a request's task failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"error":{"code":"internal_error","message":"something went wrong on our side"}}"#,
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+        time::Duration,
+    };
+
+    use axum::{Router, middleware::from_fn, routing::get};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A server whose one route sleeps, then records that it finished.
+    async fn slow_server(detached: bool) -> (String, Arc<AtomicBool>) {
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let mut app = Router::new().route(
+            "/slow",
+            get(move || async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                flag.store(true, Ordering::SeqCst);
+                "done"
+            }),
+        );
+        if detached {
+            app = app.layer(from_fn(run_to_completion));
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, finished)
+    }
+
+    /// Sends the request and hangs up before the answer.
+    async fn hang_up_early(url: &str) {
+        let outcome = reqwest::Client::new()
+            .get(url)
+            .timeout(Duration::from_millis(50))
+            .send()
+            .await;
+        assert!(outcome.is_err(), "the client should have given up");
+    }
+
+    #[tokio::test]
+    async fn a_request_whose_client_hangs_up_still_runs_to_the_end() {
+        let (url, finished) = slow_server(true).await;
+
+        hang_up_early(&url).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+
+        assert!(finished.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn without_the_layer_a_hang_up_cancels_the_handler() {
+        // What the layer is for: hyper drops the handler's future with the connection.
+        let (url, finished) = slow_server(false).await;
+
+        hang_up_early(&url).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+
+        assert!(!finished.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn the_response_is_the_handlers() {
+        let (url, _) = slow_server(true).await;
+
+        let response = reqwest::get(&url).await.unwrap();
+
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(response.text().await.unwrap(), "done");
+    }
+}
