@@ -141,13 +141,25 @@ async fn limit(limiter: Option<&crate::limits::RateLimiter>, req: Request, next:
     next.run(req).await
 }
 
-/// Answers 503 when a request takes longer than the configured time. 503 rather than 408:
-/// the client sent its request in time; it is the server that was slow, and a retry may work.
+/// Runs the rest of the request in a task of its own and answers 503 when it takes longer than
+/// the configured time. 503 rather than 408: the client sent its request in time; it is the
+/// server that was slow, and a retry may work.
+///
+/// The task runs to the end whether the client hangs up or the time runs out (only the wait
+/// for it stops): a store call dropped halfway could leave a pooled database connection inside
+/// a transaction (sqlx 0.8's `begin` is not cancel-safe, launchbadge/sqlx#2054), and a shop
+/// operation either completes or fails on its own terms. A handler that panics is answered
+/// 500 `internal_error`.
 pub(crate) async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
-        Ok(response) => response,
+    let handler = tokio::spawn(next.run(req));
+    match tokio::time::timeout(state.config.request_timeout, handler).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(err)) => {
+            tracing::error!(error = %err, "a request's handler failed");
+            ApiError::for_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR).into_response()
+        }
         Err(_) => {
-            tracing::warn!("request timed out");
+            tracing::warn!("request timed out; its handler runs on to the end");
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",

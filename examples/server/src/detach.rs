@@ -9,7 +9,8 @@
 //! stale transaction. A load generator that stops with requests in flight, or customers on a
 //! flaky mobile connection, trigger it. Each request therefore runs in a task of its own: a
 //! disconnect drops only the wait for the response, the handler finishes and its transaction
-//! commits or rolls back. (A timeout inside the router still drops its request's future.)
+//! commits or rolls back. `pochi_http::router` does the same for the API (inside its timeout,
+//! so a timeout does not cancel a handler either); this layer covers the simulator's routes.
 
 use axum::{
     extract::Request,

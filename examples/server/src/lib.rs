@@ -40,8 +40,8 @@
 //! - The callback token is read from `POCHI_MPESA_CALLBACK_TOKEN` or generated once into
 //!   `DATA_DIR/callback-token`, so callbacks for pushes sent before a restart still arrive.
 //! - Each request runs in a task of its own, so a client that hangs up does not cancel it
-//!   halfway through a database transaction (sqlx's `begin` is not cancel-safe; see
-//!   `detach.rs`).
+//!   halfway through a database transaction (sqlx's `begin` is not cancel-safe): the API's
+//!   requests by `pochi_http::router` itself, the simulator's by `detach.rs`.
 //! - Demo products are added once, on the first start of a shop whose catalogue is empty
 //!   (`DATA_DIR/demo-products-added` marks it), never again after the owner removes them.
 
@@ -258,13 +258,15 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let api = pochi_http::router(shop.clone(), config);
     let mut app = assets::router();
     if let Some(fake) = &simulator {
-        app = app.merge(simulator::router(shop.clone(), fake.clone()));
+        // The simulator's requests run to completion even if their client hangs up (see
+        // `detach`); the API's do so inside `pochi_http::router`.
+        app = app.merge(
+            simulator::router(shop.clone(), fake.clone())
+                .layer(axum::middleware::from_fn(detach::run_to_completion)),
+        );
     }
     // Everything the pages and the simulator do not serve is the API's (JSON 404 included).
-    // Each request runs to completion even if its client hangs up (see `detach`).
-    let app = app
-        .fallback_service(api)
-        .layer(axum::middleware::from_fn(detach::run_to_completion));
+    let app = app.fallback_service(api);
 
     let (stop, stopped) = watch::channel(false);
     let server = {

@@ -362,3 +362,66 @@ async fn the_config_debug_output_hides_the_authenticator() {
     assert!(text.contains("authenticator: \"<configured>\""));
     assert!(!text.contains("$2b$"));
 }
+
+/// A router whose admin check takes 300 ms, answering 503 after `timeout`.
+fn slow_router(app: &TestApp, timeout: Duration) -> axum::Router {
+    pochi_http::router(
+        app.shop.clone(),
+        pochi_http::RouterConfig::builder(Arc::new(SlowAdmins::new(Duration::from_millis(300))))
+            .rate_limits(pochi_http::RateLimits::disabled())
+            .request_timeout(timeout)
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_times_out_still_runs_to_the_end() {
+    // given an order, and a router that times out before its admin check is done
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let number = order(&app.shop, &kikoi, 1).await;
+    let slow = slow_router(&app, Duration::from_millis(50));
+    // when an admin cancels the order
+    let reply = put(
+        &format!("/api/orders/{number}/status"),
+        json!({"status": "cancelled"}),
+    )
+    .admin()
+    .send(&slow)
+    .await;
+    // then the answer is 503, and the cancellation is still made
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        app.shop.order(&number).await.unwrap().status,
+        pochi_core::OrderStatus::Cancelled
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_client_hangs_up_still_runs_to_the_end() {
+    // given an order and a server whose admin check takes 300 ms
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let number = order(&app.shop, &kikoi, 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = slow_router(&app, Duration::from_secs(30));
+    tokio::spawn(pochi_http::serve(listener, router, std::future::pending()));
+    // when an admin cancels the order and hangs up after 50 ms
+    let sent = reqwest::Client::new()
+        .put(format!("{base}/api/orders/{number}/status"))
+        .basic_auth(ADMIN_USER, Some(ADMIN_PASSWORD))
+        .json(&json!({"status": "cancelled"}))
+        .timeout(Duration::from_millis(50))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client should have given up");
+    // then the cancellation is made all the same
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        app.shop.order(&number).await.unwrap().status,
+        pochi_core::OrderStatus::Cancelled
+    );
+}
