@@ -1,6 +1,7 @@
 //! Admin authentication: HTTP Basic credentials checked by the configured
-//! [`pochi_core::Authenticator`] off the async executor, with a lockout after repeated failures
-//! from one address.
+//! [`pochi_core::Authenticator`] off the async executor (two checks at a time; a login verified
+//! less than [`RouterConfig::admin_login_ttl`](crate::RouterConfig) ago is not checked again,
+//! see `logins`), with a lockout after repeated failures from one address.
 
 use std::time::Instant;
 
@@ -34,12 +35,17 @@ pub(crate) async fn require_admin(
         return ApiError::admin_unauthorized("admin credentials are required (HTTP Basic)")
             .into_response();
     };
-    let authenticator = state.config.authenticator.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || authenticator.authenticate(&username, &password)).await;
+    if let Some(admin) = state.logins.get(&username, &password, Instant::now()) {
+        req.extensions_mut().insert(admin);
+        return next.run(req).await;
+    }
+    let checked = check(&state, username.clone(), password.clone()).await;
     match checked {
         Ok(Ok(admin)) => {
             state.lockout.succeed(ip);
+            state
+                .logins
+                .put(&username, &password, &admin, Instant::now());
             req.extensions_mut().insert(admin);
             next.run(req).await
         }
@@ -59,6 +65,18 @@ pub(crate) async fn require_admin(
             ApiError::from(Error::backend("admin authentication", join_error)).into_response()
         }
     }
+}
+
+/// Runs the authenticator off the async executor, at most `CONCURRENT_CHECKS` at a time.
+async fn check(
+    state: &AppState,
+    username: String,
+    password: String,
+) -> Result<pochi_core::Result<pochi_core::AdminUser>, tokio::task::JoinError> {
+    // The semaphore is never closed, so acquiring only waits.
+    let _permit = state.logins.checks.acquire().await.ok();
+    let authenticator = state.config.authenticator.clone();
+    tokio::task::spawn_blocking(move || authenticator.authenticate(&username, &password)).await
 }
 
 fn locked_out(retry_after: u64) -> Response {

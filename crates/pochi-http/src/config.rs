@@ -49,6 +49,10 @@ pub struct RouterConfig {
     /// stale a page can be after changes made elsewhere (another server process on the same
     /// database, the order-expiry job). It costs one store read per page and period.
     pub catalogue_cache_ttl: Duration,
+    /// How long a successful admin login is remembered, so the password hash (argon2: tens of
+    /// milliseconds and 19 MiB a check) is not recomputed on every request (60 s by default;
+    /// zero checks every request). Failed logins are never remembered.
+    pub admin_login_ttl: Duration,
 }
 
 impl fmt::Debug for RouterConfig {
@@ -64,6 +68,7 @@ impl fmt::Debug for RouterConfig {
             .field("request_timeout", &self.request_timeout)
             .field("lockout", &self.lockout)
             .field("catalogue_cache_ttl", &self.catalogue_cache_ttl)
+            .field("admin_login_ttl", &self.admin_login_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +90,7 @@ impl RouterConfig {
                 lockout: LockoutPolicy::default(),
                 metrics: Arc::new(Metrics::new()),
                 catalogue_cache_ttl: Duration::from_secs(1),
+                admin_login_ttl: Duration::from_secs(60),
             },
             origins: Vec::new(),
         }
@@ -154,6 +160,12 @@ impl RouterConfigBuilder {
     /// Sets how long a catalogue page may be cached (zero turns the cache off).
     pub fn catalogue_cache_ttl(mut self, ttl: Duration) -> Self {
         self.config.catalogue_cache_ttl = ttl;
+        self
+    }
+
+    /// Sets how long a successful admin login is remembered (zero checks every request).
+    pub fn admin_login_ttl(mut self, ttl: Duration) -> Self {
+        self.config.admin_login_ttl = ttl;
         self
     }
 

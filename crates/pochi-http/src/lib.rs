@@ -60,6 +60,7 @@ mod error;
 mod extract;
 mod layers;
 mod limits;
+mod logins;
 mod media;
 mod metrics;
 mod routes;

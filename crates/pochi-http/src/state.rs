@@ -13,6 +13,7 @@ use crate::{
     cache::CatalogueCache,
     config::RouterConfig,
     limits::{Lockout, RateLimiter},
+    logins::VerifiedLogins,
 };
 
 /// The router's state: cheap to clone.
@@ -27,6 +28,7 @@ pub(crate) struct Inner {
     pub(crate) checkout_limit: Option<RateLimiter>,
     pub(crate) lockout: Lockout,
     pub(crate) catalogue: CatalogueCache,
+    pub(crate) logins: VerifiedLogins,
     pub(crate) started: Instant,
     /// The OpenAPI document, serialized once the routes are known.
     pub(crate) openapi: OnceLock<Bytes>,
@@ -39,6 +41,7 @@ impl AppState {
             checkout_limit: config.rate_limits.checkout.map(RateLimiter::new),
             lockout: Lockout::new(config.lockout),
             catalogue: CatalogueCache::new(config.catalogue_cache_ttl),
+            logins: VerifiedLogins::new(config.admin_login_ttl),
             started: Instant::now(),
             openapi: OnceLock::new(),
             shop,

@@ -425,3 +425,59 @@ async fn a_request_whose_client_hangs_up_still_runs_to_the_end() {
         pochi_core::OrderStatus::Cancelled
     );
 }
+
+/// Admins (`admin` / the test password) that count their password checks.
+#[derive(Debug, Default)]
+struct CountingAdmins(std::sync::atomic::AtomicUsize);
+
+impl Authenticator for CountingAdmins {
+    fn authenticate(&self, username: &str, password: &str) -> pochi_core::Result<AdminUser> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        admins().authenticate(username, password)
+    }
+}
+
+fn counting_router(app: &TestApp, ttl: Duration) -> (axum::Router, Arc<CountingAdmins>) {
+    let admins = Arc::new(CountingAdmins::default());
+    let router = pochi_http::router(
+        app.shop.clone(),
+        pochi_http::RouterConfig::builder(admins.clone())
+            .rate_limits(pochi_http::RateLimits::disabled())
+            .admin_login_ttl(ttl)
+            .build()
+            .unwrap(),
+    );
+    (router, admins)
+}
+
+#[tokio::test]
+async fn a_verified_admin_login_is_not_checked_again_within_its_ttl() {
+    // given a router that remembers logins for a minute
+    let app = app();
+    let (router, admins) = counting_router(&app, Duration::from_secs(60));
+    // when an admin makes three requests, and someone tries a wrong password twice
+    for _ in 0..3 {
+        let reply = get("/api/admin/stats").admin().send(&router).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    for _ in 0..2 {
+        let reply = get("/api/admin/stats")
+            .basic(ADMIN_USER, "wrong")
+            .send(&router)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    // then the password was checked once for the admin, and every time for the wrong one
+    assert_eq!(admins.0.load(std::sync::atomic::Ordering::SeqCst), 1 + 2);
+}
+
+#[tokio::test]
+async fn with_a_zero_login_ttl_every_request_is_checked() {
+    let app = app();
+    let (router, admins) = counting_router(&app, Duration::ZERO);
+    for _ in 0..3 {
+        let reply = get("/api/admin/stats").admin().send(&router).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(admins.0.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
