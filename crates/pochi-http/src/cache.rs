@@ -1,10 +1,12 @@
 //! A cache of serialized catalogue pages, the hottest read of a shop.
 //!
-//! Every change the router makes that can change a product (saving, removing, a new image,
-//! placing an order or moving one, which reserve and release stock) clears it. Changes it
-//! cannot see (another process on the same database, the order-expiry job) show after at most
-//! the configured TTL: a page is served only while younger than the TTL, counted from when its
-//! read began.
+//! Every change the router makes to products (saving, removing, a new image, the settings
+//! they are shown under) clears it. Stock taken by orders and given back by cancellations, and
+//! every change the router cannot see (another process on the same database, the order-expiry
+//! job), show after at most the configured TTL: a page is served only while younger than the
+//! TTL, counted from when its read began. Orders do not clear it because under load they would
+//! make nearly every page a store read, and the stock a page shows is advice anyway: placing
+//! an order checks it in the store's transaction.
 //!
 //! Reads are single-flight: when a page is missing or stale, one request reads the store and
 //! the requests that arrive meanwhile wait for that read and share its page, so a clear under

@@ -45,10 +45,12 @@
 //!   process counts on its own (DESIGN §5 allows it).
 //! - **The catalogue cache** keeps serialized `GET /api/products` pages, read single-flight
 //!   (a page missing under load costs one store read, whatever the number of waiting
-//!   requests). Changes made through this router clear it at once; changes made elsewhere
-//!   (another process on the same database, the order-expiry job) show within
-//!   [`RouterConfig::catalogue_cache_ttl`], 1 s by default. Servers stay stateless: no
-//!   process needs to tell another anything.
+//!   requests). Product and settings changes made through this router clear it at once;
+//!   stock taken or released by orders, and changes made elsewhere (another process on the
+//!   same database, the order-expiry job), show within [`RouterConfig::catalogue_cache_ttl`],
+//!   1 s by default. (Orders do not clear it: under load nearly every page would be a store
+//!   read, and an order checks stock in the store anyway.) Servers stay stateless: no process
+//!   needs to tell another anything.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.

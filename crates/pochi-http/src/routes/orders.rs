@@ -59,9 +59,8 @@ pub(crate) async fn place_order(
     IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<CheckoutInput>,
 ) -> ApiResult<Response> {
+    // The stock it takes shows in the cached catalogue within its TTL (see `cache`).
     let placement = state.shop.place_order(&input, key.as_deref()).await?;
-    // Stock changed: the cached catalogue pages show it.
-    state.catalogue.clear();
     Ok(match placement {
         Placement::Placed(order) => created_or_replayed(false, axum::Json(order)),
         Placement::Replayed(order) => created_or_replayed(true, axum::Json(order)),
@@ -184,7 +183,6 @@ pub(crate) async fn move_order(
         .shop
         .move_order(&number, &input.status, input.note.as_deref(), &admin)
         .await?;
-    // A cancellation releases stock.
-    state.catalogue.clear();
+    // Stock a cancellation releases shows in the cached catalogue within its TTL.
     Ok(axum::Json(order))
 }

@@ -82,17 +82,24 @@ async fn placing_an_order_answers_201_and_a_replay_200_with_the_same_order() {
 }
 
 #[tokio::test]
-async fn the_catalogue_shows_stock_taken_by_an_order_at_once() {
-    // given a cached catalogue page
-    let app = app();
+async fn the_catalogue_shows_stock_taken_by_an_order_within_its_ttl() {
+    // given a catalogue cached for 200 ms
+    let ttl = std::time::Duration::from_millis(200);
+    let app = app_with(|config| {
+        config
+            .rate_limits(pochi_http::RateLimits::disabled())
+            .catalogue_cache_ttl(ttl)
+    });
     let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
     let before = get("/api/products").send(&app.router).await;
     assert_eq!(before.json()["items"][0]["stock"], 3);
     // when an order is placed through the router
-    post("/api/orders", checkout(&kikoi, 2))
+    let placed = post("/api/orders", checkout(&kikoi, 2))
         .send(&app.router)
         .await;
-    // then the next page read shows the new stock
+    assert_eq!(placed.status, StatusCode::CREATED);
+    // then a page read after the TTL shows the new stock
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(50)).await;
     let after = get("/api/products").send(&app.router).await;
     assert_eq!(after.json()["items"][0]["stock"], 1);
 }
