@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{DbError, DbResult, corrupt, retrying},
-    orders::{insert_timeline_entry, load_order},
+    orders::load_order,
     rows, tallies,
 };
 
@@ -57,14 +57,7 @@ async fn try_place_order(pool: &PgPool, new: &NewOrder) -> DbResult<Placement> {
     if let Some(refusal) = reserve_stock(&mut tx, order).await? {
         return Err(refusal.into());
     }
-    insert_lines(&mut tx, order).await?;
-    for (position, entry) in order.timeline.iter().enumerate() {
-        insert_timeline_entry(&mut tx, order.number.as_str(), position, entry).await?;
-    }
-    // Last, after the product locks (see `tallies`).
-    let mut changes = TallyChanges::default();
-    changes.placed(order);
-    tallies::write(&mut tx, &changes).await?;
+    insert_lines_timeline_and_tallies(&mut tx, order).await?;
     tx.commit().await?;
     Ok(Placement::Placed(order.clone()))
 }
@@ -126,25 +119,63 @@ async fn insert_order_row(conn: &mut PgConnection, new: &NewOrder) -> DbResult<(
     Ok(())
 }
 
-async fn insert_lines(conn: &mut PgConnection, order: &Order) -> DbResult<()> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "INSERT INTO order_lines (order_number, position, product_id, name, currency, \
-         unit_price, quantity, line_total) ",
-    );
-    let mut position = 0i32;
-    query.push_values(&order.lines, |mut row, line| {
-        row.push_bind(order.number.as_str())
-            .push_bind(position)
-            .push_bind(line.product_id.as_uuid())
-            .push_bind(&line.name)
-            .push_bind(line.unit_price.currency().code())
-            .push_bind(line.unit_price.amount())
-            .push_bind(i64::from(line.quantity))
-            .push_bind(line.line_total.amount());
-        position += 1;
-    });
+/// The order's lines, its timeline and its tallies, in one statement: the stock locks are
+/// held from the reservation to the commit, so every round trip in between counts.
+async fn insert_lines_timeline_and_tallies(conn: &mut PgConnection, order: &Order) -> DbResult<()> {
+    let mut query = QueryBuilder::<Postgres>::new("WITH ");
+    let mut first = true;
     if !order.lines.is_empty() {
-        query.build().execute(&mut *conn).await?;
+        query.push(
+            "line AS (INSERT INTO order_lines (order_number, position, product_id, name, \
+             currency, unit_price, quantity, line_total) ",
+        );
+        let mut position = 0i32;
+        query.push_values(&order.lines, |mut row, line| {
+            row.push_bind(order.number.as_str())
+                .push_bind(position)
+                .push_bind(line.product_id.as_uuid())
+                .push_bind(&line.name)
+                .push_bind(line.unit_price.currency().code())
+                .push_bind(line.unit_price.amount())
+                .push_bind(i64::from(line.quantity))
+                .push_bind(line.line_total.amount());
+            position += 1;
+        });
+        query.push(")");
+        first = false;
+    }
+    if !order.timeline.is_empty() {
+        if !first {
+            query.push(", ");
+        }
+        query.push(
+            "entry AS (INSERT INTO order_timeline (order_number, position, at, status, note, \
+             actor_kind, actor_name) ",
+        );
+        let mut entries = Vec::with_capacity(order.timeline.len());
+        for (position, entry) in order.timeline.iter().enumerate() {
+            let position = i32::try_from(position).map_err(|e| corrupt("timeline position", e))?;
+            entries.push((position, entry));
+        }
+        query.push_values(entries, |mut row, (position, entry)| {
+            let (actor_kind, actor_name) = rows::actor_parts(&entry.actor);
+            row.push_bind(order.number.as_str())
+                .push_bind(position)
+                .push_bind(entry.at)
+                .push_bind(entry.status.as_str())
+                .push_bind(&entry.note)
+                .push_bind(actor_kind)
+                .push_bind(actor_name);
+        });
+        query.push(")");
+        first = false;
+    }
+    // Last, after the product locks (see `tallies`).
+    let mut changes = TallyChanges::default();
+    changes.placed(order);
+    let tallied = tallies::push_ctes(&mut query, &changes, first);
+    if !first || tallied {
+        query.push(" SELECT 1").build().execute(&mut *conn).await?;
     }
     Ok(())
 }

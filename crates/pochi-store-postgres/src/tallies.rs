@@ -3,23 +3,49 @@
 //! or moves an order.
 //!
 //! A transaction collects its changes in a [`TallyChanges`] (pochi-core's bookkeeping) and
-//! writes them last, after its order, payment and product rows, one statement per table with
-//! the rows in key order: every transaction takes tally row locks in the same order (and after
-//! the product locks), so none deadlocks on them.
+//! writes them last, after its order, payment and product rows, in one statement whose CTEs
+//! take the tables and their rows in one fixed order: every transaction takes tally row locks
+//! in the same order (and after the product locks), so none deadlocks on them. Placing an
+//! order writes its lines and timeline in that same statement: one round trip while it holds
+//! the lock on a product's stock, instead of four.
 
 use pochi_core::tally::TallyChanges;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::error::DbResult;
 
-/// Writes `changes`: at most one statement per table, rows in key order.
+/// Writes `changes` in one statement (see [`push_ctes`]); nothing when there are none.
 pub(crate) async fn write(conn: &mut PgConnection, changes: &TallyChanges) -> DbResult<()> {
+    let mut query = QueryBuilder::<Postgres>::new("WITH ");
+    if push_ctes(&mut query, changes, true) {
+        query.push(" SELECT 1").build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Appends `changes` to a `WITH` list as data-modifying CTEs (`order_tally`, `product_tally`,
+/// `paid_tally`, always in that order, each with its rows in key order), preceded by a comma
+/// unless `first`. Every statement that changes tallies is built here, so all take their
+/// tally row locks in the same order. Returns whether it appended anything.
+pub(crate) fn push_ctes(
+    query: &mut QueryBuilder<'_, Postgres>,
+    changes: &TallyChanges,
+    mut first: bool,
+) -> bool {
+    let mut separator = |query: &mut QueryBuilder<'_, Postgres>| {
+        if !std::mem::replace(&mut first, false) {
+            query.push(", ");
+        }
+    };
+    let mut any = false;
     let orders: Vec<_> = changes.order_rows().collect();
     if !orders.is_empty() {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "INSERT INTO order_tallies AS t (status, currency, slot, orders, total) ",
+        separator(query);
+        query.push(
+            "order_tally AS (INSERT INTO order_tallies AS t (status, currency, slot, orders, \
+             total) ",
         );
-        query.push_values(&orders, |mut row, (key, delta)| {
+        query.push_values(orders, |mut row, (key, delta)| {
             row.push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
                 .push_bind(i16::from(key.slot))
@@ -28,16 +54,18 @@ pub(crate) async fn write(conn: &mut PgConnection, changes: &TallyChanges) -> Db
         });
         query.push(
             " ON CONFLICT (status, currency, slot) DO UPDATE SET \
-             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total",
+             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
         );
-        query.build().execute(&mut *conn).await?;
+        any = true;
     }
     let products: Vec<_> = changes.product_rows().collect();
     if !products.is_empty() {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "INSERT INTO product_tallies AS t (product_id, status, currency, quantity, revenue) ",
+        separator(query);
+        query.push(
+            "product_tally AS (INSERT INTO product_tallies AS t (product_id, status, currency, \
+             quantity, revenue) ",
         );
-        query.push_values(&products, |mut row, (key, delta)| {
+        query.push_values(products, |mut row, (key, delta)| {
             row.push_bind(key.product.as_uuid())
                 .push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
@@ -46,16 +74,18 @@ pub(crate) async fn write(conn: &mut PgConnection, changes: &TallyChanges) -> Db
         });
         query.push(
             " ON CONFLICT (product_id, status, currency) DO UPDATE SET \
-             quantity = t.quantity + EXCLUDED.quantity, revenue = t.revenue + EXCLUDED.revenue",
+             quantity = t.quantity + EXCLUDED.quantity, revenue = t.revenue + EXCLUDED.revenue)",
         );
-        query.build().execute(&mut *conn).await?;
+        any = true;
     }
     let paid: Vec<_> = changes.paid_rows().collect();
     if !paid.is_empty() {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "INSERT INTO paid_tallies AS t (day, status, currency, slot, orders, total) ",
+        separator(query);
+        query.push(
+            "paid_tally AS (INSERT INTO paid_tallies AS t (day, status, currency, slot, orders, \
+             total) ",
         );
-        query.push_values(&paid, |mut row, (key, delta)| {
+        query.push_values(paid, |mut row, (key, delta)| {
             row.push_bind(key.day)
                 .push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
@@ -65,11 +95,11 @@ pub(crate) async fn write(conn: &mut PgConnection, changes: &TallyChanges) -> Db
         });
         query.push(
             " ON CONFLICT (day, status, currency, slot) DO UPDATE SET \
-             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total",
+             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
         );
-        query.build().execute(&mut *conn).await?;
+        any = true;
     }
-    Ok(())
+    any
 }
 
 /// Recomputes every tally from the orders, with writes to orders held off meanwhile: for a
