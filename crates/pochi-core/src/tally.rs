@@ -53,6 +53,20 @@ pub fn utc_day(at: OffsetDateTime) -> Date {
     at.to_offset(UtcOffset::UTC).date()
 }
 
+/// How a revenue window from `since` splits: whole UTC days from the returned date on (read
+/// from paid rows), and the orders paid from `since` up to the returned instant (the window's
+/// first, partial day: empty when `since` is a UTC midnight). `None` on the last day the
+/// calendar can represent.
+pub fn window_split(since: OffsetDateTime) -> Option<(Date, OffsetDateTime)> {
+    let since = since.to_offset(UtcOffset::UTC);
+    let day = since.date();
+    if since.time() == time::Time::MIDNIGHT {
+        return Some((day, since));
+    }
+    let next = day.next_day()?;
+    Some((next, next.midnight().assume_utc()))
+}
+
 /// What to add to one row: a count (orders, or units for product rows) and an amount. Either
 /// may be negative.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +335,22 @@ mod tests {
         changes.moved(order.status, order.paid_at, &order);
         assert_eq!(changes.order_rows().count(), 0);
         assert_eq!(changes.product_rows().count(), 0);
+    }
+
+    #[test]
+    fn a_window_splits_into_its_partial_first_day_and_whole_days_after() {
+        // Since midnight in Nairobi: 21:00 UTC the day before, then whole days from the 2nd.
+        let since = datetime!(2026-03-02 00:00 +03:00);
+        assert_eq!(
+            window_split(since),
+            Some((
+                datetime!(2026-03-02 00:00 UTC).date(),
+                datetime!(2026-03-02 00:00 UTC)
+            ))
+        );
+        // A UTC midnight has no partial day.
+        let midnight = datetime!(2026-03-02 00:00 UTC);
+        assert_eq!(window_split(midnight), Some((midnight.date(), midnight)));
     }
 
     #[test]

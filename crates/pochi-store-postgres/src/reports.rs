@@ -6,7 +6,7 @@ use pochi_core::{
     Error, Money, Msisdn, OrderStatus, ProductId, Result,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
-    tally::utc_day,
+    tally::window_split,
 };
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
@@ -154,16 +154,8 @@ async fn window_revenue(
     statuses: &[String],
     since: OffsetDateTime,
 ) -> Result<Vec<(String, Decimal)>> {
-    let first_day = utc_day(since);
-    let midnight = first_day.midnight().assume_utc();
-    let (whole_from, edge_until) = if midnight == since {
-        (first_day, since)
-    } else {
-        let next = first_day
-            .next_day()
-            .ok_or_else(|| Error::invalid("since", "is past the last date"))?;
-        (next, next.midnight().assume_utc())
-    };
+    let (whole_from, edge_until) =
+        window_split(since).ok_or_else(|| Error::invalid("since", "is past the last date"))?;
     let found = sqlx::query(
         "SELECT currency, SUM(total) AS total FROM ( \
            SELECT currency, total FROM paid_tallies WHERE day >= $2 AND status = ANY($1) \
