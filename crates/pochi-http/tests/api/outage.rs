@@ -25,9 +25,10 @@ use crate::support::*;
 const UP: u8 = 0;
 const UNREACHABLE: u8 = 1;
 const BROKEN: u8 = 2;
+const PANICKING: u8 = 3;
 
-/// The memory store behind a switch: up, unreachable (`Unavailable`) or broken (`Backend`
-/// with the kind of text a driver puts in its errors).
+/// The memory store behind a switch: up, unreachable (`Unavailable`), broken (`Backend` with
+/// the kind of text a driver puts in its errors) or panicking (a bug in an adapter).
 #[derive(Debug, Default)]
 struct Outage {
     inner: MemoryStore,
@@ -45,6 +46,7 @@ impl Outage {
                 "postgres store",
                 std::io::Error::other("syntax error at or near \"SELCT\" in SELCT * FROM orders"),
             )),
+            PANICKING => panic!("a bug in the store adapter"),
             _ => Ok(()),
         }
     }
@@ -148,4 +150,18 @@ async fn a_broken_backend_is_a_generic_500() {
         "{text}"
     );
     snapshot("error_internal", &reply.json());
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_is_a_generic_500_and_the_router_serves_on() {
+    let store = Arc::new(Outage::default());
+    let router = router_over(store.clone());
+    store.state.store(PANICKING, Ordering::SeqCst);
+    let reply = get("/api/track/POCHI-ZZZZZZZZZZ").send(&router).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.code(), "internal_error");
+    assert!(!String::from_utf8_lossy(&reply.body).contains("a bug"));
+    store.state.store(UP, Ordering::SeqCst);
+    let reply = get("/api/track/POCHI-ZZZZZZZZZZ").send(&router).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
