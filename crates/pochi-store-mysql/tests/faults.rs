@@ -343,3 +343,49 @@ async fn a_connection_killed_mid_request_is_unavailable_and_changes_nothing() {
         Some(8)
     );
 }
+
+#[tokio::test]
+async fn a_connection_the_database_ended_while_idle_is_replaced_before_use() {
+    let Some(db) = common::test_db().await else {
+        return;
+    };
+    // Given a store from `connect` on the test's own database
+    let database: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let url = std::env::var("POCHI_TEST_MYSQL_URL").unwrap_or_else(|_| common::DEFAULT_URL.into());
+    let (url, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (server, _) = url.rsplit_once('/').unwrap();
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    let store = MySqlStore::connect(&format!("{server}/{database}{query}"))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+
+    // When the database ends its connections (and the test pool's others) while they sit idle
+    let mut admin = db.pool.acquire().await.unwrap();
+    let idle: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM information_schema.processlist WHERE db = DATABASE() \
+         AND id <> CONNECTION_ID()",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap();
+    assert!(!idle.is_empty());
+    for id in idle {
+        sqlx::query(&format!("KILL {id}"))
+            .execute(&mut *admin)
+            .await
+            .unwrap();
+    }
+    drop(admin);
+    tokio::time::sleep(pochi_store_mysql::PING_AFTER_IDLE + Duration::from_millis(200)).await;
+
+    // Then the next call finds a live connection
+    store.ping().await.unwrap();
+}

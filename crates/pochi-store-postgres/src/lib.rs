@@ -65,8 +65,9 @@
 //!
 //! [`PostgresStore::connect`] opens a pool of [`DEFAULT_POOL_SIZE`] connections that waits at
 //! most [`DEFAULT_ACQUIRE_TIMEOUT`] for a connection: a database that is down gives
-//! `Error::Unavailable` after that long, never a hang. Use [`PostgresStore::from_pool`] to
-//! choose other pool settings (or TLS options) yourself.
+//! `Error::Unavailable` after that long, never a hang, and pings a connection before use only
+//! when it has been idle for [`PING_AFTER_IDLE`]. Use [`PostgresStore::from_pool`] to choose
+//! other pool settings (or TLS options) yourself.
 
 mod catalogue;
 mod error;
@@ -92,6 +93,13 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// connection) before it gives up with `Error::Unavailable`.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A pooled connection idle for at least this long is pinged before use, and replaced if the
+/// database ended it meanwhile (a restart, an idle timeout). One used more recently is
+/// trusted: under load no store call pays a round trip for the check (sqlx's default pings on
+/// every acquire), and a connection that breaks in that window fails its call with
+/// `Error::Unavailable` and is not reused.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// A [`Store`](pochi_core::Store) on PostgreSQL 15 or later. Cloning shares the pool.
 #[derive(Clone)]
 pub struct PostgresStore {
@@ -111,6 +119,15 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(DEFAULT_POOL_SIZE)
             .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(error::from_sqlx)?;

@@ -343,3 +343,33 @@ async fn a_connection_killed_mid_request_is_unavailable_and_changes_nothing() {
         Some(8)
     );
 }
+
+#[tokio::test]
+async fn a_connection_the_database_ended_while_idle_is_replaced_before_use() {
+    let Some(db) = common::test_db().await else {
+        return;
+    };
+    // Given a store from `connect`, whose connections carry a name of their own
+    let name = format!("pochi-idle-{}", std::process::id());
+    let url =
+        std::env::var("POCHI_TEST_POSTGRES_URL").unwrap_or_else(|_| common::DEFAULT_URL.into());
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    let store = PostgresStore::connect(&format!("{url}{joiner}application_name={name}"))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+
+    // When the database ends them while they sit idle in the pool
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty() && ended.iter().all(|e| *e), "{ended:?}");
+    tokio::time::sleep(pochi_store_postgres::PING_AFTER_IDLE + Duration::from_millis(200)).await;
+
+    // Then the next call finds a live connection
+    store.ping().await.unwrap();
+}
