@@ -200,6 +200,7 @@ impl Future for RunToEnd {
     type Output = Result<Response, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Polled again after it finished (no caller here does): answer as for a panic.
         let Some(handler) = self.handler.as_mut() else {
             return Poll::Ready(Err(Panicked));
         };
