@@ -10,7 +10,7 @@
 //! the lock on a product's stock, instead of four.
 
 use pochi_core::tally::TallyChanges;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder, query_builder::Separated};
 
 use crate::error::DbResult;
 
@@ -30,76 +30,83 @@ pub(crate) async fn write(conn: &mut PgConnection, changes: &TallyChanges) -> Db
 pub(crate) fn push_ctes(
     query: &mut QueryBuilder<'_, Postgres>,
     changes: &TallyChanges,
-    mut first: bool,
+    first: bool,
 ) -> bool {
-    let mut separator = |query: &mut QueryBuilder<'_, Postgres>| {
-        if !std::mem::replace(&mut first, false) {
-            query.push(", ");
-        }
-    };
-    let mut any = false;
-    let orders: Vec<_> = changes.order_rows().collect();
-    if !orders.is_empty() {
-        separator(query);
-        query.push(
-            "order_tally AS (INSERT INTO order_tallies AS t (status, currency, slot, orders, \
-             total) ",
-        );
-        query.push_values(orders, |mut row, (key, delta)| {
+    let mut cte = Cte { query, first };
+    let orders = cte.push(
+        "order_tally AS (INSERT INTO order_tallies AS t (status, currency, slot, orders, total) ",
+        changes.order_rows(),
+        |mut row, (key, delta)| {
             row.push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
                 .push_bind(i16::from(key.slot))
                 .push_bind(delta.count)
                 .push_bind(delta.amount);
-        });
-        query.push(
-            " ON CONFLICT (status, currency, slot) DO UPDATE SET \
-             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
-        );
-        any = true;
-    }
-    let products: Vec<_> = changes.product_rows().collect();
-    if !products.is_empty() {
-        separator(query);
-        query.push(
-            "product_tally AS (INSERT INTO product_tallies AS t (product_id, status, currency, \
-             quantity, revenue) ",
-        );
-        query.push_values(products, |mut row, (key, delta)| {
+        },
+        " ON CONFLICT (status, currency, slot) DO UPDATE SET \
+         orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
+    );
+    let products = cte.push(
+        "product_tally AS (INSERT INTO product_tallies AS t (product_id, status, currency, \
+         quantity, revenue) ",
+        changes.product_rows(),
+        |mut row, (key, delta)| {
             row.push_bind(key.product.as_uuid())
                 .push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
                 .push_bind(delta.count)
                 .push_bind(delta.amount);
-        });
-        query.push(
-            " ON CONFLICT (product_id, status, currency) DO UPDATE SET \
-             quantity = t.quantity + EXCLUDED.quantity, revenue = t.revenue + EXCLUDED.revenue)",
-        );
-        any = true;
-    }
-    let paid: Vec<_> = changes.paid_rows().collect();
-    if !paid.is_empty() {
-        separator(query);
-        query.push(
-            "paid_tally AS (INSERT INTO paid_tallies AS t (day, status, currency, slot, orders, \
-             total) ",
-        );
-        query.push_values(paid, |mut row, (key, delta)| {
+        },
+        " ON CONFLICT (product_id, status, currency) DO UPDATE SET \
+         quantity = t.quantity + EXCLUDED.quantity, revenue = t.revenue + EXCLUDED.revenue)",
+    );
+    let paid = cte.push(
+        "paid_tally AS (INSERT INTO paid_tallies AS t (day, status, currency, slot, orders, \
+         total) ",
+        changes.paid_rows(),
+        |mut row, (key, delta)| {
             row.push_bind(key.day)
                 .push_bind(key.status.as_str())
                 .push_bind(key.currency.code())
                 .push_bind(i16::from(key.slot))
                 .push_bind(delta.count)
                 .push_bind(delta.amount);
-        });
-        query.push(
-            " ON CONFLICT (day, status, currency, slot) DO UPDATE SET \
-             orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
-        );
-        any = true;
+        },
+        " ON CONFLICT (day, status, currency, slot) DO UPDATE SET \
+         orders = t.orders + EXCLUDED.orders, total = t.total + EXCLUDED.total)",
+    );
+    orders || products || paid
+}
+
+/// A `WITH` list being appended to.
+struct Cte<'q, 'args> {
+    query: &'q mut QueryBuilder<'args, Postgres>,
+    first: bool,
+}
+
+impl<'args> Cte<'_, 'args> {
+    /// Appends `head`, one `VALUES` tuple per row (bound by `bind`) and `tail`, after a comma
+    /// unless it is the list's first; nothing when there are no rows. Returns whether it
+    /// appended.
+    fn push<T>(
+        &mut self,
+        head: &str,
+        rows: impl Iterator<Item = T>,
+        bind: impl FnMut(Separated<'_, 'args, Postgres, &'static str>, T),
+        tail: &str,
+    ) -> bool {
+        let mut rows = rows.peekable();
+        if rows.peek().is_none() {
+            return false;
+        }
+        if !std::mem::replace(&mut self.first, false) {
+            self.query.push(", ");
+        }
+        self.query.push(head);
+        self.query.push_values(rows, bind);
+        self.query.push(tail);
+        true
     }
-    any
 }
 
 /// Recomputes every tally from the orders, with writes to orders held off meanwhile: for a
