@@ -41,19 +41,7 @@ struct Plan {
 }
 
 fn main() -> ExitCode {
-    let outcome = parse(std::env::args().skip(1)).and_then(|plan| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(run(plan))
-    });
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("scale bench failed: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    pochi_benches::exit_code("scale bench", parse(std::env::args().skip(1)).map(run))
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {

@@ -47,19 +47,7 @@ enum Sides {
 }
 
 fn main() -> ExitCode {
-    let outcome = parse(std::env::args().skip(1)).and_then(|plan| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?
-            .block_on(run(plan))
-    });
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("stores bench failed: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    pochi_benches::exit_code("stores bench", parse(std::env::args().skip(1)).map(run))
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {

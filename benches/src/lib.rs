@@ -37,3 +37,24 @@ pub mod throughput;
 
 /// What a benchmark step fails with: anything, with its message.
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A bench binary's `main`: runs `work` (or reports why it could not be planned) on a
+/// multi-thread runtime, and says `NAME failed: ERROR` on standard error when it fails.
+pub fn exit_code<F>(name: &str, work: Result<F, BenchError>) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), BenchError>>,
+{
+    let outcome = work.and_then(|work| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(work)
+    });
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{name} failed: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
