@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pochi_core::{NewOrder, ProductId};
+use pochi_core::ProductId;
+use pochi_core::store::NewOrder;
 use pochi_store_mysql::sqlx::MySqlPool;
 use pochi_store_postgres::sqlx::PgPool;
 use pochi_store_sqlite::sqlx::SqlitePool;

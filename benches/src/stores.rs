@@ -10,7 +10,8 @@
 use std::{fmt, str::FromStr, sync::Arc};
 
 use async_trait::async_trait;
-use pochi_core::{NewOrder, Placement, Store, product::MAX_STOCK};
+use pochi_core::store::NewOrder;
+use pochi_core::{Placement, Store, product::MAX_STOCK};
 use pochi_store_mysql::{
     MySqlStore,
     sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions},

@@ -1,0 +1,704 @@
+//! The in-memory store: the reference implementation of [`Store`].
+//!
+//! One mutex guards all state, so every method is trivially atomic; each method reads like the
+//! transaction a SQL store runs. Useful for tests, demos and as the model for new backends.
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, MutexGuard},
+};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    error::{ConflictReason, Entity, Error, Result},
+    ids::{OrderNumber, PaymentId, ProductId},
+    money::Money,
+    order::{
+        Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, OrderUpdate,
+        Placement, StatusChange, Trigger,
+    },
+    page::ReviewKey,
+    payment::{
+        Payment, PaymentCheck, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Receipt,
+        Settled, Settlement, settle,
+    },
+    product::{MAX_STOCK, Product, ProductKey, ProductRemoval},
+    settings::StoreSettings,
+    stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    store::{
+        PaymentInsert, Store,
+        verdict::{self, ProductStock},
+    },
+};
+
+/// A [`Store`] that keeps everything in process memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    products: HashMap<ProductId, Product>,
+    orders: HashMap<OrderNumber, Order>,
+    /// Idempotency key → (order, request fingerprint).
+    order_keys: HashMap<IdempotencyKey, (OrderNumber, String)>,
+    payments: HashMap<PaymentId, Payment>,
+    /// Order → its payments, so settling one does not scan every payment.
+    order_payments: HashMap<OrderNumber, Vec<PaymentId>>,
+    /// `(provider, provider_reference)` → payment.
+    references: HashMap<(String, String), PaymentId>,
+    receipts: HashMap<Receipt, PaymentId>,
+    reviews: Vec<PaymentReview>,
+    settings: Option<StoreSettings>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave half a transaction behind: every method
+        // checks everything before it writes anything.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn payments_of(&self, number: &OrderNumber) -> Vec<Payment> {
+        let mut payments: Vec<Payment> = self
+            .order_payments
+            .get(number)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.payments.get(id))
+            .cloned()
+            .collect();
+        payments.sort_by_key(|p| (p.created_at, p.id));
+        payments
+    }
+
+    /// Writes an order update: status, flag, timeline, released stock.
+    fn apply_order_update(&mut self, number: &OrderNumber, update: &OrderUpdate) -> Result<Order> {
+        for release in &update.releases {
+            if let Some(product) = self.products.get_mut(&release.product_id) {
+                if let Some(stock) = product.stock.as_mut() {
+                    *stock = stock.saturating_add(release.quantity).min(MAX_STOCK);
+                }
+            }
+        }
+        let order = self
+            .orders
+            .get_mut(number)
+            .ok_or_else(|| Error::not_found(Entity::Order, number))?;
+        order.apply(update);
+        Ok(order.clone())
+    }
+
+    /// Checks a settled payment's receipt is on no other payment.
+    fn check_receipt(&self, payment: &Payment) -> Result<()> {
+        match payment.receipt.as_ref().and_then(|r| self.receipts.get(r)) {
+            Some(other) if *other != payment.id => Err(Error::conflict(
+                ConflictReason::ReceiptAlreadyUsed,
+                "this transaction code is already recorded on another payment",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn write_payment(&mut self, payment: Payment) {
+        if let Some(receipt) = &payment.receipt {
+            self.receipts.insert(receipt.clone(), payment.id);
+        }
+        if let Some(reference) = &payment.provider_reference {
+            self.references
+                .insert((payment.provider.clone(), reference.clone()), payment.id);
+        }
+        if !self.payments.contains_key(&payment.id) {
+            self.order_payments
+                .entry(payment.order_number.clone())
+                .or_default()
+                .push(payment.id);
+        }
+        self.payments.insert(payment.id, payment);
+    }
+
+    /// Runs the settlement of `payment` (not necessarily stored yet) and writes its outcome.
+    fn settle(&mut self, payment: &Payment, result: &PaymentResult) -> Result<Settled> {
+        let order = self
+            .orders
+            .get(&payment.order_number)
+            .ok_or_else(|| Error::not_found(Entity::Order, &payment.order_number))?;
+        let mut payments = self.payments_of(&payment.order_number);
+        payments.retain(|p| p.id != payment.id);
+        payments.push(payment.clone());
+        match settle(order, &payments, payment, result)? {
+            Settlement::Unchanged(reason) => Ok(Settled::Unchanged {
+                payment: Box::new(payment.clone()),
+                reason,
+            }),
+            Settlement::Quarantine(reason) => Ok(Settled::Quarantined {
+                payment: Box::new(payment.clone()),
+                reason,
+            }),
+            Settlement::Apply { payment, order } => {
+                self.check_receipt(&payment)?;
+                let number = payment.order_number.clone();
+                self.write_payment((*payment).clone());
+                let order = match order {
+                    Some(update) => self.apply_order_update(&number, &update)?,
+                    None => self
+                        .orders
+                        .get(&number)
+                        .cloned()
+                        .ok_or_else(|| Error::not_found(Entity::Order, &number))?,
+                };
+                Ok(Settled::Applied {
+                    payment,
+                    order: Box::new(order),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn insert_product(&self, product: &Product) -> Result<()> {
+        let mut state = self.state();
+        if state.products.contains_key(&product.id) {
+            return Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("product {} already exists", product.id),
+            ));
+        }
+        state.products.insert(product.id, product.clone());
+        Ok(())
+    }
+
+    async fn update_product(&self, product: &Product) -> Result<()> {
+        let mut state = self.state();
+        let stored = state
+            .products
+            .get_mut(&product.id)
+            .ok_or_else(|| Error::not_found(Entity::Product, product.id))?;
+        let created_at = stored.created_at;
+        *stored = Product {
+            created_at,
+            ..product.clone()
+        };
+        Ok(())
+    }
+
+    async fn product(&self, id: ProductId) -> Result<Option<Product>> {
+        Ok(self.state().products.get(&id).cloned())
+    }
+
+    async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.products.get(id).cloned())
+            .collect())
+    }
+
+    async fn list_products(
+        &self,
+        active_only: bool,
+        after: Option<ProductKey>,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let state = self.state();
+        let mut products: Vec<Product> = state
+            .products
+            .values()
+            .filter(|p| !active_only || p.active)
+            .filter(|p| after.is_none_or(|after| p.key() > after))
+            .cloned()
+            .collect();
+        products.sort_by_key(Product::key);
+        products.truncate(limit);
+        Ok(products)
+    }
+
+    async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval> {
+        let mut state = self.state();
+        if !state.products.contains_key(&id) {
+            return Err(Error::not_found(Entity::Product, id));
+        }
+        let ordered = state
+            .orders
+            .values()
+            .any(|o| o.lines.iter().any(|l| l.product_id == id));
+        if ordered {
+            if let Some(product) = state.products.get_mut(&id) {
+                product.active = false;
+                product.updated_at = at;
+            }
+            Ok(ProductRemoval::Archived)
+        } else {
+            state.products.remove(&id);
+            Ok(ProductRemoval::Deleted)
+        }
+    }
+
+    async fn place_order(&self, new: &NewOrder) -> Result<Placement> {
+        let mut state = self.state();
+        if let Some(key) = &new.idempotency_key {
+            if let Some((number, fingerprint)) = state.order_keys.get(key) {
+                verdict::check_replay(new, fingerprint)?;
+                let order = state
+                    .orders
+                    .get(number)
+                    .cloned()
+                    .ok_or_else(|| Error::not_found(Entity::Order, number))?;
+                return Ok(Placement::Replayed(order));
+            }
+        }
+        let order = &new.order;
+        if state.orders.contains_key(&order.number) {
+            return Err(verdict::order_number_taken());
+        }
+        // Check every line before changing anything: all or nothing.
+        let units = order.units_by_product();
+        for wanted in &units {
+            let found = state
+                .products
+                .get(&wanted.product_id)
+                .map(|p| ProductStock {
+                    active: p.active,
+                    stock: p.stock,
+                });
+            verdict::check_stock(order, wanted, found)?;
+        }
+        for wanted in &units {
+            if let Some(stock) = state
+                .products
+                .get_mut(&wanted.product_id)
+                .and_then(|p| p.stock.as_mut())
+            {
+                *stock -= wanted.quantity;
+            }
+        }
+        if let Some(key) = &new.idempotency_key {
+            state
+                .order_keys
+                .insert(key.clone(), (order.number.clone(), new.fingerprint.clone()));
+        }
+        state.orders.insert(order.number.clone(), order.clone());
+        Ok(Placement::Placed(order.clone()))
+    }
+
+    async fn order(&self, number: &OrderNumber) -> Result<Option<Order>> {
+        Ok(self.state().orders.get(number).cloned())
+    }
+
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderKey>,
+        limit: usize,
+    ) -> Result<Vec<Order>> {
+        let state = self.state();
+        let position = |o: &Order| (o.created_at, o.number.clone());
+        let after = after.map(|k| (k.created_at, k.number));
+        let mut orders: Vec<Order> = state
+            .orders
+            .values()
+            .filter(|o| filter.matches(o))
+            .filter(|o| after.as_ref().is_none_or(|after| position(o) < *after))
+            .cloned()
+            .collect();
+        orders.sort_by_key(|o| std::cmp::Reverse(position(o)));
+        orders.truncate(limit);
+        Ok(orders)
+    }
+
+    async fn move_order(&self, number: &OrderNumber, change: &StatusChange) -> Result<Order> {
+        let mut state = self.state();
+        let order = state
+            .orders
+            .get(number)
+            .ok_or_else(|| Error::not_found(Entity::Order, number))?;
+        let update = order.plan_move(change)?;
+        state.apply_order_update(number, &update)
+    }
+
+    async fn expire_orders(
+        &self,
+        placed_before: OffsetDateTime,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Order>> {
+        let mut state = self.state();
+        let mut due: Vec<(OffsetDateTime, OrderNumber)> = state
+            .orders
+            .values()
+            .filter(|o| o.status == OrderStatus::PendingPayment && o.created_at < placed_before)
+            .map(|o| (o.created_at, o.number.clone()))
+            .collect();
+        due.sort();
+        due.truncate(limit);
+        let change = StatusChange {
+            to: OrderStatus::Cancelled,
+            trigger: Trigger::Expiry,
+            actor: Actor::System,
+            note: None,
+            at,
+        };
+        let mut expired = Vec::with_capacity(due.len());
+        for (_, number) in due {
+            let update = match state.orders.get(&number) {
+                Some(order) => order.plan_move(&change)?,
+                None => continue,
+            };
+            expired.push(state.apply_order_update(&number, &update)?);
+        }
+        Ok(expired)
+    }
+
+    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
+        let mut state = self.state();
+        if !state.orders.contains_key(&payment.order_number) {
+            return Err(Error::not_found(Entity::Order, &payment.order_number));
+        }
+        if let Some(key) = &payment.idempotency_key {
+            let existing = state
+                .payments_of(&payment.order_number)
+                .into_iter()
+                .find(|p| p.idempotency_key.as_ref() == Some(key));
+            if let Some(existing) = existing {
+                return Ok(PaymentInsert::Existing(existing));
+            }
+        }
+        if state.payments.contains_key(&payment.id) {
+            return Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("payment {} already exists", payment.id),
+            ));
+        }
+        if let Some(reference) = &payment.provider_reference {
+            if state
+                .references
+                .contains_key(&(payment.provider.clone(), reference.clone()))
+            {
+                return Err(Error::conflict(
+                    ConflictReason::AlreadyExists,
+                    "a payment with this provider reference exists",
+                ));
+            }
+        }
+        state.check_receipt(payment)?;
+        state.write_payment(payment.clone());
+        Ok(PaymentInsert::Inserted(payment.clone()))
+    }
+
+    async fn mark_payment_started(
+        &self,
+        id: PaymentId,
+        reference: Option<String>,
+        status: PaymentStatus,
+        at: OffsetDateTime,
+    ) -> Result<Payment> {
+        let mut state = self.state();
+        let payment = state
+            .payments
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
+        if payment.status != PaymentStatus::Pending {
+            return Ok(payment);
+        }
+        if let Some(reference) = &reference {
+            let key = (payment.provider.clone(), reference.clone());
+            if state.references.get(&key).is_some_and(|other| *other != id) {
+                return Err(Error::conflict(
+                    ConflictReason::AlreadyExists,
+                    "another payment has this provider reference",
+                ));
+            }
+        }
+        let mut started = payment;
+        if reference.is_some() {
+            started.provider_reference = reference;
+        }
+        started.status = status;
+        started.updated_at = at;
+        if status != PaymentStatus::Pending {
+            started.next_check_at = None;
+        }
+        state.write_payment(started.clone());
+        Ok(started)
+    }
+
+    async fn settle_payment(
+        &self,
+        target: &PaymentTarget,
+        result: &PaymentResult,
+    ) -> Result<Settled> {
+        let mut state = self.state();
+        let id = match target {
+            PaymentTarget::Id(id) => Some(*id),
+            PaymentTarget::Reference {
+                provider,
+                reference,
+            } => state
+                .references
+                .get(&(provider.clone(), reference.clone()))
+                .copied(),
+        };
+        let payment = id
+            .and_then(|id| state.payments.get(&id).cloned())
+            .ok_or_else(|| Error::not_found(Entity::Payment, target))?;
+        state.settle(&payment, result)
+    }
+
+    async fn record_direct_payment(
+        &self,
+        payment: &Payment,
+        result: &PaymentResult,
+    ) -> Result<Settled> {
+        let mut state = self.state();
+        if let Some(reference) = &payment.provider_reference {
+            let key = (payment.provider.clone(), reference.clone());
+            if let Some(existing) = state
+                .references
+                .get(&key)
+                .and_then(|id| state.payments.get(id))
+            {
+                return Ok(Settled::Unchanged {
+                    payment: Box::new(existing.clone()),
+                    reason: crate::payment::Unchanged::Duplicate,
+                });
+            }
+        }
+        if state.payments.contains_key(&payment.id) {
+            return Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("payment {} already exists", payment.id),
+            ));
+        }
+        state.check_receipt(payment)?;
+        // Settle first and write only if it applies: nothing is kept of a refused payment
+        // (the caller records the notice for review).
+        state.settle(payment, result)
+    }
+
+    async fn payment(&self, id: PaymentId) -> Result<Option<Payment>> {
+        Ok(self.state().payments.get(&id).cloned())
+    }
+
+    async fn payment_by_reference(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Payment>> {
+        let state = self.state();
+        Ok(state
+            .references
+            .get(&(provider.to_owned(), reference.to_owned()))
+            .and_then(|id| state.payments.get(id))
+            .cloned())
+    }
+
+    async fn payments_for_order(&self, number: &OrderNumber) -> Result<Vec<Payment>> {
+        Ok(self.state().payments_of(number))
+    }
+
+    async fn payments_due_for_check(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Payment>> {
+        let state = self.state();
+        let mut due: Vec<Payment> = state
+            .payments
+            .values()
+            .filter(|p| p.status == PaymentStatus::Pending)
+            .filter(|p| p.next_check_at.is_some_and(|t| t <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|p| (p.next_check_at, p.id));
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn schedule_payment_check(&self, id: PaymentId, check: &PaymentCheck) -> Result<()> {
+        let mut state = self.state();
+        let payment = state
+            .payments
+            .get_mut(&id)
+            .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
+        if payment.status == PaymentStatus::Pending {
+            payment.checks = check.checks;
+            payment.next_check_at = check.next_check_at;
+            payment.needs_review |= check.needs_review;
+            payment.updated_at = check.at;
+        }
+        Ok(())
+    }
+
+    async fn record_review(&self, review: &PaymentReview) -> Result<()> {
+        let mut state = self.state();
+        if state.reviews.iter().any(|r| r.id == review.id) {
+            return Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("review {} already exists", review.id.as_uuid()),
+            ));
+        }
+        state.reviews.push(review.clone());
+        Ok(())
+    }
+
+    async fn list_reviews(
+        &self,
+        after: Option<ReviewKey>,
+        limit: usize,
+    ) -> Result<Vec<PaymentReview>> {
+        let state = self.state();
+        let position = |r: &PaymentReview| (r.at, r.id);
+        let mut reviews: Vec<PaymentReview> = state
+            .reviews
+            .iter()
+            .filter(|r| after.is_none_or(|k| position(r) < (k.at, k.id)))
+            .cloned()
+            .collect();
+        reviews.sort_by_key(|r| std::cmp::Reverse(position(r)));
+        reviews.truncate(limit);
+        Ok(reviews)
+    }
+
+    async fn settings(&self) -> Result<Option<StoreSettings>> {
+        Ok(self.state().settings.clone())
+    }
+
+    async fn save_settings(&self, settings: &StoreSettings) -> Result<()> {
+        self.state().settings = Some(settings.clone());
+        Ok(())
+    }
+
+    async fn stats(&self, query: &StatsQuery) -> Result<StatsFigures> {
+        let state = self.state();
+        let sum = |amounts: Vec<Money>| {
+            Money::sum(query.currency, amounts).map_err(|e| Error::backend("memory store", e))
+        };
+        let mut orders_by_status: Vec<(OrderStatus, u64)> = Vec::new();
+        for order in state.orders.values() {
+            match orders_by_status
+                .iter_mut()
+                .find(|(s, _)| *s == order.status)
+            {
+                Some((_, n)) => *n += 1,
+                None => orders_by_status.push((order.status, 1)),
+            }
+        }
+        orders_by_status.sort();
+        let revenue_orders: Vec<&Order> = state
+            .orders
+            .values()
+            .filter(|o| query.revenue_statuses.contains(&o.status))
+            .collect();
+        let revenue = sum(revenue_orders.iter().map(|o| o.total).collect())?;
+        let revenue_since = query
+            .windows
+            .iter()
+            .map(|since| {
+                sum(revenue_orders
+                    .iter()
+                    .filter(|o| o.paid_at.is_some_and(|paid| paid >= *since))
+                    .map(|o| o.total)
+                    .collect())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut top: Vec<TopProduct> = Vec::new();
+        for line in revenue_orders.iter().flat_map(|o| &o.lines) {
+            match top.iter_mut().find(|t| t.product_id == line.product_id) {
+                Some(t) => {
+                    t.quantity += u64::from(line.quantity);
+                    t.revenue = t
+                        .revenue
+                        .checked_add(line.line_total)
+                        .map_err(|e| Error::backend("memory store", e))?;
+                }
+                None => top.push(TopProduct {
+                    product_id: line.product_id,
+                    name: state
+                        .products
+                        .get(&line.product_id)
+                        .map_or_else(|| line.name.clone(), |p| p.name.clone()),
+                    quantity: u64::from(line.quantity),
+                    revenue: line.line_total,
+                }),
+            }
+        }
+        top.sort_by(|a, b| {
+            b.quantity
+                .cmp(&a.quantity)
+                .then(a.product_id.cmp(&b.product_id))
+        });
+        top.truncate(query.top_products);
+        Ok(StatsFigures {
+            orders_by_status,
+            revenue,
+            revenue_orders: revenue_orders.len() as u64,
+            revenue_since,
+            top_products: top,
+        })
+    }
+
+    async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
+        let state = self.state();
+        let mut by_phone: HashMap<&crate::phone::Msisdn, Vec<&Order>> = HashMap::new();
+        for order in state.orders.values() {
+            if query
+                .after
+                .as_ref()
+                .is_none_or(|after| &order.customer.phone > after)
+            {
+                by_phone
+                    .entry(&order.customer.phone)
+                    .or_default()
+                    .push(order);
+            }
+        }
+        let mut customers = by_phone
+            .into_iter()
+            .map(|(phone, mut orders)| {
+                orders.sort_by_key(|o| (o.created_at, o.number.clone()));
+                let total_spent = Money::sum(
+                    query.currency,
+                    orders
+                        .iter()
+                        .filter(|o| query.revenue_statuses.contains(&o.status))
+                        .map(|o| o.total),
+                )
+                .map_err(|e| Error::backend("memory store", e))?;
+                let (first, last) = match (orders.first(), orders.last()) {
+                    (Some(first), Some(last)) => (first, last),
+                    _ => return Err(Error::backend("memory store", "customer without orders")),
+                };
+                Ok(CustomerSummary {
+                    phone: phone.clone(),
+                    name: last.customer.name.clone(),
+                    orders: orders.len() as u64,
+                    total_spent,
+                    first_order_at: first.created_at,
+                    last_order_at: last.created_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        customers.sort_by(|a, b| a.phone.cmp(&b.phone));
+        customers.truncate(query.limit);
+        Ok(customers)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,239 @@
+//! The storage trait every backend implements.
+//!
+//! # Contract
+//!
+//! A `Store` persists; it decides nothing. Every rule of the shop is a pure function of
+//! `pochi-core` that the store calls at the right moment, on the data as it is inside its
+//! transaction:
+//!
+//! | method | inside one atomic unit, the store … |
+//! |---|---|
+//! | [`Store::place_order`] | returns the earlier order if the idempotency key is known and [`verdict::check_replay`] says it is a replay (its refusal otherwise); refuses a taken order number with [`verdict::order_number_taken`]; otherwise decrements the stock of every tracked product **only if enough is left**, asking [`verdict::check_stock`] why not when it is not (nothing written), and inserts the order, its lines and its timeline. |
+//! | [`Store::move_order`] | locks the order, calls [`Order::plan_move`], writes the [`OrderUpdate`](crate::OrderUpdate) (status, timeline entry, stock releases). |
+//! | [`Store::expire_orders`] | does the same for each `pending_payment` order placed before the cutoff, with [`Trigger::Expiry`](crate::Trigger). |
+//! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
+//! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
+//!
+//! Uniqueness (order number; idempotency key per order list and per order's payments;
+//! `(provider, provider_reference)`; receipt) is enforced by the backend (unique constraints),
+//! so it holds across processes. Concurrency must never oversell, double count a receipt or
+//! apply one result twice; [`pochi-testkit`](https://docs.rs/pochi-testkit) checks all of it.
+//!
+//! Times are stored with microsecond precision in UTC; money exactly (decimals or minor
+//! units). Text, including any Unicode, round-trips byte for byte.
+//!
+//! Errors: a backend that cannot be reached, or gives up on a deadlock after retries, returns
+//! [`Error::Unavailable`](crate::Error); anything unexpected is [`Error::Backend`](crate::Error).
+//! A constraint violation is never reported as success.
+//!
+//! # Implementing
+//!
+//! Start from [`MemoryStore`](crate::MemoryStore): it is the reference implementation, and
+//! every line of its transactions maps to a statement of a SQL store. Then run
+//! `pochi_testkit::store_conformance_tests!` against your backend.
+
+mod forward;
+pub mod verdict;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    error::{Entity, Error, Result},
+    ids::{OrderNumber, PaymentId, ProductId},
+    order::{Order, OrderFilter, OrderKey, Placement, StatusChange},
+    page::ReviewKey,
+    payment::{Payment, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Settled},
+    product::{Product, ProductKey, ProductRemoval},
+    settings::StoreSettings,
+    stats::CustomerSummary,
+};
+/// The types a store reads and writes that an application using the shop never meets: what to
+/// place, what a move or a settlement writes, the figures behind the statistics.
+pub use crate::{
+    order::{NewOrder, OrderUpdate, StockUnits},
+    payment::{PaymentCheck, Settlement},
+    stats::{CustomerQuery, StatsFigures, StatsQuery, TopProduct},
+};
+
+/// What inserting a payment attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentInsert {
+    /// It was new and is now stored.
+    Inserted(Payment),
+    /// An attempt with the same idempotency key exists for the order: this one.
+    Existing(Payment),
+}
+
+/// Where the shop keeps its data. See the [module docs](self) for the contract.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+    // ----- catalogue -----
+
+    /// Inserts a new product. A product with the same id is a `Conflict` (`AlreadyExists`).
+    async fn insert_product(&self, product: &Product) -> Result<()>;
+
+    /// Replaces a product's fields (all but `id` and `created_at`). `NotFound` if it does not
+    /// exist.
+    async fn update_product(&self, product: &Product) -> Result<()>;
+
+    /// A product by id.
+    async fn product(&self, id: ProductId) -> Result<Option<Product>>;
+
+    /// The products with these ids that exist, in any order.
+    async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>>;
+
+    /// Up to `limit` products after `after` in `(created_at, id)` ascending order, only active
+    /// ones when `active_only`.
+    async fn list_products(
+        &self,
+        active_only: bool,
+        after: Option<ProductKey>,
+        limit: usize,
+    ) -> Result<Vec<Product>>;
+
+    /// Deletes a product no order refers to, or archives (deactivates, `updated_at = at`) one
+    /// that orders refer to, atomically. `NotFound` if it does not exist.
+    async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval>;
+
+    // ----- orders -----
+
+    /// Places an order atomically with its stock reservation (see the contract).
+    async fn place_order(&self, order: &NewOrder) -> Result<Placement>;
+
+    /// An order by number, with its lines and timeline.
+    async fn order(&self, number: &OrderNumber) -> Result<Option<Order>>;
+
+    /// Up to `limit` orders passing `filter`, after `after`, newest first (`created_at`
+    /// descending, then number descending).
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderKey>,
+        limit: usize,
+    ) -> Result<Vec<Order>>;
+
+    /// Moves an order's status atomically (see the contract) and returns it afterwards.
+    async fn move_order(&self, number: &OrderNumber, change: &StatusChange) -> Result<Order>;
+
+    /// Cancels up to `limit` `pending_payment` orders placed before `placed_before`, releasing
+    /// their stock, each atomically (see the contract); returns them afterwards.
+    async fn expire_orders(
+        &self,
+        placed_before: OffsetDateTime,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Order>>;
+
+    // ----- payments -----
+
+    /// Inserts a new attempt, or returns the order's attempt with the same idempotency key.
+    /// `NotFound` if the order does not exist.
+    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert>;
+
+    /// Records that the provider accepted the attempt: its reference and status (`pending` or
+    /// `pending_verification`), only while it is still `pending`. A reference that another
+    /// attempt of the same provider has is a `Conflict` (`AlreadyExists`), nothing written.
+    async fn mark_payment_started(
+        &self,
+        id: PaymentId,
+        reference: Option<String>,
+        status: PaymentStatus,
+        at: OffsetDateTime,
+    ) -> Result<Payment>;
+
+    /// Applies a result to an attempt atomically (see the contract). `NotFound` if no attempt
+    /// matches `target`.
+    async fn settle_payment(
+        &self,
+        target: &PaymentTarget,
+        result: &PaymentResult,
+    ) -> Result<Settled>;
+
+    /// Inserts a payment that arrived without an attempt (C2B) and settles it, atomically.
+    async fn record_direct_payment(
+        &self,
+        payment: &Payment,
+        result: &PaymentResult,
+    ) -> Result<Settled>;
+
+    /// An attempt by id.
+    async fn payment(&self, id: PaymentId) -> Result<Option<Payment>>;
+
+    /// An attempt by its provider reference.
+    async fn payment_by_reference(
+        &self,
+        provider: &str,
+        reference: &str,
+    ) -> Result<Option<Payment>>;
+
+    /// The attempts of an order, oldest first.
+    async fn payments_for_order(&self, number: &OrderNumber) -> Result<Vec<Payment>>;
+
+    /// Up to `limit` `pending` attempts whose `next_check_at` is at or before `now`, earliest
+    /// first.
+    async fn payments_due_for_check(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Payment>>;
+
+    /// Records a reconciliation check on a `pending` attempt (no change if it is no longer
+    /// pending).
+    async fn schedule_payment_check(&self, id: PaymentId, check: &PaymentCheck) -> Result<()>;
+
+    /// Keeps a payment notice for review.
+    async fn record_review(&self, review: &PaymentReview) -> Result<()>;
+
+    /// Up to `limit` reviews after `after`, newest first (`at` descending, then id descending).
+    async fn list_reviews(
+        &self,
+        after: Option<ReviewKey>,
+        limit: usize,
+    ) -> Result<Vec<PaymentReview>>;
+
+    // ----- settings, stats, customers -----
+
+    /// The saved settings, if any were saved.
+    async fn settings(&self) -> Result<Option<StoreSettings>>;
+
+    /// Saves the settings, replacing earlier ones.
+    async fn save_settings(&self, settings: &StoreSettings) -> Result<()>;
+
+    /// Adds up the figures the shop's statistics are made of.
+    async fn stats(&self, query: &StatsQuery) -> Result<StatsFigures>;
+
+    /// Customers (one per phone number), ascending by phone.
+    async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>>;
+
+    /// Checks the backend is reachable.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Conveniences over [`Store`], for every store.
+#[async_trait]
+pub trait StoreExt: Store {
+    /// An order by number, or `NotFound`.
+    async fn order_required(&self, number: &OrderNumber) -> Result<Order> {
+        self.order(number)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Order, number))
+    }
+
+    /// A product by id, or `NotFound`.
+    async fn product_required(&self, id: ProductId) -> Result<Product> {
+        self.product(id)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Product, id))
+    }
+
+    /// A payment by id, or `NotFound`.
+    async fn payment_required(&self, id: PaymentId) -> Result<Payment> {
+        self.payment(id)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Payment, id))
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}

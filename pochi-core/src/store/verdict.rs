@@ -1,0 +1,193 @@
+//! The verdicts a store reaches inside its transactions, written once.
+//!
+//! A store finds the facts (the earlier order's fingerprint, a product's row as it is under
+//! lock) and asks these functions what they mean; it never words a refusal itself, so every
+//! store refuses the same way, field for field.
+
+use crate::{
+    error::{ConflictReason, Error, Result},
+    order::{NewOrder, Order, StockUnits},
+};
+
+/// A product as a store found it when a reservation of its units was refused: whether it is
+/// still sold, and its tracked stock (`None`: not tracked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductStock {
+    /// Whether the product is sold (active).
+    pub active: bool,
+    /// Units left, when the product tracks stock.
+    pub stock: Option<u32>,
+}
+
+/// Whether `order` may take `unit`, given its product as the store found it (`None`: the
+/// product does not exist).
+///
+/// `Ok(())` means the units can be taken (they came back between a refused conditional update
+/// and the store's look at the row: take them now). Otherwise the refusal, as the API words
+/// it: a product that is gone or no longer sold is invalid input at `items[i].productId` (the
+/// first line of the order naming it), one without enough units is `OutOfStock`.
+pub fn check_stock(order: &Order, unit: &StockUnits, found: Option<ProductStock>) -> Result<()> {
+    match found {
+        Some(ProductStock {
+            active: true,
+            stock,
+        }) => match stock {
+            Some(available) if available < unit.quantity => Err(Error::OutOfStock {
+                product: unit.product_id,
+                requested: unit.quantity,
+                available,
+            }),
+            _ => Ok(()),
+        },
+        _ => {
+            let index = order
+                .lines
+                .iter()
+                .position(|l| l.product_id == unit.product_id)
+                .unwrap_or(0);
+            Err(Error::invalid(
+                format!("items[{index}].productId"),
+                "this product is no longer sold",
+            ))
+        }
+    }
+}
+
+/// The first refusal in the order's own order, when a store reserved its products in another
+/// order (by id, so concurrent orders never deadlock) and collected every refusal with the
+/// index of its product in [`Order::units_by_product`].
+pub fn first_refusal(refusals: impl IntoIterator<Item = (usize, Error)>) -> Option<Error> {
+    refusals
+        .into_iter()
+        .min_by_key(|(index, _)| *index)
+        .map(|(_, refusal)| refusal)
+}
+
+/// What a placement whose idempotency key is already on an order means, given that order's
+/// fingerprint: `Ok(())` is a replay (answer with the earlier order, reserve nothing); a
+/// different fingerprint is a `Conflict` with [`ConflictReason::IdempotencyKeyReused`].
+pub fn check_replay(new: &NewOrder, earlier_fingerprint: &str) -> Result<()> {
+    if new.fingerprint == earlier_fingerprint {
+        Ok(())
+    } else {
+        Err(Error::conflict(
+            ConflictReason::IdempotencyKeyReused,
+            "this idempotency key was used for a different order",
+        ))
+    }
+}
+
+/// The refusal of an order whose number another order holds.
+pub fn order_number_taken() -> Error {
+    Error::conflict(ConflictReason::OrderNumberTaken, "order number taken")
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::{fixtures, ids::ProductId};
+
+    fn id(n: u128) -> ProductId {
+        ProductId::from_uuid(Uuid::from_u128(n))
+    }
+
+    fn order_of(products: &[ProductId]) -> Order {
+        let mut order = fixtures::order("AAAAAAAAAA", dec!(100));
+        let template = order.lines[0].clone();
+        order.lines = products
+            .iter()
+            .map(|id| {
+                let mut line = template.clone();
+                line.product_id = *id;
+                line
+            })
+            .collect();
+        order
+    }
+
+    #[test]
+    fn a_product_no_longer_sold_is_invalid_input_at_its_first_line() {
+        let (a, b) = (id(1), id(2));
+        let order = order_of(&[a, b, b]);
+        let unit = StockUnits {
+            product_id: b,
+            quantity: 2,
+        };
+        for found in [
+            None,
+            Some(ProductStock {
+                active: false,
+                stock: Some(10),
+            }),
+        ] {
+            let err = check_stock(&order, &unit, found).unwrap_err();
+            assert_eq!(err.field(), Some("items[1].productId"));
+        }
+    }
+
+    #[test]
+    fn a_sold_product_without_enough_units_is_out_of_stock_with_the_numbers() {
+        let a = id(1);
+        let order = order_of(&[a]);
+        let unit = StockUnits {
+            product_id: a,
+            quantity: 3,
+        };
+        let err = check_stock(
+            &order,
+            &unit,
+            Some(ProductStock {
+                active: true,
+                stock: Some(2),
+            }),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::OutOfStock { product, requested: 3, available: 2 } if product == a),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn units_that_came_back_or_are_untracked_can_be_taken() {
+        let a = id(1);
+        let order = order_of(&[a]);
+        let unit = StockUnits {
+            product_id: a,
+            quantity: 3,
+        };
+        for stock in [Some(3), None] {
+            let found = Some(ProductStock {
+                active: true,
+                stock,
+            });
+            assert!(check_stock(&order, &unit, found).is_ok(), "{stock:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_refusal_is_the_one_of_the_earliest_product_in_the_order() {
+        let refusals = vec![(2, order_number_taken()), (0, Error::invalid("x", "first"))];
+        let first = first_refusal(refusals).unwrap();
+        assert_eq!(first.field(), Some("x"));
+        assert!(first_refusal(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn the_same_fingerprint_is_a_replay_and_another_a_reused_key() {
+        let new = NewOrder {
+            order: fixtures::order("AAAAAAAAAA", dec!(100)),
+            idempotency_key: None,
+            fingerprint: "abc".into(),
+        };
+        assert!(check_replay(&new, "abc").is_ok());
+        let err = check_replay(&new, "abd").unwrap_err();
+        assert_eq!(
+            err.conflict_reason(),
+            Some(ConflictReason::IdempotencyKeyReused)
+        );
+    }
+}
