@@ -85,6 +85,10 @@ pub enum Error {
         message: String,
         /// Whether trying again later can succeed.
         retryable: bool,
+        /// The provider's own error (for M-Pesa a `pochi_pay_mpesa::GatewayError`), for logs
+        /// and for callers that downcast it.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// A backend (database, provider) is temporarily unreachable; the operation did not happen
@@ -172,6 +176,17 @@ impl Error {
         Error::Unavailable {
             message: message.into(),
             source: Some(source.into()),
+        }
+    }
+
+    /// `PaymentProvider` from the provider's own error: its message (which must hold no
+    /// secrets) and the error itself as the source.
+    pub fn payment_provider(retryable: bool, source: impl Into<BoxError>) -> Self {
+        let source = source.into();
+        Error::PaymentProvider {
+            message: source.to_string(),
+            retryable,
+            source: Some(source),
         }
     }
 
@@ -339,10 +354,7 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 1,
             },
-            Error::PaymentProvider {
-                message: "x".into(),
-                retryable: true,
-            },
+            Error::payment_provider(true, std::io::Error::other("x")),
             Error::Unavailable {
                 message: "x".into(),
                 source: None,

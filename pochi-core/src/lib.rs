@@ -102,8 +102,8 @@ pub use crate::{
     phone::Msisdn,
     product::{ImageRef, Product, ProductInput, ProductRemoval},
     provider::{
-        DirectPayment, Notice, NoticeReply, Notification, PaymentProvider, PaymentRequest,
-        ProviderReply, QueryAnswer, RejectReason, StartedPayment,
+        CALLBACK_ROUTE, DirectPayment, Notice, NoticeReply, Notification, PaymentProvider,
+        PaymentRequest, ProviderReply, QueryAnswer, RejectReason, StartedPayment, callback_path,
     },
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{

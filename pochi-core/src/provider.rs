@@ -12,7 +12,21 @@ use crate::{
     money::Money,
     payment::{Payment, PaymentKind, PaymentStatus, ProviderResult, Receipt},
     phone::Msisdn,
+    shop::CallbackToken,
 };
+
+/// The route payment providers post their notifications to, as axum and OpenAPI spell it:
+/// `{channel}` is the provider's channel (`stk`, `c2b-confirmation`), `{token}` the shop's
+/// [`CallbackToken`]. The one definition of that path: the HTTP layer serves it, providers
+/// build their callback URLs with [`callback_path`].
+pub const CALLBACK_ROUTE: &str = "/api/pay/callbacks/{channel}/{token}";
+
+/// The path of the callback URL for `channel`, with the token in it (a secret: never log it).
+pub fn callback_path(channel: &str, token: &CallbackToken) -> String {
+    CALLBACK_ROUTE
+        .replace("{channel}", channel)
+        .replace("{token}", token.expose())
+}
 
 /// What the shop asks a provider to collect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,4 +196,11 @@ pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
 
     /// The reply to send for a notification that arrived on `channel`.
     fn reply(&self, channel: &str, reply: NoticeReply) -> ProviderReply;
+
+    /// The callback token this provider puts in the callback URLs it hands out, if it hands
+    /// out any. The shop adopts it when it was given none, and refuses to build with another
+    /// (a callback that could never be accepted).
+    fn callback_token(&self) -> Option<CallbackToken> {
+        None
+    }
 }

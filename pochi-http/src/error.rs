@@ -300,10 +300,7 @@ mod tests {
                 "rate_limited",
             ),
             (
-                Error::PaymentProvider {
-                    message: "timeout".into(),
-                    retryable: true,
-                },
+                Error::payment_provider(true, std::io::Error::other("timeout")),
                 502,
                 "payment_provider_error",
             ),

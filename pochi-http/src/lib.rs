@@ -1,5 +1,6 @@
 //! The HTTP API of a Pochi shop: [`router`] turns a [`pochi_core::Shop`] into an
-//! [`axum::Router`] that a host serves as it is or nests under a prefix.
+//! [`axum::Router`] that a host serves as it is or nests under a prefix, and [`jobs`] runs the
+//! shop's background work (unpaid-order expiry, payment reconciliation) beside it.
 //!
 //! The layer parses, authenticates and maps errors; every decision is the shop's. Around the
 //! routes sit request ids, structured logs without personal data, per-address rate limits,
@@ -24,12 +25,19 @@
 //!     .media_store(Arc::new(FsMediaStore::new("media")))
 //!     .metrics(metrics)
 //!     .build()?;
-//! let app = axum::Router::new().nest("/shop", pochi_http::router(shop, config));
+//! let app = axum::Router::new().nest("/shop", pochi_http::router(shop.clone(), config));
+//! let (stop, stopping) = tokio::sync::watch::channel(false);
+//! let jobs = pochi_http::jobs(shop, pochi_http::JobIntervals::default(), {
+//!     let mut stopping = stopping.clone();
+//!     async move { let _ = stopping.wait_for(|stop| *stop).await; }
+//! });
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! pochi_http::serve(listener, app, async {
+//! pochi_http::serve(listener, app, async move {
 //!     let _ = tokio::signal::ctrl_c().await;
+//!     let _ = stop.send(true);
 //! })
 //! .await?;
+//! jobs.stopped().await;
 //! # Ok(())
 //! # }
 //! ```
@@ -60,6 +68,7 @@ mod cache;
 mod config;
 mod error;
 mod extract;
+pub mod jobs;
 mod layers;
 mod limits;
 mod logins;
@@ -91,6 +100,7 @@ pub use crate::{
     },
     error::{ApiError, ErrorBody, ErrorDetail},
     extract::{Json, Path, Query},
+    jobs::{JobIntervals, JobRuns, Jobs, jobs},
     media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
     metrics::Metrics,
 };

@@ -140,19 +140,21 @@ impl MpesaConfig {
         self.token_refresh_margin
     }
 
-    /// The URL Daraja posts `channel` notifications to:
-    /// `{callback_base_url}/api/pay/callbacks/{channel}/{token}`. It contains the secret token.
+    /// The URL Daraja posts `channel` notifications to: `{callback_base_url}` followed by
+    /// [`pochi_core::callback_path`] (`/api/pay/callbacks/{channel}/{token}`). It contains the
+    /// secret token.
     pub fn callback_url(&self, channel: CallbackChannel) -> String {
-        callback_url(
-            &self.callback_base_url,
-            channel,
-            self.callback_token.expose(),
+        format!(
+            "{}{}",
+            self.callback_base_url,
+            pochi_core::callback_path(channel.as_str(), &self.callback_token)
         )
     }
-}
 
-fn callback_url(base: &str, channel: CallbackChannel, token: &str) -> String {
-    format!("{base}/api/pay/callbacks/{}/{token}", channel.as_str())
+    /// The token in the callback URLs (see [`MpesaConfig::callback_url`]).
+    pub fn callback_token(&self) -> &CallbackToken {
+        &self.callback_token
+    }
 }
 
 impl fmt::Debug for MpesaConfig {
@@ -377,7 +379,8 @@ impl MpesaConfigBuilder {
             production,
         )?;
         for channel in CallbackChannel::ALL {
-            check_forbidden_words(&callback_url(&callback_base_url, channel, ""))?;
+            let path = pochi_core::callback_path(channel.as_str(), &callback_token);
+            check_forbidden_words(&format!("{callback_base_url}{path}"))?;
         }
         let timestamp_offset = match self.timestamp_utc_offset.as_deref() {
             None => EAST_AFRICA_TIME,

@@ -191,10 +191,7 @@ impl From<GatewayError> for Error {
                           it, wait a minute, then try again."
                     .to_owned(),
             },
-            _ => Error::PaymentProvider {
-                message: err.to_string(),
-                retryable: err.outcome_unknown(),
-            },
+            _ => Error::payment_provider(err.outcome_unknown(), err),
         }
     }
 }
@@ -202,6 +199,17 @@ impl From<GatewayError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_error_keeps_the_gateway_error_as_its_source() {
+        let err = Error::from(GatewayError::Timeout);
+        let source = std::error::Error::source(&err).expect("a source");
+        assert_eq!(
+            source.downcast_ref::<GatewayError>(),
+            Some(&GatewayError::Timeout)
+        );
+        assert!(err.is_retryable());
+    }
 
     #[test]
     fn the_shared_code_500_001_1001_is_split_by_message() {

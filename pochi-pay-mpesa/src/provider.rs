@@ -4,9 +4,9 @@ use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use pochi_core::{
-    Clock, Error, Notice, NoticeReply, Notification, Payment, PaymentKind, PaymentProvider,
-    PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer, RejectReason,
-    Result, StartedPayment, SystemClock,
+    CallbackToken, Clock, Error, Notice, NoticeReply, Notification, Payment, PaymentKind,
+    PaymentProvider, PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer,
+    RejectReason, Result, StartedPayment, SystemClock,
 };
 
 use crate::{
@@ -110,6 +110,10 @@ impl MpesaProvider {
 impl PaymentProvider for MpesaProvider {
     fn name(&self) -> &str {
         Self::NAME
+    }
+
+    fn callback_token(&self) -> Option<CallbackToken> {
+        Some(self.inner.config.callback_token().clone())
     }
 
     fn kind(&self) -> PaymentKind {

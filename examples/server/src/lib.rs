@@ -27,8 +27,8 @@
 //!
 //! - one port serving the pages ([`assets`]), the simulator routes (simulated mode only) and
 //!   everything else through `pochi_http::router` (the API, callbacks, media, metrics);
-//! - the jobs: [`Shop::reconcile_payments`](pochi_core::Shop::reconcile_payments) and
-//!   [`Shop::expire_unpaid_orders`](pochi_core::Shop::expire_unpaid_orders) at their intervals;
+//! - the shop's background jobs ([`pochi_http::jobs`]: payment reconciliation and unpaid-order
+//!   expiry, each at its interval);
 //! - [`Running::shutdown`]: stop accepting, finish the requests in flight and the job run in
 //!   progress, stop the simulator, then close the SQLite pool (its WAL is checkpointed into
 //!   the database file) or drop the server store's pool.
@@ -50,7 +50,6 @@ mod database;
 mod datadir;
 mod demo;
 mod detach;
-mod jobs;
 mod payments;
 mod settings;
 mod simulator;
@@ -58,15 +57,13 @@ mod simulator;
 use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use pochi_core::{Authenticator, NoEvents, Shop, ShopConfig};
-use pochi_http::{FsMediaStore, Metrics};
+use pochi_http::{FsMediaStore, JobIntervals, Metrics};
 use pochi_pay_mpesa::fake::FakeDaraja;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::settings::Admins;
-pub use crate::{
-    jobs::JobRuns,
-    settings::{ConfigError, MpesaMode, Settings, VARIABLES},
-};
+pub use crate::settings::{ConfigError, MpesaMode, Settings, VARIABLES};
+pub use pochi_http::JobRuns;
 
 /// Why the server could not start (or stop cleanly). Messages never contain secrets.
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +122,7 @@ pub struct Running {
     generated_admin: Option<(String, String)>,
     stop: watch::Sender<bool>,
     server: JoinHandle<io::Result<()>>,
-    jobs: JoinHandle<()>,
-    job_runs: watch::Receiver<JobRuns>,
+    jobs: pochi_http::Jobs,
     shop: Shop,
     simulator: Option<FakeDaraja>,
     database: database::OpenStore,
@@ -174,7 +170,7 @@ impl Running {
 
     /// Counts of background job runs; `wait_for` on it to await a run.
     pub fn job_runs(&self) -> watch::Receiver<JobRuns> {
-        self.job_runs.clone()
+        self.jobs.runs()
     }
 
     /// Stops accepting connections, finishes the requests in flight and the job run in
@@ -182,7 +178,7 @@ impl Running {
     pub async fn shutdown(self) -> Result<(), StartError> {
         let _ = self.stop.send(true);
         let served = self.server.await;
-        let _ = self.jobs.await;
+        self.jobs.stopped().await;
         if let Some(fake) = &self.simulator {
             fake.shutdown();
         }
@@ -237,11 +233,8 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let shop = Shop::builder(database.store.clone())
         .provider(Arc::new(provider))
         .events(metrics.sink(Arc::new(NoEvents)))
-        .config(
-            ShopConfig::default()
-                .with_callback_token(token)
-                .with_unpaid_order_ttl(settings.order_expiry),
-        )
+        // The callback token was given to the M-Pesa provider; the shop adopts it from there.
+        .config(ShopConfig::default().with_unpaid_order_ttl(settings.order_expiry))
         .build()
         .map_err(StartError::Shop)?;
     let added = demo::add_on_first_start(&shop, &settings.data_dir).await?;
@@ -275,11 +268,15 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
             let _ = stopped.wait_for(|stop| *stop).await;
         }))
     };
-    let (jobs, job_runs) = jobs::spawn(
+    let jobs = pochi_http::jobs(
         shop.clone(),
-        settings.reconcile_interval,
-        settings.expiry_interval,
-        stopped,
+        JobIntervals::default()
+            .with_reconcile(settings.reconcile_interval)
+            .with_expiry(settings.expiry_interval),
+        async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        },
     );
     tracing::info!(%local_addr, mpesa = ?settings.mpesa_mode, database = settings.database.kind(), "listening");
     Ok(Running {
@@ -289,7 +286,6 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         stop,
         server,
         jobs,
-        job_runs,
         shop,
         simulator,
         database,

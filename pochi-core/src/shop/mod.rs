@@ -197,8 +197,10 @@ impl ShopBuilder {
         self
     }
 
-    /// Builds the shop. Fails if two providers share a name.
-    pub fn build(self) -> Result<Shop> {
+    /// Builds the shop. Fails if two providers share a name, or if a provider hands out
+    /// callback URLs with another token than the shop's. A shop given no callback token
+    /// adopts its providers' (so it is configured once, on the provider).
+    pub fn build(mut self) -> Result<Shop> {
         for (i, provider) in self.providers.iter().enumerate() {
             if self.providers[..i]
                 .iter()
@@ -208,6 +210,25 @@ impl ShopBuilder {
                     "providers",
                     format!("two payment providers are named {}", provider.name()),
                 ));
+            }
+        }
+        for provider in &self.providers {
+            let Some(token) = provider.callback_token() else {
+                continue;
+            };
+            match &self.config.callback_token {
+                None => self.config.callback_token = Some(token),
+                Some(shop) if shop.matches(token.expose()) => {}
+                Some(_) => {
+                    return Err(Error::invalid(
+                        "callback_token",
+                        format!(
+                            "payment provider {} builds its callback URLs with another token \
+                             than the shop's: its callbacks would all be refused",
+                            provider.name()
+                        ),
+                    ));
+                }
             }
         }
         Ok(Shop {

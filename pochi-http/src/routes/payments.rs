@@ -77,7 +77,7 @@ pub(crate) async fn payment_status(
 /// path carries the shop's secret callback token; the reply is exactly what the provider
 /// expects.
 #[utoipa::path(
-    post, path = "/api/pay/callbacks/{channel}/{token}", tag = "payments",
+    post, path = pochi_core::CALLBACK_ROUTE, tag = "payments",
     params(
         ("channel" = String, Path, description = "`stk`, `c2b-validation`, `c2b-confirmation`"),
         ("token" = String, Path, description = "The shop's secret callback token"),

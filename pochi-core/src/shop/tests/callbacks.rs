@@ -1,0 +1,111 @@
+//! Provider callbacks: a success pays the order and publishes its events; a wrong token or an unreadable body is refused and kept for review.
+
+use super::*;
+
+#[tokio::test]
+async fn a_success_callback_pays_the_order_and_publishes_both_events() {
+    // Given a started push
+    let mut provider = push_provider();
+    accept_pushes(&mut provider);
+    provider.expect_interpret().returning(|_| {
+        Ok(vec![Notice::AttemptResult {
+            reference: "ws_CO_1".into(),
+            result: ProviderResult {
+                amount: Some(kes(dec!(1500))),
+                receipt: Some(Receipt::parse("NLJ7RT61SV").unwrap()),
+                ..ProviderResult::with_status(PaymentStatus::Succeeded)
+            },
+        }])
+    });
+    let published = Arc::new(Mutex::new(Vec::new()));
+    let seen = published.clone();
+    let mut events = MockEventSink::new();
+    events.expect_publish().returning(move |e| {
+        let name = match e {
+            ShopEvent::OrderPlaced { .. } => "placed",
+            ShopEvent::PaymentSucceeded { .. } => "succeeded",
+            ShopEvent::OrderStatusChanged { from, to, .. } => {
+                assert_eq!(
+                    (*from, *to),
+                    (OrderStatus::PendingPayment, OrderStatus::Paid)
+                );
+                "status"
+            }
+            _ => "other",
+        };
+        seen.lock().unwrap().push(name);
+    });
+    let w = world(provider, Arc::new(events)).await;
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    w.shop
+        .start_payment(&pay(&order), None)
+        .await
+        .unwrap()
+        .into_payment();
+
+    // When the callback arrives on the right URL
+    let reply = w
+        .shop
+        .receive_notification(&notification("stk", TOKEN))
+        .await
+        .unwrap();
+
+    // Then the order is paid, the provider's ack is returned, and the events went out
+    assert_eq!(reply.body, "Ack");
+    assert_eq!(
+        w.shop.order(order.number.as_str()).await.unwrap().status,
+        OrderStatus::Paid
+    );
+    assert_eq!(
+        *published.lock().unwrap(),
+        vec!["placed", "succeeded", "status"]
+    );
+}
+
+#[tokio::test]
+async fn callbacks_on_a_wrong_token_or_unreadable_are_refused_and_reviewed() {
+    let mut provider = push_provider();
+    provider
+        .expect_interpret()
+        .returning(|_| Err(Error::invalid("body", "not a callback")));
+    let w = world(provider, Arc::new(crate::NoEvents)).await;
+
+    let err = w
+        .shop
+        .receive_notification(&notification("stk", "wrong-token-123456"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+    let err = w
+        .shop
+        .receive_notification(&notification("stk", TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    let err = w
+        .shop
+        .receive_notification(&notification("nope", TOKEN))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+
+    let reviews = w
+        .shop
+        .reviews(None, crate::Limit::default())
+        .await
+        .unwrap()
+        .items;
+    let reasons: Vec<_> = reviews.iter().map(|r| r.reason.clone()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ReviewReason::UnreadableNotification,
+            ReviewReason::InvalidCallbackToken
+        ]
+    );
+}

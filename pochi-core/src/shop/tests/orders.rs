@@ -1,0 +1,159 @@
+//! Orders: events on placement, order-number retries, store faults, tracking and input errors.
+
+use super::*;
+
+#[tokio::test]
+async fn order_placed_is_published_once_not_on_replay() {
+    let mut events = MockEventSink::new();
+    events
+        .expect_publish()
+        .withf(|e| matches!(e, ShopEvent::OrderPlaced { order } if order.total == kes(dec!(3000))))
+        .times(1)
+        .return_const(());
+    let w = world(push_provider(), Arc::new(events)).await;
+    let first = w
+        .shop
+        .place_order(&input(&w.item, 2), Some("k"))
+        .await
+        .unwrap();
+    let replay = w
+        .shop
+        .place_order(&input(&w.item, 2), Some("k"))
+        .await
+        .unwrap();
+    assert!(matches!(first, Placement::Placed(_)));
+    assert!(matches!(replay, Placement::Replayed(_)));
+}
+
+#[tokio::test]
+async fn a_taken_order_number_is_retried_with_a_fresh_one() {
+    // Given a store whose first placement collides
+    let item = product(1, dec!(1500), None);
+    let mut store = MockStore::new();
+    let catalogue = vec![item.clone()];
+    store
+        .expect_products_by_ids()
+        .returning(move |_| Ok(catalogue.clone()));
+    store.expect_settings().returning(|| Ok(None));
+    let numbers = Arc::new(Mutex::new(Vec::new()));
+    let seen = numbers.clone();
+    store.expect_place_order().times(2).returning(move |new| {
+        let mut seen = seen.lock().unwrap();
+        seen.push(new.order.number.clone());
+        if seen.len() == 1 {
+            Err(Error::conflict(ConflictReason::OrderNumberTaken, "taken"))
+        } else {
+            Ok(Placement::Placed(new.order.clone()))
+        }
+    });
+    let shop = Shop::builder(Arc::new(store))
+        .ids(Arc::new(SequentialIds::new()))
+        .build()
+        .unwrap();
+
+    let order = shop
+        .place_order(&input(&item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+
+    let numbers = numbers.lock().unwrap();
+    assert_ne!(numbers[0], numbers[1]);
+    assert_eq!(order.number, numbers[1]);
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_reported_as_unavailable() {
+    let mut store = MockStore::new();
+    store.expect_products_by_ids().returning(|_| {
+        Err(Error::Unavailable {
+            message: "database unreachable".into(),
+            source: None,
+        })
+    });
+    let shop = Shop::builder(Arc::new(store)).build().unwrap();
+    let err = shop
+        .place_order(&input(&product(1, dec!(10), None), 1), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "temporarily_unavailable");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn tracking_shows_the_order_with_personal_data_masked() {
+    let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 2), None)
+        .await
+        .unwrap()
+        .into_order();
+    let tracked = w
+        .shop
+        .track(&order.number.as_str().to_lowercase())
+        .await
+        .unwrap();
+    insta::assert_json_snapshot!(tracked, {
+        ".number" => "[number]",
+    });
+}
+
+#[tokio::test]
+async fn invalid_input_names_the_field() {
+    let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
+    let cases = [
+        (w.shop.track("no such thing").await.unwrap_err(), "orderId"),
+        (w.shop.product("42").await.unwrap_err(), "productId"),
+        (
+            w.shop
+                .place_order(&input(&w.item, 1), Some("bad key"))
+                .await
+                .unwrap_err(),
+            "Idempotency-Key",
+        ),
+        (
+            w.shop
+                .start_payment(
+                    &PaymentInput {
+                        order_number: "x".into(),
+                        ..PaymentInput::default()
+                    },
+                    None,
+                )
+                .await
+                .unwrap_err(),
+            "orderNumber",
+        ),
+        (
+            w.shop
+                .orders(&OrderListInput {
+                    status: Some("shipped".into()),
+                    ..OrderListInput::default()
+                })
+                .await
+                .unwrap_err(),
+            "status",
+        ),
+        (
+            w.shop
+                .orders(&OrderListInput {
+                    from: Some("yesterday".into()),
+                    ..OrderListInput::default()
+                })
+                .await
+                .unwrap_err(),
+            "from",
+        ),
+        (
+            w.shop
+                .catalogue(Some("bogus"), crate::Limit::default())
+                .await
+                .unwrap_err(),
+            "cursor",
+        ),
+    ];
+    for (err, field) in cases {
+        assert_eq!(err.field(), Some(field), "{err}");
+    }
+}

@@ -1,0 +1,206 @@
+//! The shop's background jobs, owned by the library: payment reconciliation
+//! ([`Shop::reconcile_payments`]) and unpaid-order expiry ([`Shop::expire_unpaid_orders`]).
+//!
+//! Every application serving a shop runs them, whether it is the reference server or a host
+//! that nests [`router`](crate::router) in its own service: without expiry, stock held by
+//! unpaid orders never comes back; without reconciliation, a payment whose callback was lost
+//! is never settled.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use pochi_core::{ManualCodeProvider, MemoryStore, Shop};
+//! use pochi_http::{JobIntervals, jobs};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let shop = Shop::builder(Arc::new(MemoryStore::new()))
+//!     .provider(Arc::new(ManualCodeProvider::new()))
+//!     .build()?;
+//! let running = jobs(shop, JobIntervals::default(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! });
+//! // … serve the router; on shutdown:
+//! running.stopped().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Each job runs in a loop of its own (a task each), so a payment provider that answers slowly
+//! holds up reconciliation only, never expiry. A job runs at once, then every interval; runs
+//! that fall behind are delayed, not bunched. Shutdown lets a run in progress finish, then
+//! stops both loops. Several processes may run the jobs on one database: the stores take due
+//! orders and payments so that two sweeps never apply the same change twice.
+
+use std::{future::Future, time::Duration};
+
+use pochi_core::Shop;
+use tokio::{
+    sync::watch,
+    task::JoinHandle,
+    time::{MissedTickBehavior, interval},
+};
+
+/// How often each job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobIntervals {
+    /// Between two payment reconciliation runs (default 30 s).
+    pub reconcile: Duration,
+    /// Between two unpaid-order expiry runs (default 60 s).
+    pub expiry: Duration,
+}
+
+impl Default for JobIntervals {
+    fn default() -> Self {
+        JobIntervals {
+            reconcile: Duration::from_secs(30),
+            expiry: Duration::from_secs(60),
+        }
+    }
+}
+
+impl JobIntervals {
+    /// With another reconciliation interval.
+    pub fn with_reconcile(mut self, every: Duration) -> Self {
+        self.reconcile = every;
+        self
+    }
+
+    /// With another expiry interval.
+    pub fn with_expiry(mut self, every: Duration) -> Self {
+        self.expiry = every;
+        self
+    }
+}
+
+/// How many times the jobs ran since they started, for tests and status pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobRuns {
+    /// Reconciliation runs that finished (with or without errors).
+    pub reconcile: u64,
+    /// Expiry runs that finished.
+    pub expiry: u64,
+    /// Orders cancelled by expiry, in all.
+    pub orders_expired: u64,
+    /// Runs that failed (logged).
+    pub failures: u64,
+}
+
+/// The running jobs: [`jobs`] started them.
+#[derive(Debug)]
+pub struct Jobs {
+    tasks: Vec<JoinHandle<()>>,
+    runs: watch::Receiver<JobRuns>,
+}
+
+impl Jobs {
+    /// A receiver of the run counts, updated after every run. Once the jobs have stopped it
+    /// reports the channel closed (`has_changed` is an error).
+    pub fn runs(&self) -> watch::Receiver<JobRuns> {
+        self.runs.clone()
+    }
+
+    /// Waits until both loops have stopped (after the shutdown future completed and any run
+    /// in progress finished).
+    pub async fn stopped(self) {
+        for task in self.tasks {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "a background job ended abnormally");
+            }
+        }
+    }
+}
+
+/// Starts the shop's jobs on the current tokio runtime; they run until `shutdown` completes.
+pub fn jobs<F>(shop: Shop, intervals: JobIntervals, shutdown: F) -> Jobs
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            () = shutdown => {
+                let _ = stop_tx.send(true);
+            }
+            // Every loop has ended (their receivers dropped): nothing left to stop.
+            () = stop_tx.closed() => {}
+        }
+    });
+    let (runs_tx, runs) = watch::channel(JobRuns::default());
+    let reconcile = {
+        let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+        every(intervals.reconcile, stop.clone(), move || {
+            let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+            async move {
+                let failed = match shop.reconcile_payments().await {
+                    Ok(report) => {
+                        if report.checked > 0 {
+                            tracing::info!(?report, "payments reconciled");
+                        }
+                        false
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "payment reconciliation failed");
+                        true
+                    }
+                };
+                runs_tx.send_modify(|r| {
+                    r.reconcile += 1;
+                    r.failures += u64::from(failed);
+                });
+            }
+        })
+    };
+    let expiry = every(intervals.expiry, stop, move || {
+        let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+        async move {
+            let (expired, failed) = match shop.expire_unpaid_orders().await {
+                Ok(orders) => {
+                    if !orders.is_empty() {
+                        tracing::info!(count = orders.len(), "unpaid orders expired");
+                    }
+                    (u64::try_from(orders.len()).unwrap_or(u64::MAX), false)
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "order expiry failed");
+                    (0, true)
+                }
+            };
+            runs_tx.send_modify(|r| {
+                r.expiry += 1;
+                r.orders_expired += expired;
+                r.failures += u64::from(failed);
+            });
+        }
+    });
+    Jobs {
+        tasks: vec![reconcile, expiry],
+        runs,
+    }
+}
+
+/// One job's loop: `run` at once, then every `period`, until `stop` turns true (or its sender
+/// is gone). A run in progress is finished first: stopping is checked between runs only.
+fn every<R, Fut>(period: Duration, mut stop: watch::Receiver<bool>, run: R) -> JoinHandle<()>
+where
+    R: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticks = interval(period);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+                _ = ticks.tick() => run().await,
+            }
+        }
+        tracing::debug!("background job stopped");
+    })
+}
