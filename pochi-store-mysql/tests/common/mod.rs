@@ -16,7 +16,7 @@ use std::{
 };
 
 use pochi_store_mysql::{
-    MySqlStore,
+    MySqlDialect, MySqlStore,
     sqlx::{
         self, MySqlPool,
         mysql::{MySqlConnectOptions, MySqlPoolOptions},
@@ -36,10 +36,7 @@ static SWEPT: AtomicBool = AtomicBool::new(false);
 static UNREACHABLE: OnceLock<String> = OnceLock::new();
 
 /// A migrated store on its own database, and a pool on the same database for raw SQL.
-pub struct TestDb {
-    pub store: MySqlStore,
-    pub pool: MySqlPool,
-}
+pub type TestDb = pochi_store_sql::testing::TestDb<MySqlDialect>;
 
 /// A fresh test database, or `None` (after saying why) when MySQL is not reachable on a
 /// developer's machine. Panics when `CI` is set and there is no database.

@@ -16,7 +16,7 @@ use std::{
 };
 
 use pochi_store_postgres::{
-    PostgresStore,
+    PostgresDialect, PostgresStore,
     sqlx::{
         self, PgPool,
         postgres::{PgConnectOptions, PgPoolOptions},
@@ -37,10 +37,7 @@ static SWEPT: AtomicBool = AtomicBool::new(false);
 static UNREACHABLE: OnceLock<String> = OnceLock::new();
 
 /// A migrated store on its own schema, and a pool on the same schema for raw SQL.
-pub struct TestDb {
-    pub store: PostgresStore,
-    pub pool: PgPool,
-}
+pub type TestDb = pochi_store_sql::testing::TestDb<PostgresDialect>;
 
 /// A fresh test database, or `None` (after saying why) when PostgreSQL is not reachable on a
 /// developer's machine. Panics when `CI` is set and there is no database.
