@@ -12,17 +12,6 @@ use pochi_store_mysql::{
 };
 use pochi_store_sql::testing::{Harness, TestDb};
 
-/// Ends the connections `ids` (without the PROCESS privilege a user sees, and may kill, only
-/// its own).
-async fn kill(pool: &MySqlPool, ids: &[i64]) {
-    for id in ids {
-        sqlx::query(&format!("KILL {id}"))
-            .execute(pool)
-            .await
-            .unwrap();
-    }
-}
-
 struct MySql;
 
 #[async_trait]
@@ -36,6 +25,7 @@ impl Harness for MySql {
     }
 
     async fn kill_lock_waiter(pool: &MySqlPool) -> bool {
+        // Without the PROCESS privilege a user sees (and may kill) only its own connections.
         let waiting: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM information_schema.processlist WHERE db = DATABASE() \
              AND id <> CONNECTION_ID() AND info LIKE 'SELECT%FROM orders%FOR UPDATE'",
@@ -46,7 +36,10 @@ impl Harness for MySql {
         let Some(id) = waiting.first() else {
             return false;
         };
-        kill(pool, &[*id]).await;
+        sqlx::query(&format!("KILL {id}"))
+            .execute(pool)
+            .await
+            .unwrap();
         true
     }
 

@@ -100,6 +100,11 @@ pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// A [`Store`](pochi_core::Store) on the database of dialect `D`. Cloning shares the pool.
+///
+/// The code generic over `D` sits in one `impl` block per module, each under the same `where`
+/// clause: the sqlx traits the statements need for `D::Db` (an executor on its connections,
+/// encoding and decoding of the column types). Rust does not carry such bounds from the trait
+/// to its users, so the clause is written out on each block rather than on each function.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
 }
@@ -150,11 +155,6 @@ impl<D: Dialect> SqlStore<D> {
     /// A store over a pool you configured.
     pub fn from_pool(pool: Pool<D::Db>) -> Self {
         SqlStore { pool }
-    }
-
-    /// The pool the store runs on.
-    pub fn pool(&self) -> &Pool<D::Db> {
-        &self.pool
     }
 
     /// Begins a write transaction (READ COMMITTED).

@@ -3,7 +3,7 @@
 //! database ends. A backend describes how to reach and hurt its server with a [`Harness`] and
 //! stamps the scenarios as tests with [`fault_tests!`](crate::fault_tests):
 //!
-//! ```ignore
+//! ```text
 //! struct Postgres;
 //! #[async_trait::async_trait]
 //! impl pochi_store_sql::testing::Harness for Postgres { /* … */ }
