@@ -13,8 +13,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
+    future::Future,
     net::TcpListener,
-    time::{Duration as StdDuration, Instant},
+    sync::{
+        OnceLock,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::{Duration as StdDuration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
@@ -37,6 +42,67 @@ pub struct TestDb<D: Dialect> {
     pub store: SqlStore<D>,
     /// Raw SQL on the store's database, behind its back.
     pub pool: Pool<D::Db>,
+}
+
+/// How the names of test schemas and databases begin: `pochi_t_<unix seconds>_<pid>_<n>`.
+pub const PREFIX: &str = "pochi_t_";
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// A name for a fresh test schema or database, unique in this run and dated.
+pub fn fresh_name() -> String {
+    format!(
+        "{PREFIX}{}_{}_{}",
+        unix_seconds(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Whether `name` is a test schema or database of a run that ended more than an hour ago.
+pub fn is_stale(name: &str) -> bool {
+    let cutoff = unix_seconds().saturating_sub(3600);
+    name.strip_prefix(PREFIX)
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|secs| secs.parse::<u64>().ok())
+        .is_some_and(|secs| secs < cutoff)
+}
+
+/// What `open` gives (a fresh test database), or `None` after saying why when `database`'s
+/// server is not reachable on a developer's machine: `open` fails with `Err` only when it
+/// cannot reach the server (any later failure panics), and `unreachable` remembers the reason
+/// so that the other tests skip at once. Panics when `CI` is set and there is no server.
+pub async fn reachable_or_skip<T>(
+    database: &str,
+    unreachable: &OnceLock<String>,
+    open: impl Future<Output = Result<T, String>>,
+) -> Option<T> {
+    let opened = match unreachable.get() {
+        Some(reason) => Err(reason.clone()),
+        None => open.await.inspect_err(|reason| {
+            let _ = unreachable.set(reason.clone());
+        }),
+    };
+    match opened {
+        Ok(db) => Some(db),
+        Err(reason) if in_ci() => panic!("{database} is required in CI: {reason}"),
+        Err(reason) => {
+            eprintln!(
+                "skipping: no {database} for the tests ({reason}); run scripts/ensure-databases"
+            );
+            None
+        }
+    }
 }
 
 /// How the fault scenarios reach and hurt one backend's server.
