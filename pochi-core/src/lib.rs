@@ -69,7 +69,6 @@ pub mod settings;
 pub mod shop;
 pub mod stats;
 pub mod store;
-pub mod tally;
 pub mod text;
 pub mod tracking;
 

@@ -20,41 +20,34 @@
 //!
 //! # How it keeps the contract
 //!
-//! Every [`Store`](pochi_core::Store) method is one InnoDB transaction at READ COMMITTED (set
-//! for each transaction, whatever the server's default) that calls the same decision functions
-//! of `pochi-core` as the in-memory reference store, on rows it has locked:
-//! - placing an order inserts the order row (its number and idempotency key are unique keys),
-//!   then reserves stock with one conditional `UPDATE … WHERE stock >= n` per product, in
-//!   product-id order so concurrent orders never deadlock on products, then inserts lines and
-//!   timeline;
-//! - status moves and payment results lock the order row (`SELECT … FOR UPDATE`), then the
-//!   payment row, call [`Order::plan_move`](pochi_core::Order::plan_move) or
-//!   [`settle`](pochi_core::payment::settle) and write what they decided;
-//! - expiry takes due orders with `FOR UPDATE SKIP LOCKED` (MySQL 8.0.1+, MariaDB 10.6+), so
-//!   parallel sweepers share the work;
-//! - uniqueness (order number, idempotency keys, `(provider, provider_reference)`, receipt) is
-//!   a unique key. MySQL does not reliably say which key a duplicate hit, so each method checks
-//!   its keys inside the transaction first, and a duplicate-key error (another transaction won
-//!   the race in between) runs the transaction again, which then sees the winner. Deadlocks
-//!   (1213) and lock wait timeouts (1205) are retried the same way, a bounded number of times,
-//!   and then reported as [`Error::Unavailable`](pochi_core::Error).
+//! [`MySqlStore`] is `pochi-store-sql`'s [`SqlStore`] with this crate's [`MySqlDialect`]: the
+//! transactions, their locks and retries are described there. Every method is one InnoDB
+//! transaction at READ COMMITTED, set for each transaction whatever the server's default (at
+//! InnoDB's default, REPEATABLE READ, plain reads after a lock would see the snapshot of the
+//! first read and miss what a transaction we waited for wrote; READ COMMITTED also takes no
+//! gap locks). Reads of several statements run in one `REPEATABLE READ` read-only transaction
+//! with a consistent snapshot. MySQL does not reliably say which key a duplicate hit, so a
+//! duplicate-key error runs the transaction again, which then sees the winner. Deadlocks
+//! (1213) and lock wait timeouts (1205) are retried the same way; too many connections (1040),
+//! shutdown in progress (1053) and a killed connection (1927, MariaDB) are
+//! `Error::Unavailable`. Expiry takes due orders with `FOR UPDATE SKIP LOCKED` (MySQL 8.0.1+,
+//! MariaDB 10.6+).
 //!
-//! Reads that need several statements (an order with its lines and timeline, a page of orders)
-//! run in one `REPEATABLE READ` read-only transaction with a consistent snapshot. Lists use
-//! keyset pagination (`a > x OR (a = x AND b > y)`, which uses the indexes on every version);
-//! a page of orders loads its lines and timelines in one query each.
+//! What this dialect does its own way: `?` placeholders; keyset conditions in their expanded
+//! form (`a > x OR (a = x AND b > y)`, which uses the indexes on every version); lists as `IN
+//! (?, ?, …)`; `INSERT … ON DUPLICATE KEY UPDATE`; no data-modifying CTEs, so a new order's
+//! lines, timeline and each tally table are statements of their own; and columns decoded
+//! without sqlx's type check (see [`MySqlDialect`]).
 //!
 //! # Statistics
 //!
-//! [`Store::stats`](pochi_core::Store::stats) reads pre-aggregated tallies, not the orders
-//! (the rows are `pochi_core::tally`'s): orders and totals per status (`order_tallies`, 16
-//! slots per status so concurrent orders seldom wait on one row), units and revenue per
-//! product and status (`product_tallies`) and paid orders per UTC day and status
-//! (`paid_tallies`), changed by `INSERT … ON DUPLICATE KEY UPDATE` in the same transaction
-//! that places or moves an order, last and in key order. A revenue window adds its whole days
-//! from `paid_tallies` and reads only the orders paid in its first, partial day. Migration
-//! 0002 computes them for the orders already there; orders edited by hand in SQL put them
-//! off (the PostgreSQL store has a recount; this one does not yet).
+//! [`Store::stats`](pochi_core::Store::stats) reads pre-aggregated tallies (see
+//! `pochi_store_sql::tally`): orders and totals per status (`order_tallies`, 16 slots per
+//! status so concurrent orders seldom wait on one row), units and revenue per product and
+//! status (`product_tallies`) and paid orders per UTC day and status (`paid_tallies`), changed
+//! in the same transaction that places or moves an order, last and in key order. Migration
+//! 0002 computes them for the orders already there; orders edited by hand in SQL put them off
+//! (the PostgreSQL store has a recount; this one does not yet).
 //!
 //! Money is `DECIMAL(20,2)` with the currency code beside it; times are `DATETIME(6)` in UTC
 //! (the session's `time_zone` is `+00:00`); text is `utf8mb4` with the binary collation, so
@@ -67,109 +60,140 @@
 //!
 //! # Connections
 //!
-//! [`MySqlStore::connect`] opens a pool of [`DEFAULT_POOL_SIZE`] connections that waits at most
+//! [`SqlStore::connect`] opens a pool of [`DEFAULT_POOL_SIZE`] connections that waits at most
 //! [`DEFAULT_ACQUIRE_TIMEOUT`] for a connection: a database that is down gives
 //! `Error::Unavailable` after that long, never a hang, and pings a connection before use only
-//! when it has been idle for [`PING_AFTER_IDLE`]. [`MySqlStore::from_pool`] takes a pool
-//! you configured; keep sqlx's defaults of `time_zone = '+00:00'` and the `utf8mb4` charset.
+//! when it has been idle for [`PING_AFTER_IDLE`]. [`SqlStore::from_pool`] takes a pool you
+//! configured; keep sqlx's defaults of `time_zone = '+00:00'` and the `utf8mb4` charset.
 
-mod catalogue;
-mod error;
-mod orders;
-mod payments;
-mod placing;
-mod reports;
-mod reviews;
-mod rows;
-mod store;
-mod tallies;
+use std::{fmt, str::FromStr};
 
-use std::{fmt, str::FromStr, time::Duration};
-
-use pochi_core::{Error, Result};
+pub use pochi_store_sql::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE, PING_AFTER_IDLE, SqlStore};
+use pochi_store_sql::{Dialect, Failure, Placeholders, Set};
 pub use sqlx;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-
-/// Connections in the pool [`MySqlStore::connect`] opens.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
-
-/// How long a method waits for a free connection (or for the database to answer a new
-/// connection) before it gives up with `Error::Unavailable`.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A pooled connection idle for at least this long is pinged before use, and replaced if the
-/// database ended it meanwhile (a restart, an idle timeout). One used more recently is
-/// trusted: under load no store call pays a round trip for the check (sqlx's default pings on
-/// every acquire), and a connection that breaks in that window fails its call with
-/// `Error::Unavailable` and is not reused.
-pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+use sqlx::{
+    MySql, MySqlPool, QueryBuilder, Row,
+    error::DatabaseError,
+    migrate::MigrateError,
+    mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlQueryResult, MySqlRow},
+};
+use uuid::Uuid;
 
 /// A [`Store`](pochi_core::Store) on MySQL 8 or MariaDB 10.11 or later. Cloning shares the pool.
-#[derive(Clone)]
-pub struct MySqlStore {
-    pool: MySqlPool,
+pub type MySqlStore = SqlStore<MySqlDialect>;
+
+/// How MySQL writes what the SQL core leaves to its dialect.
+///
+/// Columns are decoded unchecked, because the server flags every column of a binary collation
+/// (all text here) as binary, which sqlx's type check refuses for `String`; each value's
+/// decoding still checks it (UTF-8, number and date formats).
+#[derive(Debug, Clone, Copy)]
+pub struct MySqlDialect;
+
+/// Server errors of a lost race: `ER_LOCK_DEADLOCK`, `ER_LOCK_WAIT_TIMEOUT`.
+const RACE_ERRORS: [u16; 2] = [1213, 1205];
+
+/// Server errors that mean it is going away or refusing connections: too many connections,
+/// shutdown in progress, connection killed (MariaDB).
+const UNREACHABLE_ERRORS: [u16; 3] = [1040, 1053, 1927];
+
+/// Appends `column IN (…values…)`; `FALSE` for none.
+fn push_in<T>(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<T>)
+where
+    T: for<'q> sqlx::Encode<'q, MySql> + sqlx::Type<MySql> + 'static,
+{
+    if values.is_empty() {
+        query.push("FALSE");
+        return;
+    }
+    query.push(column).push(" IN (");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    query.push(")");
 }
 
-impl MySqlStore {
-    /// Connects to the database at `url` (`mysql://user:password@host:port/database`) with
-    /// a pool of [`DEFAULT_POOL_SIZE`] connections. Fails with `Error::Unavailable` if the
-    /// database cannot be reached, or `Error::InvalidInput` if the URL is not a MySQL URL.
-    pub async fn connect(url: &str) -> Result<Self> {
-        let invalid = || Error::invalid("database_url", "is not a valid MySQL URL");
-        if !(url.starts_with("mysql://") || url.starts_with("mariadb://")) {
-            return Err(invalid());
+impl Dialect for MySqlDialect {
+    type Db = MySql;
+
+    const DATABASE: &'static str = "MySQL";
+    const CONTEXT: &'static str = "mysql store";
+    const STORE: &'static str = "MySqlStore";
+    const URL_SCHEMES: &'static [&'static str] = &["mysql://", "mariadb://"];
+    const PLACEHOLDERS: Placeholders = Placeholders::Question;
+    const ROW_VALUES: bool = false;
+    const DATA_MODIFYING_CTES: bool = false;
+    const BEGIN_WRITE: Option<&'static str> =
+        Some("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION");
+    const BEGIN_READ_SNAPSHOT: &'static str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+         START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+    const BIGINT: &'static str = "SIGNED";
+    const JSON_PARAMETER: &'static str = "";
+    const JSON_AS_TEXT: &'static str = "";
+
+    fn failure(error: &dyn DatabaseError) -> Option<Failure> {
+        let number = error
+            .try_downcast_ref::<MySqlDatabaseError>()
+            .map(MySqlDatabaseError::number)?;
+        if RACE_ERRORS.contains(&number) {
+            Some(Failure::LostRace)
+        } else if UNREACHABLE_ERRORS.contains(&number) {
+            Some(Failure::Unreachable)
+        } else {
+            None
         }
-        let options = MySqlConnectOptions::from_str(url)
-            .map_err(|_| invalid())?
-            // UTC in and out, and every character Unicode has (sqlx's defaults, made explicit).
-            .timezone(Some(String::from("+00:00")))
-            .charset("utf8mb4");
-        let pool = MySqlPoolOptions::new()
-            .max_connections(DEFAULT_POOL_SIZE)
-            .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_AFTER_IDLE {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
+    }
+
+    fn get<'r, T>(row: &'r MySqlRow, column: &str) -> Result<T, sqlx::Error>
+    where
+        T: sqlx::Decode<'r, MySql> + sqlx::Type<MySql>,
+    {
+        row.try_get_unchecked(column)
+    }
+
+    fn rows_affected(result: &MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn push_one_of_texts(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<String>) {
+        push_in(query, column, values);
+    }
+
+    fn push_one_of_ids(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<Uuid>) {
+        push_in(query, column, values);
+    }
+
+    fn upsert(_table: &str, _key: &[&str], set: &[Set<'_>]) -> String {
+        let set: Vec<String> = set
+            .iter()
+            .map(|set| match set {
+                Set::Replace(column) => format!("{column} = VALUES({column})"),
+                Set::Add(column) => format!("{column} = {column} + VALUES({column})"),
             })
-            .connect_with(options)
-            .await
-            .map_err(error::from_sqlx)?;
-        Ok(MySqlStore { pool })
+            .collect();
+        format!(" ON DUPLICATE KEY UPDATE {}", set.join(", "))
     }
 
-    /// A store over a pool you configured.
-    pub fn from_pool(pool: MySqlPool) -> Self {
-        MySqlStore { pool }
+    fn connect_options(url: &str) -> Option<MySqlConnectOptions> {
+        let options = MySqlConnectOptions::from_str(url).ok()?;
+        // UTC in and out, and every character Unicode has (sqlx's defaults, made explicit).
+        Some(
+            options
+                .timezone(Some(String::from("+00:00")))
+                .charset("utf8mb4"),
+        )
     }
 
-    /// Brings the schema up to date (the migrations embedded in this crate). Safe to run from
-    /// several processes at once: sqlx takes a named lock (`GET_LOCK`).
-    pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations")
-            .run(&self.pool)
-            .await
-            .map_err(|err| match err {
-                sqlx::migrate::MigrateError::Execute(err) => error::from_sqlx(err),
-                other => Error::backend(error::CONTEXT, other),
-            })
+    async fn migrate(pool: &MySqlPool) -> Result<(), MigrateError> {
+        // sqlx takes a named lock (`GET_LOCK`) first.
+        sqlx::migrate!("./migrations").run(pool).await
     }
-}
 
-impl fmt::Debug for MySqlStore {
-    // The connect options hold the password: show only where the store points.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let options = self.pool.connect_options();
-        f.debug_struct("MySqlStore")
-            .field("host", &options.get_host())
+    fn describe(options: &MySqlConnectOptions, out: &mut fmt::DebugStruct<'_, '_>) {
+        out.field("host", &options.get_host())
             .field("port", &options.get_port())
             .field("database", &options.get_database())
-            .field("user", &options.get_username())
-            .field("connections", &self.pool.size())
-            .finish()
+            .field("user", &options.get_username());
     }
 }

@@ -1,391 +1,84 @@
-//! Faults: a database that is not there, and unique keys taken behind the store's back.
+//! Faults: a database that is not there, unique keys taken behind the store's back,
+//! connections the database ends (the scenarios are `pochi_store_sql::testing`'s).
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::{
-    net::TcpListener,
-    time::{Duration, Instant},
-};
-
-use pochi_core::{ConflictReason, Error, OrderStatus, PaymentStatus, Store, StoreExt};
+use async_trait::async_trait;
 use pochi_store_mysql::{
-    DEFAULT_ACQUIRE_TIMEOUT, MySqlStore,
-    sqlx::{self, mysql::MySqlPoolOptions},
+    MySqlDialect, MySqlStore,
+    sqlx::{self, MySqlPool},
 };
-use pochi_testkit::fixtures::{
-    admin_move, at, by_reference, checkout, new_order, order_number, place, product, product_id,
-    started_attempt, stock_shelves, success,
-};
+use pochi_store_sql::testing::{Harness, TestDb};
 
-/// A port on 127.0.0.1 that nothing listens on.
-fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+struct MySql;
 
-fn assert_unavailable<T: std::fmt::Debug>(result: Result<T, Error>) {
-    match result {
-        Err(Error::Unavailable { .. }) => {}
-        other => panic!("expected unavailable, got {other:?}"),
+#[async_trait]
+impl Harness for MySql {
+    type Dialect = MySqlDialect;
+
+    const FOREIGN_URL: &'static str = "postgres://nope";
+
+    async fn test_db() -> Option<TestDb<MySqlDialect>> {
+        common::test_db().await
     }
-}
 
-#[tokio::test]
-async fn a_database_that_is_down_is_unavailable_within_the_acquire_timeout() {
-    // Given a store whose pool points at a closed port
-    let url = format!(
-        "mysql://pochi:secret-password@127.0.0.1:{}/shop",
-        closed_port()
-    );
-    let timeout = Duration::from_millis(500);
-    let pool = MySqlPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(timeout)
-        .connect_lazy(&url)
-        .unwrap();
-    let store = MySqlStore::from_pool(pool);
-
-    // When it reads, then it is unavailable, quickly
-    let started = Instant::now();
-    assert_unavailable(store.product(product_id()).await);
-    assert!(
-        started.elapsed() < timeout + Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-
-    // When it places an order, then it is unavailable, quickly
-    let item = product("Kikoi", "100", Some(5));
-    let new = new_order(order_number(), &checkout(&[(&item, 1)]), &[item], at(0));
-    let started = Instant::now();
-    assert_unavailable(store.place_order(&new).await);
-    assert!(
-        started.elapsed() < timeout + Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-
-    // And nothing it shows gives the password away
-    assert!(
-        !format!("{store:?}").contains("secret-password"),
-        "{store:?}"
-    );
-}
-
-#[tokio::test]
-async fn connecting_to_a_database_that_is_down_is_unavailable() {
-    let url = format!(
-        "mysql://pochi:secret-password@127.0.0.1:{}/shop",
-        closed_port()
-    );
-    let started = Instant::now();
-    let err = MySqlStore::connect(&url).await.unwrap_err();
-    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
-    assert!(started.elapsed() < DEFAULT_ACQUIRE_TIMEOUT + Duration::from_secs(2));
-    assert!(!format!("{err:?}").contains("secret-password"), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_malformed_url_is_invalid_input() {
-    let err = MySqlStore::connect("postgres://nope").await.unwrap_err();
-    assert_eq!(err.field(), Some("database_url"), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_receipt_written_behind_the_stores_back_is_a_conflict() {
-    let Some(db) = common::test_db().await else {
-        return;
-    };
-    let store = &db.store;
-    // Given two orders with a started attempt each
-    let item = product("Kikoi", "1500", Some(10));
-    stock_shelves(store, &[&item]).await;
-    let first = place(
-        store,
-        &new_order(
-            order_number(),
-            &checkout(&[(&item, 1)]),
-            std::slice::from_ref(&item),
-            at(0),
-        ),
-    )
-    .await;
-    let second = place(
-        store,
-        &new_order(
-            order_number(),
-            &checkout(&[(&item, 1)]),
-            std::slice::from_ref(&item),
-            at(0),
-        ),
-    )
-    .await;
-    let a = started_attempt(store, &first, first.total, "ws_CO_A").await;
-    let b = started_attempt(store, &second, second.total, "ws_CO_B").await;
-
-    // And a receipt put on A directly in the database
-    sqlx::query("UPDATE payments SET receipt = 'QKX7777777' WHERE id = ?")
-        .bind(a.id.as_uuid())
-        .execute(&db.pool)
-        .await
-        .unwrap();
-
-    // When B's success claims that receipt, then it is refused and nothing changes
-    let err = store
-        .settle_payment(&by_reference(&b), &success(second.total, "QKX7777777"))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.conflict_reason(),
-        Some(ConflictReason::ReceiptAlreadyUsed),
-        "{err}"
-    );
-    assert_eq!(
-        store.payment(b.id).await.unwrap().unwrap().status,
-        PaymentStatus::Pending
-    );
-    assert_eq!(store.order_required(&second.number).await.unwrap(), second);
-}
-
-#[tokio::test]
-async fn a_receipt_taken_by_a_concurrent_transaction_is_caught_by_the_unique_key() {
-    let Some(db) = common::test_db().await else {
-        return;
-    };
-    let store = db.store.clone();
-    let item = product("Kikoi", "1500", Some(10));
-    stock_shelves(&store, &[&item]).await;
-    let first = place(
-        &store,
-        &new_order(
-            order_number(),
-            &checkout(&[(&item, 1)]),
-            std::slice::from_ref(&item),
-            at(0),
-        ),
-    )
-    .await;
-    let second = place(
-        &store,
-        &new_order(
-            order_number(),
-            &checkout(&[(&item, 1)]),
-            std::slice::from_ref(&item),
-            at(0),
-        ),
-    )
-    .await;
-    let a = started_attempt(&store, &first, first.total, "ws_CO_A").await;
-    let b = started_attempt(&store, &second, second.total, "ws_CO_B").await;
-
-    // Given a transaction, not yet committed, that puts a receipt on A (the store's own check
-    // cannot see it yet)
-    let mut other = db.pool.begin().await.unwrap();
-    sqlx::query("UPDATE payments SET receipt = 'QKX8888888' WHERE id = ?")
-        .bind(a.id.as_uuid())
-        .execute(&mut *other)
-        .await
-        .unwrap();
-
-    // When B's success claims the same receipt, it waits on the unique key
-    let settling = {
-        let store = store.clone();
-        let target = by_reference(&b);
-        let result = success(second.total, "QKX8888888");
-        tokio::spawn(async move { store.settle_payment(&target, &result).await })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !settling.is_finished(),
-        "the settlement did not wait for the unique key"
-    );
-
-    // Then, once the other transaction commits, B is refused and nothing of it was written
-    other.commit().await.unwrap();
-    let err = settling.await.unwrap().unwrap_err();
-    assert_eq!(
-        err.conflict_reason(),
-        Some(ConflictReason::ReceiptAlreadyUsed),
-        "{err}"
-    );
-    assert_eq!(
-        store.payment(b.id).await.unwrap().unwrap().status,
-        PaymentStatus::Pending
-    );
-    let second = store.order_required(&second.number).await.unwrap();
-    assert_eq!(second.status, OrderStatus::PendingPayment);
-    assert_eq!(second.timeline.len(), 1);
-}
-
-#[tokio::test]
-async fn an_order_number_taken_by_a_concurrent_transaction_is_a_conflict_and_reserves_nothing() {
-    let Some(db) = common::test_db().await else {
-        return;
-    };
-    let store = db.store.clone();
-    let item = product("Kikoi", "100", Some(10));
-    stock_shelves(&store, &[&item]).await;
-    let number = order_number();
-
-    // Given a transaction, not yet committed, that inserts an order with that number
-    let mut other = db.pool.begin().await.unwrap();
-    sqlx::query(
-        "INSERT INTO orders (number, status, customer_name, phone, county, area, address, \
-         currency, subtotal, delivery_fee, total, fingerprint, created_at, updated_at) \
-         VALUES (?, 'pending_payment', 'Other', '254700000000', 'Nairobi', 'CBD', 'Moi Ave', \
-         'KES', 0, 0, 0, '', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
-    )
-    .bind(number.as_str())
-    .execute(&mut *other)
-    .await
-    .unwrap();
-
-    // When the store places an order with the same number, it waits on the key
-    let placing = {
-        let store = store.clone();
-        let new = new_order(
-            number.clone(),
-            &checkout(&[(&item, 3)]),
-            std::slice::from_ref(&item),
-            at(0),
-        );
-        tokio::spawn(async move { store.place_order(&new).await })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!placing.is_finished(), "the order did not wait for the key");
-
-    // Then, once the other commits, it is refused and its units stay in stock
-    other.commit().await.unwrap();
-    let err = placing.await.unwrap().unwrap_err();
-    assert_eq!(
-        err.conflict_reason(),
-        Some(ConflictReason::OrderNumberTaken),
-        "{err}"
-    );
-    assert_eq!(
-        store.product_required(item.id).await.unwrap().stock,
-        Some(10)
-    );
-    let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_lines")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!(lines, 0);
-}
-
-#[tokio::test]
-async fn a_connection_killed_mid_request_is_unavailable_and_changes_nothing() {
-    let Some(db) = common::test_db().await else {
-        return;
-    };
-    let store = db.store.clone();
-    let item = product("Kikoi", "100", Some(10));
-    stock_shelves(&store, &[&item]).await;
-    let order = place(
-        &store,
-        &new_order(
-            order_number(),
-            &checkout(&[(&item, 2)]),
-            std::slice::from_ref(&item),
-            at(0),
-        ),
-    )
-    .await;
-
-    // Given another transaction holding the order's row
-    let mut other = db.pool.begin().await.unwrap();
-    sqlx::query("SELECT number FROM orders WHERE number = ? FOR UPDATE")
-        .bind(order.number.as_str())
-        .execute(&mut *other)
-        .await
-        .unwrap();
-
-    // When a cancellation waits for it and the database ends that connection
-    let cancelling = {
-        let store = store.clone();
-        let number = order.number.clone();
-        tokio::spawn(async move {
-            store
-                .move_order(&number, &admin_move(OrderStatus::Cancelled, at(10)))
-                .await
-        })
-    };
-    let mut killed = false;
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    async fn kill_lock_waiter(pool: &MySqlPool) -> bool {
         // Without the PROCESS privilege a user sees (and may kill) only its own connections.
         let waiting: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM information_schema.processlist WHERE db = DATABASE() \
              AND id <> CONNECTION_ID() AND info LIKE 'SELECT%FROM orders%FOR UPDATE'",
         )
-        .fetch_all(&db.pool)
+        .fetch_all(pool)
         .await
         .unwrap();
-        if let Some(id) = waiting.first() {
-            sqlx::query(&format!("KILL {id}"))
-                .execute(&db.pool)
-                .await
-                .unwrap();
-            killed = true;
-            break;
-        }
-    }
-    assert!(killed, "the cancellation never waited for the lock");
-
-    // Then it is unavailable, and the order and its stock are as they were
-    assert_unavailable(cancelling.await.unwrap());
-    other.rollback().await.unwrap();
-    assert_eq!(store.order_required(&order.number).await.unwrap(), order);
-    assert_eq!(
-        store.product_required(item.id).await.unwrap().stock,
-        Some(8)
-    );
-}
-
-#[tokio::test]
-async fn a_connection_the_database_ended_while_idle_is_replaced_before_use() {
-    let Some(db) = common::test_db().await else {
-        return;
-    };
-    // Given a store from `connect` on the test's own database
-    let database: String = sqlx::query_scalar("SELECT DATABASE()")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    let url = std::env::var("POCHI_TEST_MYSQL_URL").unwrap_or_else(|_| common::DEFAULT_URL.into());
-    let (url, query) = url.split_once('?').unwrap_or((&url, ""));
-    let (server, _) = url.rsplit_once('/').unwrap();
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    let store = MySqlStore::connect(&format!("{server}/{database}{query}"))
-        .await
-        .unwrap();
-    store.ping().await.unwrap();
-
-    // When the database ends its connections (and the test pool's others) while they sit idle
-    let mut admin = db.pool.acquire().await.unwrap();
-    let idle: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM information_schema.processlist WHERE db = DATABASE() \
-         AND id <> CONNECTION_ID()",
-    )
-    .fetch_all(&mut *admin)
-    .await
-    .unwrap();
-    assert!(!idle.is_empty());
-    for id in idle {
+        let Some(id) = waiting.first() else {
+            return false;
+        };
         sqlx::query(&format!("KILL {id}"))
-            .execute(&mut *admin)
+            .execute(pool)
             .await
             .unwrap();
+        true
     }
-    drop(admin);
-    tokio::time::sleep(pochi_store_mysql::PING_AFTER_IDLE + Duration::from_millis(200)).await;
 
-    // Then the next call finds a live connection
-    store.ping().await.unwrap();
+    async fn connect_own(db: &TestDb<MySqlDialect>) -> pochi_core::Result<MySqlStore> {
+        // On the test's own database, so that `end_connections` finds its connections there.
+        let database: String = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let url =
+            std::env::var("POCHI_TEST_MYSQL_URL").unwrap_or_else(|_| common::DEFAULT_URL.into());
+        let (url, query) = url.split_once('?').unwrap_or((&url, ""));
+        let (server, _) = url.rsplit_once('/').unwrap();
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        MySqlStore::connect(&format!("{server}/{database}{query}")).await
+    }
+
+    async fn end_connections(db: &TestDb<MySqlDialect>) {
+        // Its connections and the test pool's others, from one connection of the test pool.
+        let mut admin = db.pool.acquire().await.unwrap();
+        let idle: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM information_schema.processlist WHERE db = DATABASE() \
+             AND id <> CONNECTION_ID()",
+        )
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap();
+        assert!(!idle.is_empty());
+        for id in idle {
+            sqlx::query(&format!("KILL {id}"))
+                .execute(&mut *admin)
+                .await
+                .unwrap();
+        }
+    }
 }
+
+pochi_store_sql::fault_tests!(MySql);

@@ -19,39 +19,27 @@
 //!
 //! # How it keeps the contract
 //!
-//! Every [`Store`](pochi_core::Store) method is one transaction (READ COMMITTED) that calls the
-//! same decision functions of `pochi-core` as the in-memory reference store, on rows it has
-//! locked:
-//! - placing an order inserts the order row (its number and idempotency key are unique keys),
-//!   then reserves stock with one conditional `UPDATE … WHERE stock >= n` per product, in
-//!   product-id order so concurrent orders never deadlock, then inserts lines and timeline;
-//! - status moves and payment results lock the order row (`SELECT … FOR UPDATE`), then the
-//!   payment row, call [`Order::plan_move`](pochi_core::Order::plan_move) or
-//!   [`settle`](pochi_core::payment::settle) and write what they decided;
-//! - expiry takes due orders with `FOR UPDATE SKIP LOCKED`, so parallel sweepers share the
-//!   work instead of queueing on it;
-//! - uniqueness (order number, idempotency keys, `(provider, provider_reference)`, receipt) is
-//!   a unique constraint; each method checks its keys first, and a unique violation (another
-//!   transaction won the race in between) runs the transaction again, which then sees the
-//!   winner. Deadlocks and serialization failures are retried the same way, a bounded number of
-//!   times, and then reported as [`Error::Unavailable`](pochi_core::Error).
+//! [`PostgresStore`] is `pochi-store-sql`'s [`SqlStore`] with this crate's [`PostgresDialect`]:
+//! the transactions, their locks and retries are described there. Every method is one
+//! transaction at READ COMMITTED (PostgreSQL's default); reads of several statements run in one
+//! `REPEATABLE READ READ ONLY` transaction. Deadlocks (`40P01`) and serialization failures
+//! (`40001`) are retried; connection exceptions (`08…`), operator intervention (`57P…`) and
+//! insufficient resources (`53…`) are `Error::Unavailable`. Unique violations name their
+//! constraint here, so a racing order that took an order number is told apart at once.
 //!
-//! Reads that need several statements (an order with its lines and timeline, a page of orders)
-//! run in one `REPEATABLE READ READ ONLY` transaction, so they see one consistent moment. Lists
-//! use keyset pagination on the order the trait documents; a page of orders loads its lines and
-//! timelines in one query each.
+//! What this dialect does its own way: `$n` placeholders; row-value keyset conditions
+//! (`(created_at, number) < ($1, $2)`, read from the index); lists as one array parameter
+//! (`= ANY($1)`, one cached statement whatever their length); `INSERT … ON CONFLICT … DO
+//! UPDATE`; and a new order's lines, timeline and tallies written in one statement of
+//! data-modifying CTEs, one round trip while the order holds its products' stock locks.
 //!
 //! # Statistics
 //!
-//! [`Store::stats`](pochi_core::Store::stats) reads pre-aggregated tallies, not the orders:
-//! orders and totals per status (`order_tallies`), units and revenue per product and status
-//! (`product_tallies`) and paid orders per UTC day and status (`paid_tallies`), changed by the
-//! same transaction that places or moves an order. A revenue window adds its whole days from
-//! `paid_tallies` and reads only the orders paid in its first, partial day, so the statistics
-//! cost the same at a thousand orders and at a million. Order tallies are spread over 16 rows
-//! per status so concurrent orders seldom wait on one; tally rows are locked last, in key
-//! order, so they add no deadlocks. Orders edited by hand in SQL put the tallies off until
-//! [`PostgresStore::recount_statistics`] runs.
+//! [`Store::stats`](pochi_core::Store::stats) reads pre-aggregated tallies (see
+//! `pochi_store_sql::tally`), kept by the transactions that place and move orders. Order
+//! tallies are spread over 16 rows per status so concurrent orders seldom wait on one; tally
+//! rows are locked last, in key order, so they add no deadlocks. Orders edited by hand in SQL
+//! put the tallies off until [`SqlStore::recount_statistics`] runs.
 //!
 //! Money is `NUMERIC(20,2)` with the currency code beside it, times are `TIMESTAMPTZ`, and
 //! identifiers are compared and ordered byte for byte (`COLLATE "C"`).
@@ -63,115 +51,148 @@
 //!
 //! # Connections
 //!
-//! [`PostgresStore::connect`] opens a pool of [`DEFAULT_POOL_SIZE`] connections that waits at
-//! most [`DEFAULT_ACQUIRE_TIMEOUT`] for a connection: a database that is down gives
+//! [`SqlStore::connect`] opens a pool of [`DEFAULT_POOL_SIZE`] connections that waits at most
+//! [`DEFAULT_ACQUIRE_TIMEOUT`] for a connection: a database that is down gives
 //! `Error::Unavailable` after that long, never a hang, and pings a connection before use only
-//! when it has been idle for [`PING_AFTER_IDLE`]. Use [`PostgresStore::from_pool`] to choose
-//! other pool settings (or TLS options) yourself.
+//! when it has been idle for [`PING_AFTER_IDLE`]. Use [`SqlStore::from_pool`] to choose other
+//! pool settings (or TLS options) yourself.
 
-mod catalogue;
-mod error;
-mod orders;
-mod payments;
-mod placing;
-mod reports;
-mod reviews;
-mod rows;
-mod store;
-mod tallies;
+use std::{fmt, str::FromStr};
 
-use std::{fmt, str::FromStr, time::Duration};
-
-use pochi_core::{Error, Result};
+pub use pochi_store_sql::{DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_POOL_SIZE, PING_AFTER_IDLE, SqlStore};
+use pochi_store_sql::{Dialect, Failure, Placeholders, Recount, Set};
 pub use sqlx;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-
-/// Connections in the pool [`PostgresStore::connect`] opens.
-pub const DEFAULT_POOL_SIZE: u32 = 10;
-
-/// How long a method waits for a free connection (or for the database to answer a new
-/// connection) before it gives up with `Error::Unavailable`.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A pooled connection idle for at least this long is pinged before use, and replaced if the
-/// database ended it meanwhile (a restart, an idle timeout). One used more recently is
-/// trusted: under load no store call pays a round trip for the check (sqlx's default pings on
-/// every acquire), and a connection that breaks in that window fails its call with
-/// `Error::Unavailable` and is not reused.
-pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+use sqlx::{
+    PgPool, Postgres, QueryBuilder, Row,
+    error::DatabaseError,
+    migrate::MigrateError,
+    postgres::{PgConnectOptions, PgQueryResult, PgRow},
+};
+use uuid::Uuid;
 
 /// A [`Store`](pochi_core::Store) on PostgreSQL 15 or later. Cloning shares the pool.
-#[derive(Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
+pub type PostgresStore = SqlStore<PostgresDialect>;
 
-impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) with
-    /// a pool of [`DEFAULT_POOL_SIZE`] connections. Fails with `Error::Unavailable` if the
-    /// database cannot be reached, or `Error::InvalidInput` if the URL is not a PostgreSQL URL.
-    pub async fn connect(url: &str) -> Result<Self> {
-        let invalid = || Error::invalid("database_url", "is not a valid PostgreSQL URL");
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid());
+/// How PostgreSQL writes what the SQL core leaves to its dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct PostgresDialect;
+
+/// SQLSTATEs of a lost race: `deadlock_detected`, `serialization_failure`.
+const RACE_STATES: [&str; 2] = ["40P01", "40001"];
+
+impl Dialect for PostgresDialect {
+    type Db = Postgres;
+
+    const DATABASE: &'static str = "PostgreSQL";
+    const CONTEXT: &'static str = "postgres store";
+    const STORE: &'static str = "PostgresStore";
+    const URL_SCHEMES: &'static [&'static str] = &["postgres://", "postgresql://"];
+    const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
+    const ROW_VALUES: bool = true;
+    const DATA_MODIFYING_CTES: bool = true;
+    const BEGIN_WRITE: Option<&'static str> = None;
+    const BEGIN_READ_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    const BIGINT: &'static str = "BIGINT";
+    const JSON_PARAMETER: &'static str = "::jsonb";
+    const JSON_AS_TEXT: &'static str = "::text";
+
+    fn failure(error: &dyn DatabaseError) -> Option<Failure> {
+        let code = error.code()?;
+        if RACE_STATES.contains(&code.as_ref()) {
+            Some(Failure::LostRace)
+        } else if ["08", "57P", "53"]
+            .iter()
+            .any(|class| code.starts_with(class))
+        {
+            // Connection exceptions, operator intervention (57P01-57P03), insufficient
+            // resources (53xxx, too many connections among them).
+            Some(Failure::Unreachable)
+        } else {
+            None
         }
-        let options = PgConnectOptions::from_str(url).map_err(|_| invalid())?;
-        let pool = PgPoolOptions::new()
-            .max_connections(DEFAULT_POOL_SIZE)
-            .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_AFTER_IDLE {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
+    }
+
+    fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, sqlx::Error>
+    where
+        T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+    {
+        row.try_get(column)
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn push_one_of_texts(
+        query: &mut QueryBuilder<'_, Postgres>,
+        column: &str,
+        values: Vec<String>,
+    ) {
+        query
+            .push(column)
+            .push(" = ANY(")
+            .push_bind(values)
+            .push(")");
+    }
+
+    fn push_one_of_ids(query: &mut QueryBuilder<'_, Postgres>, column: &str, values: Vec<Uuid>) {
+        query
+            .push(column)
+            .push(" = ANY(")
+            .push_bind(values)
+            .push(")");
+    }
+
+    fn upsert(table: &str, key: &[&str], set: &[Set<'_>]) -> String {
+        let set: Vec<String> = set
+            .iter()
+            .map(|set| match set {
+                Set::Replace(column) => format!("{column} = EXCLUDED.{column}"),
+                Set::Add(column) => format!("{column} = {table}.{column} + EXCLUDED.{column}"),
             })
-            .connect_with(options)
-            .await
-            .map_err(error::from_sqlx)?;
-        Ok(PostgresStore { pool })
+            .collect();
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            key.join(", "),
+            set.join(", ")
+        )
     }
 
-    /// A store over a pool you configured.
-    pub fn from_pool(pool: PgPool) -> Self {
-        PostgresStore { pool }
+    fn connect_options(url: &str) -> Option<PgConnectOptions> {
+        PgConnectOptions::from_str(url).ok()
     }
 
-    /// Brings the schema up to date (the migrations embedded in this crate). Safe to run from
-    /// several processes at once: sqlx takes an advisory lock.
-    pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("./migrations")
-            .run(&self.pool)
-            .await
-            .map_err(|err| match err {
-                sqlx::migrate::MigrateError::Execute(err) => error::from_sqlx(err),
-                other => Error::backend(error::CONTEXT, other),
-            })
+    async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
+        sqlx::migrate!("./migrations").run(pool).await
     }
 
-    /// Recomputes the pre-aggregated figures the statistics read (see "Statistics" above)
-    /// from the orders, holding off order writes while it runs. Placing and moving orders
-    /// through the store keeps them exact; this is for a database whose orders were written
-    /// or edited by hand in SQL.
-    pub async fn recount_statistics(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(error::from_sqlx)?;
-        tallies::recount(&mut tx).await.map_err(|e| e.into_core())?;
-        tx.commit().await.map_err(error::from_sqlx)
-    }
-}
-
-impl fmt::Debug for PostgresStore {
-    // The connect options hold the password: show only where the store points.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let options = self.pool.connect_options();
-        f.debug_struct("PostgresStore")
-            .field("host", &options.get_host())
+    fn describe(options: &PgConnectOptions, out: &mut fmt::DebugStruct<'_, '_>) {
+        out.field("host", &options.get_host())
             .field("port", &options.get_port())
             .field("database", &options.get_database())
-            .field("user", &options.get_username())
-            .field("connections", &self.pool.size())
-            .finish()
+            .field("user", &options.get_username());
     }
+}
+
+impl Recount for PostgresDialect {
+    const RECOUNT: &'static [&'static str] = &[
+        // Placing and moving orders waits until the recount commits.
+        "LOCK TABLE orders, order_lines IN SHARE MODE",
+        "DELETE FROM order_tallies",
+        "DELETE FROM product_tallies",
+        "DELETE FROM paid_tallies",
+        "INSERT INTO order_tallies (status, currency, slot, orders, total) \
+         SELECT status, currency, ascii(right(number, 1)) % 16, COUNT(*), SUM(total) \
+         FROM orders GROUP BY status, currency, ascii(right(number, 1)) % 16",
+        "INSERT INTO product_tallies (product_id, status, currency, quantity, revenue) \
+         SELECT l.product_id, o.status, l.currency, SUM(l.quantity), SUM(l.line_total) \
+         FROM order_lines l JOIN orders o ON o.number = l.order_number \
+         GROUP BY l.product_id, o.status, l.currency",
+        "INSERT INTO paid_tallies (day, status, currency, slot, orders, total) \
+         SELECT (paid_at AT TIME ZONE 'UTC')::date, status, currency, \
+         ascii(right(number, 1)) % 16, COUNT(*), SUM(total) \
+         FROM orders WHERE paid_at IS NOT NULL \
+         GROUP BY (paid_at AT TIME ZONE 'UTC')::date, status, currency, \
+         ascii(right(number, 1)) % 16",
+    ];
 }

@@ -10,59 +10,38 @@
 use std::{
     sync::{
         OnceLock,
-        atomic::{AtomicBool, AtomicU32, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use pochi_store_mysql::{
-    MySqlStore,
+    MySqlDialect, MySqlStore,
     sqlx::{
         self, MySqlPool,
         mysql::{MySqlConnectOptions, MySqlPoolOptions},
     },
 };
+use pochi_store_sql::testing;
 
 /// Where the tests look for MySQL when `POCHI_TEST_MYSQL_URL` is not set: the user
 /// `scripts/ensure-databases` creates (it may create databases named `pochi*`).
 pub const DEFAULT_URL: &str = "mysql://pochi:pochi@127.0.0.1:3306/pochi";
-const PREFIX: &str = "pochi_t_";
 /// Connections per test store: enough for the concurrency scenarios to really race.
 pub const POOL_SIZE: u32 = 8;
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
 static SWEPT: AtomicBool = AtomicBool::new(false);
 /// Why the server could not be reached, once one test found out (the others skip at once).
 static UNREACHABLE: OnceLock<String> = OnceLock::new();
 
 /// A migrated store on its own database, and a pool on the same database for raw SQL.
-pub struct TestDb {
-    pub store: MySqlStore,
-    pub pool: MySqlPool,
-}
+pub type TestDb = testing::TestDb<MySqlDialect>;
 
 /// A fresh test database, or `None` (after saying why) when MySQL is not reachable on a
 /// developer's machine. Panics when `CI` is set and there is no database.
 pub async fn test_db() -> Option<TestDb> {
     let url = std::env::var("POCHI_TEST_MYSQL_URL").unwrap_or_else(|_| DEFAULT_URL.into());
-    let opened = match UNREACHABLE.get() {
-        Some(reason) => Err(reason.clone()),
-        None => open(&url).await.inspect_err(|reason| {
-            let _ = UNREACHABLE.set(reason.clone());
-        }),
-    };
-    match opened {
-        Ok(db) => Some(db),
-        Err(reason) if in_ci() => panic!("MySQL is required in CI: {reason}"),
-        Err(reason) => {
-            eprintln!("skipping: no MySQL for the tests ({reason}); run scripts/ensure-databases");
-            None
-        }
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+    testing::reachable_or_skip("MySQL", &UNREACHABLE, open(&url)).await
 }
 
 /// Connects to the server (`Err`: unreachable, the tests skip), then prepares a fresh schema
@@ -81,12 +60,7 @@ async fn open(url: &str) -> Result<TestDb, String> {
     if !SWEPT.swap(true, Ordering::SeqCst) {
         sweep_stale_databases(&admin).await;
     }
-    let database = format!(
-        "{PREFIX}{}_{}_{}",
-        unix_seconds(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
+    let database = testing::fresh_name();
     sqlx::query(&format!(
         "CREATE DATABASE {database} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
     ))
@@ -109,12 +83,6 @@ async fn open(url: &str) -> Result<TestDb, String> {
     Ok(TestDb { store, pool })
 }
 
-fn unix_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Drops the databases of runs that ended more than an hour ago.
 async fn sweep_stale_databases(pool: &MySqlPool) {
     let names: Vec<Vec<u8>> = sqlx::query_scalar(
@@ -124,14 +92,9 @@ async fn sweep_stale_databases(pool: &MySqlPool) {
     .fetch_all(pool)
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    let cutoff = unix_seconds().saturating_sub(3600);
     for name in names {
         let name = String::from_utf8_lossy(&name);
-        let created: Option<u64> = name
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|secs| secs.parse().ok());
-        if created.is_some_and(|secs| secs < cutoff) {
+        if testing::is_stale(&name) {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{name}`"))
                 .execute(pool)
                 .await;

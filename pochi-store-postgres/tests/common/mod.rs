@@ -10,62 +10,39 @@
 use std::{
     sync::{
         OnceLock,
-        atomic::{AtomicBool, AtomicU32, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use pochi_store_postgres::{
-    PostgresStore,
+    PostgresDialect, PostgresStore,
     sqlx::{
         self, PgPool,
         postgres::{PgConnectOptions, PgPoolOptions},
     },
 };
+use pochi_store_sql::testing::{self, PREFIX};
 
 /// Where the tests look for PostgreSQL when `POCHI_TEST_POSTGRES_URL` is not set: the user
 /// `scripts/ensure-databases` creates.
 pub const DEFAULT_URL: &str = "postgres://pochi:pochi@127.0.0.1:5432/postgres";
 const DATABASE: &str = "pochi_test";
-const PREFIX: &str = "pochi_t_";
 /// Connections per test store: enough for the concurrency scenarios to really race.
 pub const POOL_SIZE: u32 = 8;
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
 static SWEPT: AtomicBool = AtomicBool::new(false);
 /// Why the server could not be reached, once one test found out (the others skip at once).
 static UNREACHABLE: OnceLock<String> = OnceLock::new();
 
 /// A migrated store on its own schema, and a pool on the same schema for raw SQL.
-pub struct TestDb {
-    pub store: PostgresStore,
-    pub pool: PgPool,
-}
+pub type TestDb = testing::TestDb<PostgresDialect>;
 
 /// A fresh test database, or `None` (after saying why) when PostgreSQL is not reachable on a
 /// developer's machine. Panics when `CI` is set and there is no database.
 pub async fn test_db() -> Option<TestDb> {
     let url = std::env::var("POCHI_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.into());
-    let opened = match UNREACHABLE.get() {
-        Some(reason) => Err(reason.clone()),
-        None => open(&url).await.inspect_err(|reason| {
-            let _ = UNREACHABLE.set(reason.clone());
-        }),
-    };
-    match opened {
-        Ok(db) => Some(db),
-        Err(reason) if in_ci() => panic!("PostgreSQL is required in CI: {reason}"),
-        Err(reason) => {
-            eprintln!(
-                "skipping: no PostgreSQL for the tests ({reason}); run scripts/ensure-databases"
-            );
-            None
-        }
-    }
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+    testing::reachable_or_skip("PostgreSQL", &UNREACHABLE, open(&url)).await
 }
 
 /// Connects to the server (`Err`: unreachable, the tests skip), then prepares a fresh schema
@@ -105,12 +82,7 @@ async fn open(url: &str) -> Result<TestDb, String> {
     if !SWEPT.swap(true, Ordering::SeqCst) {
         sweep_stale_schemas(&setup).await;
     }
-    let schema = format!(
-        "{PREFIX}{}_{}_{}",
-        unix_seconds(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
+    let schema = testing::fresh_name();
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&setup)
         .await
@@ -131,12 +103,6 @@ async fn open(url: &str) -> Result<TestDb, String> {
     Ok(TestDb { store, pool })
 }
 
-fn unix_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Drops the schemas of runs that ended more than an hour ago.
 async fn sweep_stale_schemas(pool: &PgPool) {
     let names: Vec<String> =
@@ -145,13 +111,8 @@ async fn sweep_stale_schemas(pool: &PgPool) {
             .fetch_all(pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-    let cutoff = unix_seconds().saturating_sub(3600);
     for name in names {
-        let created: Option<u64> = name
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|secs| secs.parse().ok());
-        if created.is_some_and(|secs| secs < cutoff) {
+        if testing::is_stale(&name) {
             let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                 .execute(pool)
                 .await;

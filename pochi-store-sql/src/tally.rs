@@ -1,5 +1,5 @@
 //! Changes to pre-aggregated order figures, for stores that keep them so that
-//! [`Store::stats`](crate::Store::stats) costs the same at a thousand orders and at a million.
+//! [`Store::stats`](pochi_core::Store::stats) costs the same at a thousand orders and at a million.
 //!
 //! Bookkeeping only, no rule: which tally rows placing or moving an order changes, and by how
 //! much. Three kinds of rows, each keyed by the order's status so any set of revenue statuses
@@ -16,7 +16,7 @@
 //! after its other row locks, never deadlocks on them.
 //!
 //! ```
-//! use pochi_core::{OrderStatus, tally::TallyChanges};
+//! use pochi_store_sql::tally::TallyChanges;
 //! # fn demo(order: &pochi_core::Order) {
 //! let mut changes = TallyChanges::default();
 //! changes.placed(order);
@@ -33,11 +33,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime, UtcOffset};
 
-use crate::{
-    ids::{OrderNumber, ProductId},
-    money::Currency,
-    order::{Order, OrderStatus},
-};
+use pochi_core::{Currency, Order, OrderNumber, OrderStatus, ProductId};
 
 /// How many slots order and paid rows are spread over.
 pub const SLOTS: u8 = 16;
@@ -217,30 +213,24 @@ fn non_zero<K: Copy>(rows: &BTreeMap<K, TallyDelta>) -> impl Iterator<Item = (K,
 
 #[cfg(test)]
 mod tests {
-    use rust_decimal_macros::dec;
+    use pochi_core::{Actor, StatusChange, Trigger};
+    use pochi_testkit::fixtures::{T0, checkout, new_order, order_number, product};
     use time::macros::datetime;
 
     use super::*;
-    use crate::{
-        fixtures,
-        order::{Actor, StatusChange, Trigger},
-    };
 
-    /// An unpaid order: 1 × product 1 at 1500, 3 × product 2 at 200.
+    /// An unpaid order: 1 × a product at 1500, 3 × another at 200.
     fn order_of_two_lines() -> Order {
-        let mut order = fixtures::order("7K3M9QXA2B", dec!(1500));
-        let unit = fixtures::kes(dec!(200));
-        let line_total = fixtures::kes(dec!(600));
-        order.lines.push(crate::order::OrderLine {
-            product_id: ProductId::from_uuid(uuid::Uuid::from_u128(2)),
-            name: "Kiondo".into(),
-            unit_price: unit,
-            quantity: 3,
-            line_total,
-        });
-        order.subtotal = fixtures::kes(dec!(2100));
-        order.total = order.subtotal;
-        order
+        let kikoi = product("Kikoi", "1500", None);
+        let kiondo = product("Kiondo", "200", None);
+        let catalogue = [kikoi.clone(), kiondo.clone()];
+        new_order(
+            order_number(),
+            &checkout(&[(&kikoi, 1), (&kiondo, 3)]),
+            &catalogue,
+            T0,
+        )
+        .order
     }
 
     fn paid(order: &mut Order, at: OffsetDateTime) {

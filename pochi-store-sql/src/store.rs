@@ -13,26 +13,48 @@ use pochi_core::{
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     store::PaymentInsert,
 };
-use time::OffsetDateTime;
+use rust_decimal::Decimal;
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
-use crate::{MySqlStore, catalogue, error::from_sqlx, orders, payments, placing, reports, reviews};
+use crate::{SqlStore, dialect::Dialect, error::from_sqlx};
 
 #[async_trait]
-impl Store for MySqlStore {
+impl<D: Dialect> Store for SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
     async fn insert_product(&self, product: &Product) -> Result<()> {
-        catalogue::insert_product(&self.pool, product).await
+        SqlStore::insert_product(self, product).await
     }
 
     async fn update_product(&self, product: &Product) -> Result<()> {
-        catalogue::update_product(&self.pool, product).await
+        SqlStore::update_product(self, product).await
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>> {
-        catalogue::product(&self.pool, id).await
+        SqlStore::product(self, id).await
     }
 
     async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
-        catalogue::products_by_ids(&self.pool, ids).await
+        SqlStore::products_by_ids(self, ids).await
     }
 
     async fn list_products(
@@ -41,19 +63,19 @@ impl Store for MySqlStore {
         after: Option<ProductKey>,
         limit: usize,
     ) -> Result<Vec<Product>> {
-        catalogue::list_products(&self.pool, active_only, after, limit).await
+        SqlStore::list_products(self, active_only, after, limit).await
     }
 
     async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval> {
-        catalogue::remove_product(&self.pool, id, at).await
+        SqlStore::remove_product(self, id, at).await
     }
 
     async fn place_order(&self, order: &NewOrder) -> Result<Placement> {
-        placing::place_order(&self.pool, order).await
+        SqlStore::place_order(self, order).await
     }
 
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>> {
-        orders::order(&self.pool, number).await
+        SqlStore::order(self, number).await
     }
 
     async fn list_orders(
@@ -62,11 +84,11 @@ impl Store for MySqlStore {
         after: Option<OrderKey>,
         limit: usize,
     ) -> Result<Vec<Order>> {
-        orders::list_orders(&self.pool, filter, after, limit).await
+        SqlStore::list_orders(self, filter, after, limit).await
     }
 
     async fn move_order(&self, number: &OrderNumber, change: &StatusChange) -> Result<Order> {
-        orders::move_order(&self.pool, number, change).await
+        SqlStore::move_order(self, number, change).await
     }
 
     async fn expire_orders(
@@ -75,11 +97,11 @@ impl Store for MySqlStore {
         at: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<Order>> {
-        orders::expire_orders(&self.pool, placed_before, at, limit).await
+        SqlStore::expire_orders(self, placed_before, at, limit).await
     }
 
     async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-        payments::insert_payment(&self.pool, payment).await
+        SqlStore::insert_payment(self, payment).await
     }
 
     async fn mark_payment_started(
@@ -89,7 +111,7 @@ impl Store for MySqlStore {
         status: PaymentStatus,
         at: OffsetDateTime,
     ) -> Result<Payment> {
-        payments::mark_payment_started(&self.pool, id, reference, status, at).await
+        SqlStore::mark_payment_started(self, id, reference, status, at).await
     }
 
     async fn settle_payment(
@@ -97,7 +119,7 @@ impl Store for MySqlStore {
         target: &PaymentTarget,
         result: &PaymentResult,
     ) -> Result<Settled> {
-        payments::settle_payment(&self.pool, target, result).await
+        SqlStore::settle_payment(self, target, result).await
     }
 
     async fn record_direct_payment(
@@ -105,11 +127,11 @@ impl Store for MySqlStore {
         payment: &Payment,
         result: &PaymentResult,
     ) -> Result<Settled> {
-        payments::record_direct_payment(&self.pool, payment, result).await
+        SqlStore::record_direct_payment(self, payment, result).await
     }
 
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>> {
-        payments::payment(&self.pool, id).await
+        SqlStore::payment(self, id).await
     }
 
     async fn payment_by_reference(
@@ -117,11 +139,11 @@ impl Store for MySqlStore {
         provider: &str,
         reference: &str,
     ) -> Result<Option<Payment>> {
-        payments::payment_by_reference(&self.pool, provider, reference).await
+        SqlStore::payment_by_reference(self, provider, reference).await
     }
 
     async fn payments_for_order(&self, number: &OrderNumber) -> Result<Vec<Payment>> {
-        payments::payments_for_order(&self.pool, number).await
+        SqlStore::payments_for_order(self, number).await
     }
 
     async fn payments_due_for_check(
@@ -129,15 +151,15 @@ impl Store for MySqlStore {
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<Payment>> {
-        payments::payments_due_for_check(&self.pool, now, limit).await
+        SqlStore::payments_due_for_check(self, now, limit).await
     }
 
     async fn schedule_payment_check(&self, id: PaymentId, check: &PaymentCheck) -> Result<()> {
-        payments::schedule_payment_check(&self.pool, id, check).await
+        SqlStore::schedule_payment_check(self, id, check).await
     }
 
     async fn record_review(&self, review: &PaymentReview) -> Result<()> {
-        reviews::record_review(&self.pool, review).await
+        SqlStore::record_review(self, review).await
     }
 
     async fn list_reviews(
@@ -145,30 +167,30 @@ impl Store for MySqlStore {
         after: Option<ReviewKey>,
         limit: usize,
     ) -> Result<Vec<PaymentReview>> {
-        reviews::list_reviews(&self.pool, after, limit).await
+        SqlStore::list_reviews(self, after, limit).await
     }
 
     async fn settings(&self) -> Result<Option<StoreSettings>> {
-        reports::settings(&self.pool).await
+        SqlStore::settings(self).await
     }
 
     async fn save_settings(&self, settings: &StoreSettings) -> Result<()> {
-        reports::save_settings(&self.pool, settings).await
+        SqlStore::save_settings(self, settings).await
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StatsFigures> {
-        reports::stats(&self.pool, query).await
+        SqlStore::stats(self, query).await
     }
 
     async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
-        reports::customers(&self.pool, query).await
+        SqlStore::customers(self, query).await
     }
 
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(from_sqlx)?;
+            .map_err(from_sqlx::<D>)?;
         Ok(())
     }
 }

@@ -1,67 +1,54 @@
 //! How database failures become `pochi_core::Error` kinds, and the retry of transactions that
 //! lost a race.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, marker::PhantomData, time::Duration};
 
 use pochi_core::{ConflictReason, Error, Result};
 use rand::Rng;
-use sqlx::{error::ErrorKind, mysql::MySqlDatabaseError};
+use sqlx::error::ErrorKind;
 
-/// Where errors of this store come from, in `Error::Backend`.
-pub(crate) const CONTEXT: &str = "mysql store";
+use crate::dialect::{Dialect, Failure};
 
 /// Transactions that deadlock, fail to serialize or hit a unique key another transaction just
 /// took are run again from the start this many times in all.
 const ATTEMPTS: u32 = 8;
 
-/// A failure inside one attempt of a store method.
+/// A failure inside one attempt of a store method on `D`.
 #[derive(Debug)]
-pub(crate) enum DbError {
+pub(crate) enum DbError<D> {
     /// The database said no (or could not be reached).
-    Sqlx(sqlx::Error),
+    Sqlx(sqlx::Error, PhantomData<D>),
     /// A decision of the shop (not found, conflict, out of stock …), final.
     Core(Error),
 }
 
-pub(crate) type DbResult<T> = std::result::Result<T, DbError>;
+pub(crate) type DbResult<T, D> = std::result::Result<T, DbError<D>>;
 
-impl From<sqlx::Error> for DbError {
+impl<D> From<sqlx::Error> for DbError<D> {
     fn from(err: sqlx::Error) -> Self {
-        DbError::Sqlx(err)
+        DbError::Sqlx(err, PhantomData)
     }
 }
 
-impl From<Error> for DbError {
+impl<D> From<Error> for DbError<D> {
     fn from(err: Error) -> Self {
         DbError::Core(err)
     }
 }
 
-/// Server errors of a lost race: `ER_LOCK_DEADLOCK`, `ER_LOCK_WAIT_TIMEOUT`.
-const RACE_ERRORS: [u16; 2] = [1213, 1205];
-
-/// Server errors that mean it is going away or refusing connections: too many connections,
-/// shutdown in progress, connection killed (MariaDB).
-const UNREACHABLE_ERRORS: [u16; 3] = [1040, 1053, 1927];
-
-fn error_number(db: &dyn sqlx::error::DatabaseError) -> Option<u16> {
-    db.try_downcast_ref::<MySqlDatabaseError>()
-        .map(MySqlDatabaseError::number)
-}
-
-impl DbError {
+impl<D: Dialect> DbError<D> {
     fn database(&self) -> Option<&dyn sqlx::error::DatabaseError> {
         match self {
-            DbError::Sqlx(sqlx::Error::Database(db)) => Some(db.as_ref()),
+            DbError::Sqlx(sqlx::Error::Database(db), _) => Some(db.as_ref()),
             _ => None,
         }
     }
 
-    /// A deadlock or lock wait timeout: running the transaction again may succeed.
+    /// A deadlock, serialization failure or lock wait timeout: running the transaction again
+    /// may succeed.
     fn is_lost_race(&self) -> bool {
         self.database()
-            .and_then(error_number)
-            .is_some_and(|n| RACE_ERRORS.contains(&n))
+            .is_some_and(|db| D::failure(db) == Some(Failure::LostRace))
     }
 
     /// A unique key another transaction took between our check and our write.
@@ -70,47 +57,54 @@ impl DbError {
             .is_some_and(|db| db.kind() == ErrorKind::UniqueViolation)
     }
 
+    /// The name of the violated constraint, when the database reports it (PostgreSQL does;
+    /// MySQL does not).
+    pub(crate) fn constraint(&self) -> Option<&str> {
+        self.database().and_then(|db| db.constraint())
+    }
+
     pub(crate) fn into_core(self) -> Error {
         match self {
             DbError::Core(err) => err,
-            DbError::Sqlx(err) => from_sqlx(err),
+            DbError::Sqlx(err, _) => from_sqlx::<D>(err),
         }
     }
 }
 
-impl From<DbError> for Error {
-    fn from(err: DbError) -> Self {
+impl<D: Dialect> From<DbError<D>> for Error {
+    fn from(err: DbError<D>) -> Self {
         err.into_core()
     }
 }
 
 /// Maps a driver error to the kind the shop acts on. Messages never carry the database URL.
-pub(crate) fn from_sqlx(err: sqlx::Error) -> Error {
+pub(crate) fn from_sqlx<D: Dialect>(err: sqlx::Error) -> Error {
     match err {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => {
-            Error::unavailable("the MySQL database is unreachable", err)
+            Error::unavailable(format!("the {} database is unreachable", D::DATABASE), err)
         }
-        sqlx::Error::Database(db) => {
-            let number = error_number(db.as_ref());
-            if number.is_some_and(|n| RACE_ERRORS.contains(&n)) {
-                Error::unavailable("the MySQL database is too busy; try again", db)
-            } else if number.is_some_and(|n| UNREACHABLE_ERRORS.contains(&n)) {
-                Error::unavailable("the MySQL database is unavailable", db)
-            } else if db.kind() == ErrorKind::UniqueViolation {
+        sqlx::Error::Database(db) => match D::failure(db.as_ref()) {
+            Some(Failure::LostRace) => Error::unavailable(
+                format!("the {} database is too busy; try again", D::DATABASE),
+                db,
+            ),
+            Some(Failure::Unreachable) => {
+                Error::unavailable(format!("the {} database is unavailable", D::DATABASE), db)
+            }
+            None if db.kind() == ErrorKind::UniqueViolation => {
                 // Never reported as success: whatever key it was, the write did not happen.
                 Error::conflict(
                     ConflictReason::AlreadyExists,
                     "a record with the same identity exists",
                 )
-            } else {
-                Error::backend(CONTEXT, db)
             }
-        }
-        other => Error::backend(CONTEXT, other),
+            None => Error::backend(D::CONTEXT, db),
+        },
+        other => Error::backend(D::CONTEXT, other),
     }
 }
 
@@ -120,10 +114,11 @@ pub(crate) fn from_sqlx(err: sqlx::Error) -> Error {
 /// A unique-key violation is retried too: every method checks its keys inside the transaction
 /// first, so the next attempt sees the row that won and answers as the contract says (a
 /// replay, a duplicate, a conflict).
-pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+pub(crate) async fn retrying<D, T, F, Fut>(mut attempt: F) -> Result<T>
 where
+    D: Dialect,
     F: FnMut() -> Fut,
-    Fut: Future<Output = DbResult<T>>,
+    Fut: Future<Output = DbResult<T, D>>,
 {
     let mut tries = 1;
     loop {
@@ -142,9 +137,12 @@ where
 
 /// Turns a value read from the database that the domain refuses into a backend error (the
 /// database holds something this version of Pochi did not write).
-pub(crate) fn corrupt(what: &'static str, detail: impl std::fmt::Display) -> DbError {
+pub(crate) fn corrupt<D: Dialect>(
+    what: &'static str,
+    detail: impl std::fmt::Display,
+) -> DbError<D> {
     DbError::Core(Error::backend(
-        CONTEXT,
+        D::CONTEXT,
         format!("unreadable {what} in the database: {detail}"),
     ))
 }

@@ -1,0 +1,241 @@
+//! Products: insert, update, read, list, remove (delete or archive).
+
+use pochi_core::{
+    ConflictReason, Entity, Error, Product, ProductId, ProductRemoval, Result, product::ProductKey,
+};
+use rust_decimal::Decimal;
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    SqlStore,
+    dialect::{Dialect, sql},
+    error::{DbResult, from_sqlx, retrying},
+    rows::{self, PRODUCT_COLUMNS},
+};
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
+    pub(crate) async fn insert_product(&self, product: &Product) -> Result<()> {
+        let statement = sql::<D>(
+            "INSERT INTO products (id, name, description, currency, price, stock, image, \
+             active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        let inserted = sqlx::query(&statement)
+            .bind(product.id.as_uuid())
+            .bind(&product.name)
+            .bind(&product.description)
+            .bind(product.price.currency().code())
+            .bind(product.price.amount())
+            .bind(product.stock.map(i64::from))
+            .bind(product.image.as_ref().map(|i| i.as_str()))
+            .bind(product.active)
+            .bind(product.created_at)
+            .bind(product.updated_at)
+            .execute(&self.pool)
+            .await;
+        match inserted.map_err(crate::error::DbError::<D>::from) {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_unique_violation() => Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("product {} already exists", product.id),
+            )),
+            Err(err) => Err(err.into_core()),
+        }
+    }
+
+    pub(crate) async fn update_product(&self, product: &Product) -> Result<()> {
+        let statement = sql::<D>(
+            "UPDATE products SET name = ?, description = ?, currency = ?, price = ?, \
+             stock = ?, image = ?, active = ?, updated_at = ? WHERE id = ?",
+        );
+        let updated = sqlx::query(&statement)
+            .bind(&product.name)
+            .bind(&product.description)
+            .bind(product.price.currency().code())
+            .bind(product.price.amount())
+            .bind(product.stock.map(i64::from))
+            .bind(product.image.as_ref().map(|i| i.as_str()))
+            .bind(product.active)
+            .bind(product.updated_at)
+            .bind(product.id.as_uuid())
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        if D::rows_affected(&updated) == 0 {
+            return Err(Error::not_found(Entity::Product, product.id));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn product(&self, id: ProductId) -> Result<Option<Product>> {
+        let statement = sql::<D>(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?"
+        ))
+        .into_owned();
+        let row = sqlx::query(&statement)
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        Ok(row.as_ref().map(Self::product_row).transpose()?)
+    }
+
+    pub(crate) async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query =
+            QueryBuilder::<D::Db>::new(format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE "));
+        D::push_one_of_ids(
+            &mut query,
+            "id",
+            ids.iter().map(ProductId::as_uuid).collect(),
+        );
+        let found = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        Ok(found
+            .iter()
+            .map(Self::product_row)
+            .collect::<DbResult<_, D>>()?)
+    }
+
+    pub(crate) async fn list_products(
+        &self,
+        active_only: bool,
+        after: Option<ProductKey>,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let mut query = QueryBuilder::<D::Db>::new(format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE 1 = 1"
+        ));
+        if active_only {
+            query.push(" AND active = TRUE");
+        }
+        if let Some(after) = after {
+            push_after::<D, _, _>(
+                &mut query,
+                ("created_at", "id"),
+                ">",
+                after.created_at,
+                after.id.as_uuid(),
+            );
+        }
+        query
+            .push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(rows::limit(limit));
+        let found = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        Ok(found
+            .iter()
+            .map(Self::product_row)
+            .collect::<DbResult<_, D>>()?)
+    }
+
+    pub(crate) async fn remove_product(
+        &self,
+        id: ProductId,
+        at: OffsetDateTime,
+    ) -> Result<ProductRemoval> {
+        retrying(|| self.try_remove_product(id, at)).await
+    }
+
+    async fn try_remove_product(
+        &self,
+        id: ProductId,
+        at: OffsetDateTime,
+    ) -> DbResult<ProductRemoval, D> {
+        let mut tx = self.begin_write().await?;
+        // Locking the row makes a concurrent order for it wait (its stock update locks it too),
+        // so "is it in an order?" cannot change before we act on the answer.
+        let found = sqlx::query(&sql::<D>("SELECT id FROM products WHERE id = ? FOR UPDATE"))
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(Error::not_found(Entity::Product, id).into());
+        }
+        let ordered = sqlx::query(&sql::<D>(
+            "SELECT 1 FROM order_lines WHERE product_id = ? LIMIT 1",
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        let removal = if ordered {
+            sqlx::query(&sql::<D>(
+                "UPDATE products SET active = FALSE, updated_at = ? WHERE id = ?",
+            ))
+            .bind(at)
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+            ProductRemoval::Archived
+        } else {
+            sqlx::query(&sql::<D>("DELETE FROM products WHERE id = ?"))
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
+            ProductRemoval::Deleted
+        };
+        tx.commit().await?;
+        Ok(removal)
+    }
+}
+
+/// Appends ` AND (first, second) op (a, b)`: as a row value where the dialect reads that from
+/// an index, otherwise in its expanded form.
+pub(crate) fn push_after<'a, D, A, B>(
+    query: &mut QueryBuilder<'a, D::Db>,
+    (first, second): (&str, &str),
+    op: &str,
+    a: A,
+    b: B,
+) where
+    D: Dialect,
+    A: Clone + 'a + Encode<'a, D::Db> + Type<D::Db>,
+    B: 'a + Encode<'a, D::Db> + Type<D::Db>,
+{
+    if D::ROW_VALUES {
+        query
+            .push(format!(" AND ({first}, {second}) {op} ("))
+            .push_bind(a)
+            .push(", ")
+            .push_bind(b)
+            .push(")");
+    } else {
+        query
+            .push(format!(" AND ({first} {op} "))
+            .push_bind(a.clone())
+            .push(format!(" OR ({first} = "))
+            .push_bind(a)
+            .push(format!(" AND {second} {op} "))
+            .push_bind(b)
+            .push("))");
+    }
+}

@@ -1,0 +1,98 @@
+//! Payment notices kept for an admin: recorded once, listed newest first.
+
+use pochi_core::{ConflictReason, Error, PaymentReview, Result, page::ReviewKey};
+use rust_decimal::Decimal;
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    SqlStore,
+    catalogue::push_after,
+    dialect::{Dialect, sql},
+    error::{DbError, DbResult, from_sqlx},
+    rows::{self, review_columns},
+};
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
+    pub(crate) async fn record_review(&self, review: &PaymentReview) -> Result<()> {
+        let reason =
+            serde_json::to_string(&review.reason).map_err(|e| Error::backend(D::CONTEXT, e))?;
+        let statement = sql::<D>(&format!(
+            "INSERT INTO payment_reviews (id, at, provider, reason, payment_id, order_number, \
+             reference, receipt, currency, amount, account_reference, raw_payload) \
+             VALUES (?, ?, ?, ?{}, ?, ?, ?, ?, ?, ?, ?, ?)",
+            D::JSON_PARAMETER
+        ))
+        .into_owned();
+        let inserted = sqlx::query(&statement)
+            .bind(review.id.as_uuid())
+            .bind(review.at)
+            .bind(&review.provider)
+            .bind(reason)
+            .bind(review.payment_id.map(|p| p.as_uuid()))
+            .bind(review.order_number.as_ref().map(|n| n.as_str()))
+            .bind(review.reference.as_deref())
+            .bind(review.receipt.as_deref())
+            .bind(review.amount.map(|a| a.currency().code()))
+            .bind(review.amount.map(|a| a.amount()))
+            .bind(review.account_reference.as_deref())
+            .bind(review.raw_payload.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::<D>::from);
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_unique_violation() => Err(Error::conflict(
+                ConflictReason::AlreadyExists,
+                format!("review {} already exists", review.id.as_uuid()),
+            )),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    pub(crate) async fn list_reviews(
+        &self,
+        after: Option<ReviewKey>,
+        limit: usize,
+    ) -> Result<Vec<PaymentReview>> {
+        let mut query = QueryBuilder::<D::Db>::new(format!(
+            "SELECT {} FROM payment_reviews WHERE 1 = 1",
+            review_columns::<D>()
+        ));
+        if let Some(after) = after {
+            push_after::<D, _, _>(&mut query, ("at", "id"), "<", after.at, after.id.as_uuid());
+        }
+        query
+            .push(" ORDER BY at DESC, id DESC LIMIT ")
+            .push_bind(rows::limit(limit));
+        let found = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        Ok(found
+            .iter()
+            .map(Self::review_row)
+            .collect::<DbResult<_, D>>()?)
+    }
+}

@@ -1,0 +1,235 @@
+//! The pre-aggregated figures behind the statistics (`order_tallies`, `product_tallies`,
+//! `paid_tallies`; see each backend's `migrations/0002_tallies.sql`), changed in the
+//! transaction that places or moves an order.
+//!
+//! A transaction collects its changes in a [`TallyChanges`] and writes them last, after its
+//! order, payment and product rows, the tables in one fixed order and each table's rows in key
+//! order: every transaction takes tally row locks in the same order (and after the product
+//! locks), so none deadlocks on them. Where the dialect has data-modifying CTEs, the tallies
+//! (and a new order's lines and timeline) are one statement: one round trip while the order
+//! holds the lock on a product's stock, instead of four.
+
+use pochi_core::Result;
+use rust_decimal::Decimal;
+use sqlx::{
+    Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type, query_builder::Separated,
+};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{
+    SqlStore,
+    dialect::{Dialect, Set},
+    error::{DbResult, from_sqlx},
+    orders::Conn,
+    tally::TallyChanges,
+};
+
+/// A dialect whose store can recompute its tallies from the orders.
+pub trait Recount: Dialect {
+    /// The statements that recompute every tally, run in order in one transaction; the first
+    /// holds off writes to orders until the transaction ends.
+    const RECOUNT: &'static [&'static str];
+}
+
+/// Inserts that run as one statement of data-modifying CTEs where the dialect has them, and
+/// otherwise as one statement each, in the order they were pushed.
+pub(crate) struct Inserts<'args, D: Dialect> {
+    statements: Vec<QueryBuilder<'args, D::Db>>,
+    inserts: usize,
+}
+
+impl<'args, D: Dialect> Inserts<'args, D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
+    pub(crate) fn new() -> Self {
+        Inserts {
+            statements: Vec::new(),
+            inserts: 0,
+        }
+    }
+
+    /// Appends `INSERT INTO …` (`head`), one `VALUES` tuple per row (bound by `bind`) and
+    /// `tail`; nothing when there are no rows.
+    pub(crate) fn push<T>(
+        &mut self,
+        head: &str,
+        rows: impl Iterator<Item = T>,
+        bind: impl FnMut(Separated<'_, 'args, D::Db, &'static str>, T),
+        tail: &str,
+    ) {
+        let mut rows = rows.peekable();
+        if rows.peek().is_none() {
+            return;
+        }
+        match self.statements.last_mut() {
+            Some(query) if D::DATA_MODIFYING_CTES => {
+                query.push(", ");
+            }
+            None if D::DATA_MODIFYING_CTES => self.statements.push(QueryBuilder::new("WITH ")),
+            _ => self.statements.push(QueryBuilder::new("")),
+        }
+        self.inserts += 1;
+        let Some(query) = self.statements.last_mut() else {
+            return;
+        };
+        if D::DATA_MODIFYING_CTES {
+            query.push(format!("insert_{} AS (", self.inserts));
+        }
+        query.push(head);
+        query.push_values(rows, bind);
+        query.push(tail);
+        if D::DATA_MODIFYING_CTES {
+            query.push(")");
+        }
+    }
+
+    /// Appends the upserts of `changes`: `order_tallies`, `product_tallies`, `paid_tallies`,
+    /// always in that order, each with its rows in key order. Every statement that changes
+    /// tallies is built here, so all take their tally row locks in the same order.
+    pub(crate) fn push_tallies(&mut self, changes: &TallyChanges) {
+        self.push(
+            "INSERT INTO order_tallies (status, currency, slot, orders, total) ",
+            changes.order_rows(),
+            |mut row, (key, delta)| {
+                row.push_bind(key.status.as_str())
+                    .push_bind(key.currency.code())
+                    .push_bind(i16::from(key.slot))
+                    .push_bind(delta.count)
+                    .push_bind(delta.amount);
+            },
+            &D::upsert(
+                "order_tallies",
+                &["status", "currency", "slot"],
+                &[Set::Add("orders"), Set::Add("total")],
+            ),
+        );
+        self.push(
+            "INSERT INTO product_tallies (product_id, status, currency, quantity, revenue) ",
+            changes.product_rows(),
+            |mut row, (key, delta)| {
+                row.push_bind(key.product.as_uuid())
+                    .push_bind(key.status.as_str())
+                    .push_bind(key.currency.code())
+                    .push_bind(delta.count)
+                    .push_bind(delta.amount);
+            },
+            &D::upsert(
+                "product_tallies",
+                &["product_id", "status", "currency"],
+                &[Set::Add("quantity"), Set::Add("revenue")],
+            ),
+        );
+        self.push(
+            "INSERT INTO paid_tallies (day, status, currency, slot, orders, total) ",
+            changes.paid_rows(),
+            |mut row, (key, delta)| {
+                row.push_bind(key.day)
+                    .push_bind(key.status.as_str())
+                    .push_bind(key.currency.code())
+                    .push_bind(i16::from(key.slot))
+                    .push_bind(delta.count)
+                    .push_bind(delta.amount);
+            },
+            &D::upsert(
+                "paid_tallies",
+                &["day", "status", "currency", "slot"],
+                &[Set::Add("orders"), Set::Add("total")],
+            ),
+        );
+    }
+
+    /// Runs the inserts; nothing when there are none.
+    pub(crate) async fn run(self, conn: &mut Conn<D>) -> DbResult<(), D> {
+        for mut query in self.statements {
+            if D::DATA_MODIFYING_CTES {
+                query.push(" SELECT 1");
+            }
+            query.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
+    /// Writes `changes` (see [`Inserts::push_tallies`]); nothing when there are none.
+    pub(crate) async fn write_tallies(
+        conn: &mut Conn<D>,
+        changes: &TallyChanges,
+    ) -> DbResult<(), D> {
+        let mut inserts = Inserts::<D>::new();
+        inserts.push_tallies(changes);
+        inserts.run(conn).await
+    }
+}
+
+impl<D: Recount> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
+    String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
+    Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<&'q str>: Encode<'q, D::Db>,
+    Option<i64>: for<'q> Encode<'q, D::Db>,
+    Option<Uuid>: for<'q> Encode<'q, D::Db>,
+    Option<Decimal>: for<'q> Encode<'q, D::Db>,
+    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+{
+    /// Recomputes the pre-aggregated figures the statistics read from the orders, holding off
+    /// order writes while it runs. Placing and moving orders through the store keeps them
+    /// exact; this is for a database whose orders were written or edited by hand in SQL.
+    pub async fn recount_statistics(&self) -> Result<()> {
+        let mut tx = self.begin_write().await.map_err(from_sqlx::<D>)?;
+        for statement in D::RECOUNT {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx::<D>)?;
+        }
+        tx.commit().await.map_err(from_sqlx::<D>)
+    }
+}
