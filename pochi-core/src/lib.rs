@@ -87,7 +87,7 @@ pub use crate::{
         SequentialIds,
     },
     manual::ManualCodeProvider,
-    memory::MemoryStore,
+    memory::{MemorySnapshot, MemoryStore},
     money::{Currency, Money},
     order::{
         Actor, IdempotencyKey, Order, OrderFilter, OrderKey, OrderLine, OrderStatus, Placement,
