@@ -8,26 +8,30 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
+mod reports;
+mod snapshot;
+mod state;
+
+pub use self::snapshot::MemorySnapshot;
+
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
     error::{ConflictReason, Entity, Error, Result},
     ids::{OrderNumber, PaymentId, ProductId},
-    money::Money,
     order::{
-        Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, OrderUpdate,
-        Placement, StatusChange, Trigger,
+        Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, Placement,
+        StatusChange, Trigger,
     },
     page::ReviewKey,
     payment::{
         Payment, PaymentCheck, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Receipt,
-        Settled, Settlement, settle,
+        Settled,
     },
-    product::{MAX_STOCK, Product, ProductKey, ProductRemoval},
+    product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
-    stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     store::{
         PaymentInsert, Store,
         verdict::{self, ProductStock},
@@ -56,81 +60,10 @@ struct State {
     settings: Option<StoreSettings>,
 }
 
-/// Everything a [`MemoryStore`] holds, as plain data: to save a store and load it back
-/// ([`MemoryStore::snapshot`], [`MemoryStore::from_snapshot`]). Lists are sorted (by time,
-/// then id), so the same store gives the same snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct MemorySnapshot {
-    /// The products.
-    pub products: Vec<Product>,
-    /// The orders, with their lines and timelines.
-    pub orders: Vec<Order>,
-    /// Orders placed with an idempotency key: the key, the order, the request fingerprint.
-    pub order_keys: Vec<(IdempotencyKey, OrderNumber, String)>,
-    /// The payment attempts and direct payments.
-    pub payments: Vec<Payment>,
-    /// The payments kept for review, oldest first.
-    pub reviews: Vec<PaymentReview>,
-    /// The shop's settings, once saved.
-    pub settings: Option<StoreSettings>,
-}
-
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         MemoryStore::default()
-    }
-
-    /// A copy of everything the store holds, taken in one moment.
-    pub fn snapshot(&self) -> MemorySnapshot {
-        let state = self.state();
-        let mut products: Vec<Product> = state.products.values().cloned().collect();
-        products.sort_by_key(Product::key);
-        let mut orders: Vec<Order> = state.orders.values().cloned().collect();
-        orders.sort_by(|a, b| (a.created_at, &a.number).cmp(&(b.created_at, &b.number)));
-        let mut order_keys: Vec<_> = state
-            .order_keys
-            .iter()
-            .map(|(key, (number, fingerprint))| (key.clone(), number.clone(), fingerprint.clone()))
-            .collect();
-        order_keys.sort();
-        let mut payments: Vec<Payment> = state.payments.values().cloned().collect();
-        payments.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        MemorySnapshot {
-            products,
-            orders,
-            order_keys,
-            payments,
-            reviews: state.reviews.clone(),
-            settings: state.settings.clone(),
-        }
-    }
-
-    /// A store holding what `snapshot` holds (its indexes rebuilt).
-    pub fn from_snapshot(snapshot: MemorySnapshot) -> Self {
-        let mut state = State {
-            products: snapshot.products.into_iter().map(|p| (p.id, p)).collect(),
-            orders: snapshot
-                .orders
-                .into_iter()
-                .map(|o| (o.number.clone(), o))
-                .collect(),
-            order_keys: snapshot
-                .order_keys
-                .into_iter()
-                .map(|(key, number, fingerprint)| (key, (number, fingerprint)))
-                .collect(),
-            reviews: snapshot.reviews,
-            settings: snapshot.settings,
-            ..State::default()
-        };
-        for payment in snapshot.payments {
-            state.write_payment(payment);
-        }
-        MemoryStore {
-            state: Mutex::new(state),
-        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -139,104 +72,6 @@ impl MemoryStore {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl State {
-    fn payments_of(&self, number: &OrderNumber) -> Vec<Payment> {
-        let mut payments: Vec<Payment> = self
-            .order_payments
-            .get(number)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.payments.get(id))
-            .cloned()
-            .collect();
-        payments.sort_by_key(|p| (p.created_at, p.id));
-        payments
-    }
-
-    /// Writes an order update: status, flag, timeline, released stock.
-    fn apply_order_update(&mut self, number: &OrderNumber, update: &OrderUpdate) -> Result<Order> {
-        for release in &update.releases {
-            if let Some(product) = self.products.get_mut(&release.product_id) {
-                if let Some(stock) = product.stock.as_mut() {
-                    *stock = stock.saturating_add(release.quantity).min(MAX_STOCK);
-                }
-            }
-        }
-        let order = self
-            .orders
-            .get_mut(number)
-            .ok_or_else(|| Error::not_found(Entity::Order, number))?;
-        order.apply(update);
-        Ok(order.clone())
-    }
-
-    /// Checks a settled payment's receipt is on no other payment.
-    fn check_receipt(&self, payment: &Payment) -> Result<()> {
-        match payment.receipt.as_ref().and_then(|r| self.receipts.get(r)) {
-            Some(other) if *other != payment.id => Err(Error::conflict(
-                ConflictReason::ReceiptAlreadyUsed,
-                "this transaction code is already recorded on another payment",
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    fn write_payment(&mut self, payment: Payment) {
-        if let Some(receipt) = &payment.receipt {
-            self.receipts.insert(receipt.clone(), payment.id);
-        }
-        if let Some(reference) = &payment.provider_reference {
-            self.references
-                .insert((payment.provider.clone(), reference.clone()), payment.id);
-        }
-        if !self.payments.contains_key(&payment.id) {
-            self.order_payments
-                .entry(payment.order_number.clone())
-                .or_default()
-                .push(payment.id);
-        }
-        self.payments.insert(payment.id, payment);
-    }
-
-    /// Runs the settlement of `payment` (not necessarily stored yet) and writes its outcome.
-    fn settle(&mut self, payment: &Payment, result: &PaymentResult) -> Result<Settled> {
-        let order = self
-            .orders
-            .get(&payment.order_number)
-            .ok_or_else(|| Error::not_found(Entity::Order, &payment.order_number))?;
-        let mut payments = self.payments_of(&payment.order_number);
-        payments.retain(|p| p.id != payment.id);
-        payments.push(payment.clone());
-        match settle(order, &payments, payment, result)? {
-            Settlement::Unchanged(reason) => Ok(Settled::Unchanged {
-                payment: Box::new(payment.clone()),
-                reason,
-            }),
-            Settlement::Quarantine(reason) => Ok(Settled::Quarantined {
-                payment: Box::new(payment.clone()),
-                reason,
-            }),
-            Settlement::Apply { payment, order } => {
-                self.check_receipt(&payment)?;
-                let number = payment.order_number.clone();
-                self.write_payment((*payment).clone());
-                let order = match order {
-                    Some(update) => self.apply_order_update(&number, &update)?,
-                    None => self
-                        .orders
-                        .get(&number)
-                        .cloned()
-                        .ok_or_else(|| Error::not_found(Entity::Order, &number))?,
-                };
-                Ok(Settled::Applied {
-                    payment,
-                    order: Box::new(order),
-                })
-            }
-        }
     }
 }
 
@@ -656,118 +491,11 @@ impl Store for MemoryStore {
     }
 
     async fn stats(&self, query: &StatsQuery) -> Result<StatsFigures> {
-        let state = self.state();
-        let sum = |amounts: Vec<Money>| {
-            Money::sum(query.currency, amounts).map_err(|e| Error::backend("memory store", e))
-        };
-        let mut orders_by_status: Vec<(OrderStatus, u64)> = Vec::new();
-        for order in state.orders.values() {
-            match orders_by_status
-                .iter_mut()
-                .find(|(s, _)| *s == order.status)
-            {
-                Some((_, n)) => *n += 1,
-                None => orders_by_status.push((order.status, 1)),
-            }
-        }
-        orders_by_status.sort();
-        let revenue_orders: Vec<&Order> = state
-            .orders
-            .values()
-            .filter(|o| query.revenue_statuses.contains(&o.status))
-            .collect();
-        let revenue = sum(revenue_orders.iter().map(|o| o.total).collect())?;
-        let revenue_since = query
-            .windows
-            .iter()
-            .map(|since| {
-                sum(revenue_orders
-                    .iter()
-                    .filter(|o| o.paid_at.is_some_and(|paid| paid >= *since))
-                    .map(|o| o.total)
-                    .collect())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut top: Vec<TopProduct> = Vec::new();
-        for line in revenue_orders.iter().flat_map(|o| &o.lines) {
-            match top.iter_mut().find(|t| t.product_id == line.product_id) {
-                Some(t) => {
-                    t.quantity += u64::from(line.quantity);
-                    t.revenue = t
-                        .revenue
-                        .checked_add(line.line_total)
-                        .map_err(|e| Error::backend("memory store", e))?;
-                }
-                None => top.push(TopProduct {
-                    product_id: line.product_id,
-                    name: state
-                        .products
-                        .get(&line.product_id)
-                        .map_or_else(|| line.name.clone(), |p| p.name.clone()),
-                    quantity: u64::from(line.quantity),
-                    revenue: line.line_total,
-                }),
-            }
-        }
-        top.sort_by(|a, b| {
-            b.quantity
-                .cmp(&a.quantity)
-                .then(a.product_id.cmp(&b.product_id))
-        });
-        top.truncate(query.top_products);
-        Ok(StatsFigures {
-            orders_by_status,
-            revenue,
-            revenue_orders: revenue_orders.len() as u64,
-            revenue_since,
-            top_products: top,
-        })
+        reports::stats(&self.state(), query)
     }
 
     async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
-        let state = self.state();
-        let mut by_phone: HashMap<&crate::phone::Msisdn, Vec<&Order>> = HashMap::new();
-        for order in state.orders.values() {
-            if query
-                .after
-                .as_ref()
-                .is_none_or(|after| &order.customer.phone > after)
-            {
-                by_phone
-                    .entry(&order.customer.phone)
-                    .or_default()
-                    .push(order);
-            }
-        }
-        let mut customers = by_phone
-            .into_iter()
-            .map(|(phone, mut orders)| {
-                orders.sort_by_key(|o| (o.created_at, o.number.clone()));
-                let total_spent = Money::sum(
-                    query.currency,
-                    orders
-                        .iter()
-                        .filter(|o| query.revenue_statuses.contains(&o.status))
-                        .map(|o| o.total),
-                )
-                .map_err(|e| Error::backend("memory store", e))?;
-                let (first, last) = match (orders.first(), orders.last()) {
-                    (Some(first), Some(last)) => (first, last),
-                    _ => return Err(Error::backend("memory store", "customer without orders")),
-                };
-                Ok(CustomerSummary {
-                    phone: phone.clone(),
-                    name: last.customer.name.clone(),
-                    orders: orders.len() as u64,
-                    total_spent,
-                    first_order_at: first.created_at,
-                    last_order_at: last.created_at,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        customers.sort_by(|a, b| a.phone.cmp(&b.phone));
-        customers.truncate(query.limit);
-        Ok(customers)
+        reports::customers(&self.state(), query)
     }
 
     async fn ping(&self) -> Result<()> {
