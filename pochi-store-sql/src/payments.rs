@@ -5,7 +5,7 @@ use pochi_core::{
     ConflictReason, Entity, Error, Order, OrderNumber, Payment, PaymentId, PaymentResult,
     PaymentStatus, PaymentTarget, Result, Settled,
     payment::{PaymentCheck, Unchanged, settle},
-    store::{PaymentInsert, Settlement},
+    store::{PaymentInsert, Settlement, verdict},
 };
 use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
@@ -19,13 +19,6 @@ use crate::{
     orders::Conn,
     rows::{self, PAYMENT_COLUMNS},
 };
-
-fn receipt_already_used() -> Error {
-    Error::conflict(
-        ConflictReason::ReceiptAlreadyUsed,
-        "this transaction code is already recorded on another payment",
-    )
-}
 
 fn reference_taken() -> Error {
     Error::conflict(
@@ -166,10 +159,12 @@ where
         .bind(payment.id.as_uuid())
         .fetch_optional(&mut *conn)
         .await?;
-        match other {
-            Some(_) => Err(receipt_already_used().into()),
-            None => Ok(()),
-        }
+        let holder = other
+            .map(|row| D::get::<Uuid>(&row, "id"))
+            .transpose()?
+            .map(PaymentId::from_uuid);
+        verdict::check_receipt(payment, holder)?;
+        Ok(())
     }
 
     async fn exists(conn: &mut Conn<D>, id: PaymentId) -> DbResult<bool, D> {

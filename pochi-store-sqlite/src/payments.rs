@@ -8,7 +8,7 @@ use pochi_core::{
     order::IdempotencyKey,
     page::ReviewKey,
     payment::{PaymentCheck, Unchanged, settle},
-    store::PaymentInsert,
+    store::{PaymentInsert, verdict},
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, sqlite::SqliteRow};
 use time::OffsetDateTime;
@@ -168,14 +168,11 @@ async fn check_receipt(conn: &mut SqliteConnection, payment: &Payment) -> Result
         .bind(receipt.as_str())
         .fetch_optional(conn)
         .await?;
-    match holder {
-        Some((holder,)) if holder != payment.id.to_string() => Err(Error::conflict(
-            ConflictReason::ReceiptAlreadyUsed,
-            "this transaction code is already recorded on another payment",
-        )
-        .into()),
-        _ => Ok(()),
-    }
+    let holder = holder
+        .map(|(id,)| PaymentId::parse(&id).map_err(|e| Failure::corrupt("id", e)))
+        .transpose()?;
+    verdict::check_receipt(payment, holder)?;
+    Ok(())
 }
 
 pub(crate) async fn insert(

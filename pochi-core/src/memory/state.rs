@@ -4,10 +4,11 @@
 use super::State;
 use crate::product::MAX_STOCK;
 use crate::{
-    error::{ConflictReason, Entity, Error, Result},
+    error::{Entity, Error, Result},
     ids::OrderNumber,
     order::{Order, OrderUpdate},
     payment::{Payment, PaymentResult, Settled, Settlement, settle},
+    store::verdict,
 };
 
 impl State {
@@ -47,13 +48,8 @@ impl State {
 
     /// Checks a settled payment's receipt is on no other payment.
     pub(super) fn check_receipt(&self, payment: &Payment) -> Result<()> {
-        match payment.receipt.as_ref().and_then(|r| self.receipts.get(r)) {
-            Some(other) if *other != payment.id => Err(Error::conflict(
-                ConflictReason::ReceiptAlreadyUsed,
-                "this transaction code is already recorded on another payment",
-            )),
-            _ => Ok(()),
-        }
+        let holder = payment.receipt.as_ref().and_then(|r| self.receipts.get(r));
+        verdict::check_receipt(payment, holder.copied())
     }
 
     pub(super) fn write_payment(&mut self, payment: Payment) {

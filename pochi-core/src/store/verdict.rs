@@ -6,7 +6,9 @@
 
 use crate::{
     error::{ConflictReason, Error, Result},
+    ids::PaymentId,
     order::{NewOrder, Order, StockUnits},
+    payment::Payment,
 };
 
 /// A product as a store found it when a reservation of its units was refused: whether it is
@@ -80,6 +82,20 @@ pub fn check_replay(new: &NewOrder, earlier_fingerprint: &str) -> Result<()> {
 /// The refusal of an order whose number another order holds.
 pub fn order_number_taken() -> Error {
     Error::conflict(ConflictReason::OrderNumberTaken, "order number taken")
+}
+
+/// Whether `payment` may carry its receipt, given the payment that holds that receipt now
+/// (`None`: no payment does). A receipt (an M-Pesa transaction code) counts once: on another
+/// payment it is a `Conflict` with [`ConflictReason::ReceiptAlreadyUsed`], and the store
+/// writes nothing.
+pub fn check_receipt(payment: &Payment, holder: Option<PaymentId>) -> Result<()> {
+    match holder {
+        Some(other) if payment.receipt.is_some() && other != payment.id => Err(Error::conflict(
+            ConflictReason::ReceiptAlreadyUsed,
+            "this transaction code is already recorded on another payment",
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +190,22 @@ mod tests {
         let first = first_refusal(refusals).unwrap();
         assert_eq!(first.field(), Some("x"));
         assert!(first_refusal(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn a_receipt_held_by_another_payment_is_refused_and_its_own_is_not() {
+        use crate::payment::{PaymentStatus, Receipt};
+        let order = fixtures::order("AAAAAAAAAA", dec!(100));
+        let mut payment = fixtures::payment(1, &order, dec!(100), PaymentStatus::Succeeded);
+        payment.receipt = Some(Receipt::parse("QK81ABCDEF").unwrap());
+        let other = fixtures::payment(2, &order, dec!(100), PaymentStatus::Succeeded).id;
+        let err = check_receipt(&payment, Some(other)).unwrap_err();
+        assert_eq!(
+            err.conflict_reason(),
+            Some(ConflictReason::ReceiptAlreadyUsed)
+        );
+        assert!(check_receipt(&payment, Some(payment.id)).is_ok());
+        assert!(check_receipt(&payment, None).is_ok());
     }
 
     #[test]
