@@ -53,6 +53,8 @@ mod provider;
 pub mod timestamp;
 mod token;
 pub mod transform;
+#[cfg(test)]
+mod vectors_tests;
 
 pub use crate::{
     business::{Business, ShortCode, TransactionType},
