@@ -367,7 +367,7 @@ async fn query_maps_final_answers_to_results() {
 async fn c2b_urls_register_with_the_configured_version_only() {
     let Setup { fake, provider, .. } = setup(|_| {}).await;
     let answer = provider.register_c2b_urls().await.unwrap();
-    assert_eq!(answer.response_description, "Success");
+    assert_eq!(answer.message, "Success");
     let urls = fake.registered_urls().unwrap();
     assert_eq!(urls.version, C2bVersion::V2);
     assert_eq!(urls.response_type, "Completed");
