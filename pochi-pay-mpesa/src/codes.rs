@@ -12,8 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 /// A Daraja `ResultCode`. The namespace is mixed (numbers and strings such as `SFC_IC0003`),
 /// and it arrives as a JSON number in callbacks and as a string in query answers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ResultCode {
+pub(crate) enum ResultCode {
     /// `0`: paid.
     Success,
     /// `1`: the customer's balance is too low.
@@ -56,16 +55,15 @@ pub enum ResultCode {
 
 /// What the catalogue knows about a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CodeInfo {
+pub(crate) struct CodeInfo {
     /// The status a payment takes, or `None` when the code is not a final answer.
-    pub status: Option<PaymentStatus>,
+    pub(crate) status: Option<PaymentStatus>,
     /// Whether a new attempt (started by the customer) can succeed.
-    pub retry_makes_sense: bool,
+    pub(crate) retry_makes_sense: bool,
     /// A message for the customer, in English.
-    pub message_en: &'static str,
+    pub(crate) message_en: &'static str,
     /// The same message in Swahili.
-    pub message_sw: &'static str,
+    pub(crate) message_sw: &'static str,
 }
 
 impl CodeInfo {
@@ -81,11 +79,6 @@ impl CodeInfo {
             message_en,
             message_sw,
         }
-    }
-
-    /// Whether the code is a final answer.
-    pub fn is_final(&self) -> bool {
-        self.status.is_some()
     }
 }
 
@@ -284,7 +277,7 @@ const UNKNOWN: CodeInfo = CodeInfo::new(
 
 impl ResultCode {
     /// Reads a code as Daraja sends it (surrounding spaces ignored).
-    pub fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         let text = text.trim();
         CATALOGUE
             .iter()
@@ -296,7 +289,7 @@ impl ResultCode {
     }
 
     /// The code, verbatim.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             ResultCode::Other(code) => code,
             known => CATALOGUE
@@ -307,7 +300,7 @@ impl ResultCode {
     }
 
     /// What the catalogue knows about the code.
-    pub fn info(&self) -> CodeInfo {
+    pub(crate) fn info(&self) -> CodeInfo {
         CATALOGUE
             .iter()
             .find(|(_, variant, _)| variant == self)
@@ -315,7 +308,7 @@ impl ResultCode {
     }
 
     /// The status a payment takes, or `None` while it is not final.
-    pub fn payment_status(&self) -> Option<PaymentStatus> {
+    pub(crate) fn payment_status(&self) -> Option<PaymentStatus> {
         self.info().status
     }
 }

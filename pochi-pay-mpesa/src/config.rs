@@ -1,10 +1,4 @@
-//! The adapter's configuration: where Daraja is, the shop's account and secrets, and where
-//! Daraja should send callbacks.
-//!
-//! Build it with [`MpesaConfig::builder`] (or [`MpesaConfigBuilder::from_env`], or serde), then
-//! [`MpesaConfigBuilder::build`], which refuses with a clear message what Safaricom would refuse
-//! later or what must never reach production (sandbox values, plain HTTP, a forbidden word in a
-//! callback URL). There are no silent defaults for credentials.
+//! The adapter's configuration ([`MpesaConfig`]) and its builder.
 
 use std::{fmt, time::Duration};
 
@@ -20,9 +14,9 @@ use crate::{
 };
 
 /// Safaricom's public sandbox shortcode for M-Pesa Express.
-pub const SANDBOX_SHORTCODE: &str = "174379";
+pub(crate) const SANDBOX_SHORTCODE: &str = "174379";
 /// Safaricom's public sandbox passkey for [`SANDBOX_SHORTCODE`].
-pub const SANDBOX_PASSKEY: &str =
+pub(crate) const SANDBOX_PASSKEY: &str =
     "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919";
 
 /// Words Safaricom refuses anywhere in a callback URL (any case).
@@ -64,7 +58,13 @@ impl From<ConfigError> for pochi_core::Error {
     }
 }
 
-/// The settings of the M-Pesa adapter, checked. See the [module docs](self).
+/// The settings of the M-Pesa adapter, checked: where Daraja is, the shop's account and
+/// secrets, and where Daraja should send callbacks.
+///
+/// Build it with [`MpesaConfig::builder`] (or [`MpesaConfigBuilder::from_env`], or serde), then
+/// [`MpesaConfigBuilder::build`], which refuses with a clear message what Safaricom would refuse
+/// later or what must never reach production (sandbox values, plain HTTP, a forbidden word in a
+/// callback URL). There are no silent defaults for credentials.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct MpesaConfig {

@@ -84,7 +84,7 @@ pub(crate) struct Envelope {
 
 impl GatewayError {
     /// Reads an error answer: an envelope split by code and message, or the status and text.
-    pub fn from_response(status: u16, body: &str) -> Self {
+    pub(crate) fn from_response(status: u16, body: &str) -> Self {
         match serde_json::from_str::<Envelope>(body) {
             Ok(envelope) if !envelope.error_code.is_empty() => {
                 Self::from_envelope(status, &envelope.error_code, &envelope.error_message)
@@ -94,7 +94,7 @@ impl GatewayError {
     }
 
     /// Classifies an envelope.
-    pub fn from_envelope(status: u16, code: &str, message: &str) -> Self {
+    pub(crate) fn from_envelope(status: u16, code: &str, message: &str) -> Self {
         let lower = message.to_ascii_lowercase();
         let code = code.trim();
         if lower.contains("invalid access token")

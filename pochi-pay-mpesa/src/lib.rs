@@ -7,6 +7,25 @@
 //! bodies come from pure transformer functions; a thin executor (reqwest with rustls, connect
 //! and overall timeouts) sends them with a shared, single-flight OAuth token.
 //!
+//! # What the crate exports
+//!
+//! - [`MpesaProvider`]: the provider ([`MpesaProvider::new`], [`MpesaProvider::with_clock`]),
+//!   used through the [`PaymentProvider`](pochi_core::PaymentProvider) trait, plus
+//!   [`MpesaProvider::register_c2b_urls`], the one-time set-up of direct (C2B) payments, which
+//!   answers a [`C2bRegistration`].
+//! - [`MpesaConfig`], built by [`MpesaConfigBuilder`] (in code, from `MPESA_*` variables with
+//!   [`MpesaConfigBuilder::from_env`], or with serde), which refuses a bad setting with a
+//!   [`ConfigError`]; the choices it takes: [`Environment`], [`Business`] with its
+//!   [`ShortCode`]s (and the [`TransactionType`] that follows from it), [`C2bVersion`],
+//!   [`C2bResponseType`], [`PhoneFormat`], and the [`CallbackChannel`]s Daraja posts to.
+//! - [`GatewayError`]: what went wrong talking to Daraja. The shop sees it as the source of a
+//!   [`pochi_core::Error::PaymentProvider`].
+//! - `fake` (feature `fake`): the fake Daraja server and its controls.
+//!
+//! Daraja's own shapes (request bodies, answers, callbacks, timestamps and passwords, the
+//! access token, the result-code catalogue) stay inside the crate: a shop only ever sees
+//! `pochi-core`'s types.
+//!
 //! Callbacks arrive at `{callback_base_url}/api/pay/callbacks/{channel}/{token}` with the
 //! channels `stk`, `c2b-validation` and `c2b-confirmation`; the HTTP layer hands them to
 //! [`Shop::receive_notification`](pochi_core::Shop::receive_notification).
@@ -25,10 +44,15 @@
 //!     .with_callback_base_url("https://duka.example.co.ke")
 //!     .with_callback_token(&token)
 //!     .build()?;
+//! let provider = MpesaProvider::new(config)?;
 //! let shop = Shop::builder(Arc::new(MemoryStore::new()))
-//!     .provider(Arc::new(MpesaProvider::new(config)?))
+//!     .provider(Arc::new(provider.clone()))
 //!     .config(ShopConfig::default().with_callback_token(token))
 //!     .build()?;
+//!
+//! // Once per shortcode: have Daraja send payments made to the paybill directly to the shop.
+//! let registration = provider.register_c2b_urls().await?;
+//! println!("C2B URLs registered ({})", registration.conversation_id);
 //! # let _ = shop;
 //! # Ok(())
 //! # }
@@ -40,35 +64,28 @@
 //! success callback without `Amount` or `MpesaReceiptNumber` is refused as unreadable, and
 //! acknowledgements answer `{"ResultCode":0,"ResultDesc":"Accepted"}`.
 
-pub mod business;
+mod business;
 mod client;
-pub mod codes;
-pub mod config;
-pub mod error;
+mod codes;
+mod config;
+mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
-pub mod notify;
-pub mod payer;
+mod notify;
+mod payer;
 mod provider;
-pub mod timestamp;
+mod timestamp;
 mod token;
-pub mod transform;
+mod transform;
+#[cfg(test)]
+mod vectors_tests;
 
 pub use crate::{
     business::{Business, ShortCode, TransactionType},
-    codes::{CodeInfo, ResultCode},
     config::{
         C2bResponseType, C2bVersion, CallbackChannel, ConfigError, Environment, MpesaConfig,
         MpesaConfigBuilder, PhoneFormat,
     },
     error::GatewayError,
-    notify::{
-        C2bNotice, ParseError, RegisterUrlAnswer, StkCallback, StkMetadata, StkPushAccepted,
-        StkQueryAnswer,
-    },
-    payer::Payer,
-    provider::MpesaProvider,
-    timestamp::{EAST_AFRICA_TIME, Timestamp},
-    token::AccessToken,
-    transform::StkPush,
+    provider::{C2bRegistration, MpesaProvider},
 };

@@ -18,11 +18,11 @@ use crate::{codes::ResultCode, error::GatewayError, payer::Payer, timestamp::Tim
 /// A body that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unreadable {what}: {message}")]
-pub struct ParseError {
+pub(crate) struct ParseError {
     /// What was being read (`STK callback`, `C2B notification`).
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// Why it could not be.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl From<ParseError> for pochi_core::Error {
@@ -33,34 +33,32 @@ impl From<ParseError> for pochi_core::Error {
 
 /// The STK result Daraja posts to the `CallBackURL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StkCallback {
+pub(crate) struct StkCallback {
     /// `MerchantRequestID`.
-    pub merchant_request_id: String,
+    pub(crate) merchant_request_id: String,
     /// `CheckoutRequestID`: the key of the attempt.
-    pub checkout_request_id: String,
+    pub(crate) checkout_request_id: String,
     /// `ResultCode`.
-    pub result_code: ResultCode,
+    pub(crate) result_code: ResultCode,
     /// `ResultDesc`, verbatim.
-    pub result_description: String,
+    pub(crate) result_description: String,
     /// `CallbackMetadata`, on success only.
-    pub metadata: Option<StkMetadata>,
+    pub(crate) metadata: Option<StkMetadata>,
 }
 
 /// The items of a successful STK callback, found by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StkMetadata {
+pub(crate) struct StkMetadata {
     /// `Amount` (may be `1.00`).
-    pub amount: Option<Decimal>,
+    pub(crate) amount: Option<Decimal>,
     /// `MpesaReceiptNumber`.
-    pub receipt: Option<String>,
+    pub(crate) receipt: Option<String>,
     /// `TransactionDate`, read in the configured zone.
-    pub transaction_date: Option<OffsetDateTime>,
+    pub(crate) transaction_date: Option<OffsetDateTime>,
     /// `PhoneNumber`, as reported.
-    pub phone: Option<Payer>,
+    pub(crate) phone: Option<Payer>,
     /// `Balance`, usually sent without a value.
-    pub balance: Option<Decimal>,
+    pub(crate) balance: Option<Decimal>,
 }
 
 #[derive(Deserialize)]
@@ -109,7 +107,7 @@ struct RawItem {
 
 impl StkCallback {
     /// Reads a callback body; `zone` is the zone of `TransactionDate` (East Africa Time).
-    pub fn parse(body: &[u8], zone: UtcOffset) -> Result<Self, ParseError> {
+    pub(crate) fn parse(body: &[u8], zone: UtcOffset) -> Result<Self, ParseError> {
         let raw: RawCallback = serde_json::from_slice(body).map_err(|e| ParseError {
             what: "STK callback",
             message: e.to_string(),
@@ -153,34 +151,33 @@ impl StkCallback {
 
 /// A C2B validation or confirmation (the two share one shape).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct C2bNotice {
+pub(crate) struct C2bNotice {
     /// `TransactionType` (`Pay Bill`, `Buy Goods`, ...).
-    pub transaction_type: String,
+    pub(crate) transaction_type: String,
     /// `TransID`: the M-Pesa receipt.
-    pub trans_id: String,
+    pub(crate) trans_id: String,
     /// `TransTime`, read in the configured zone.
-    pub trans_time: Option<OffsetDateTime>,
+    pub(crate) trans_time: Option<OffsetDateTime>,
     /// `TransAmount` (a decimal string such as `"5.00"`).
-    pub amount: Decimal,
+    pub(crate) amount: Decimal,
     /// `BusinessShortCode`.
-    pub business_short_code: String,
+    pub(crate) business_short_code: String,
     /// `BillRefNumber`: what the customer typed as account number (free text).
-    pub bill_ref_number: String,
+    pub(crate) bill_ref_number: String,
     /// `InvoiceNumber`.
-    pub invoice_number: String,
+    pub(crate) invoice_number: String,
     /// `OrgAccountBalance` (blank on validation).
-    pub org_account_balance: Option<Decimal>,
+    pub(crate) org_account_balance: Option<Decimal>,
     /// `ThirdPartyTransID`.
-    pub third_party_trans_id: String,
+    pub(crate) third_party_trans_id: String,
     /// `MSISDN`, masked or hashed; never assumed dialable.
-    pub payer: Option<Payer>,
+    pub(crate) payer: Option<Payer>,
     /// `FirstName`.
-    pub first_name: String,
+    pub(crate) first_name: String,
     /// `MiddleName`.
-    pub middle_name: String,
+    pub(crate) middle_name: String,
     /// `LastName`.
-    pub last_name: String,
+    pub(crate) last_name: String,
 }
 
 #[derive(Deserialize)]
@@ -220,7 +217,7 @@ struct RawC2b {
 
 impl C2bNotice {
     /// Reads a validation or confirmation body; `zone` is the zone of `TransTime`.
-    pub fn parse(body: &[u8], zone: UtcOffset) -> Result<Self, ParseError> {
+    pub(crate) fn parse(body: &[u8], zone: UtcOffset) -> Result<Self, ParseError> {
         let fail = |message: String| ParseError {
             what: "C2B notification",
             message,
@@ -257,8 +254,7 @@ impl C2bNotice {
 
 /// What an STK query said.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StkQueryAnswer {
+pub(crate) enum StkQueryAnswer {
     /// Still waiting for the customer ("The transaction is being processed", an empty
     /// `ResultCode`, or a code that is not final).
     Pending,
@@ -281,7 +277,7 @@ struct RawQuery {
 
 impl StkQueryAnswer {
     /// Reads an STK query answer of HTTP status `status`.
-    pub fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
+    pub(crate) fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
         if !(200..300).contains(&status) {
             return match GatewayError::from_response(status, body) {
                 GatewayError::StillProcessing => Ok(StkQueryAnswer::Pending),
@@ -306,14 +302,13 @@ impl StkQueryAnswer {
 
 /// Daraja's answer to an STK push it accepted (accepted for processing, not paid).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StkPushAccepted {
+pub(crate) struct StkPushAccepted {
     /// `MerchantRequestID`.
-    pub merchant_request_id: String,
+    pub(crate) merchant_request_id: String,
     /// `CheckoutRequestID`: the key for the callback and the query.
-    pub checkout_request_id: String,
+    pub(crate) checkout_request_id: String,
     /// `CustomerMessage`.
-    pub customer_message: String,
+    pub(crate) customer_message: String,
 }
 
 #[derive(Deserialize)]
@@ -341,7 +336,7 @@ struct RawPushAnswer {
 
 impl StkPushAccepted {
     /// Reads an STK push answer of HTTP status `status`.
-    pub fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
+    pub(crate) fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
         if !(200..300).contains(&status) {
             return Err(GatewayError::from_response(status, body));
         }
@@ -367,8 +362,7 @@ impl StkPushAccepted {
 
 /// Daraja's answer to a C2B register-URL request.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct RegisterUrlAnswer {
+pub(crate) struct RegisterUrlAnswer {
     /// `OriginatorCoversationID` (Daraja's spelling; the correct one is accepted too).
     #[serde(
         rename = "OriginatorCoversationID",
@@ -376,22 +370,22 @@ pub struct RegisterUrlAnswer {
         default,
         deserialize_with = "lenient_text"
     )]
-    pub originator_conversation_id: String,
+    pub(crate) originator_conversation_id: String,
     /// `ResponseCode` (`"0"` on success).
     #[serde(rename = "ResponseCode", default, deserialize_with = "lenient_text")]
-    pub response_code: String,
+    pub(crate) response_code: String,
     /// `ResponseDescription`.
     #[serde(
         rename = "ResponseDescription",
         default,
         deserialize_with = "lenient_text"
     )]
-    pub response_description: String,
+    pub(crate) response_description: String,
 }
 
 impl RegisterUrlAnswer {
     /// Reads a register-URL answer of HTTP status `status`.
-    pub fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
+    pub(crate) fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
         if !(200..300).contains(&status) {
             return Err(GatewayError::from_response(status, body));
         }

@@ -8,8 +8,7 @@ use sha2::{Digest, Sha256};
 
 /// An MSISDN as reported in a callback or C2B notification.
 #[derive(Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Payer {
+pub(crate) enum Payer {
     /// A full, valid Kenyan mobile number.
     Phone(Msisdn),
     /// A number with hidden digits (`2547 ***** 126`, `25470****149`), as reported.
@@ -22,7 +21,7 @@ pub enum Payer {
 
 impl Payer {
     /// Classifies a reported MSISDN. `None` when it is empty.
-    pub fn parse(reported: &str) -> Option<Self> {
+    pub(crate) fn parse(reported: &str) -> Option<Self> {
         let text = reported.trim();
         if text.is_empty() {
             return None;
@@ -41,7 +40,7 @@ impl Payer {
     }
 
     /// The value as reported (the normalised number for [`Payer::Phone`]).
-    pub fn as_reported(&self) -> &str {
+    pub(crate) fn as_reported(&self) -> &str {
         match self {
             Payer::Phone(phone) => phone.as_str(),
             Payer::Masked(text) | Payer::Hashed(text) | Payer::Unknown(text) => text,
@@ -49,7 +48,11 @@ impl Payer {
     }
 
     /// The number, when it is a full one.
-    pub fn phone(&self) -> Option<&Msisdn> {
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "no caller since Payer became private")
+    )]
+    pub(crate) fn phone(&self) -> Option<&Msisdn> {
         match self {
             Payer::Phone(phone) => Some(phone),
             _ => None,
@@ -59,7 +62,11 @@ impl Payer {
     /// Whether this payer may be `phone`: equal numbers, a hash of `2547XXXXXXXX` (the input
     /// format reported by integrators; unconfirmed by Safaricom), or a mask whose visible
     /// digits agree.
-    pub fn hash_matches(&self, phone: &Msisdn) -> bool {
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "no caller since Payer became private")
+    )]
+    pub(crate) fn hash_matches(&self, phone: &Msisdn) -> bool {
         match self {
             Payer::Phone(own) => own == phone,
             Payer::Hashed(hex) => {

@@ -21,6 +21,27 @@ use crate::{
 /// What the customer is told when a push was accepted.
 const CHECK_YOUR_PHONE: &str = "Check your phone and enter your M-Pesa PIN to pay.";
 
+/// What Daraja answered when the shop's C2B URLs were registered
+/// ([`MpesaProvider::register_c2b_urls`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct C2bRegistration {
+    /// Daraja's reference for the request (its `OriginatorConversationID`), to quote to
+    /// Safaricom support.
+    pub conversation_id: String,
+    /// What Daraja said (`Success`).
+    pub message: String,
+}
+
+impl From<RegisterUrlAnswer> for C2bRegistration {
+    fn from(answer: RegisterUrlAnswer) -> Self {
+        C2bRegistration {
+            conversation_id: answer.originator_conversation_id,
+            message: answer.response_description,
+        }
+    }
+}
+
 /// M-Pesa through Safaricom's Daraja API. Cheap to clone (a handle); `Send + Sync`.
 ///
 /// It parses, builds requests, talks HTTP and maps results; `Shop` decides what they do to
@@ -77,32 +98,32 @@ impl MpesaProvider {
     }
 
     /// Sends an STK push. One timestamp serves both `Password` and `Timestamp`.
-    pub async fn stk_push(&self, push: &StkPush) -> Result<StkPushAccepted, GatewayError> {
+    async fn stk_push(&self, push: &StkPush) -> Result<StkPushAccepted, GatewayError> {
         let body = transform::stk_push_body(&self.inner.config, push, &self.timestamp());
         let (status, text) = self.inner.daraja.post_json(STK_PUSH_PATH, &body).await?;
         StkPushAccepted::parse(status, &text)
     }
 
     /// Asks where a push stands.
-    pub async fn stk_query(
-        &self,
-        checkout_request_id: &str,
-    ) -> Result<StkQueryAnswer, GatewayError> {
+    async fn stk_query(&self, checkout_request_id: &str) -> Result<StkQueryAnswer, GatewayError> {
         let body =
             transform::stk_query_body(&self.inner.config, checkout_request_id, &self.timestamp());
         let (status, text) = self.inner.daraja.post_json(STK_QUERY_PATH, &body).await?;
         StkQueryAnswer::parse(status, &text)
     }
 
-    /// Registers the shop's C2B confirmation and validation URLs for its shortcode (with the
-    /// configured API version and `ResponseType`). In production this is one-time: Daraja
-    /// answers `Urls are already registered` afterwards.
-    pub async fn register_c2b_urls(&self) -> Result<RegisterUrlAnswer, GatewayError> {
+    /// Registers the shop's C2B confirmation and validation URLs
+    /// ([`MpesaConfig::callback_url`]) for its shortcode, with the configured API version and
+    /// `ResponseType`, so that customers who pay the paybill or till directly reach the shop.
+    ///
+    /// In production this is one-time: afterwards Daraja refuses with
+    /// [`GatewayError::Rejected`] (`Urls are already registered`).
+    pub async fn register_c2b_urls(&self) -> Result<C2bRegistration, GatewayError> {
         let config = &self.inner.config;
         let path = format!("/mpesa/c2b/{}/registerurl", config.c2b_version.as_str());
         let body = transform::register_url_body(config);
         let (status, text) = self.inner.daraja.post_json(&path, &body).await?;
-        RegisterUrlAnswer::parse(status, &text)
+        RegisterUrlAnswer::parse(status, &text).map(C2bRegistration::from)
     }
 }
 

@@ -11,7 +11,7 @@ use time::{
 };
 
 /// East Africa Time (UTC+3, no daylight saving): the zone Daraja's timestamps are read in.
-pub const EAST_AFRICA_TIME: UtcOffset = offset!(+3);
+pub(crate) const EAST_AFRICA_TIME: UtcOffset = offset!(+3);
 
 const FORMAT: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day][hour][minute][second]");
@@ -21,12 +21,12 @@ const FORMAT: &[BorrowedFormatItem<'static>] =
 /// Generated once per request and used for both the `Password` and the `Timestamp` field:
 /// Daraja answers "Wrong credentials" when the two differ.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Timestamp(String);
+pub(crate) struct Timestamp(String);
 
 impl Timestamp {
     /// The timestamp of `instant` read in the zone `offset` (computed from UTC, never from the
     /// host's zone).
-    pub fn at(instant: OffsetDateTime, offset: UtcOffset) -> Self {
+    pub(crate) fn at(instant: OffsetDateTime, offset: UtcOffset) -> Self {
         let local = instant.to_offset(offset);
         // Formatting a valid date with digits-only items cannot fail; keep a fallback anyway.
         let text = local.format(FORMAT).unwrap_or_else(|_| {
@@ -44,7 +44,7 @@ impl Timestamp {
     }
 
     /// Parses a timestamp as Daraja sends it: 14 digits forming a real date and time.
-    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+    pub(crate) fn parse(text: &str) -> Result<Self, InvalidValue> {
         let text = text.trim();
         if text.len() == 14
             && text.bytes().all(|b| b.is_ascii_digit())
@@ -57,14 +57,14 @@ impl Timestamp {
     }
 
     /// The instant it names when read in the zone `offset`.
-    pub fn to_instant(&self, offset: UtcOffset) -> Option<OffsetDateTime> {
+    pub(crate) fn to_instant(&self, offset: UtcOffset) -> Option<OffsetDateTime> {
         PrimitiveDateTime::parse(&self.0, FORMAT)
             .ok()
             .map(|local| local.assume_offset(offset))
     }
 
     /// The 14 digits.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -78,7 +78,11 @@ impl fmt::Display for Timestamp {
 /// The STK `Password`: `base64(shortcode + passkey + timestamp)`, plain concatenation.
 ///
 /// It reveals the passkey to anyone who decodes it, so it is a secret too.
-pub fn password(shortcode: &str, passkey: &SecretString, timestamp: &Timestamp) -> SecretString {
+pub(crate) fn password(
+    shortcode: &str,
+    passkey: &SecretString,
+    timestamp: &Timestamp,
+) -> SecretString {
     let mut plain = String::with_capacity(shortcode.len() + 64 + 14);
     plain.push_str(shortcode);
     plain.push_str(passkey.expose_secret());

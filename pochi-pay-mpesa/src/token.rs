@@ -20,11 +20,11 @@ use crate::error::GatewayError;
 
 /// An access token as Daraja issued it.
 #[derive(Clone)]
-pub struct AccessToken {
+pub(crate) struct AccessToken {
     /// The token.
-    pub value: SecretString,
+    pub(crate) value: SecretString,
     /// Its lifetime (`expires_in`).
-    pub expires_in: Duration,
+    pub(crate) expires_in: Duration,
 }
 
 impl fmt::Debug for AccessToken {
@@ -59,7 +59,7 @@ fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> 
 
 impl AccessToken {
     /// Reads an OAuth answer of HTTP status `status`.
-    pub fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
+    pub(crate) fn parse(status: u16, body: &str) -> Result<Self, GatewayError> {
         if !(200..300).contains(&status) {
             return Err(GatewayError::from_response(status, body));
         }

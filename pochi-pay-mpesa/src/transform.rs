@@ -15,15 +15,15 @@ use crate::{
 };
 
 /// The largest amount of one M-Pesa transaction, in KES.
-pub const MAX_AMOUNT: u32 = 250_000;
+pub(crate) const MAX_AMOUNT: u32 = 250_000;
 /// The longest `AccountReference` Daraja accepts.
-pub const MAX_ACCOUNT_REFERENCE: usize = 12;
+pub(crate) const MAX_ACCOUNT_REFERENCE: usize = 12;
 /// The longest `TransactionDesc` Daraja accepts.
-pub const MAX_DESCRIPTION: usize = 13;
+pub(crate) const MAX_DESCRIPTION: usize = 13;
 
 /// An STK push, checked against Daraja's field rules before any network call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StkPush {
+pub(crate) struct StkPush {
     phone: Msisdn,
     amount: u32,
     account_reference: String,
@@ -34,7 +34,7 @@ impl StkPush {
     /// Checks a push: a KES amount that is a whole number from 1 to 250,000; an account
     /// reference of 1 to 12 letters and digits; a description of 1 to 13 characters. Errors
     /// are `InvalidInput` naming `amount`, `account_reference` or `description`.
-    pub fn new(
+    pub(crate) fn new(
         phone: Msisdn,
         amount: Money,
         account_reference: &str,
@@ -64,16 +64,6 @@ impl StkPush {
             account_reference: account_reference.to_owned(),
             description: description.to_owned(),
         })
-    }
-
-    /// The phone asked to pay.
-    pub fn phone(&self) -> &Msisdn {
-        &self.phone
-    }
-
-    /// The amount in whole shillings.
-    pub fn amount(&self) -> u32 {
-        self.amount
     }
 }
 

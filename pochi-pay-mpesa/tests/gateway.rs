@@ -1,24 +1,25 @@
-//! The provider against the fake Daraja over loopback: the token manager, Daraja's refusals and
+//! The provider against the fake Daraja over loopback, through its public surface (the
+//! `PaymentProvider` trait and `register_c2b_urls`): the token manager, Daraja's refusals and
 //! how they map to `pochi_core::Error`, timeouts, and STK query answers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
 
+use common::{TOKEN, request, stk_payment};
 use pochi_core::{
-    CallbackToken, Currency, Error, ManualClock, Money, Msisdn, OrderNumber, PaymentId,
-    PaymentProvider, PaymentRequest, PaymentStatus, QueryAnswer,
+    CallbackToken, Error, ManualClock, PaymentKind, PaymentProvider, PaymentStatus, ProviderResult,
+    QueryAnswer,
 };
 use pochi_pay_mpesa::{
-    GatewayError, MpesaConfigBuilder, MpesaProvider, ResultCode, StkPush, StkQueryAnswer,
-    business::ShortCode,
-    config::{C2bVersion, Environment, MpesaConfig},
+    Business, C2bVersion, Environment, GatewayError, MpesaConfig, MpesaConfigBuilder,
+    MpesaProvider, ShortCode,
     fake::{FakeDaraja, FakeOptions, PushOutcome},
 };
 use time::macros::datetime;
 use tokio::net::TcpListener;
-
-const TOKEN: &str = "test-callback-token-01";
 
 struct Setup {
     fake: FakeDaraja,
@@ -54,26 +55,9 @@ async fn setup_with(
     }
 }
 
-fn push(phone: &str, amount: &str) -> StkPush {
-    StkPush::new(
-        Msisdn::parse(phone).unwrap(),
-        Money::parse(amount, Currency::Kes).unwrap(),
-        "7K3M9QXA2B",
-        "Order payment",
-    )
-    .unwrap()
-}
-
-fn request(amount: &str) -> PaymentRequest {
-    PaymentRequest {
-        payment_id: PaymentId::parse("2b0e4c1a-6a47-4d8e-9a53-0d9f4c3b1e7a").unwrap(),
-        order_number: OrderNumber::parse("POCHI-7K3M9QXA2B").unwrap(),
-        account_reference: "7K3M9QXA2B".into(),
-        description: "Order payment".into(),
-        amount: Money::parse(amount, Currency::Kes).unwrap(),
-        phone: Some(Msisdn::parse("0708374149").unwrap()),
-        code: None,
-    }
+/// The Daraja error a provider error carries as its source.
+fn gateway_error(err: &Error) -> Option<&GatewayError> {
+    std::error::Error::source(err)?.downcast_ref()
 }
 
 #[tokio::test]
@@ -209,12 +193,8 @@ async fn a_wrong_passkey_is_wrong_credentials_and_fails_the_attempt() {
         fake: _fake,
         ..
     } = setup_with(|_| {}, |b| b.with_passkey("not-the-passkey")).await;
-    let err = provider
-        .stk_push(&push("0708374149", "10"))
-        .await
-        .unwrap_err();
-    assert_eq!(err, GatewayError::WrongCredentials);
     let err = provider.start(&request("10")).await.unwrap_err();
+    assert_eq!(gateway_error(&err), Some(&GatewayError::WrongCredentials));
     assert!(
         matches!(
             err,
@@ -239,11 +219,11 @@ async fn an_unknown_shortcode_is_merchant_does_not_exist() {
         |b| b.with_paybill(ShortCode::parse("600999").unwrap()),
     )
     .await;
-    let err = provider
-        .stk_push(&push("0708374149", "10"))
-        .await
-        .unwrap_err();
-    assert_eq!(err, GatewayError::MerchantDoesNotExist);
+    let err = provider.start(&request("10")).await.unwrap_err();
+    assert_eq!(
+        gateway_error(&err),
+        Some(&GatewayError::MerchantDoesNotExist)
+    );
 }
 
 #[tokio::test]
@@ -309,7 +289,7 @@ async fn a_push_records_what_daraja_needs() {
 #[tokio::test]
 async fn a_till_push_goes_to_the_till_from_the_store_number() {
     let till = |o: &mut FakeOptions| {
-        o.business = pochi_pay_mpesa::Business::Till {
+        o.business = Business::Till {
             store_number: ShortCode::parse("300300").unwrap(),
             till_number: ShortCode::parse("5123456").unwrap(),
         };
@@ -333,21 +313,24 @@ async fn stk_query_answers_pending_then_the_result() {
         let Setup { fake, provider, .. } =
             setup(|o| o.pending_query_empty_result = empty_result_while_pending).await;
         let id = provider
-            .stk_push(&push("0708374149", "10"))
+            .start(&request("10"))
             .await
             .unwrap()
-            .checkout_request_id;
+            .reference
+            .unwrap();
+        let payment = stk_payment(&id);
         assert_eq!(
-            provider.stk_query(&id).await.unwrap(),
-            StkQueryAnswer::Pending
+            provider.query(&payment).await.unwrap(),
+            QueryAnswer::Pending
         );
         fake.resolve(&id, PushOutcome::Cancelled).await.ok();
         assert_eq!(
-            provider.stk_query(&id).await.unwrap(),
-            StkQueryAnswer::Final {
-                result_code: ResultCode::CancelledByUser,
-                result_description: "Request cancelled by user".into(),
-            }
+            provider.query(&payment).await.unwrap(),
+            QueryAnswer::Final(ProviderResult {
+                result_code: Some("1032".into()),
+                result_description: Some("Request cancelled by user".into()),
+                ..ProviderResult::with_status(PaymentStatus::Cancelled)
+            })
         );
     }
 }
@@ -357,27 +340,7 @@ async fn query_maps_final_answers_to_results() {
     let Setup { fake, provider, .. } = setup(|_| {}).await;
     let started = provider.start(&request("10")).await.unwrap();
     let id = started.reference.clone().unwrap();
-    let mut payment = pochi_core::Payment {
-        id: PaymentId::parse("2b0e4c1a-6a47-4d8e-9a53-0d9f4c3b1e7a").unwrap(),
-        order_number: OrderNumber::parse("POCHI-7K3M9QXA2B").unwrap(),
-        provider: "mpesa".into(),
-        kind: pochi_core::PaymentKind::StkPush,
-        amount: Money::parse("10", Currency::Kes).unwrap(),
-        phone: None,
-        status: PaymentStatus::Pending,
-        provider_reference: Some(id.clone()),
-        receipt: None,
-        payer: None,
-        result_code: None,
-        result_description: None,
-        raw_payload: None,
-        idempotency_key: None,
-        checks: 0,
-        next_check_at: None,
-        needs_review: false,
-        created_at: datetime!(2026-03-02 07:00 UTC),
-        updated_at: datetime!(2026-03-02 07:00 UTC),
-    };
+    let mut payment = stk_payment(&id);
     assert_eq!(
         provider.query(&payment).await.unwrap(),
         QueryAnswer::Pending
@@ -393,7 +356,7 @@ async fn query_maps_final_answers_to_results() {
         provider.query(&payment).await.unwrap(),
         QueryAnswer::Pending
     );
-    payment.kind = pochi_core::PaymentKind::C2b;
+    payment.kind = PaymentKind::C2b;
     assert_eq!(
         provider.query(&payment).await.unwrap(),
         QueryAnswer::Unsupported
@@ -404,7 +367,7 @@ async fn query_maps_final_answers_to_results() {
 async fn c2b_urls_register_with_the_configured_version_only() {
     let Setup { fake, provider, .. } = setup(|_| {}).await;
     let answer = provider.register_c2b_urls().await.unwrap();
-    assert_eq!(answer.response_description, "Success");
+    assert_eq!(answer.message, "Success");
     let urls = fake.registered_urls().unwrap();
     assert_eq!(urls.version, C2bVersion::V2);
     assert_eq!(urls.response_type, "Completed");
@@ -455,12 +418,8 @@ fn config_for(base_url: String) -> MpesaConfig {
 #[tokio::test]
 async fn no_answer_in_time_is_a_retryable_error_with_unknown_outcome() {
     let provider = MpesaProvider::new(config_for(silent_server().await)).unwrap();
-    let err = provider
-        .stk_push(&push("0708374149", "10"))
-        .await
-        .unwrap_err();
-    assert_eq!(err, GatewayError::Timeout);
     let err = provider.start(&request("10")).await.unwrap_err();
+    assert_eq!(gateway_error(&err), Some(&GatewayError::Timeout));
     assert!(
         matches!(
             err,
@@ -483,12 +442,8 @@ async fn a_refused_connection_sent_nothing_and_is_not_retryable() {
         .unwrap()
         .port();
     let provider = MpesaProvider::new(config_for(format!("http://127.0.0.1:{port}"))).unwrap();
-    let err = provider
-        .stk_push(&push("0708374149", "10"))
-        .await
-        .unwrap_err();
-    assert_eq!(err, GatewayError::Connect);
     let err = provider.start(&request("10")).await.unwrap_err();
+    assert_eq!(gateway_error(&err), Some(&GatewayError::Connect));
     assert!(
         matches!(
             err,

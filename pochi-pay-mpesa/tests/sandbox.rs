@@ -13,10 +13,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
 
+mod common;
+
 use std::time::Duration;
 
-use pochi_core::{CallbackToken, Currency, Money, Msisdn};
-use pochi_pay_mpesa::{Environment, MpesaConfig, MpesaProvider, StkPush, StkQueryAnswer};
+use common::{request, stk_payment};
+use pochi_core::{CallbackToken, Msisdn, PaymentProvider, QueryAnswer};
+use pochi_pay_mpesa::{Environment, MpesaConfig, MpesaProvider};
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -47,24 +50,20 @@ async fn a_sandbox_push_is_accepted_and_can_be_queried() {
         .unwrap();
     let provider = MpesaProvider::new(config).unwrap();
 
-    let push = StkPush::new(
-        Msisdn::parse(&phone).unwrap(),
-        Money::parse("1", Currency::Kes).unwrap(),
-        "POCHITEST",
-        "Order payment",
-    )
-    .unwrap();
-    let accepted = provider.stk_push(&push).await.unwrap();
-    assert!(accepted.checkout_request_id.starts_with("ws_CO_"));
+    let mut push = request("1");
+    push.phone = Some(Msisdn::parse(&phone).unwrap());
+    push.account_reference = "POCHITEST".into();
+    let started = provider.start(&push).await.unwrap();
+    let reference = started.reference.unwrap();
+    assert!(reference.starts_with("ws_CO_"));
 
     tokio::time::sleep(Duration::from_secs(5)).await;
-    match provider
-        .stk_query(&accepted.checkout_request_id)
-        .await
-        .unwrap()
-    {
-        StkQueryAnswer::Pending => println!("sandbox push still being processed"),
-        StkQueryAnswer::Final { result_code, .. } => println!("sandbox push result {result_code}"),
+    match provider.query(&stk_payment(&reference)).await.unwrap() {
+        QueryAnswer::Pending => println!("sandbox push still being processed"),
+        QueryAnswer::Final(result) => println!(
+            "sandbox push result {}",
+            result.result_code.unwrap_or_default()
+        ),
         other => panic!("unexpected answer {other:?}"),
     }
 }

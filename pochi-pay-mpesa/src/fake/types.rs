@@ -141,7 +141,8 @@ impl Delivery {
         }
     }
 
-    /// Never: the callback is lost (a late one can follow with [`FakeDaraja::redeliver`]).
+    /// Never: the callback is lost (a late one can follow with
+    /// [`FakeDaraja::redeliver`](super::FakeDaraja::redeliver)).
     pub fn lost() -> Self {
         Delivery {
             copies: 0,

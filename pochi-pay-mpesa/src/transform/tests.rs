@@ -122,7 +122,7 @@ fn amounts_must_be_whole_shillings_from_1_to_250000() {
             "Order payment",
         );
         match (ok, result) {
-            (true, Ok(push)) => assert_eq!(push.amount().to_string(), amount),
+            (true, Ok(push)) => assert_eq!(push.amount.to_string(), amount),
             (false, Err(err)) => assert_eq!(err.field(), Some("amount"), "{amount}"),
             (ok, result) => panic!("{amount}: expected ok={ok}, got {result:?}"),
         }

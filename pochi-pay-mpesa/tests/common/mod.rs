@@ -17,8 +17,9 @@ use axum::{
     routing::post,
 };
 use pochi_core::{
-    CallbackToken, CheckoutInput, CheckoutItemInput, Error, ManualClock, Notification, Order,
-    ProductInput, Shop, ShopConfig, Store,
+    CallbackToken, CheckoutInput, CheckoutItemInput, Currency, Error, ManualClock, Money, Msisdn,
+    Notification, Order, OrderNumber, Payment, PaymentId, PaymentKind, PaymentRequest,
+    PaymentStatus, ProductInput, Shop, ShopConfig, Store,
 };
 use pochi_pay_mpesa::{
     MpesaProvider,
@@ -153,6 +154,44 @@ impl World {
 
     pub async fn order_now(&self, order: &Order) -> Order {
         self.shop.order(order.number.as_str()).await.unwrap()
+    }
+}
+
+/// A request for `amount` KES from 0708374149 for order POCHI-7K3M9QXA2B.
+pub fn request(amount: &str) -> PaymentRequest {
+    PaymentRequest {
+        payment_id: PaymentId::parse("2b0e4c1a-6a47-4d8e-9a53-0d9f4c3b1e7a").unwrap(),
+        order_number: OrderNumber::parse("POCHI-7K3M9QXA2B").unwrap(),
+        account_reference: "7K3M9QXA2B".into(),
+        description: "Order payment".into(),
+        amount: Money::parse(amount, Currency::Kes).unwrap(),
+        phone: Some(Msisdn::parse("0708374149").unwrap()),
+        code: None,
+    }
+}
+
+/// The pending STK attempt the shop would query with `reference`.
+pub fn stk_payment(reference: &str) -> Payment {
+    Payment {
+        id: PaymentId::parse("2b0e4c1a-6a47-4d8e-9a53-0d9f4c3b1e7a").unwrap(),
+        order_number: OrderNumber::parse("POCHI-7K3M9QXA2B").unwrap(),
+        provider: "mpesa".into(),
+        kind: PaymentKind::StkPush,
+        amount: Money::parse("10", Currency::Kes).unwrap(),
+        phone: None,
+        status: PaymentStatus::Pending,
+        provider_reference: Some(reference.to_owned()),
+        receipt: None,
+        payer: None,
+        result_code: None,
+        result_description: None,
+        raw_payload: None,
+        idempotency_key: None,
+        checks: 0,
+        next_check_at: None,
+        needs_review: false,
+        created_at: datetime!(2026-03-02 07:00 UTC),
+        updated_at: datetime!(2026-03-02 07:00 UTC),
     }
 }
 

@@ -358,7 +358,7 @@ pub async fn a_c2b_confirmation_typed_in_lower_case_with_spaces_pays_the_order(
     // Given registered C2B URLs and an order
     let world = world(store).await;
     let answer = world.provider.register_c2b_urls().await.unwrap();
-    assert_eq!(answer.response_code, "0");
+    assert_eq!(answer.message, "Success");
     let order = world.order().await;
     let code = order.number.code().to_ascii_lowercase();
     let typed = format!(" pochi {} {} ", &code[..5], &code[5..]);

@@ -1,17 +1,19 @@
-//! The parsers on every Daraja test vector in `fixtures/` (copied from the shared reference)
-//! and on the variations real traffic shows.
+//! The parsers on every Daraja test vector in `tests/fixtures/` (copied from the shared
+//! reference) and on the variations real traffic shows.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
-
-use pochi_pay_mpesa::{
-    AccessToken, C2bNotice, EAST_AFRICA_TIME, GatewayError, Payer, RegisterUrlAnswer, ResultCode,
-    StkCallback, StkPushAccepted, StkQueryAnswer, Timestamp, timestamp::password,
-};
 use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use time::macros::datetime;
 
-const SANDBOX_PASSKEY: &str = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919";
+use crate::{
+    codes::ResultCode,
+    config::SANDBOX_PASSKEY,
+    error::GatewayError,
+    notify::{C2bNotice, RegisterUrlAnswer, StkCallback, StkPushAccepted, StkQueryAnswer},
+    payer::Payer,
+    timestamp::{EAST_AFRICA_TIME, Timestamp, password},
+    token::AccessToken,
+};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
