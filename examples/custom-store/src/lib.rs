@@ -16,11 +16,14 @@
 //!
 //! This store takes the shortest of the honest paths: [`MemoryStore`], the reference
 //! implementation, does every transaction (it calls those functions under one lock), and this
-//! store adds durability. After each change it writes the whole shop to a temporary file,
-//! syncs it, and renames it over the old one, so a crash leaves the old file or the new one,
-//! never half of one. Changes are written one at a time, in the order they happened. It suits
-//! a few thousand orders on one process; a backend for more writes rows, not files (see
-//! `pochi-store-sql` for the SQL databases, and docs/ARCHITECTURE.md).
+//! store adds durability. A change runs on a copy of the shop; the copy is written to a
+//! temporary file (readable by its owner only: it holds customers' names and phones), synced,
+//! and renamed over the old one, and only then does it become the shop readers see. So a crash
+//! leaves the old file or the new one, never half of one, and a change whose file could not be
+//! written did not happen, in the file or in memory. Changes are written one at a time. It
+//! suits a few thousand orders on one process (each change writes the whole shop); a backend
+//! for more writes rows, not files (see `pochi-store-sql` for the SQL databases, and
+//! docs/ARCHITECTURE.md).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), pochi_core::Error> {
@@ -38,8 +41,9 @@
 //! ```
 
 use std::{
-    io,
+    fmt, io,
     path::{Path, PathBuf},
+    sync::{Arc, RwLock},
 };
 
 use async_trait::async_trait;
@@ -59,12 +63,21 @@ use tokio::sync::Mutex;
 const CONTEXT: &str = "json file store";
 
 /// A [`Store`] that keeps the whole shop in one JSON file.
-#[derive(Debug)]
 pub struct JsonFileStore {
     path: PathBuf,
-    memory: MemoryStore,
+    /// The shop as last written to the file; replaced whole by each change.
+    current: RwLock<Arc<MemoryStore>>,
     /// Held from a change until its file is written: changes reach the file in order.
     writing: Mutex<()>,
+}
+
+impl fmt::Debug for JsonFileStore {
+    // The shop holds customers' personal data: show only where it is kept.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonFileStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl JsonFileStore {
@@ -83,38 +96,51 @@ impl JsonFileStore {
         };
         Ok(JsonFileStore {
             path,
-            memory,
+            current: RwLock::new(Arc::new(memory)),
             writing: Mutex::new(()),
         })
     }
 
-    /// Runs one change on the memory store and writes the shop to the file before anyone else
-    /// changes it. A change that fails wrote nothing, so there is nothing to save.
-    async fn change<T, F>(&self, change: F) -> Result<T>
-    where
-        F: Future<Output = Result<T>>,
-    {
+    /// The shop as readers see it.
+    fn memory(&self) -> Arc<MemoryStore> {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&current)
+    }
+
+    /// Runs one change on a copy of the shop, writes the copy to the file, and only then makes
+    /// it the shop. A change that fails, or whose file cannot be written, leaves the shop as
+    /// it was.
+    async fn change<T>(&self, change: impl AsyncFnOnce(&MemoryStore) -> Result<T>) -> Result<T> {
         let _writing = self.writing.lock().await;
-        let done = change.await?;
-        self.save().await?;
+        let next = MemoryStore::from_snapshot(self.memory().snapshot());
+        let done = change(&next).await?;
+        let bytes = serde_json::to_vec(&next.snapshot()).map_err(|e| Error::backend(CONTEXT, e))?;
+        self.write_file(&bytes)
+            .await
+            .map_err(|e| Error::unavailable("the shop file cannot be written", e))?;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         Ok(done)
     }
 
-    async fn save(&self) -> Result<()> {
-        let bytes =
-            serde_json::to_vec(&self.memory.snapshot()).map_err(|e| Error::backend(CONTEXT, e))?;
+    /// Replaces the file with `bytes`: a synced temporary file renamed over it, then the
+    /// directory synced so the rename itself survives a power cut.
+    async fn write_file(&self, bytes: &[u8]) -> io::Result<()> {
         let temporary = self.path.with_extension("json.tmp");
-        let unavailable = |e: io::Error| Error::unavailable("the shop file cannot be written", e);
-        let mut file = tokio::fs::File::create(&temporary)
-            .await
-            .map_err(unavailable)?;
-        tokio::io::AsyncWriteExt::write_all(&mut file, &bytes)
-            .await
-            .map_err(unavailable)?;
-        file.sync_all().await.map_err(unavailable)?;
-        tokio::fs::rename(&temporary, &self.path)
-            .await
-            .map_err(unavailable)
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temporary)
+            .await?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
+        file.sync_all().await?;
+        tokio::fs::rename(&temporary, &self.path).await?;
+        let directory = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        tokio::fs::File::open(directory).await?.sync_all().await
     }
 }
 
@@ -123,19 +149,20 @@ impl Store for JsonFileStore {
     // ----- changes: through `change`, which saves the file -----
 
     async fn insert_product(&self, product: &Product) -> Result<()> {
-        self.change(self.memory.insert_product(product)).await
+        self.change(async |m| m.insert_product(product).await).await
     }
     async fn update_product(&self, product: &Product) -> Result<()> {
-        self.change(self.memory.update_product(product)).await
+        self.change(async |m| m.update_product(product).await).await
     }
     async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval> {
-        self.change(self.memory.remove_product(id, at)).await
+        self.change(async |m| m.remove_product(id, at).await).await
     }
     async fn place_order(&self, order: &NewOrder) -> Result<Placement> {
-        self.change(self.memory.place_order(order)).await
+        self.change(async |m| m.place_order(order).await).await
     }
     async fn move_order(&self, number: &OrderNumber, change: &StatusChange) -> Result<Order> {
-        self.change(self.memory.move_order(number, change)).await
+        self.change(async |m| m.move_order(number, change).await)
+            .await
     }
     async fn expire_orders(
         &self,
@@ -143,11 +170,11 @@ impl Store for JsonFileStore {
         at: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<Order>> {
-        self.change(self.memory.expire_orders(placed_before, at, limit))
+        self.change(async |m| m.expire_orders(placed_before, at, limit).await)
             .await
     }
     async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-        self.change(self.memory.insert_payment(payment)).await
+        self.change(async |m| m.insert_payment(payment).await).await
     }
     async fn mark_payment_started(
         &self,
@@ -156,7 +183,7 @@ impl Store for JsonFileStore {
         status: PaymentStatus,
         at: OffsetDateTime,
     ) -> Result<Payment> {
-        self.change(self.memory.mark_payment_started(id, reference, status, at))
+        self.change(async |m| m.mark_payment_started(id, reference, status, at).await)
             .await
     }
     async fn settle_payment(
@@ -164,7 +191,7 @@ impl Store for JsonFileStore {
         target: &PaymentTarget,
         result: &PaymentResult,
     ) -> Result<Settled> {
-        self.change(self.memory.settle_payment(target, result))
+        self.change(async |m| m.settle_payment(target, result).await)
             .await
     }
     async fn record_direct_payment(
@@ -172,27 +199,27 @@ impl Store for JsonFileStore {
         payment: &Payment,
         result: &PaymentResult,
     ) -> Result<Settled> {
-        self.change(self.memory.record_direct_payment(payment, result))
+        self.change(async |m| m.record_direct_payment(payment, result).await)
             .await
     }
     async fn schedule_payment_check(&self, id: PaymentId, check: &PaymentCheck) -> Result<()> {
-        self.change(self.memory.schedule_payment_check(id, check))
+        self.change(async |m| m.schedule_payment_check(id, check).await)
             .await
     }
     async fn record_review(&self, review: &PaymentReview) -> Result<()> {
-        self.change(self.memory.record_review(review)).await
+        self.change(async |m| m.record_review(review).await).await
     }
     async fn save_settings(&self, settings: &StoreSettings) -> Result<()> {
-        self.change(self.memory.save_settings(settings)).await
+        self.change(async |m| m.save_settings(settings).await).await
     }
 
     // ----- reads: straight from memory -----
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>> {
-        self.memory.product(id).await
+        self.memory().product(id).await
     }
     async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
-        self.memory.products_by_ids(ids).await
+        self.memory().products_by_ids(ids).await
     }
     async fn list_products(
         &self,
@@ -200,10 +227,10 @@ impl Store for JsonFileStore {
         after: Option<ProductKey>,
         limit: usize,
     ) -> Result<Vec<Product>> {
-        self.memory.list_products(active_only, after, limit).await
+        self.memory().list_products(active_only, after, limit).await
     }
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>> {
-        self.memory.order(number).await
+        self.memory().order(number).await
     }
     async fn list_orders(
         &self,
@@ -211,43 +238,45 @@ impl Store for JsonFileStore {
         after: Option<OrderKey>,
         limit: usize,
     ) -> Result<Vec<Order>> {
-        self.memory.list_orders(filter, after, limit).await
+        self.memory().list_orders(filter, after, limit).await
     }
     async fn payment(&self, id: PaymentId) -> Result<Option<Payment>> {
-        self.memory.payment(id).await
+        self.memory().payment(id).await
     }
     async fn payment_by_reference(
         &self,
         provider: &str,
         reference: &str,
     ) -> Result<Option<Payment>> {
-        self.memory.payment_by_reference(provider, reference).await
+        self.memory()
+            .payment_by_reference(provider, reference)
+            .await
     }
     async fn payments_for_order(&self, number: &OrderNumber) -> Result<Vec<Payment>> {
-        self.memory.payments_for_order(number).await
+        self.memory().payments_for_order(number).await
     }
     async fn payments_due_for_check(
         &self,
         now: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<Payment>> {
-        self.memory.payments_due_for_check(now, limit).await
+        self.memory().payments_due_for_check(now, limit).await
     }
     async fn list_reviews(
         &self,
         after: Option<ReviewKey>,
         limit: usize,
     ) -> Result<Vec<PaymentReview>> {
-        self.memory.list_reviews(after, limit).await
+        self.memory().list_reviews(after, limit).await
     }
     async fn settings(&self) -> Result<Option<StoreSettings>> {
-        self.memory.settings().await
+        self.memory().settings().await
     }
     async fn stats(&self, query: &StatsQuery) -> Result<StatsFigures> {
-        self.memory.stats(query).await
+        self.memory().stats(query).await
     }
     async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
-        self.memory.customers(query).await
+        self.memory().customers(query).await
     }
     async fn ping(&self) -> Result<()> {
         Ok(())

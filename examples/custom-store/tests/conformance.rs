@@ -84,6 +84,43 @@ mod restart {
     }
 
     #[tokio::test]
+    async fn a_change_whose_file_cannot_be_written_did_not_happen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.json");
+        let shop = shop_at(&path).await;
+        let product = shop
+            .save_product(&ProductInput {
+                name: "Kikoi".into(),
+                price: "1500".into(),
+                stock: Some(5),
+                ..ProductInput::default()
+            })
+            .await
+            .unwrap()
+            .id
+            .to_string();
+        // The temporary file's name is taken by a directory: the next write fails.
+        std::fs::create_dir(dir.path().join("shop.json.tmp")).unwrap();
+
+        let err = shop
+            .place_order(&checkout(&product), Some("key-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "temporarily_unavailable");
+        assert_eq!(shop.product(&product).await.unwrap().stock, Some(5));
+
+        // Once the file can be written again, the same request places the order once.
+        std::fs::remove_dir(dir.path().join("shop.json.tmp")).unwrap();
+        let placed = shop
+            .place_order(&checkout(&product), Some("key-1"))
+            .await
+            .unwrap();
+        assert!(matches!(placed, Placement::Placed(_)));
+        let reopened = shop_at(&path).await;
+        assert_eq!(reopened.product(&product).await.unwrap().stock, Some(3));
+    }
+
+    #[tokio::test]
     async fn an_unreadable_file_is_an_error_not_an_empty_shop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shop.json");
