@@ -27,9 +27,14 @@
 //!
 //! Each job runs in a loop of its own (a task each), so a payment provider that answers slowly
 //! holds up reconciliation only, never expiry. A job runs at once, then every interval; runs
-//! that fall behind are delayed, not bunched. Shutdown lets a run in progress finish, then
-//! stops both loops. Several processes may run the jobs on one database: the stores take due
-//! orders and payments so that two sweeps never apply the same change twice.
+//! that fall behind are delayed, not bunched. Shutdown lets a run in progress finish within
+//! [`JobIntervals::shutdown_grace`], then stops both loops (a run still going then is dropped:
+//! every store change is one transaction, so nothing is left half done).
+//!
+//! Several processes may run the jobs on one database. Expiry applies each change once (the
+//! SQL stores take due orders with `FOR UPDATE SKIP LOCKED`). Reconciliation is not claimed:
+//! two processes may both ask the provider about the same pending payment; its answer is
+//! applied once, since settling the same result twice changes nothing.
 
 use std::{future::Future, time::Duration};
 
@@ -40,7 +45,8 @@ use tokio::{
     time::{MissedTickBehavior, interval},
 };
 
-/// How often each job runs.
+/// How often each job runs, and how long shutdown waits for a run in progress. Intervals
+/// shorter than [`MIN_INTERVAL`] are taken as that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobIntervals {
@@ -48,13 +54,19 @@ pub struct JobIntervals {
     pub reconcile: Duration,
     /// Between two unpaid-order expiry runs (default 60 s).
     pub expiry: Duration,
+    /// How long shutdown lets a run in progress finish before dropping it (default 10 s).
+    pub shutdown_grace: Duration,
 }
+
+/// The shortest interval a job runs at (a zero interval would be a busy loop).
+pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
 
 impl Default for JobIntervals {
     fn default() -> Self {
         JobIntervals {
             reconcile: Duration::from_secs(30),
             expiry: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -69,6 +81,12 @@ impl JobIntervals {
     /// With another expiry interval.
     pub fn with_expiry(mut self, every: Duration) -> Self {
         self.expiry = every;
+        self
+    }
+
+    /// With another grace period for a run in progress at shutdown.
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 }
@@ -87,8 +105,10 @@ pub struct JobRuns {
     pub failures: u64,
 }
 
-/// The running jobs: [`jobs`] started them.
+/// The running jobs: [`jobs`] started them. Dropping this detaches them (they still stop at
+/// shutdown); await [`Jobs::stopped`] to know they have.
 #[derive(Debug)]
+#[must_use = "await `stopped()` after shutdown to let the job runs in progress finish"]
 pub struct Jobs {
     tasks: Vec<JoinHandle<()>>,
     runs: watch::Receiver<JobRuns>,
@@ -101,8 +121,8 @@ impl Jobs {
         self.runs.clone()
     }
 
-    /// Waits until both loops have stopped (after the shutdown future completed and any run
-    /// in progress finished).
+    /// Waits until both loops have stopped: after the shutdown future completed and any run in
+    /// progress finished or was dropped at the end of its grace period.
     pub async fn stopped(self) {
         for task in self.tasks {
             if let Err(err) = task.await {
@@ -130,50 +150,60 @@ where
     let (runs_tx, runs) = watch::channel(JobRuns::default());
     let reconcile = {
         let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
-        every(intervals.reconcile, stop.clone(), move || {
+        every(
+            intervals.reconcile,
+            intervals.shutdown_grace,
+            stop.clone(),
+            move || {
+                let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+                async move {
+                    let failed = match shop.reconcile_payments().await {
+                        Ok(report) => {
+                            if report.checked > 0 {
+                                tracing::info!(?report, "payments reconciled");
+                            }
+                            false
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "payment reconciliation failed");
+                            true
+                        }
+                    };
+                    runs_tx.send_modify(|r| {
+                        r.reconcile += 1;
+                        r.failures += u64::from(failed);
+                    });
+                }
+            },
+        )
+    };
+    let expiry = every(
+        intervals.expiry,
+        intervals.shutdown_grace,
+        stop,
+        move || {
             let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
             async move {
-                let failed = match shop.reconcile_payments().await {
-                    Ok(report) => {
-                        if report.checked > 0 {
-                            tracing::info!(?report, "payments reconciled");
+                let (expired, failed) = match shop.expire_unpaid_orders().await {
+                    Ok(orders) => {
+                        if !orders.is_empty() {
+                            tracing::info!(count = orders.len(), "unpaid orders expired");
                         }
-                        false
+                        (u64::try_from(orders.len()).unwrap_or(u64::MAX), false)
                     }
                     Err(err) => {
-                        tracing::warn!(error = %err, "payment reconciliation failed");
-                        true
+                        tracing::warn!(error = %err, "order expiry failed");
+                        (0, true)
                     }
                 };
                 runs_tx.send_modify(|r| {
-                    r.reconcile += 1;
+                    r.expiry += 1;
+                    r.orders_expired += expired;
                     r.failures += u64::from(failed);
                 });
             }
-        })
-    };
-    let expiry = every(intervals.expiry, stop, move || {
-        let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
-        async move {
-            let (expired, failed) = match shop.expire_unpaid_orders().await {
-                Ok(orders) => {
-                    if !orders.is_empty() {
-                        tracing::info!(count = orders.len(), "unpaid orders expired");
-                    }
-                    (u64::try_from(orders.len()).unwrap_or(u64::MAX), false)
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "order expiry failed");
-                    (0, true)
-                }
-            };
-            runs_tx.send_modify(|r| {
-                r.expiry += 1;
-                r.orders_expired += expired;
-                r.failures += u64::from(failed);
-            });
-        }
-    });
+        },
+    );
     Jobs {
         tasks: vec![reconcile, expiry],
         runs,
@@ -181,14 +211,19 @@ where
 }
 
 /// One job's loop: `run` at once, then every `period`, until `stop` turns true (or its sender
-/// is gone). A run in progress is finished first: stopping is checked between runs only.
-fn every<R, Fut>(period: Duration, mut stop: watch::Receiver<bool>, run: R) -> JoinHandle<()>
+/// is gone). A run in progress when it does gets `grace` to finish, then is dropped.
+fn every<R, Fut>(
+    period: Duration,
+    grace: Duration,
+    mut stop: watch::Receiver<bool>,
+    run: R,
+) -> JoinHandle<()>
 where
     R: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
     tokio::spawn(async move {
-        let mut ticks = interval(period);
+        let mut ticks = interval(period.max(MIN_INTERVAL));
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -198,9 +233,26 @@ where
                         break;
                     }
                 }
-                _ = ticks.tick() => run().await,
+                _ = ticks.tick() => {
+                    let run = run();
+                    tokio::pin!(run);
+                    tokio::select! {
+                        () = &mut run => {}
+                        () = stopping(&mut stop) => {
+                            if tokio::time::timeout(grace, run).await.is_err() {
+                                tracing::warn!("a background job run was dropped at shutdown");
+                            }
+                            break;
+                        }
+                    }
+                }
             }
         }
         tracing::debug!("background job stopped");
     })
+}
+
+/// Completes when `stop` turns true or its sender is gone.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }

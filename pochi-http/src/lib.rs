@@ -100,7 +100,7 @@ pub use crate::{
     },
     error::{ApiError, ErrorBody, ErrorDetail},
     extract::{Json, Path, Query},
-    jobs::{JobIntervals, JobRuns, Jobs, jobs},
+    jobs::{JobIntervals, JobRuns, Jobs, MIN_INTERVAL, jobs},
     media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
     metrics::Metrics,
 };

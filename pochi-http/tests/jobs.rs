@@ -173,3 +173,44 @@ async fn shutdown_stops_both_jobs_after_their_runs() {
     );
     assert_eq!(runs.borrow().failures, 0);
 }
+
+#[tokio::test]
+async fn shutdown_drops_a_stalled_run_after_its_grace_period() {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00:00 UTC)));
+    let provider = Arc::new(Stalled::default());
+    let (shop, product) = shop_with(provider.clone(), clock.clone()).await;
+    let paying = shop.place_order(&checkout(&product), None).await.unwrap();
+    let input = PaymentInput {
+        order_number: paying.order().number.to_string(),
+        method: None,
+        phone: None,
+        code: None,
+    };
+    shop.start_payment(&input, None).await.unwrap();
+    clock.advance(Duration::from_secs(5 * 60));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = jobs(
+        shop,
+        JobIntervals::default()
+            .with_reconcile(Duration::ZERO)
+            .with_expiry(Duration::ZERO)
+            .with_shutdown_grace(Duration::from_millis(50)),
+        async move {
+            let _ = stopped.await;
+        },
+    );
+    tokio::time::timeout(Duration::from_secs(10), provider.queried.notified())
+        .await
+        .expect("reconciliation asked the provider");
+
+    stop.send(()).unwrap();
+    let mut runs = running.runs();
+    tokio::time::timeout(Duration::from_secs(10), running.stopped())
+        .await
+        .expect("shutdown did not wait for the stalled provider for good");
+    assert!(runs.has_changed().is_err(), "both jobs have stopped");
+    assert!(
+        runs.borrow_and_update().expiry >= 1,
+        "a zero interval still runs the job"
+    );
+}
