@@ -179,14 +179,17 @@ impl Error {
         }
     }
 
-    /// `PaymentProvider` from the provider's own error: its message (which must hold no
-    /// secrets) and the error itself as the source.
-    pub fn payment_provider(retryable: bool, source: impl Into<BoxError>) -> Self {
-        let source = source.into();
+    /// `PaymentProvider` with a message (it reaches API clients: no secrets, no URLs) and the
+    /// provider's own error as the source (for logs, and for callers that downcast it).
+    pub fn payment_provider(
+        message: impl Into<String>,
+        retryable: bool,
+        source: impl Into<BoxError>,
+    ) -> Self {
         Error::PaymentProvider {
-            message: source.to_string(),
+            message: message.into(),
             retryable,
-            source: Some(source),
+            source: Some(source.into()),
         }
     }
 
@@ -354,7 +357,7 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 1,
             },
-            Error::payment_provider(true, std::io::Error::other("x")),
+            Error::payment_provider("x", true, std::io::Error::other("x")),
             Error::Unavailable {
                 message: "x".into(),
                 source: None,

@@ -110,7 +110,7 @@ pub use crate::{
         Shop, ShopBuilder, ShopConfig,
     },
     stats::{CustomerSummary, Stats},
-    store::{PaymentInsert, Store, StoreExt},
+    store::{Store, StoreExt},
     text::Quantity,
     tracking::TrackedOrder,
 };

@@ -41,7 +41,7 @@ pub fn price(
             .find(|p| p.id == item.product_id)
             .ok_or_else(|| Error::invalid(field(), "no such product"))?;
         if !product.active {
-            return Err(Error::invalid(field(), "this product is no longer sold"));
+            return Err(crate::store::verdict::product_not_sold(i));
         }
         if product.price.currency() != currency {
             return Err(Error::invalid(

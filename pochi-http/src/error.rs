@@ -300,7 +300,7 @@ mod tests {
                 "rate_limited",
             ),
             (
-                Error::payment_provider(true, std::io::Error::other("timeout")),
+                Error::payment_provider("timeout", true, std::io::Error::other("timeout")),
                 502,
                 "payment_provider_error",
             ),

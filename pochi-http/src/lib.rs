@@ -50,7 +50,7 @@
 //!   [`TrustedProxy`] header's entry for the hops you trust. Served without connect info,
 //!   every client shares one rate-limit bucket.
 //! - **Rate limits and lockouts** live in this process's memory: behind a load balancer each
-//!   process counts on its own (DESIGN §5 allows it).
+//!   process counts on its own (a limit per process is enough to stop one client flooding it).
 //! - **The catalogue cache** keeps serialized `GET /api/products` pages, read single-flight
 //!   (a page missing under load costs one store read, whatever the number of waiting
 //!   requests). Product and settings changes made through this router clear it at once;

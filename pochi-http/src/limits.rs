@@ -1,5 +1,5 @@
 //! Per-address rate limits and login lockouts, kept in this process's memory (one copy per
-//! process is fine: DESIGN §5), and the client address they are keyed by.
+//! process is enough), and the client address they are keyed by.
 
 use std::{
     collections::HashMap,

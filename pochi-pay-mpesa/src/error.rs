@@ -191,7 +191,8 @@ impl From<GatewayError> for Error {
                           it, wait a minute, then try again."
                     .to_owned(),
             },
-            _ => Error::payment_provider(err.outcome_unknown(), err),
+            // GatewayError's text names Daraja's code and message, never a URL or a secret.
+            _ => Error::payment_provider(err.to_string(), err.outcome_unknown(), err),
         }
     }
 }

@@ -33,7 +33,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use pochi_core::{CallbackToken, MemoryStore, Shop, ShopConfig};
+//! use pochi_core::{CallbackToken, MemoryStore, Shop};
 //! use pochi_pay_mpesa::{Environment, MpesaConfig, MpesaProvider};
 //!
 //! let token = CallbackToken::parse("k3J9x-Q2mP7vL0aZ4tYw")?;
@@ -47,8 +47,7 @@
 //! let provider = MpesaProvider::new(config)?;
 //! let shop = Shop::builder(Arc::new(MemoryStore::new()))
 //!     .provider(Arc::new(provider.clone()))
-//!     .config(ShopConfig::default().with_callback_token(token))
-//!     .build()?;
+//!     .build()?; // the shop adopts the provider's callback token
 //!
 //! // Once per shortcode: have Daraja send payments made to the paybill directly to the shop.
 //! let registration = provider.register_c2b_urls().await?;

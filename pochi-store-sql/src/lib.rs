@@ -31,7 +31,8 @@
 //!
 //! # How it keeps the contract
 //!
-//! Every [`Store`](pochi_core::Store) method is one transaction at READ COMMITTED that calls
+//! Every [`Store`](pochi_core::Store) method that writes is one transaction at READ COMMITTED
+//! (a read of one statement runs on the pool directly) that calls
 //! the same decision functions of `pochi-core` as the in-memory reference store, on rows it has
 //! locked:
 //! - placing an order inserts the order row (its number and idempotency key are unique keys),

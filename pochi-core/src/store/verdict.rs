@@ -47,12 +47,18 @@ pub fn check_stock(order: &Order, unit: &StockUnits, found: Option<ProductStock>
                 .iter()
                 .position(|l| l.product_id == unit.product_id)
                 .unwrap_or(0);
-            Err(Error::invalid(
-                format!("items[{index}].productId"),
-                "this product is no longer sold",
-            ))
+            Err(product_not_sold(index))
         }
     }
+}
+
+/// The refusal of checkout line `index` whose product is no longer sold (pricing says it
+/// before the store is asked; the store says it when the product was archived in between).
+pub fn product_not_sold(index: usize) -> Error {
+    Error::invalid(
+        format!("items[{index}].productId"),
+        "this product is no longer sold",
+    )
 }
 
 /// The first refusal in the order's own order, when a store reserved its products in another

@@ -8,12 +8,11 @@ use std::sync::{
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use pochi_core::store::NewOrder;
+use pochi_core::store::{NewOrder, PaymentInsert};
 use pochi_core::{
     CustomerSummary, Error, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
-    PaymentId, PaymentInsert, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget,
-    Placement, Product, ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, Store,
-    StoreSettings,
+    PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
+    ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, Store, StoreSettings,
     page::ReviewKey,
     payment::PaymentCheck,
     product::ProductKey,

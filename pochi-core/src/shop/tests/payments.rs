@@ -40,6 +40,7 @@ async fn an_unanswered_start_stays_pending_for_reconciliation() {
     let mut provider = push_provider();
     provider.expect_start().returning(|_| {
         Err(Error::payment_provider(
+            "timed out",
             true,
             std::io::Error::from(std::io::ErrorKind::TimedOut),
         ))
