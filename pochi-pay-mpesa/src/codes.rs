@@ -1,7 +1,7 @@
 //! The catalogue of STK result codes: what each means for the payment, whether a new attempt
 //! makes sense, and what to tell the customer in English and Swahili.
 //!
-//! Built from Safaricom's published table plus field reports (see `DARAJA.md` §1.5). Codes the
+//! Built from Safaricom's published table plus field reports from integrators. Codes the
 //! catalogue does not know pass through verbatim as [`ResultCode::Other`].
 
 use std::fmt;

@@ -57,7 +57,7 @@
 //! # }
 //! ```
 //!
-//! Choices where Safaricom's documentation is silent or contradicts itself (see `DARAJA.md`):
+//! Choices where Safaricom's documentation is silent or contradicts itself:
 //! timestamps are written in East Africa Time (configurable), phone numbers are sent as JSON
 //! numbers (configurable), the C2B register version defaults to `v2` (configurable), an STK
 //! success callback without `Amount` or `MpesaReceiptNumber` is refused as unreadable, and

@@ -222,7 +222,7 @@ impl PaymentProvider for MpesaProvider {
 
     fn reply(&self, channel: &str, reply: NoticeReply) -> ProviderReply {
         ProviderReply::json(match reply {
-            // Confirmations are answered "Success", STK callbacks "Accepted" (DARAJA.md §1.7).
+            // Confirmations are answered "Success", STK callbacks "Accepted" (as Daraja expects each).
             NoticeReply::Ack
                 if CallbackChannel::parse(channel) == Some(CallbackChannel::C2bConfirmation) =>
             {
