@@ -20,13 +20,6 @@ use crate::{
     rows::{self, PAYMENT_COLUMNS},
 };
 
-fn reference_taken() -> Error {
-    Error::conflict(
-        ConflictReason::AlreadyExists,
-        "another payment has this provider reference",
-    )
-}
-
 fn already_exists(id: PaymentId) -> Error {
     Error::conflict(
         ConflictReason::AlreadyExists,
@@ -304,24 +297,17 @@ where
         let payment = Self::load_payment(&mut tx, id.as_uuid(), true)
             .await?
             .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
-        if payment.status != PaymentStatus::Pending {
-            return Ok(payment);
-        }
-        if let Some(reference) = reference {
-            let holder = Self::by_reference(&mut tx, &payment.provider, reference).await?;
-            if holder.is_some_and(|other| other.id != id) {
-                return Err(reference_taken().into());
+        let holder = match reference {
+            Some(reference) if payment.status == PaymentStatus::Pending => {
+                Self::by_reference(&mut tx, &payment.provider, reference)
+                    .await?
+                    .map(|holder| holder.id)
             }
-        }
-        let mut started = payment;
-        if let Some(reference) = reference {
-            started.provider_reference = Some(reference.to_owned());
-        }
-        started.status = status;
-        started.updated_at = at;
-        if status != PaymentStatus::Pending {
-            started.next_check_at = None;
-        }
+            _ => None,
+        };
+        let Some(started) = verdict::plan_started(&payment, reference, holder, status, at)? else {
+            return Ok(payment);
+        };
         Self::update_row(&mut tx, &started).await?;
         tx.commit().await?;
         Ok(started)

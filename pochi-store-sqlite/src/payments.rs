@@ -230,28 +230,18 @@ pub(crate) async fn mark_started(
     let payment = find(conn, id)
         .await?
         .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
-    if payment.status != PaymentStatus::Pending {
-        return Ok(payment);
-    }
-    if let Some(reference) = &reference {
-        let other = find_by_reference(conn, &payment.provider, reference).await?;
-        if other.is_some_and(|other| other.id != id) {
-            return Err(Error::conflict(
-                ConflictReason::AlreadyExists,
-                "another payment has this provider reference",
-            )
-            .into());
+    let holder = match &reference {
+        Some(reference) if payment.status == PaymentStatus::Pending => {
+            find_by_reference(conn, &payment.provider, reference)
+                .await?
+                .map(|holder| holder.id)
         }
-    }
-    let mut started = payment;
-    if reference.is_some() {
-        started.provider_reference = reference;
-    }
-    started.status = status;
-    started.updated_at = at;
-    if status != PaymentStatus::Pending {
-        started.next_check_at = None;
-    }
+        _ => None,
+    };
+    let Some(started) = verdict::plan_started(&payment, reference.as_deref(), holder, status, at)?
+    else {
+        return Ok(payment);
+    };
     write(conn, &started).await?;
     Ok(started)
 }

@@ -319,27 +319,15 @@ impl Store for MemoryStore {
             .get(&id)
             .cloned()
             .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
-        if payment.status != PaymentStatus::Pending {
+        let holder = reference
+            .as_ref()
+            .and_then(|r| state.references.get(&(payment.provider.clone(), r.clone())))
+            .copied();
+        let Some(started) =
+            verdict::plan_started(&payment, reference.as_deref(), holder, status, at)?
+        else {
             return Ok(payment);
-        }
-        if let Some(reference) = &reference {
-            let key = (payment.provider.clone(), reference.clone());
-            if state.references.get(&key).is_some_and(|other| *other != id) {
-                return Err(Error::conflict(
-                    ConflictReason::AlreadyExists,
-                    "another payment has this provider reference",
-                ));
-            }
-        }
-        let mut started = payment;
-        if reference.is_some() {
-            started.provider_reference = reference;
-        }
-        started.status = status;
-        started.updated_at = at;
-        if status != PaymentStatus::Pending {
-            started.next_check_at = None;
-        }
+        };
         state.write_payment(started.clone());
         Ok(started)
     }

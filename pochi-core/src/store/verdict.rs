@@ -8,8 +8,9 @@ use crate::{
     error::{ConflictReason, Error, Result},
     ids::PaymentId,
     order::{NewOrder, Order, StockUnits},
-    payment::Payment,
+    payment::{Payment, PaymentStatus},
 };
+use time::OffsetDateTime;
 
 /// A product as a store found it when a reservation of its units was refused: whether it is
 /// still sold, and its tracked stock (`None`: not tracked).
@@ -83,6 +84,40 @@ pub fn check_replay(new: &NewOrder, earlier_fingerprint: &str) -> Result<()> {
             "this idempotency key was used for a different order",
         ))
     }
+}
+
+/// What marking `payment` started (the provider took the request) writes, given the payment
+/// that holds `reference` for the same provider now (`None`: none does).
+///
+/// `Ok(None)`: the attempt is no longer pending (a result arrived first); nothing changes and
+/// the store answers the payment as it is. `Ok(Some(started))`: write it. A reference held by
+/// another payment is a `Conflict` (`AlreadyExists`), nothing written.
+pub fn plan_started(
+    payment: &Payment,
+    reference: Option<&str>,
+    reference_holder: Option<PaymentId>,
+    status: PaymentStatus,
+    at: OffsetDateTime,
+) -> Result<Option<Payment>> {
+    if payment.status != PaymentStatus::Pending {
+        return Ok(None);
+    }
+    if reference_holder.is_some_and(|holder| holder != payment.id) {
+        return Err(Error::conflict(
+            ConflictReason::AlreadyExists,
+            "another payment has this provider reference",
+        ));
+    }
+    let mut started = payment.clone();
+    if let Some(reference) = reference {
+        started.provider_reference = Some(reference.to_owned());
+    }
+    started.status = status;
+    started.updated_at = at;
+    if status != PaymentStatus::Pending {
+        started.next_check_at = None;
+    }
+    Ok(Some(started))
 }
 
 /// The refusal of an order whose number another order holds.
@@ -212,6 +247,59 @@ mod tests {
         );
         assert!(check_receipt(&payment, Some(payment.id)).is_ok());
         assert!(check_receipt(&payment, None).is_ok());
+    }
+
+    #[test]
+    fn starting_writes_the_reference_and_status_only_while_pending() {
+        let order = fixtures::order("AAAAAAAAAA", dec!(100));
+        let mut pending = fixtures::payment(1, &order, dec!(100), PaymentStatus::Pending);
+        pending.next_check_at = Some(fixtures::T0);
+        let at = fixtures::T0 + time::Duration::seconds(3);
+
+        let started = plan_started(&pending, Some("ws_CO_1"), None, PaymentStatus::Pending, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(started.provider_reference.as_deref(), Some("ws_CO_1"));
+        assert_eq!(
+            (started.updated_at, started.next_check_at),
+            (at, Some(fixtures::T0))
+        );
+
+        let failed = plan_started(&pending, None, None, PaymentStatus::Failed, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (failed.status, failed.next_check_at),
+            (PaymentStatus::Failed, None)
+        );
+
+        let settled = fixtures::payment(1, &order, dec!(100), PaymentStatus::Succeeded);
+        assert!(
+            plan_started(&settled, Some("ws_CO_1"), None, PaymentStatus::Pending, at)
+                .unwrap()
+                .is_none()
+        );
+
+        let other = fixtures::payment(2, &order, dec!(100), PaymentStatus::Pending).id;
+        let err = plan_started(
+            &pending,
+            Some("ws_CO_1"),
+            Some(other),
+            PaymentStatus::Pending,
+            at,
+        )
+        .unwrap_err();
+        assert_eq!(err.conflict_reason(), Some(ConflictReason::AlreadyExists));
+        assert!(
+            plan_started(
+                &pending,
+                Some("ws_CO_1"),
+                Some(pending.id),
+                PaymentStatus::Pending,
+                at
+            )
+            .is_ok()
+        );
     }
 
     #[test]
