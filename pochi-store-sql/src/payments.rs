@@ -2,8 +2,8 @@
 //! payments and the reconciliation queue.
 
 use pochi_core::{
-    ConflictReason, Entity, Error, Order, OrderNumber, Payment, PaymentId, PaymentResult,
-    PaymentStatus, PaymentTarget, Result, Settled,
+    Entity, Error, Order, OrderNumber, Payment, PaymentId, PaymentResult, PaymentStatus,
+    PaymentTarget, Result, Settled,
     payment::{PaymentCheck, Unchanged, settle},
     store::{PaymentInsert, Settlement, verdict},
 };
@@ -19,13 +19,6 @@ use crate::{
     orders::Conn,
     rows::{self, PAYMENT_COLUMNS},
 };
-
-fn already_exists(id: PaymentId) -> Error {
-    Error::conflict(
-        ConflictReason::AlreadyExists,
-        format!("payment {id} already exists"),
-    )
-}
 
 impl<D: Dialect> SqlStore<D>
 where
@@ -256,18 +249,14 @@ where
             }
         }
         if Self::exists(&mut tx, payment.id).await? {
-            return Err(already_exists(payment.id).into());
+            return Err(verdict::payment_exists(payment.id).into());
         }
         if let Some(reference) = &payment.provider_reference {
             if Self::by_reference(&mut tx, &payment.provider, reference)
                 .await?
                 .is_some()
             {
-                return Err(Error::conflict(
-                    ConflictReason::AlreadyExists,
-                    "a payment with this provider reference exists",
-                )
-                .into());
+                return Err(verdict::reference_exists().into());
             }
         }
         Self::check_receipt(&mut tx, payment).await?;
@@ -436,7 +425,7 @@ where
             }
         }
         if Self::exists(&mut tx, payment.id).await? {
-            return Err(already_exists(payment.id).into());
+            return Err(verdict::payment_exists(payment.id).into());
         }
         Self::check_receipt(&mut tx, payment).await?;
         let order = Self::load_order(&mut tx, payment.order_number.as_str(), true)

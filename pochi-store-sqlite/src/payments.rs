@@ -152,11 +152,7 @@ async fn exists(conn: &mut SqliteConnection, id: PaymentId) -> Result<bool, Fail
 }
 
 fn already_exists(id: PaymentId) -> Failure {
-    Error::conflict(
-        ConflictReason::AlreadyExists,
-        format!("payment {id} already exists"),
-    )
-    .into()
+    verdict::payment_exists(id).into()
 }
 
 /// Checks that `payment`'s receipt, if any, is on no other payment.
@@ -208,11 +204,7 @@ pub(crate) async fn insert(
             .await?
             .is_some()
         {
-            return Err(Error::conflict(
-                ConflictReason::AlreadyExists,
-                "a payment with this provider reference exists",
-            )
-            .into());
+            return Err(verdict::reference_exists().into());
         }
     }
     check_receipt(conn, payment).await?;

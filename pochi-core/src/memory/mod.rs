@@ -285,20 +285,14 @@ impl Store for MemoryStore {
             }
         }
         if state.payments.contains_key(&payment.id) {
-            return Err(Error::conflict(
-                ConflictReason::AlreadyExists,
-                format!("payment {} already exists", payment.id),
-            ));
+            return Err(verdict::payment_exists(payment.id));
         }
         if let Some(reference) = &payment.provider_reference {
             if state
                 .references
                 .contains_key(&(payment.provider.clone(), reference.clone()))
             {
-                return Err(Error::conflict(
-                    ConflictReason::AlreadyExists,
-                    "a payment with this provider reference exists",
-                ));
+                return Err(verdict::reference_exists());
             }
         }
         state.check_receipt(payment)?;
@@ -374,10 +368,7 @@ impl Store for MemoryStore {
             }
         }
         if state.payments.contains_key(&payment.id) {
-            return Err(Error::conflict(
-                ConflictReason::AlreadyExists,
-                format!("payment {} already exists", payment.id),
-            ));
+            return Err(verdict::payment_exists(payment.id));
         }
         state.check_receipt(payment)?;
         // Settle first and write only if it applies: nothing is kept of a refused payment

@@ -120,6 +120,22 @@ pub fn plan_started(
     Ok(Some(started))
 }
 
+/// The refusal of a new payment whose id another payment has.
+pub fn payment_exists(id: PaymentId) -> Error {
+    Error::conflict(
+        ConflictReason::AlreadyExists,
+        format!("payment {id} already exists"),
+    )
+}
+
+/// The refusal of a new payment whose `(provider, reference)` another payment has.
+pub fn reference_exists() -> Error {
+    Error::conflict(
+        ConflictReason::AlreadyExists,
+        "a payment with this provider reference exists",
+    )
+}
+
 /// The refusal of an order whose number another order holds.
 pub fn order_number_taken() -> Error {
     Error::conflict(ConflictReason::OrderNumberTaken, "order number taken")
