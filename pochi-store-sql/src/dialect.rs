@@ -129,6 +129,12 @@ fn render(style: Placeholders, text: &str) -> Cow<'_, str> {
     match style {
         Placeholders::Question => Cow::Borrowed(text),
         Placeholders::Numbered => {
+            // Every `?` is a parameter: one inside a quoted literal would shift the numbering,
+            // so statements hold none (nor PostgreSQL's jsonb `?` operators); tests check it.
+            debug_assert!(
+                !question_mark_in_quotes(text),
+                "a '?' inside a quoted literal cannot be renumbered: {text}"
+            );
             let mut out = String::with_capacity(text.len() + 16);
             for (n, piece) in text.split('?').enumerate() {
                 if n > 0 {
@@ -142,9 +148,32 @@ fn render(style: Placeholders, text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether `text` has a `?` inside a single- or double-quoted part.
+fn question_mark_in_quotes(text: &str) -> bool {
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), '?') => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_question_mark_inside_quotes_is_found_and_one_outside_is_not() {
+        assert!(question_mark_in_quotes("SELECT 1 WHERE a = 'x?y'"));
+        assert!(question_mark_in_quotes("SELECT \"odd?\" FROM t"));
+        assert!(!question_mark_in_quotes(
+            "UPDATE t SET a = 'QK1' WHERE id = ?"
+        ));
+    }
 
     #[test]
     fn question_marks_become_numbered_placeholders_in_order() {
