@@ -237,7 +237,7 @@ impl Placer for RawSqlite {
         }
         sqlx::query(
             "INSERT INTO orders (number, status, customer_name, phone, county, area, address, \
-             delivery_notes, currency, subtotal_minor, delivery_fee_minor, total_minor, \
+             notes, currency, subtotal, delivery_fee, total, \
              fingerprint, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -261,7 +261,7 @@ impl Placer for RawSqlite {
         for (position, line) in (0i64..).zip(&order.lines) {
             sqlx::query(
                 "INSERT INTO order_lines (order_number, position, product_id, name, currency, \
-                 unit_price_minor, quantity, line_total_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 unit_price, quantity, line_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(number.as_str())
             .bind(position)

@@ -75,7 +75,7 @@ use sqlx::{
     MySql, MySqlPool, QueryBuilder, Row,
     error::DatabaseError,
     migrate::MigrateError,
-    mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlQueryResult, MySqlRow},
+    mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlRow},
 };
 use uuid::Uuid;
 
@@ -98,24 +98,10 @@ const RACE_ERRORS: [u16; 2] = [1213, 1205];
 const UNREACHABLE_ERRORS: [u16; 3] = [1040, 1053, 1927];
 
 /// Appends `column IN (…values…)`; `FALSE` for none.
-fn push_in<T>(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<T>)
-where
-    T: for<'q> sqlx::Encode<'q, MySql> + sqlx::Type<MySql> + 'static,
-{
-    if values.is_empty() {
-        query.push("FALSE");
-        return;
-    }
-    query.push(column).push(" IN (");
-    let mut list = query.separated(", ");
-    for value in values {
-        list.push_bind(value);
-    }
-    query.push(")");
-}
-
 impl Dialect for MySqlDialect {
     type Db = MySql;
+    pochi_store_sql::built_statements!();
+    pochi_store_sql::native_columns!();
 
     const DATABASE: &'static str = "MySQL";
     const CONTEXT: &'static str = "mysql store";
@@ -152,16 +138,12 @@ impl Dialect for MySqlDialect {
         row.try_get_unchecked(column)
     }
 
-    fn rows_affected(result: &MySqlQueryResult) -> u64 {
-        result.rows_affected()
-    }
-
     fn push_one_of_texts(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<String>) {
-        push_in(query, column, values);
+        pochi_store_sql::push_in(query, column, values);
     }
 
     fn push_one_of_ids(query: &mut QueryBuilder<'_, MySql>, column: &str, values: Vec<Uuid>) {
-        push_in(query, column, values);
+        pochi_store_sql::push_in(query, column, values);
     }
 
     fn upsert(_table: &str, _key: &[&str], set: &[Set<'_>]) -> String {

@@ -66,7 +66,7 @@ use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
     error::DatabaseError,
     migrate::MigrateError,
-    postgres::{PgConnectOptions, PgQueryResult, PgRow},
+    postgres::{PgConnectOptions, PgRow},
 };
 use uuid::Uuid;
 
@@ -82,6 +82,8 @@ const RACE_STATES: [&str; 2] = ["40P01", "40001"];
 
 impl Dialect for PostgresDialect {
     type Db = Postgres;
+    pochi_store_sql::built_statements!();
+    pochi_store_sql::native_columns!();
 
     const DATABASE: &'static str = "PostgreSQL";
     const CONTEXT: &'static str = "postgres store";
@@ -119,10 +121,6 @@ impl Dialect for PostgresDialect {
         row.try_get(column)
     }
 
-    fn rows_affected(result: &PgQueryResult) -> u64 {
-        result.rows_affected()
-    }
-
     fn push_one_of_texts(
         query: &mut QueryBuilder<'_, Postgres>,
         column: &str,
@@ -144,18 +142,7 @@ impl Dialect for PostgresDialect {
     }
 
     fn upsert(table: &str, key: &[&str], set: &[Set<'_>]) -> String {
-        let set: Vec<String> = set
-            .iter()
-            .map(|set| match set {
-                Set::Replace(column) => format!("{column} = EXCLUDED.{column}"),
-                Set::Add(column) => format!("{column} = {table}.{column} + EXCLUDED.{column}"),
-            })
-            .collect();
-        format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            key.join(", "),
-            set.join(", ")
-        )
+        pochi_store_sql::on_conflict_update(table, key, set)
     }
 
     fn connect_options(url: &str) -> Option<PgConnectOptions> {

@@ -3,14 +3,12 @@
 use pochi_core::{
     ConflictReason, Entity, Error, Product, ProductId, ProductRemoval, Result, product::ProductKey,
 };
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{
     SqlStore,
-    dialect::{Dialect, sql},
+    dialect::{Dialect, for_update, sql},
     error::{DbResult, from_sqlx, retrying},
     rows::{self, PRODUCT_COLUMNS},
 };
@@ -18,22 +16,19 @@ use crate::{
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     pub(crate) async fn insert_product(&self, product: &Product) -> Result<()> {
         let statement = sql::<D>(
@@ -41,16 +36,16 @@ where
              active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         let inserted = sqlx::query(&statement)
-            .bind(product.id.as_uuid())
+            .bind(D::id(product.id.as_uuid()))
             .bind(&product.name)
             .bind(&product.description)
             .bind(product.price.currency().code())
-            .bind(product.price.amount())
+            .bind(Self::stored(product.price))
             .bind(product.stock.map(i64::from))
             .bind(product.image.as_ref().map(|i| i.as_str()))
             .bind(product.active)
-            .bind(product.created_at)
-            .bind(product.updated_at)
+            .bind(D::time(product.created_at))
+            .bind(D::time(product.updated_at))
             .execute(&self.pool)
             .await;
         match inserted.map_err(crate::error::DbError::<D>::from) {
@@ -72,12 +67,12 @@ where
             .bind(&product.name)
             .bind(&product.description)
             .bind(product.price.currency().code())
-            .bind(product.price.amount())
+            .bind(Self::stored(product.price))
             .bind(product.stock.map(i64::from))
             .bind(product.image.as_ref().map(|i| i.as_str()))
             .bind(product.active)
-            .bind(product.updated_at)
-            .bind(product.id.as_uuid())
+            .bind(D::time(product.updated_at))
+            .bind(D::id(product.id.as_uuid()))
             .execute(&self.pool)
             .await
             .map_err(from_sqlx::<D>)?;
@@ -93,7 +88,7 @@ where
         ))
         .into_owned();
         let row = sqlx::query(&statement)
-            .bind(id.as_uuid())
+            .bind(D::id(id.as_uuid()))
             .fetch_optional(&self.pool)
             .await
             .map_err(from_sqlx::<D>)?;
@@ -111,9 +106,8 @@ where
             "id",
             ids.iter().map(ProductId::as_uuid).collect(),
         );
-        let found = query
-            .build()
-            .fetch_all(&self.pool)
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx::<D>)?;
+        let found = D::fetch_all(&mut query, &mut conn)
             .await
             .map_err(from_sqlx::<D>)?;
         Ok(found
@@ -139,16 +133,15 @@ where
                 &mut query,
                 ("created_at", "id"),
                 ">",
-                after.created_at,
-                after.id.as_uuid(),
+                D::time(after.created_at),
+                D::id(after.id.as_uuid()),
             );
         }
         query
             .push(" ORDER BY created_at, id LIMIT ")
             .push_bind(rows::limit(limit));
-        let found = query
-            .build()
-            .fetch_all(&self.pool)
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx::<D>)?;
+        let found = D::fetch_all(&mut query, &mut conn)
             .await
             .map_err(from_sqlx::<D>)?;
         Ok(found
@@ -173,17 +166,20 @@ where
         let mut tx = self.begin_write().await?;
         // Locking the row makes a concurrent order for it wait (its stock update locks it too),
         // so "is it in an order?" cannot change before we act on the answer.
-        let found = sqlx::query(&sql::<D>("SELECT id FROM products WHERE id = ? FOR UPDATE"))
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let found = sqlx::query(&sql::<D>(&format!(
+            "SELECT id FROM products WHERE id = ?{}",
+            for_update::<D>()
+        )))
+        .bind(D::id(id.as_uuid()))
+        .fetch_optional(&mut *tx)
+        .await?;
         if found.is_none() {
             return Err(Error::not_found(Entity::Product, id).into());
         }
         let ordered = sqlx::query(&sql::<D>(
             "SELECT 1 FROM order_lines WHERE product_id = ? LIMIT 1",
         ))
-        .bind(id.as_uuid())
+        .bind(D::id(id.as_uuid()))
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
@@ -191,14 +187,14 @@ where
             sqlx::query(&sql::<D>(
                 "UPDATE products SET active = FALSE, updated_at = ? WHERE id = ?",
             ))
-            .bind(at)
-            .bind(id.as_uuid())
+            .bind(D::time(at))
+            .bind(D::id(id.as_uuid()))
             .execute(&mut *tx)
             .await?;
             ProductRemoval::Archived
         } else {
             sqlx::query(&sql::<D>("DELETE FROM products WHERE id = ?"))
-                .bind(id.as_uuid())
+                .bind(D::id(id.as_uuid()))
                 .execute(&mut *tx)
                 .await?;
             ProductRemoval::Deleted

@@ -1,16 +1,18 @@
-//! What Pochi's PostgreSQL and MySQL stores share: [`pochi_core::Store`] written once over
-//! sqlx, as [`SqlStore`], for any database with a [`Dialect`].
+//! What Pochi's SQLite, PostgreSQL and MySQL stores share: [`pochi_core::Store`] written once
+//! over sqlx, as [`SqlStore`], for any database with a [`Dialect`].
 //!
-//! `pochi-store-postgres` and `pochi-store-mysql` are thin faces over this crate: each holds
-//! its dialect, its connection options and its migrations, and names its store
-//! `SqlStore<ItsDialect>`. Statements are written once, with `?` placeholders (rendered as `$n`
+//! `pochi-store-sqlite`, `pochi-store-postgres` and `pochi-store-mysql` are thin faces over this
+//! crate: each holds its dialect, its connection options and its migrations, and names its
+//! store `SqlStore<ItsDialect>`. Statements are written once, with `?` placeholders (rendered as `$n`
 //! where the database wants that) or sqlx's [`QueryBuilder`](sqlx::QueryBuilder); rows are
 //! decoded once; every transaction (placing, moving and expiring orders, payments and their
 //! settlement, reviews, the catalogue, settings, statistics, customers), the retries of lost
 //! races and the mapping of errors exist once. The dialect carries only what differs: how
-//! placeholders, upserts, keyset conditions and lists of values are written, whether several
-//! inserts can run as one statement of data-modifying CTEs, how a write transaction begins, how
-//! a column is decoded, which error codes mean a lost race or a server going away.
+//! money, times and ids are kept (natively, or as SQLite's minor units, microseconds and text),
+//! how placeholders, upserts, keyset conditions and lists of values are written, whether several
+//! inserts can run as one statement of data-modifying CTEs, how a write transaction begins,
+//! whether the database has one writer, how a column is decoded, which error codes mean a lost
+//! race or a server going away.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -32,15 +34,16 @@
 //! # How it keeps the contract
 //!
 //! Every [`Store`](pochi_core::Store) method that writes is one transaction at READ COMMITTED
-//! (a read of one statement runs on the pool directly) that calls
+//! (or, where the database has one writer, under its write lock; a read of one statement runs
+//! on the pool directly) that calls
 //! the same decision functions of `pochi-core` as the in-memory reference store, on rows it has
 //! locked:
 //! - placing an order inserts the order row (its number and idempotency key are unique keys),
 //!   then reserves stock with one conditional `UPDATE … WHERE stock >= n` per product, in
 //!   product-id order so concurrent orders never deadlock on products, then writes lines,
 //!   timeline and tallies (one statement where the dialect has data-modifying CTEs);
-//! - status moves and payment results lock the order row (`SELECT … FOR UPDATE`), then the
-//!   payment row, call [`Order::plan_move`](pochi_core::Order::plan_move) or
+//! - status moves and payment results lock the order row (`SELECT … FOR UPDATE`, or the
+//!   database's one write lock), then the payment row, call [`Order::plan_move`](pochi_core::Order::plan_move) or
 //!   [`settle`](pochi_core::payment::settle) and write what they decided;
 //! - expiry takes due orders with `FOR UPDATE SKIP LOCKED`, so parallel sweepers share the
 //!   work instead of queueing on it;
@@ -79,12 +82,31 @@ pub mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use std::{fmt, time::Duration};
+use std::{
+    fmt,
+    ops::{Deref, DerefMut},
+    path::Path,
+    sync::Arc,
+    time::Duration,
+};
 
-pub use dialect::{ConnectOptions, Dialect, Failure, Placeholders, QueryResult, Row, Set};
+pub use dialect::{
+    BoxFuture, Column, Conn, ConnectOptions, Dialect, Failure, Placeholders, QueryResult, Row, Set,
+    on_conflict_update, push_in,
+};
+
+/// What [`native_columns!`] names; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use pochi_core::Currency;
+    pub use rust_decimal::Decimal;
+    pub use time::OffsetDateTime;
+    pub use uuid::Uuid;
+}
 use pochi_core::{Error, Result};
 use sqlx::{Database, Pool, Transaction, pool::PoolOptions};
 pub use tallies::Recount;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Connections in the pool [`SqlStore::connect`] opens.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
@@ -108,13 +130,69 @@ pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// to its users, so the clause is written out on each block rather than on each function.
 pub struct SqlStore<D: Dialect> {
     pool: Pool<D::Db>,
+    /// Where the dialect has one writer: writers of this process take turns here before they
+    /// begin (see [`Dialect::ONE_WRITER`]).
+    writers: Arc<Mutex<()>>,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
         SqlStore {
             pool: self.pool.clone(),
+            writers: Arc::clone(&self.writers),
         }
+    }
+}
+
+/// A database kept in a file of the application's own (SQLite): opened by path, or in memory.
+pub trait Embedded: Dialect {
+    /// The connect options of the database file at `path`, created if missing.
+    fn file(path: &Path) -> ConnectOptions<Self>;
+
+    /// The connect options of a new, private database in memory.
+    fn memory() -> ConnectOptions<Self>;
+}
+
+impl<D: Embedded> SqlStore<D> {
+    /// Opens (creating it if missing) the database file at `path`. Does not migrate: call
+    /// [`SqlStore::migrate`].
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::connect_with(D::file(path.as_ref())).await
+    }
+
+    /// A new, empty database in memory, gone when the last clone of the store is dropped.
+    pub async fn in_memory() -> Result<Self> {
+        Self::connect_with(D::memory()).await
+    }
+}
+
+/// A write transaction, holding this process's writer turn where the dialect has one writer.
+/// It derefs to the connection, as sqlx's `Transaction` does; dropped uncommitted, it rolls
+/// back and then gives up the turn.
+pub(crate) struct WriteTx<D: Dialect> {
+    // Dropped first: the rollback is under way before the next writer's turn.
+    tx: Transaction<'static, D::Db>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl<D: Dialect> WriteTx<D> {
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        let WriteTx { tx, _turn } = self;
+        tx.commit().await
+    }
+}
+
+impl<D: Dialect> Deref for WriteTx<D> {
+    type Target = <D::Db as Database>::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<D: Dialect> DerefMut for WriteTx<D> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 
@@ -135,6 +213,12 @@ impl<D: Dialect> SqlStore<D> {
             return Err(invalid());
         }
         let options = D::connect_options(url).ok_or_else(invalid)?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects with `options`, in a pool as [`SqlStore::connect`] describes (and as the
+    /// dialect adjusts it: see [`Dialect::pool_options`]).
+    pub async fn connect_with(options: ConnectOptions<D>) -> Result<Self> {
         let pool = PoolOptions::<D::Db>::new()
             .max_connections(DEFAULT_POOL_SIZE)
             .acquire_timeout(DEFAULT_ACQUIRE_TIMEOUT)
@@ -146,24 +230,35 @@ impl<D: Dialect> SqlStore<D> {
                     }
                     Ok(true)
                 })
-            })
+            });
+        let pool = D::pool_options(&options, pool)
             .connect_with(options)
             .await
-            .map_err(error::from_sqlx::<D>)?;
-        Ok(SqlStore { pool })
+            .map_err(|err| D::connect_error(&err).unwrap_or_else(|| error::from_sqlx::<D>(err)))?;
+        Ok(Self::from_pool(pool))
     }
 
     /// A store over a pool you configured.
     pub fn from_pool(pool: Pool<D::Db>) -> Self {
-        SqlStore { pool }
+        SqlStore {
+            pool,
+            writers: Arc::new(Mutex::new(())),
+        }
     }
 
-    /// Begins a write transaction (READ COMMITTED).
-    async fn begin_write(&self) -> std::result::Result<Transaction<'static, D::Db>, sqlx::Error> {
-        match D::BEGIN_WRITE {
-            Some(statement) => self.pool.begin_with(statement).await,
-            None => self.pool.begin().await,
-        }
+    /// Begins a write transaction (READ COMMITTED), after this process's other writers where
+    /// the dialect has one writer.
+    async fn begin_write(&self) -> std::result::Result<WriteTx<D>, sqlx::Error> {
+        let turn = if D::ONE_WRITER {
+            Some(Arc::clone(&self.writers).lock_owned().await)
+        } else {
+            None
+        };
+        let tx = match D::BEGIN_WRITE {
+            Some(statement) => self.pool.begin_with(statement).await?,
+            None => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// Begins a multi-statement read on one snapshot.

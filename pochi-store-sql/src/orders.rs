@@ -8,42 +8,36 @@ use pochi_core::{
     Result, StatusChange, TimelineEntry, Trigger, order::StockUnits, product::MAX_STOCK,
     store::OrderUpdate,
 };
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{
     SqlStore,
     catalogue::push_after,
-    dialect::{Dialect, sql},
+    dialect::{Dialect, for_update, for_update_skip_locked, sql},
     error::{DbResult, corrupt, from_sqlx, retrying},
     rows::{self, LINE_COLUMNS, ORDER_COLUMNS, TIMELINE_COLUMNS},
     tally::TallyChanges,
 };
 
-/// A connection of dialect `D`'s database.
-pub(crate) type Conn<D> = <<D as Dialect>::Db as Database>::Connection;
+pub(crate) use crate::dialect::Conn;
 
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     // ----- reading -----
 
@@ -58,7 +52,7 @@ where
             QueryBuilder::<D::Db>::new(format!("SELECT {LINE_COLUMNS} FROM order_lines WHERE "));
         D::push_one_of_texts(&mut query, "order_number", numbers.clone());
         query.push(" ORDER BY order_number, position");
-        for row in &query.build().fetch_all(&mut *conn).await? {
+        for row in &D::fetch_all(&mut query, &mut *conn).await? {
             let (number, line) = Self::line_row(row)?;
             lines.entry(number).or_default().push(line);
         }
@@ -68,7 +62,7 @@ where
         ));
         D::push_one_of_texts(&mut query, "order_number", numbers);
         query.push(" ORDER BY order_number, position");
-        for row in &query.build().fetch_all(&mut *conn).await? {
+        for row in &D::fetch_all(&mut query, &mut *conn).await? {
             let (number, entry) = Self::timeline_row(row)?;
             timelines.entry(number).or_default().push(entry);
         }
@@ -86,7 +80,7 @@ where
         number: &str,
         lock: bool,
     ) -> DbResult<Option<Order>, D> {
-        let lock = if lock { " FOR UPDATE" } else { "" };
+        let lock = if lock { for_update::<D>() } else { "" };
         let statement = sql::<D>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?{lock}"
         ))
@@ -128,17 +122,17 @@ where
                 .push_bind(phone.as_str().to_owned());
         }
         if let Some(from) = filter.placed_from {
-            query.push(" AND created_at >= ").push_bind(from);
+            query.push(" AND created_at >= ").push_bind(D::time(from));
         }
         if let Some(before) = filter.placed_before {
-            query.push(" AND created_at < ").push_bind(before);
+            query.push(" AND created_at < ").push_bind(D::time(before));
         }
         if let Some(after) = after {
             push_after::<D, _, _>(
                 &mut query,
                 ("created_at", "number"),
                 "<",
-                after.created_at,
+                D::time(after.created_at),
                 after.number.to_string(),
             );
         }
@@ -147,9 +141,7 @@ where
             .push_bind(rows::limit(limit));
 
         let mut tx = self.begin_read().await?;
-        let found = query
-            .build()
-            .fetch_all(&mut *tx)
+        let found = D::fetch_all(&mut query, &mut *tx)
             .await
             .map_err(from_sqlx::<D>)?;
         let mut orders = found
@@ -177,7 +169,7 @@ where
         ))
         .bind(number)
         .bind(position)
-        .bind(entry.at)
+        .bind(D::time(entry.at))
         .bind(entry.status.as_str())
         .bind(&entry.note)
         .bind(actor_kind)
@@ -220,11 +212,11 @@ where
              flag_kind = ?, flag_expected = ?, flag_received = ? WHERE number = ?",
         ))
         .bind(update.to.as_str())
-        .bind(update.entry.at)
-        .bind(update.paid_at)
+        .bind(D::time(update.entry.at))
+        .bind(update.paid_at.map(D::time))
         .bind(flag.map(|f| rows::flag_kind_name(f.kind)))
-        .bind(flag.map(|f| f.expected.amount()))
-        .bind(flag.map(|f| f.received.amount()))
+        .bind(flag.map(|f| Self::stored(f.expected)))
+        .bind(flag.map(|f| Self::stored(f.received)))
         .bind(order.number.as_str())
         .execute(&mut *conn)
         .await?;
@@ -250,13 +242,14 @@ where
             *by_product.entry(release.product_id).or_default() += i64::from(release.quantity);
         }
         for (product, quantity) in by_product {
-            sqlx::query(&sql::<D>(
-                "UPDATE products SET stock = LEAST(stock + ?, ?) \
+            sqlx::query(&sql::<D>(&format!(
+                "UPDATE products SET stock = {}(stock + ?, ?) \
                  WHERE id = ? AND stock IS NOT NULL",
-            ))
+                D::LEAST
+            )))
             .bind(quantity)
             .bind(i64::from(MAX_STOCK))
-            .bind(product.as_uuid())
+            .bind(D::id(product.as_uuid()))
             .execute(&mut *conn)
             .await?;
         }
@@ -308,12 +301,13 @@ where
         // transaction settles them.
         let statement = sql::<D>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? \
-             ORDER BY created_at, number LIMIT ? FOR UPDATE SKIP LOCKED"
+             ORDER BY created_at, number LIMIT ?{}",
+            for_update_skip_locked::<D>()
         ))
         .into_owned();
         let due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
-            .bind(placed_before)
+            .bind(D::time(placed_before))
             .bind(rows::limit(limit))
             .fetch_all(&mut *tx)
             .await?;

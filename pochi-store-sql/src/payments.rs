@@ -7,14 +7,13 @@ use pochi_core::{
     payment::{PaymentCheck, Unchanged, settle},
     store::{PaymentInsert, Settlement, verdict},
 };
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{
     SqlStore,
-    dialect::{Dialect, sql},
+    dialect::{Dialect, for_update, sql},
     error::{DbResult, from_sqlx, retrying},
     orders::Conn,
     rows::{self, PAYMENT_COLUMNS},
@@ -23,22 +22,19 @@ use crate::{
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     // ----- reading -----
 
@@ -47,13 +43,13 @@ where
         id: Uuid,
         lock: bool,
     ) -> DbResult<Option<Payment>, D> {
-        let lock = if lock { " FOR UPDATE" } else { "" };
+        let lock = if lock { for_update::<D>() } else { "" };
         let statement = sql::<D>(&format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?{lock}"
         ))
         .into_owned();
         let row = sqlx::query(&statement)
-            .bind(id)
+            .bind(D::id(id))
             .fetch_optional(&mut *conn)
             .await?;
         row.as_ref().map(Self::payment_row).transpose()
@@ -120,7 +116,7 @@ where
         .into_owned();
         let found = sqlx::query(&statement)
             .bind(PaymentStatus::Pending.as_str())
-            .bind(now)
+            .bind(D::time(now))
             .bind(rows::limit(limit))
             .fetch_all(&self.pool)
             .await
@@ -142,11 +138,11 @@ where
             "SELECT id FROM payments WHERE receipt = ? AND id <> ?",
         ))
         .bind(receipt.as_str())
-        .bind(payment.id.as_uuid())
+        .bind(D::id(payment.id.as_uuid()))
         .fetch_optional(&mut *conn)
         .await?;
         let holder = other
-            .map(|row| D::get::<Uuid>(&row, "id"))
+            .map(|row| Self::uuid_at(&row, "id"))
             .transpose()?
             .map(PaymentId::from_uuid);
         verdict::check_receipt(payment, holder)?;
@@ -156,7 +152,7 @@ where
     async fn exists(conn: &mut Conn<D>, id: PaymentId) -> DbResult<bool, D> {
         Ok(
             sqlx::query(&sql::<D>("SELECT 1 FROM payments WHERE id = ?"))
-                .bind(id.as_uuid())
+                .bind(D::id(id.as_uuid()))
                 .fetch_optional(&mut *conn)
                 .await?
                 .is_some(),
@@ -170,12 +166,12 @@ where
         ))
         .into_owned();
         sqlx::query(&statement)
-            .bind(p.id.as_uuid())
+            .bind(D::id(p.id.as_uuid()))
             .bind(p.order_number.as_str())
             .bind(&p.provider)
             .bind(p.kind.as_str())
             .bind(p.amount.currency().code())
-            .bind(p.amount.amount())
+            .bind(Self::stored(p.amount))
             .bind(p.phone.as_ref().map(|m| m.as_str()))
             .bind(p.status.as_str())
             .bind(p.provider_reference.as_deref())
@@ -186,10 +182,10 @@ where
             .bind(p.raw_payload.as_deref())
             .bind(p.idempotency_key.as_ref().map(|k| k.as_str()))
             .bind(i64::from(p.checks))
-            .bind(p.next_check_at)
+            .bind(p.next_check_at.map(D::time))
             .bind(p.needs_review)
-            .bind(p.created_at)
-            .bind(p.updated_at)
+            .bind(D::time(p.created_at))
+            .bind(D::time(p.updated_at))
             .execute(&mut *conn)
             .await?;
         Ok(())
@@ -210,10 +206,10 @@ where
         .bind(p.result_description.as_deref())
         .bind(p.raw_payload.as_deref())
         .bind(i64::from(p.checks))
-        .bind(p.next_check_at)
+        .bind(p.next_check_at.map(D::time))
         .bind(p.needs_review)
-        .bind(p.updated_at)
-        .bind(p.id.as_uuid())
+        .bind(D::time(p.updated_at))
+        .bind(D::id(p.id.as_uuid()))
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -363,7 +359,7 @@ where
                 sqlx::query(&sql::<D>(
                     "SELECT id, order_number FROM payments WHERE id = ?",
                 ))
-                .bind(id.as_uuid())
+                .bind(D::id(id.as_uuid()))
                 .fetch_optional(&mut *tx)
                 .await?
             }
@@ -384,7 +380,7 @@ where
         let Some(found) = found else {
             return Err(Error::not_found(Entity::Payment, target).into());
         };
-        let id: Uuid = Self::get(&found, "id")?;
+        let id = Self::uuid_at(&found, "id")?;
         let number: String = Self::get(&found, "order_number")?;
         // Lock order: the order, then its payment (as every settlement does).
         let order = Self::load_order(&mut tx, &number, true)
@@ -449,10 +445,10 @@ where
              needs_review = needs_review OR ?, updated_at = ? WHERE id = ? AND status = ?",
         ))
         .bind(i64::from(check.checks))
-        .bind(check.next_check_at)
+        .bind(check.next_check_at.map(D::time))
         .bind(check.needs_review)
-        .bind(check.at)
-        .bind(id.as_uuid())
+        .bind(D::time(check.at))
+        .bind(D::id(id.as_uuid()))
         .bind(PaymentStatus::Pending.as_str())
         .execute(&self.pool)
         .await

@@ -8,14 +8,12 @@ use pochi_core::{
         verdict::{self, ProductStock},
     },
 };
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
 use crate::{
     SqlStore,
-    dialect::{Dialect, sql},
+    dialect::{Dialect, for_update, sql},
     error::{DbError, DbResult, corrupt, retrying},
     orders::Conn,
     rows,
@@ -26,22 +24,19 @@ use crate::{
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     pub(crate) async fn place_order(&self, new: &NewOrder) -> Result<Placement> {
         retrying(|| self.try_place_order(new)).await
@@ -114,17 +109,17 @@ where
         .bind(&order.delivery.address)
         .bind(order.delivery.notes.as_deref())
         .bind(currency.code())
-        .bind(order.subtotal.amount())
-        .bind(order.delivery_fee.amount())
-        .bind(order.total.amount())
+        .bind(Self::stored(order.subtotal))
+        .bind(Self::stored(order.delivery_fee))
+        .bind(Self::stored(order.total))
         .bind(flag.map(|f| rows::flag_kind_name(f.kind)))
-        .bind(flag.map(|f| f.expected.amount()))
-        .bind(flag.map(|f| f.received.amount()))
+        .bind(flag.map(|f| Self::stored(f.expected)))
+        .bind(flag.map(|f| Self::stored(f.received)))
         .bind(new.idempotency_key.as_ref().map(|k| k.as_str()))
         .bind(&new.fingerprint)
-        .bind(order.created_at)
-        .bind(order.updated_at)
-        .bind(order.paid_at)
+        .bind(D::time(order.created_at))
+        .bind(D::time(order.updated_at))
+        .bind(order.paid_at.map(D::time))
         .execute(&mut *conn)
         .await
         .map_err(|err| {
@@ -156,12 +151,12 @@ where
             |mut row, line| {
                 row.push_bind(order.number.as_str())
                     .push_bind(position)
-                    .push_bind(line.product_id.as_uuid())
+                    .push_bind(D::id(line.product_id.as_uuid()))
                     .push_bind(&line.name)
                     .push_bind(line.unit_price.currency().code())
-                    .push_bind(line.unit_price.amount())
+                    .push_bind(Self::stored(line.unit_price))
                     .push_bind(i64::from(line.quantity))
-                    .push_bind(line.line_total.amount());
+                    .push_bind(Self::stored(line.line_total));
                 position += 1;
             },
             "",
@@ -179,7 +174,7 @@ where
                 let (actor_kind, actor_name) = rows::actor_parts(&entry.actor);
                 row.push_bind(order.number.as_str())
                     .push_bind(position)
-                    .push_bind(entry.at)
+                    .push_bind(D::time(entry.at))
                     .push_bind(entry.status.as_str())
                     .push_bind(&entry.note)
                     .push_bind(actor_kind)
@@ -215,21 +210,27 @@ where
         order: &Order,
         unit: &StockUnits,
     ) -> DbResult<Option<Error>, D> {
-        let id: Uuid = unit.product_id.as_uuid();
+        let id = D::id(unit.product_id.as_uuid());
         let quantity = i64::from(unit.quantity);
         let take = sql::<D>(
             "UPDATE products SET stock = stock - ? \
              WHERE id = ? AND active = TRUE AND (stock IS NULL OR stock >= ?)",
         );
-        let take = || sqlx::query(&take).bind(quantity).bind(id).bind(quantity);
+        let take = || {
+            sqlx::query(&take)
+                .bind(quantity)
+                .bind(id.clone())
+                .bind(quantity)
+        };
         if D::rows_affected(&take().execute(&mut *conn).await?) == 1 {
             return Ok(None);
         }
         // Refused: lock the row to say why with the numbers as they are now.
-        let row = sqlx::query(&sql::<D>(
-            "SELECT active, stock FROM products WHERE id = ? FOR UPDATE",
-        ))
-        .bind(id)
+        let row = sqlx::query(&sql::<D>(&format!(
+            "SELECT active, stock FROM products WHERE id = ?{}",
+            for_update::<D>()
+        )))
+        .bind(id.clone())
         .fetch_optional(&mut *conn)
         .await?;
         let found = match &row {

@@ -10,11 +10,10 @@ use pochi_core::{
 use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{
     SqlStore,
-    dialect::{Dialect, Set, sql},
+    dialect::{Dialect, Row, Set, sql},
     error::{DbResult, corrupt, from_sqlx},
     orders::Conn,
     rows,
@@ -28,22 +27,19 @@ fn statuses(list: &[OrderStatus]) -> Vec<String> {
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     /// Adds amounts per currency (as SQL returned them) in `currency`: an amount in another
     /// currency is an error, as in the in-memory store.
@@ -53,6 +49,13 @@ where
             .map(|(code, amount)| Self::money(*amount, Self::currency(code)?))
             .collect::<DbResult<Vec<_>, D>>()?;
         Money::sum(currency, amounts).map_err(|e| Error::backend(D::CONTEXT, e))
+    }
+
+    /// A row's `currency` and its amount in `column`, as [`Self::sum_in`] adds them.
+    fn currency_sum(row: &Row<D>, column: &str) -> DbResult<(String, Decimal), D> {
+        let code: String = Self::get(row, "currency")?;
+        let amount = Self::decimal_at(row, column, Self::currency(&code)?)?;
+        Ok((code, amount))
     }
 
     pub(crate) async fn settings(&self) -> Result<Option<StoreSettings>> {
@@ -114,7 +117,7 @@ where
             }
             if revenue_statuses.contains(&name) {
                 revenue_orders += n;
-                all.push((Self::get(row, "currency")?, Self::get(row, "total")?));
+                all.push(Self::currency_sum(row, "total")?);
             }
         }
         orders_by_status.sort();
@@ -143,9 +146,7 @@ where
                  ORDER BY quantity DESC, t.product_id LIMIT ",
             )
             .push_bind(rows::limit(query.top_products));
-        let top = top_query
-            .build()
-            .fetch_all(&mut *tx)
+        let top = D::fetch_all(&mut top_query, &mut *tx)
             .await
             .map_err(from_sqlx::<D>)?;
         let mut top_products = Vec::with_capacity(top.len());
@@ -160,11 +161,11 @@ where
             }
             let quantity: i64 = Self::get(row, "quantity")?;
             top_products.push(TopProduct {
-                product_id: ProductId::from_uuid(Self::get(row, "product_id")?),
+                product_id: ProductId::from_uuid(Self::uuid_at(row, "product_id")?),
                 name: Self::get(row, "name")?,
                 quantity: u64::try_from(quantity)
                     .map_err(|e| Error::from(corrupt::<D>("quantity", e)))?,
-                revenue: Self::money(Self::get(row, "revenue")?, Self::currency(&code)?)?,
+                revenue: Self::money_at(row, "revenue", Self::currency(&code)?)?,
             });
         }
         tx.commit().await.map_err(from_sqlx::<D>)?;
@@ -196,20 +197,18 @@ where
         D::push_one_of_texts(&mut query, "status", statuses.to_vec());
         query
             .push(" UNION ALL SELECT currency, total FROM orders WHERE paid_at >= ")
-            .push_bind(since)
+            .push_bind(D::time(since))
             .push(" AND paid_at < ")
-            .push_bind(edge_until)
+            .push_bind(D::time(edge_until))
             .push(" AND ");
         D::push_one_of_texts(&mut query, "status", statuses.to_vec());
         query.push(") w GROUP BY currency HAVING SUM(total) <> 0 ORDER BY currency");
-        let found = query
-            .build()
-            .fetch_all(&mut *conn)
+        let found = D::fetch_all(&mut query, &mut *conn)
             .await
             .map_err(from_sqlx::<D>)?;
         Ok(found
             .iter()
-            .map(|row| Ok((Self::get(row, "currency")?, Self::get(row, "total")?)))
+            .map(|row| Self::currency_sum(row, "total"))
             .collect::<DbResult<_, D>>()?)
     }
 
@@ -244,9 +243,7 @@ where
             .push(") c ORDER BY c.phone");
 
         let mut tx = self.begin_read().await?;
-        let found = sql
-            .build()
-            .fetch_all(&mut *tx)
+        let found = D::fetch_all(&mut sql, &mut *tx)
             .await
             .map_err(from_sqlx::<D>)?;
         tx.commit().await.map_err(from_sqlx::<D>)?;
@@ -254,11 +251,13 @@ where
             .iter()
             .map(|row| {
                 let phone: String = Self::get(row, "phone")?;
-                let spent: Option<Decimal> = Self::get(row, "spent")?;
+                let spent: Option<D::Amount> = Self::get(row, "spent")?;
                 let first: Option<String> = Self::get(row, "spent_currency")?;
                 let last: Option<String> = Self::get(row, "spent_last_currency")?;
                 let sums: Vec<(String, Decimal)> = match (spent, first, last) {
                     (Some(amount), Some(first), Some(last)) if first == last => {
+                        let amount = D::decimal(amount, Self::currency(&first)?)
+                            .map_err(|e| Error::from(corrupt::<D>("amount", e)))?;
                         vec![(first, amount)]
                     }
                     (Some(_), Some(first), Some(last)) => {
@@ -276,8 +275,8 @@ where
                     name: Self::get(row, "name")?,
                     orders: u64::try_from(orders).unwrap_or(0),
                     total_spent: Self::sum_in(query.currency, &sums)?,
-                    first_order_at: Self::get(row, "first_at")?,
-                    last_order_at: Self::get(row, "last_at")?,
+                    first_order_at: Self::time_at(row, "first_at")?,
+                    last_order_at: Self::time_at(row, "last_at")?,
                 })
             })
             .collect()

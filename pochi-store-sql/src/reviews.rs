@@ -1,10 +1,8 @@
 //! Payment notices kept for an admin: recorded once, listed newest first.
 
 use pochi_core::{ConflictReason, Error, PaymentReview, Result, page::ReviewKey};
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
 use crate::{
     SqlStore,
@@ -17,22 +15,19 @@ use crate::{
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     pub(crate) async fn record_review(&self, review: &PaymentReview) -> Result<()> {
         let reason =
@@ -45,16 +40,16 @@ where
         ))
         .into_owned();
         let inserted = sqlx::query(&statement)
-            .bind(review.id.as_uuid())
-            .bind(review.at)
+            .bind(D::id(review.id.as_uuid()))
+            .bind(D::time(review.at))
             .bind(&review.provider)
             .bind(reason)
-            .bind(review.payment_id.map(|p| p.as_uuid()))
+            .bind(review.payment_id.map(|p| D::id(p.as_uuid())))
             .bind(review.order_number.as_ref().map(|n| n.as_str()))
             .bind(review.reference.as_deref())
             .bind(review.receipt.as_deref())
             .bind(review.amount.map(|a| a.currency().code()))
-            .bind(review.amount.map(|a| a.amount()))
+            .bind(review.amount.map(Self::stored))
             .bind(review.account_reference.as_deref())
             .bind(review.raw_payload.as_deref())
             .execute(&self.pool)
@@ -80,14 +75,19 @@ where
             review_columns::<D>()
         ));
         if let Some(after) = after {
-            push_after::<D, _, _>(&mut query, ("at", "id"), "<", after.at, after.id.as_uuid());
+            push_after::<D, _, _>(
+                &mut query,
+                ("at", "id"),
+                "<",
+                D::time(after.at),
+                D::id(after.id.as_uuid()),
+            );
         }
         query
             .push(" ORDER BY at DESC, id DESC LIMIT ")
             .push_bind(rows::limit(limit));
-        let found = query
-            .build()
-            .fetch_all(&self.pool)
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx::<D>)?;
+        let found = D::fetch_all(&mut query, &mut conn)
             .await
             .map_err(from_sqlx::<D>)?;
         Ok(found

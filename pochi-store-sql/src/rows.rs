@@ -72,22 +72,19 @@ pub(crate) fn actor_parts(actor: &Actor) -> (&'static str, Option<&str>) {
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     /// A column's value, decoded as the dialect decodes.
     pub(crate) fn get<'r, T>(row: &'r Row<D>, column: &str) -> DbResult<T, D>
@@ -103,6 +100,49 @@ where
 
     pub(crate) fn money(amount: Decimal, currency: Currency) -> DbResult<Money, D> {
         Money::new(amount, currency).map_err(|e| corrupt("amount", e))
+    }
+
+    /// `money` as the dialect keeps it.
+    pub(crate) fn stored(money: Money) -> D::Amount {
+        D::amount(money.amount(), money.currency())
+    }
+
+    /// An amount of `currency` as a decimal, from the dialect's column.
+    pub(crate) fn decimal_at(
+        row: &Row<D>,
+        column: &str,
+        currency: Currency,
+    ) -> DbResult<Decimal, D> {
+        D::decimal(Self::get(row, column)?, currency).map_err(|e| corrupt("amount", e))
+    }
+
+    /// An amount of `currency`, from the dialect's column.
+    pub(crate) fn money_at(row: &Row<D>, column: &str, currency: Currency) -> DbResult<Money, D> {
+        Self::money(Self::decimal_at(row, column, currency)?, currency)
+    }
+
+    /// A time, from the dialect's column.
+    pub(crate) fn time_at(row: &Row<D>, column: &str) -> DbResult<OffsetDateTime, D> {
+        D::offset_date_time(Self::get(row, column)?).map_err(|e| corrupt("time", e))
+    }
+
+    /// A time or none, from the dialect's column.
+    pub(crate) fn opt_time_at(row: &Row<D>, column: &str) -> DbResult<Option<OffsetDateTime>, D> {
+        Self::get::<Option<D::Time>>(row, column)?
+            .map(|t| D::offset_date_time(t).map_err(|e| corrupt("time", e)))
+            .transpose()
+    }
+
+    /// An id, from the dialect's column.
+    pub(crate) fn uuid_at(row: &Row<D>, column: &str) -> DbResult<Uuid, D> {
+        D::uuid(Self::get(row, column)?).map_err(|e| corrupt("id", e))
+    }
+
+    /// An id or none, from the dialect's column.
+    pub(crate) fn opt_uuid_at(row: &Row<D>, column: &str) -> DbResult<Option<Uuid>, D> {
+        Self::get::<Option<D::Id>>(row, column)?
+            .map(|id| D::uuid(id).map_err(|e| corrupt("id", e)))
+            .transpose()
     }
 
     /// A count stored as BIGINT (stock, quantities, checks) back to the domain's `u32`.
@@ -156,10 +196,10 @@ where
     pub(crate) fn product_row(row: &Row<D>) -> DbResult<Product, D> {
         let currency = Self::currency(&Self::get::<String>(row, "currency")?)?;
         Ok(Product {
-            id: ProductId::from_uuid(Self::get(row, "id")?),
+            id: ProductId::from_uuid(Self::uuid_at(row, "id")?),
             name: Self::get(row, "name")?,
             description: Self::get(row, "description")?,
-            price: Self::money(Self::get(row, "price")?, currency)?,
+            price: Self::money_at(row, "price", currency)?,
             stock: Self::get::<Option<i64>>(row, "stock")?
                 .map(Self::count)
                 .transpose()?,
@@ -167,8 +207,8 @@ where
                 .map(|image| ImageRef::parse(&image).map_err(|e| corrupt("image", e)))
                 .transpose()?,
             active: Self::get(row, "active")?,
-            created_at: Self::get(row, "created_at")?,
-            updated_at: Self::get(row, "updated_at")?,
+            created_at: Self::time_at(row, "created_at")?,
+            updated_at: Self::time_at(row, "updated_at")?,
         })
     }
 
@@ -179,8 +219,8 @@ where
             None => None,
             Some(kind) => Some(PaymentFlag {
                 kind: Self::flag_kind(&kind)?,
-                expected: Self::money(Self::get(row, "flag_expected")?, currency)?,
-                received: Self::money(Self::get(row, "flag_received")?, currency)?,
+                expected: Self::money_at(row, "flag_expected", currency)?,
+                received: Self::money_at(row, "flag_received", currency)?,
             }),
         };
         Ok(Order {
@@ -199,14 +239,14 @@ where
                 notes: Self::get(row, "notes")?,
             },
             lines: Vec::new(),
-            subtotal: Self::money(Self::get(row, "subtotal")?, currency)?,
-            delivery_fee: Self::money(Self::get(row, "delivery_fee")?, currency)?,
-            total: Self::money(Self::get(row, "total")?, currency)?,
+            subtotal: Self::money_at(row, "subtotal", currency)?,
+            delivery_fee: Self::money_at(row, "delivery_fee", currency)?,
+            total: Self::money_at(row, "total", currency)?,
             payment_flag: flag,
             timeline: Vec::new(),
-            created_at: Self::get(row, "created_at")?,
-            updated_at: Self::get(row, "updated_at")?,
-            paid_at: Self::get(row, "paid_at")?,
+            created_at: Self::time_at(row, "created_at")?,
+            updated_at: Self::time_at(row, "updated_at")?,
+            paid_at: Self::opt_time_at(row, "paid_at")?,
         })
     }
 
@@ -216,11 +256,11 @@ where
         Ok((
             Self::get(row, "order_number")?,
             OrderLine {
-                product_id: ProductId::from_uuid(Self::get(row, "product_id")?),
+                product_id: ProductId::from_uuid(Self::uuid_at(row, "product_id")?),
                 name: Self::get(row, "name")?,
-                unit_price: Self::money(Self::get(row, "unit_price")?, currency)?,
+                unit_price: Self::money_at(row, "unit_price", currency)?,
                 quantity: Self::count(Self::get(row, "quantity")?)?,
-                line_total: Self::money(Self::get(row, "line_total")?, currency)?,
+                line_total: Self::money_at(row, "line_total", currency)?,
             },
         ))
     }
@@ -230,7 +270,7 @@ where
         Ok((
             Self::get(row, "order_number")?,
             TimelineEntry {
-                at: Self::get(row, "at")?,
+                at: Self::time_at(row, "at")?,
                 status: Self::order_status(&Self::get::<String>(row, "status")?)?,
                 note: Self::get(row, "note")?,
                 actor: Self::actor(
@@ -244,12 +284,12 @@ where
     pub(crate) fn payment_row(row: &Row<D>) -> DbResult<Payment, D> {
         let currency = Self::currency(&Self::get::<String>(row, "currency")?)?;
         Ok(Payment {
-            id: PaymentId::from_uuid(Self::get(row, "id")?),
+            id: PaymentId::from_uuid(Self::uuid_at(row, "id")?),
             order_number: Self::order_number(&Self::get::<String>(row, "order_number")?)?,
             provider: Self::get(row, "provider")?,
             kind: PaymentKind::parse(&Self::get::<String>(row, "kind")?)
                 .map_err(|e| corrupt("payment kind", e))?,
-            amount: Self::money(Self::get(row, "amount")?, currency)?,
+            amount: Self::money_at(row, "amount", currency)?,
             phone: Self::get::<Option<String>>(row, "phone")?
                 .map(|p| Msisdn::parse(&p).map_err(|e| corrupt("phone", e)))
                 .transpose()?,
@@ -267,28 +307,25 @@ where
                 .map(|k| IdempotencyKey::parse(&k).map_err(|e| corrupt("idempotency key", e)))
                 .transpose()?,
             checks: Self::count(Self::get(row, "checks")?)?,
-            next_check_at: Self::get(row, "next_check_at")?,
+            next_check_at: Self::opt_time_at(row, "next_check_at")?,
             needs_review: Self::get(row, "needs_review")?,
-            created_at: Self::get(row, "created_at")?,
-            updated_at: Self::get(row, "updated_at")?,
+            created_at: Self::time_at(row, "created_at")?,
+            updated_at: Self::time_at(row, "updated_at")?,
         })
     }
 
     pub(crate) fn review_row(row: &Row<D>) -> DbResult<PaymentReview, D> {
         let amount = match Self::get::<Option<String>>(row, "currency")? {
-            Some(code) => Some(Self::money(
-                Self::get(row, "amount")?,
-                Self::currency(&code)?,
-            )?),
+            Some(code) => Some(Self::money_at(row, "amount", Self::currency(&code)?)?),
             None => None,
         };
         let reason: String = Self::get(row, "reason")?;
         Ok(PaymentReview {
-            id: ReviewId::from_uuid(Self::get(row, "id")?),
-            at: Self::get(row, "at")?,
+            id: ReviewId::from_uuid(Self::uuid_at(row, "id")?),
+            at: Self::time_at(row, "at")?,
             provider: Self::get(row, "provider")?,
             reason: serde_json::from_str(&reason).map_err(|e| corrupt("review reason", e))?,
-            payment_id: Self::get::<Option<Uuid>>(row, "payment_id")?.map(PaymentId::from_uuid),
+            payment_id: Self::opt_uuid_at(row, "payment_id")?.map(PaymentId::from_uuid),
             order_number: Self::get::<Option<String>>(row, "order_number")?
                 .map(|n| Self::order_number(&n))
                 .transpose()?,

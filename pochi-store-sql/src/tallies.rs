@@ -10,12 +10,10 @@
 //! holds the lock on a product's stock, instead of four.
 
 use pochi_core::Result;
-use rust_decimal::Decimal;
 use sqlx::{
     Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type, query_builder::Separated,
 };
-use time::{Date, OffsetDateTime};
-use uuid::Uuid;
+use time::Date;
 
 use crate::{
     SqlStore,
@@ -32,8 +30,9 @@ pub trait Recount: Dialect {
     const RECOUNT: &'static [&'static str];
 }
 
-/// Inserts that run as one statement of data-modifying CTEs where the dialect has them, and
-/// otherwise as one statement each, in the order they were pushed.
+/// Inserts that run as one statement of data-modifying CTEs where the dialect has them, as
+/// one query of `;`-separated statements where it can run that, and otherwise as one statement
+/// each, in the order they were pushed.
 pub(crate) struct Inserts<'args, D: Dialect> {
     statements: Vec<QueryBuilder<'args, D::Db>>,
     inserts: usize,
@@ -42,22 +41,19 @@ pub(crate) struct Inserts<'args, D: Dialect> {
 impl<'args, D: Dialect> Inserts<'args, D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     pub(crate) fn new() -> Self {
         Inserts {
@@ -82,6 +78,9 @@ where
         match self.statements.last_mut() {
             Some(query) if D::DATA_MODIFYING_CTES => {
                 query.push(", ");
+            }
+            Some(query) if D::STATEMENTS_IN_ONE_QUERY => {
+                query.push("; ");
             }
             None if D::DATA_MODIFYING_CTES => self.statements.push(QueryBuilder::new("WITH ")),
             _ => self.statements.push(QueryBuilder::new("")),
@@ -113,7 +112,7 @@ where
                     .push_bind(key.currency.code())
                     .push_bind(i16::from(key.slot))
                     .push_bind(delta.count)
-                    .push_bind(delta.amount);
+                    .push_bind(D::amount(delta.amount, key.currency));
             },
             &D::upsert(
                 "order_tallies",
@@ -125,11 +124,11 @@ where
             "INSERT INTO product_tallies (product_id, status, currency, quantity, revenue) ",
             changes.product_rows(),
             |mut row, (key, delta)| {
-                row.push_bind(key.product.as_uuid())
+                row.push_bind(D::id(key.product.as_uuid()))
                     .push_bind(key.status.as_str())
                     .push_bind(key.currency.code())
                     .push_bind(delta.count)
-                    .push_bind(delta.amount);
+                    .push_bind(D::amount(delta.amount, key.currency));
             },
             &D::upsert(
                 "product_tallies",
@@ -146,7 +145,7 @@ where
                     .push_bind(key.currency.code())
                     .push_bind(i16::from(key.slot))
                     .push_bind(delta.count)
-                    .push_bind(delta.amount);
+                    .push_bind(D::amount(delta.amount, key.currency));
             },
             &D::upsert(
                 "paid_tallies",
@@ -162,7 +161,7 @@ where
             if D::DATA_MODIFYING_CTES {
                 query.push(" SELECT 1");
             }
-            query.build().execute(&mut *conn).await?;
+            D::execute(&mut query, &mut *conn).await?;
         }
         Ok(())
     }
@@ -171,22 +170,19 @@ where
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     /// Writes `changes` (see [`Inserts::push_tallies`]); nothing when there are none.
     pub(crate) async fn write_tallies(
@@ -202,22 +198,19 @@ where
 impl<D: Recount> SqlStore<D>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     /// Recomputes the pre-aggregated figures the statistics read from the orders, holding off
     /// order writes while it runs. Placing and moving orders through the store keeps them

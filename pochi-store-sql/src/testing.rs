@@ -28,10 +28,8 @@ use pochi_testkit::fixtures::{
     admin_move, at, by_reference, checkout, new_order, order_number, place, product, product_id,
     started_attempt, stock_shelves, success,
 };
-use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Pool, Type, pool::PoolOptions};
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::{DEFAULT_ACQUIRE_TIMEOUT, PING_AFTER_IDLE, SqlStore, dialect::Dialect, dialect::sql};
 
@@ -162,22 +160,19 @@ pub struct Faults<H>(std::marker::PhantomData<H>);
 impl<D: Dialect, H: Harness<Dialect = D>> Faults<H>
 where
     for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
-    for<'q, 'a> <D::Db as Database>::Arguments<'a>: IntoArguments<'q, D::Db>,
+    for<'q> <D::Db as Database>::Arguments<'q>: IntoArguments<'q, D::Db>,
     for<'q> &'q str: Encode<'q, D::Db> + Type<D::Db>,
     String: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Uuid: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i64: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     i32: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     i16: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     bool: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    Decimal: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
-    OffsetDateTime: for<'q> Encode<'q, D::Db> + for<'r> Decode<'r, D::Db> + Type<D::Db>,
     Date: for<'q> Encode<'q, D::Db> + Type<D::Db>,
     for<'q> Option<&'q str>: Encode<'q, D::Db>,
     Option<i64>: for<'q> Encode<'q, D::Db>,
-    Option<Uuid>: for<'q> Encode<'q, D::Db>,
-    Option<Decimal>: for<'q> Encode<'q, D::Db>,
-    Option<OffsetDateTime>: for<'q> Encode<'q, D::Db>,
+    Option<D::Amount>: for<'q> Encode<'q, D::Db>,
+    Option<D::Time>: for<'q> Encode<'q, D::Db>,
+    Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     /// A store whose database is down answers `Unavailable` within the acquire timeout, and
     /// shows no password.
@@ -254,7 +249,7 @@ where
         sqlx::query(&sql::<D>(
             "UPDATE payments SET receipt = 'QKX7777777' WHERE id = ?",
         ))
-        .bind(a.id.as_uuid())
+        .bind(D::id(a.id.as_uuid()))
         .execute(&db.pool)
         .await
         .unwrap();
@@ -296,7 +291,7 @@ where
         sqlx::query(&sql::<D>(
             "UPDATE payments SET receipt = 'QKX8888888' WHERE id = ?",
         ))
-        .bind(a.id.as_uuid())
+        .bind(D::id(a.id.as_uuid()))
         .execute(&mut *other)
         .await
         .unwrap();
@@ -353,8 +348,8 @@ where
              'Moi Ave', 'KES', 0, 0, 0, '', ?, ?)",
         ))
         .bind(number.as_str())
-        .bind(now)
-        .bind(now)
+        .bind(D::time(now))
+        .bind(D::time(now))
         .execute(&mut *other)
         .await
         .unwrap();

@@ -64,13 +64,13 @@ async fn urls_open_files_and_memory() {
     memory.migrate().await.unwrap();
 
     assert!(path.exists());
-    assert_eq!(
-        format!("{file:?}"),
-        "SqliteStore { database: \"by-url.db\", .. }"
+    assert!(
+        format!("{file:?}").starts_with("SqliteStore { database: \"by-url.db\", connections: "),
+        "{file:?}"
     );
     assert_eq!(
         format!("{memory:?}"),
-        "SqliteStore { database: \"memory\", .. }"
+        "SqliteStore { database: \"memory\", connections: 1 }"
     );
     let err = SqliteStore::connect("postgres://user:secret@db/shop")
         .await
@@ -85,7 +85,10 @@ async fn debug_output_shows_the_file_name_only() {
 
     let shown = format!("{store:?}");
 
-    assert_eq!(shown, "SqliteStore { database: \"shop.db\", .. }");
+    assert!(
+        shown.starts_with("SqliteStore { database: \"shop.db\","),
+        "{shown}"
+    );
     assert!(!shown.contains(&*dir.path().to_string_lossy()));
 }
 
