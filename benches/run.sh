@@ -12,6 +12,8 @@
 # 2. The scale bench: the admin's order lists, stats and customers on PostgreSQL at 1,000,
 #    100,000 and 1,000,000 orders (the smoke: 200 and 2,000).
 # 3. The stores bench: place_order through each store against the raw SQL transaction.
+# 3b. Junk cursors (load/junk-cursors.py): the reference server's resident memory stays flat
+#    under catalogue requests with 60 KB junk cursors (20,000; 2,000 in the smoke).
 # 4. HTTP end to end: for each store, pochi-bench-shop starts the reference server
 #    (pochi-server) on it and seeds it through its API; pochi-bench-idle measures what 1,000
 #    idle keep-alive connections add to its memory; wrk (load/wrk.lua) loads it at each
@@ -134,6 +136,14 @@ fi
 say "stores: place_order through each store and raw, at 1, 8 and 32 callers"
 "$stores_bin" --stores "$STORES" "${store_args[@]}" --out "$work/stores.md" \
   --tsv "$work/stores.tsv" >&2
+
+# ----- hostile clients: junk catalogue cursors must not grow the server (issue #14) -----
+say "junk cursors: pochi-server's resident memory under junk-cursor requests"
+junk_args=(--server "$bin_dir/pochi-server")
+if $smoke; then junk_args+=(--requests 2000); fi
+python3 benches/load/junk-cursors.py "${junk_args[@]}" >"$work/junk.out" 2>&1 ||
+  { cat "$work/junk.out" >&2; say "junk cursors: the server failed or grew"; exit 1; }
+grep '^POCHI_RESULT' "$work/junk.out" >&2
 
 # ----- HTTP: the reference server on each store, and the plain-hyper ceiling, under wrk -----
 http=true

@@ -46,6 +46,15 @@ pub enum ShopEvent {
         /// The notice.
         review: Box<PaymentReview>,
     },
+    /// A notification came to a callback URL with a wrong token and was refused (only a
+    /// bounded sample of them is kept for review: see
+    /// [`ShopConfig::refused_callbacks_kept_per_hour`](crate::ShopConfig)).
+    CallbackRefused {
+        /// The provider whose callback URL it came to.
+        provider: String,
+        /// Whether it was kept for review.
+        kept: bool,
+    },
 }
 
 /// Receives the shop's events. Publishing is best effort and must not fail the use case: a

@@ -14,11 +14,20 @@
 //! began after the last clear it could have seen (the same generation), so a client that
 //! changed something through the router never gets a page read before its change. A page read
 //! before a clear is not stored after it.
+//!
+//! Keys come from client input (a cursor and a limit). The route builds them only from a
+//! cursor that decodes, in its canonical form, so junk cursors are refused before they reach
+//! the cache. Here both maps are bounded: beyond [`MAX_PAGES`] pages the cache starts over, and
+//! beyond [`MAX_FLIGHTS`] reads in progress a request reads alone instead of registering; a
+//! read leaves the map on every outcome (a page, an error, a request given up on).
 
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex, PoisonError, RwLock},
+    sync::{
+        Arc, Mutex, PoisonError, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -27,6 +36,9 @@ use tokio::sync::OnceCell;
 
 /// Beyond this many pages the cache starts over (cursors are client input).
 const MAX_PAGES: usize = 1_024;
+
+/// Beyond this many reads in progress, a request for another page reads alone.
+const MAX_FLIGHTS: usize = 256;
 
 #[derive(Debug)]
 pub(crate) struct CatalogueCache {
@@ -78,16 +90,35 @@ impl CatalogueCache {
         if let Some(page) = self.get(&key, Instant::now()) {
             return Ok(page);
         }
-        let flight = self.join_flight(&key);
-        let page = flight.page.get_or_try_init(load).await.cloned();
+        let landing = Landing {
+            cache: self,
+            flight: self.join_flight(&key),
+            key,
+            loader: AtomicBool::new(false),
+        };
+        let flight = &landing.flight;
+        let page = flight
+            .page
+            .get_or_try_init(|| {
+                landing.loader.store(true, Ordering::Relaxed);
+                load()
+            })
+            .await
+            .cloned();
         if let Ok(page) = &page {
-            self.put(flight.generation, key.clone(), page.clone(), flight.started);
+            self.put(
+                flight.generation,
+                landing.key.clone(),
+                page.clone(),
+                flight.started,
+            );
         }
-        self.land(&key, &flight);
         page
+        // `landing` leaves the map here, and also when this future is dropped mid-read.
     }
 
-    /// The read in progress for `key` in the current generation, or a new one.
+    /// The read in progress for `key` in the current generation, or a new one (registered
+    /// while fewer than [`MAX_FLIGHTS`] are).
     fn join_flight(&self, key: &str) -> Arc<Flight> {
         let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
         // Read under the flights lock: a clear after this line makes a later request start
@@ -101,21 +132,21 @@ impl CatalogueCache {
                     started: Instant::now(),
                     page: OnceCell::new(),
                 });
-                flights.insert(key.to_owned(), flight.clone());
+                if flights.len() < MAX_FLIGHTS || flights.contains_key(key) {
+                    flights.insert(key.to_owned(), flight.clone());
+                }
                 flight
             }
         }
     }
 
-    /// Forgets `flight` once its page is read, so the next stale page starts a new read.
-    fn land(&self, key: &str, flight: &Arc<Flight>) {
-        if !flight.page.initialized() {
-            return;
-        }
-        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
-        if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
-            flights.remove(key);
-        }
+    /// How many reads are registered as in progress.
+    #[cfg(test)]
+    fn flights(&self) -> usize {
+        self.flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// The cached page, if fresh.
@@ -157,9 +188,40 @@ impl CatalogueCache {
     }
 }
 
+/// One request's part in a read: when it ends (a page, an error, or the request dropped
+/// mid-read), the read leaves the map if its page is there or this request was the one
+/// reading, so the next request starts a read of its own and nothing is left behind. A request
+/// that only waited leaves the map to the reader.
+struct Landing<'c> {
+    cache: &'c CatalogueCache,
+    key: String,
+    flight: Arc<Flight>,
+    /// Whether this request ran the read.
+    loader: AtomicBool,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        if !self.flight.page.initialized() && !self.loader.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut flights = self
+            .cache
+            .flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if flights
+            .get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            flights.remove(&self.key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use tokio::sync::oneshot;
 
@@ -293,5 +355,72 @@ mod tests {
             .await;
         assert_eq!(failed, Err("database down".to_owned()));
         assert_eq!(page(&cache, b"back").await.as_deref(), Ok(&b"back"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_leaves_nothing_behind() {
+        let cache = CatalogueCache::new(Duration::from_secs(60));
+        for n in 0..100 {
+            let failed = cache
+                .get_or_load(page_key(Some(&format!("junk-{n}")), 20), || async {
+                    Err::<Bytes, _>("no such cursor".to_owned())
+                })
+                .await;
+            assert!(failed.is_err());
+        }
+        assert_eq!(cache.flights(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_given_up_mid_read_leaves_nothing_behind() {
+        // given a read that never finishes
+        let cache = Arc::new(CatalogueCache::new(Duration::from_secs(60)));
+        let (started, has_started) = oneshot::channel::<()>();
+        let stuck = tokio::spawn({
+            let cache = cache.clone();
+            async move {
+                cache
+                    .get_or_load(page_key(None, 20), || async move {
+                        let _ = started.send(());
+                        std::future::pending::<Loaded>().await
+                    })
+                    .await
+            }
+        });
+        has_started.await.unwrap();
+        assert_eq!(cache.flights(), 1);
+        // when its client goes away
+        stuck.abort();
+        let _ = stuck.await;
+        // then the read is forgotten, and the next request reads for itself
+        assert_eq!(cache.flights(), 0);
+        assert_eq!(page(&cache, b"fresh").await.as_deref(), Ok(&b"fresh"[..]));
+    }
+
+    #[tokio::test]
+    async fn reads_in_progress_are_bounded() {
+        // given more stuck reads of distinct pages than the cache registers
+        let cache = Arc::new(CatalogueCache::new(Duration::from_secs(60)));
+        let mut stuck = Vec::new();
+        for n in 0..MAX_FLIGHTS + 50 {
+            let (started, has_started) = oneshot::channel::<()>();
+            stuck.push(tokio::spawn({
+                let cache = cache.clone();
+                async move {
+                    cache
+                        .get_or_load(page_key(None, n + 1), || async move {
+                            let _ = started.send(());
+                            std::future::pending::<Loaded>().await
+                        })
+                        .await
+                }
+            }));
+            has_started.await.unwrap();
+        }
+        // then the map holds at most its bound, and every request still reads
+        assert_eq!(cache.flights(), MAX_FLIGHTS);
+        for request in stuck {
+            request.abort();
+        }
     }
 }

@@ -267,13 +267,25 @@ pub struct RateLimits {
     pub general: Option<RateLimit>,
     /// Placing orders and starting payments (default 20 a minute, bursts of 10).
     pub checkout: Option<RateLimit>,
+    /// Provider callbacks refused (a wrong token, an unreadable body), per address (default
+    /// 30 a minute, bursts of 10). An address past it gets 429 on the callback routes before
+    /// the shop reads its request; callbacks that are accepted spend nothing, so a provider's
+    /// own traffic is never limited by it.
+    pub refused_callbacks: Option<RateLimit>,
 }
+
+/// The default of [`RateLimits::refused_callbacks`].
+const REFUSED_CALLBACKS: RateLimit = RateLimit {
+    per_minute: 30,
+    burst: 10,
+};
 
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
             general: Some(RateLimit::new(600, 120)),
             checkout: Some(RateLimit::new(20, 10)),
+            refused_callbacks: Some(REFUSED_CALLBACKS),
         }
     }
 }
@@ -284,12 +296,23 @@ impl RateLimits {
         RateLimits {
             general: None,
             checkout: None,
+            refused_callbacks: None,
         }
     }
 
-    /// Sets both limits.
+    /// Sets the general and checkout limits; refused callbacks keep their default.
     pub fn new(general: Option<RateLimit>, checkout: Option<RateLimit>) -> Self {
-        RateLimits { general, checkout }
+        RateLimits {
+            general,
+            checkout,
+            refused_callbacks: Some(REFUSED_CALLBACKS),
+        }
+    }
+
+    /// Sets the limit of refused callbacks per address.
+    pub fn with_refused_callbacks(mut self, limit: Option<RateLimit>) -> Self {
+        self.refused_callbacks = limit;
+        self
     }
 }
 

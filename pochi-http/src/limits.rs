@@ -83,6 +83,22 @@ impl RateLimiter {
         }
     }
 
+    /// `Err(seconds until the next token)` when `ip` has none left; takes nothing.
+    pub(crate) fn peek(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        let per_sec = f64::from(self.limit.per_minute) / 60.0;
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(bucket) = buckets.get(&ip) else {
+            return Ok(());
+        };
+        let refilled = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_sec;
+        if refilled >= 1.0 {
+            Ok(())
+        } else {
+            let wait = ((1.0 - refilled) / per_sec).ceil();
+            Err(Duration::try_from_secs_f64(wait).map_or(60, |d| d.as_secs().max(1)))
+        }
+    }
+
     /// Takes one token for `ip`: `Ok` to go on, or `Err(seconds until the next token)`.
     pub(crate) fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
         let burst = f64::from(self.limit.burst);

@@ -47,6 +47,7 @@ pub struct Metrics {
     orders_placed: AtomicU64,
     payments: Mutex<Vec<(String, u64)>>,
     reviews: AtomicU64,
+    refused_callbacks: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -118,6 +119,9 @@ impl Metrics {
             }
             ShopEvent::PaymentNeedsReview { .. } => {
                 self.reviews.fetch_add(1, Ordering::Relaxed);
+            }
+            ShopEvent::CallbackRefused { .. } => {
+                self.refused_callbacks.fetch_add(1, Ordering::Relaxed);
             }
             _ => {}
         }
@@ -205,6 +209,16 @@ impl Metrics {
             out,
             "pochi_payment_reviews_total {}",
             self.reviews.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP pochi_callbacks_refused_total Provider callbacks refused for a wrong token \
+             (a bounded sample of them is kept for review).\n",
+        );
+        out.push_str("# TYPE pochi_callbacks_refused_total counter\n");
+        let _ = writeln!(
+            out,
+            "pochi_callbacks_refused_total {}",
+            self.refused_callbacks.load(Ordering::Relaxed)
         );
         out
     }

@@ -26,6 +26,7 @@ pub(crate) struct Inner {
     pub(crate) config: RouterConfig,
     pub(crate) general_limit: Option<RateLimiter>,
     pub(crate) checkout_limit: Option<RateLimiter>,
+    pub(crate) refused_callbacks: Option<RateLimiter>,
     pub(crate) lockout: Lockout,
     pub(crate) catalogue: CatalogueCache,
     pub(crate) logins: VerifiedLogins,
@@ -39,6 +40,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             general_limit: config.rate_limits.general.map(RateLimiter::new),
             checkout_limit: config.rate_limits.checkout.map(RateLimiter::new),
+            refused_callbacks: config.rate_limits.refused_callbacks.map(RateLimiter::new),
             lockout: Lockout::new(config.lockout),
             catalogue: CatalogueCache::new(config.catalogue_cache_ttl),
             logins: VerifiedLogins::new(config.admin_login_ttl),

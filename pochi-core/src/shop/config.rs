@@ -92,6 +92,12 @@ pub struct ShopConfig {
     /// How long a push stays "in progress" before the customer may ask for another (default
     /// 2 minutes: Safaricom refuses the same amount to the same phone within 2 minutes).
     pub resend_interval: Duration,
+    /// How many notifications refused for a wrong callback token are kept for review per hour
+    /// (by this process; default 20). Every one is still counted
+    /// ([`ShopEvent::CallbackRefused`](crate::ShopEvent::CallbackRefused)); beyond the sample
+    /// they are not stored, so forged requests cannot fill the review list and bury the
+    /// payments an owner must see.
+    pub refused_callbacks_kept_per_hour: u32,
 }
 
 impl Default for ShopConfig {
@@ -107,6 +113,7 @@ impl Default for ShopConfig {
             max_payment_check_interval: Duration::from_secs(600),
             max_payment_checks: 8,
             resend_interval: Duration::from_secs(120),
+            refused_callbacks_kept_per_hour: 20,
         }
     }
 }

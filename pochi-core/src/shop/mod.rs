@@ -56,6 +56,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: ShopConfig,
+    /// Refused callbacks kept for review in the current hour: (the hour's start, how many).
+    refused_sample: std::sync::Mutex<(OffsetDateTime, u32)>,
 }
 
 impl fmt::Debug for Shop {
@@ -239,6 +241,7 @@ impl ShopBuilder {
                 clock: self.clock,
                 ids: self.ids,
                 config: self.config,
+                refused_sample: std::sync::Mutex::new((OffsetDateTime::UNIX_EPOCH, 0)),
             }),
         })
     }

@@ -387,15 +387,23 @@ impl Shop {
             .as_ref()
             .is_some_and(|token| token.matches(&notification.token));
         if !token_ok {
-            self.keep_for_review(
-                provider.name(),
-                ReviewReason::InvalidCallbackToken,
-                ReviewDraft {
-                    raw_payload: Some(refused_payload(&notification.body)),
-                    ..ReviewDraft::default()
-                },
-            )
-            .await?;
+            let kept = self.sample_refused_callback();
+            if kept {
+                self.keep_for_review(
+                    provider.name(),
+                    ReviewReason::InvalidCallbackToken,
+                    ReviewDraft {
+                        raw_payload: Some(refused_payload(&notification.body)),
+                        ..ReviewDraft::default()
+                    },
+                )
+                .await?;
+            }
+            self.publish(ShopEvent::CallbackRefused {
+                provider: provider.name().to_owned(),
+                kept,
+            })
+            .await;
             return Err(Error::Unauthorized("unknown callback URL".to_owned()));
         }
         let notices = match provider.interpret(notification) {
@@ -639,6 +647,26 @@ impl Shop {
                 at: order.updated_at,
             })
             .await;
+        }
+    }
+
+    /// Whether a notification refused for its token is kept for review: the first
+    /// `refused_callbacks_kept_per_hour` of each hour are.
+    fn sample_refused_callback(&self) -> bool {
+        let now = self.now();
+        let mut sample = self
+            .inner
+            .refused_sample
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if now - sample.0 >= time::Duration::HOUR || now < sample.0 {
+            *sample = (now, 0);
+        }
+        if sample.1 < self.inner.config.refused_callbacks_kept_per_hour {
+            sample.1 += 1;
+            true
+        } else {
+            false
         }
     }
 

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
-use pochi_core::{Error, Limit, Product, PublicSettings};
+use pochi_core::{Error, Limit, Product, PublicSettings, page::CursorKey, product::ProductKey};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -68,11 +68,19 @@ pub(crate) async fn list_products(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Response> {
     let limit = query.limit()?;
-    let key = page_key(query.cursor(), limit.get());
+    // A cursor that does not decode is refused here, before it can become a cache key; one
+    // that does is keyed in its canonical form, so variants of it share a page.
+    let cursor = query
+        .cursor()
+        .map(ProductKey::decode)
+        .transpose()
+        .map_err(|e| e.at("cursor"))?
+        .map(|key| key.encode());
+    let key = page_key(cursor.as_deref(), limit.get());
     let body = state
         .catalogue
         .get_or_load(key, || async {
-            let page = state.shop.catalogue(query.cursor(), limit).await?;
+            let page = state.shop.catalogue(cursor.as_deref(), limit).await?;
             serde_json::to_vec(&page)
                 .map(Bytes::from)
                 .map_err(|e| Error::backend("catalogue page", e))

@@ -13,10 +13,13 @@ use pochi_core::{
     PaymentStart, payment::PaymentView,
 };
 
+use std::time::Instant;
+
 use crate::{
-    error::{ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::{IdempotencyKey, Json, Path, Query, body_rejection},
     layers::Verbatim,
+    limits::ClientIp,
     routes::{catalogue::PageQuery, orders::created_or_replayed},
     schema,
     state::AppState,
@@ -88,13 +91,26 @@ pub(crate) async fn payment_status(
         (status = 401, description = "Wrong token (the notice is kept for review)", body = ErrorBody),
         (status = 404, description = "No provider reads this channel", body = ErrorBody),
         (status = 422, description = "The payload could not be read (kept for review)", body = ErrorBody),
+        (status = 429, description = "Too many refused callbacks from this address", body = ErrorBody),
     )
 )]
 pub(crate) async fn callback(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     Path((channel, token)): Path<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
+    // An address that keeps sending refused callbacks is turned away before the shop reads
+    // (or keeps) another one of them.
+    let budget = state
+        .refused_callbacks
+        .as_ref()
+        .zip(client.map(|Extension(ClientIp(ip))| ip));
+    if let Some((limiter, ip)) = budget {
+        limiter
+            .peek(ip, Instant::now())
+            .map_err(ApiError::rate_limited)?;
+    }
     let body = body.map_err(body_rejection)?;
     let notification = Notification {
         channel,
@@ -102,7 +118,15 @@ pub(crate) async fn callback(
         body: body.to_vec(),
         received_at: state.shop.now(),
     };
-    let reply = state.shop.receive_notification(&notification).await?;
+    let reply = match state.shop.receive_notification(&notification).await {
+        Ok(reply) => reply,
+        Err(err) => {
+            if let (Some((limiter, ip)), "unauthorized" | "invalid_input") = (budget, err.code()) {
+                let _ = limiter.check(ip, Instant::now());
+            }
+            return Err(err.into());
+        }
+    };
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let mut response = (
         status,

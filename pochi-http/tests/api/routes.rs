@@ -380,6 +380,58 @@ async fn a_forged_callback_is_kept_for_review() {
 }
 
 #[tokio::test]
+async fn an_address_sending_forged_callbacks_is_turned_away_and_every_one_is_counted() {
+    // Given the default budget of refused callbacks (bursts of 10), and no other limits
+    let app = app_with(|config| {
+        config.rate_limits(
+            pochi_http::RateLimits::disabled()
+                .with_refused_callbacks(Some(pochi_http::RateLimit::new(30, 10))),
+        )
+    });
+    let attacker = std::net::SocketAddr::from(([198, 51, 100, 7], 5000));
+    let provider = std::net::SocketAddr::from(([196, 201, 214, 200], 443));
+
+    // When one address sends 40 forged callbacks
+    let mut answers = Vec::new();
+    for n in 0..40 {
+        let reply = post(
+            &format!("/api/pay/callbacks/stk/forged-token-{n:04}"),
+            json!({"reference": "x"}),
+        )
+        .send_from(&app.router, attacker)
+        .await;
+        answers.push(reply.status.as_u16());
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(reply.code(), "rate_limited");
+            assert!(reply.header("retry-after").is_some());
+        }
+    }
+
+    // Then the first 10 are refused and the rest turned away before the shop reads them
+    assert_eq!(answers[..10], [401; 10]);
+    assert_eq!(answers[10..], [429; 30]);
+    // and the review list holds only what reached the shop
+    let reviews = get("/api/admin/reviews?limit=100")
+        .admin()
+        .send(&app.router)
+        .await;
+    assert_eq!(reviews.json()["items"].as_array().unwrap().len(), 10);
+    // and the metric counts every refusal the shop saw
+    let metrics = get("/metrics").send(&app.router).await;
+    let text = String::from_utf8(metrics.body).unwrap();
+    assert!(text.contains("pochi_callbacks_refused_total 10"), "{text}");
+
+    // And another address is not limited by it
+    let other = post(
+        &format!("/api/pay/callbacks/stk/{TOKEN}x"),
+        json!({"reference": "x"}),
+    )
+    .send_from(&app.router, provider)
+    .await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn admins_read_stats_and_customers() {
     let app = app();
     let kikoi = product(&app.shop, "Kikoi", "1500", None).await;

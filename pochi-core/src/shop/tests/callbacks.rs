@@ -109,3 +109,48 @@ async fn callbacks_on_a_wrong_token_or_unreadable_are_refused_and_reviewed() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_wrong_token_callbacks_keeps_a_bounded_sample_and_counts_every_one() {
+    // Given a shop that keeps 20 refused callbacks an hour, and a sink counting refusals
+    let provider = push_provider();
+    let refused = Arc::new(Mutex::new((0u32, 0u32)));
+    let seen = refused.clone();
+    let mut events = MockEventSink::new();
+    events.expect_publish().returning(move |e| {
+        if let ShopEvent::CallbackRefused { kept, .. } = e {
+            let mut seen = seen.lock().unwrap();
+            seen.0 += 1;
+            seen.1 += u32::from(*kept);
+        }
+    });
+    let w = world(provider, Arc::new(events)).await;
+
+    // When 100 forged callbacks arrive
+    for n in 0..100 {
+        let err = w
+            .shop
+            .receive_notification(&notification("stk", &format!("forged-token-{n:06}")))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "unauthorized");
+    }
+
+    // Then every one is refused and counted, and only the sample is stored
+    let reviews = w
+        .shop
+        .reviews(None, crate::Limit::new(Some(100)).unwrap())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(reviews.len(), 20);
+    assert_eq!(*refused.lock().unwrap(), (100, 20));
+
+    // And an hour later the next one is kept again
+    w.clock.advance(Duration::from_secs(3600));
+    let _ = w
+        .shop
+        .receive_notification(&notification("stk", "forged-token-later"))
+        .await;
+    assert_eq!(*refused.lock().unwrap(), (101, 21));
+}
