@@ -198,11 +198,10 @@ pub trait Dialect: Send + Sync + Sized + 'static {
         pool
     }
 
-    /// The error of a connection that could not be opened, where this database says more
-    /// than the general mapping of driver errors; `None` for the general one.
-    fn connect_error(err: &sqlx::Error) -> Option<pochi_core::Error> {
-        let _ = err;
-        None
+    /// The error of a connection that could not be opened (by default, the general mapping
+    /// of driver errors).
+    fn connect_error(err: sqlx::Error) -> pochi_core::Error {
+        crate::error::from_sqlx::<Self>(err)
     }
 
     /// Brings the schema up to date with the backend's embedded migrations.

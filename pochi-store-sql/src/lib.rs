@@ -234,8 +234,13 @@ impl<D: Dialect> SqlStore<D> {
         let pool = D::pool_options(&options, pool)
             .connect_with(options)
             .await
-            .map_err(|err| D::connect_error(&err).unwrap_or_else(|| error::from_sqlx::<D>(err)))?;
+            .map_err(D::connect_error)?;
         Ok(Self::from_pool(pool))
+    }
+
+    /// The store's pool: for a host that closes it at shutdown, or runs SQL of its own.
+    pub fn pool(&self) -> &Pool<D::Db> {
+        &self.pool
     }
 
     /// A store over a pool you configured.

@@ -171,3 +171,21 @@ async fn a_corrupt_row_is_a_backend_error_not_a_panic() {
         other => panic!("expected a backend error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_file_store_commits_with_a_full_sync() {
+    // A C2B payment is acknowledged to Safaricom after its commit and never sent again, so a
+    // commit must survive a power cut: synchronous = FULL (2) on every connection.
+    let (store, _dir) = file_store().await;
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(store.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let level: i64 = pochi_store_sqlite::sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(level, 2);
+    }
+}

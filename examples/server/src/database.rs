@@ -1,23 +1,19 @@
 //! The store the database URL picks: SQLite (a file in the data directory by default),
 //! PostgreSQL or MySQL, connected and migrated.
 //!
-//! For a SQLite file the server builds the pool itself, with the settings
-//! `SqliteStore::open` uses (WAL, `synchronous = NORMAL`, foreign keys, a 5 s busy timeout,
-//! 8 connections), so that shutdown can close it: closing the last connection checkpoints the
-//! WAL into the database file, which then stands alone (for backups and copies). The server
-//! stores' pools close when the last handle is dropped.
+//! For a SQLite file the server keeps the store's pool (`SqliteStore::pool`), so that
+//! shutdown can close it: closing the last connection checkpoints the WAL into the database
+//! file, which then stands alone (for backups and copies). The server stores' pools close when
+//! the last handle is dropped.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc};
 
 use pochi_core::{Error, Store};
 use pochi_store_mysql::MySqlStore;
 use pochi_store_postgres::PostgresStore;
 use pochi_store_sqlite::{
     SqliteStore,
-    sqlx::{
-        SqlitePool, query as sqlx_query,
-        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    },
+    sqlx::{SqlitePool, query as sqlx_query},
 };
 
 use crate::{StartError, settings::Database};
@@ -58,28 +54,17 @@ pub(crate) async fn open(database: &Database, data_dir: &Path) -> Result<OpenSto
     let mut sqlite_pool = None;
     let store: Arc<dyn Store> = match database {
         Database::DefaultSqlite => {
-            let options = SqliteConnectOptions::new().filename(data_dir.join(DEFAULT_SQLITE_FILE));
-            let pool = sqlite_file_pool(options).await.map_err(failed)?;
-            sqlite_pool = Some(pool.clone());
-            migrated_sqlite(SqliteStore::from_pool(pool))
+            let store = SqliteStore::open(data_dir.join(DEFAULT_SQLITE_FILE))
                 .await
-                .map_err(failed)?
-        }
-        Database::Sqlite(url) if !is_memory(url) => {
-            let options = SqliteConnectOptions::from_str(url).map_err(|_| {
-                failed(Error::invalid(
-                    "database_url",
-                    "is not a usable SQLite URL (sqlite://path/to/shop.db)",
-                ))
-            })?;
-            let pool = sqlite_file_pool(options).await.map_err(failed)?;
-            sqlite_pool = Some(pool.clone());
-            migrated_sqlite(SqliteStore::from_pool(pool))
-                .await
-                .map_err(failed)?
+                .map_err(failed)?;
+            sqlite_pool = Some(store.pool().clone());
+            migrated_sqlite(store).await.map_err(failed)?
         }
         Database::Sqlite(url) => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
+            if !is_memory(url) {
+                sqlite_pool = Some(store.pool().clone());
+            }
             migrated_sqlite(store).await.map_err(failed)?
         }
         Database::Postgres(url) => {
@@ -99,20 +84,6 @@ pub(crate) async fn open(database: &Database, data_dir: &Path) -> Result<OpenSto
 async fn migrated_sqlite(store: SqliteStore) -> Result<Arc<dyn Store>, Error> {
     store.migrate().await?;
     Ok(Arc::new(store))
-}
-
-async fn sqlite_file_pool(options: SqliteConnectOptions) -> Result<SqlitePool, Error> {
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .map_err(|e| Error::unavailable("the SQLite database cannot be opened", e))
 }
 
 fn is_memory(url: &str) -> bool {
