@@ -276,6 +276,8 @@ pub enum ConflictReason {
     AmountNotChargeable,
     /// The payment is not waiting for verification.
     PaymentNotVerifiable,
+    /// The order expires too soon for a payment started now to finish.
+    OrderExpiring,
 }
 
 impl ConflictReason {
@@ -291,6 +293,7 @@ impl ConflictReason {
             ConflictReason::PaymentInProgress => "payment_in_progress",
             ConflictReason::AmountNotChargeable => "amount_not_chargeable",
             ConflictReason::PaymentNotVerifiable => "payment_not_verifiable",
+            ConflictReason::OrderExpiring => "order_expiring",
         }
     }
 }

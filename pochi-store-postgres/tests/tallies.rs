@@ -79,7 +79,13 @@ async fn the_statistics_kept_by_the_store_are_the_ones_a_recount_gives() {
         }
     }
     let expired = store
-        .expire_orders(orders[4].created_at + Duration::minutes(1), T0, 10)
+        .expire_orders(
+            &pochi_core::store::ExpiryCutoff::by_age(
+                orders[4].created_at + Duration::minutes(1),
+                T0,
+            ),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(

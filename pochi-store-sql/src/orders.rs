@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use pochi_core::{
-    Actor, Entity, Error, Order, OrderFilter, OrderKey, OrderNumber, OrderStatus, ProductId,
-    Result, StatusChange, TimelineEntry, Trigger, order::StockUnits, product::MAX_STOCK,
-    store::OrderUpdate,
+    Actor, Entity, Error, Order, OrderFilter, OrderKey, OrderNumber, OrderStatus, PaymentStatus,
+    ProductId, Result, StatusChange, TimelineEntry, Trigger,
+    order::StockUnits,
+    product::MAX_STOCK,
+    store::{ExpiryCutoff, OrderUpdate},
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use crate::{
     SqlStore,
@@ -283,31 +285,35 @@ where
 
     pub(crate) async fn expire_orders(
         &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
+        cutoff: &ExpiryCutoff,
         limit: usize,
     ) -> Result<Vec<Order>> {
-        retrying(|| self.try_expire_orders(placed_before, at, limit)).await
+        retrying(|| self.try_expire_orders(cutoff, limit)).await
     }
 
     async fn try_expire_orders(
         &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
+        cutoff: &ExpiryCutoff,
         limit: usize,
     ) -> DbResult<Vec<Order>, D> {
         let mut tx = self.begin_write().await?;
-        // Orders another sweeper (or a payment) holds are skipped, not waited for: that
-        // transaction settles them.
+        // `verdict::expires` as a condition: placed before the cutoff, and before the hard
+        // bound too when an attempt is in flight. Orders another sweeper (or a payment) holds
+        // are skipped, not waited for: that transaction settles them.
         let statement = sql::<D>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? \
+             AND (created_at < ? OR NOT EXISTS (SELECT 1 FROM payments p \
+             WHERE p.order_number = orders.number AND p.status IN (?, ?))) \
              ORDER BY created_at, number LIMIT ?{}",
             for_update_skip_locked::<D>()
         ))
         .into_owned();
         let due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
-            .bind(D::time(placed_before))
+            .bind(D::time(cutoff.placed_before))
+            .bind(D::time(cutoff.in_flight_placed_before))
+            .bind(PaymentStatus::Pending.as_str())
+            .bind(PaymentStatus::PendingVerification.as_str())
             .bind(rows::limit(limit))
             .fetch_all(&mut *tx)
             .await?;
@@ -321,7 +327,7 @@ where
             trigger: Trigger::Expiry,
             actor: Actor::System,
             note: None,
-            at,
+            at: cutoff.at,
         };
         let mut releases = Vec::new();
         let mut changes = TallyChanges::default();

@@ -11,7 +11,7 @@ use pochi_core::{
     product::ProductKey,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
-    store::PaymentInsert,
+    store::{ExpiryCutoff, PaymentInsert},
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::{Date, OffsetDateTime};
@@ -86,13 +86,8 @@ where
         SqlStore::move_order(self, number, change).await
     }
 
-    async fn expire_orders(
-        &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<Order>> {
-        SqlStore::expire_orders(self, placed_before, at, limit).await
+    async fn expire_orders(&self, cutoff: &ExpiryCutoff, limit: usize) -> Result<Vec<Order>> {
+        SqlStore::expire_orders(self, cutoff, limit).await
     }
 
     async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {

@@ -291,7 +291,10 @@ async fn expiry_cancels_old_unpaid_orders_and_releases_their_stock() {
 
     // when
     let expired = store
-        .expire_orders(now - Duration::minutes(30), now, 10)
+        .expire_orders(
+            &pochi_core::store::ExpiryCutoff::by_age(now - Duration::minutes(30), now),
+            10,
+        )
         .await
         .unwrap();
 

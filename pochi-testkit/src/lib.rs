@@ -63,6 +63,7 @@ macro_rules! store_conformance_tests {
             cancelling_releases_stock_once,
             expiry_releases_stock_once,
             expiry_works_in_batches,
+            an_order_with_a_payment_in_flight_expires_only_at_the_hard_bound,
             // payments
             the_same_result_twice_changes_nothing,
             concurrent_duplicate_results_apply_once,

@@ -55,6 +55,7 @@ use pochi_core::{
     product::ProductKey,
     settings::StoreSettings,
     stats::CustomerSummary,
+    store::ExpiryCutoff,
     store::{CustomerQuery, NewOrder, PaymentCheck, PaymentInsert, StatsFigures, StatsQuery},
 };
 use time::OffsetDateTime;
@@ -164,13 +165,8 @@ impl Store for JsonFileStore {
         self.change(async |m| m.move_order(number, change).await)
             .await
     }
-    async fn expire_orders(
-        &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<Order>> {
-        self.change(async |m| m.expire_orders(placed_before, at, limit).await)
+    async fn expire_orders(&self, cutoff: &ExpiryCutoff, limit: usize) -> Result<Vec<Order>> {
+        self.change(async |m| m.expire_orders(cutoff, limit).await)
             .await
     }
     async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {

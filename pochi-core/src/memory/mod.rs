@@ -33,7 +33,7 @@ use crate::{
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     store::{
-        PaymentInsert, Store,
+        ExpiryCutoff, PaymentInsert, Store,
         verdict::{self, ProductStock},
     },
 };
@@ -253,17 +253,21 @@ impl Store for MemoryStore {
         state.apply_order_update(number, &update)
     }
 
-    async fn expire_orders(
-        &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<Order>> {
+    async fn expire_orders(&self, cutoff: &ExpiryCutoff, limit: usize) -> Result<Vec<Order>> {
         let mut state = self.state();
         let mut due: Vec<(OffsetDateTime, OrderNumber)> = state
             .orders
             .values()
-            .filter(|o| o.status == OrderStatus::PendingPayment && o.created_at < placed_before)
+            .filter(|o| {
+                let in_flight = state
+                    .order_payments
+                    .get(&o.number)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| state.payments.get(id))
+                    .any(|p| !p.status.is_final());
+                verdict::expires(o, in_flight, cutoff)
+            })
             .map(|o| (o.created_at, o.number.clone()))
             .collect();
         due.sort();
@@ -273,7 +277,7 @@ impl Store for MemoryStore {
             trigger: Trigger::Expiry,
             actor: Actor::System,
             note: None,
-            at,
+            at: cutoff.at,
         };
         let mut expired = Vec::with_capacity(due.len());
         for (_, number) in due {

@@ -79,6 +79,13 @@ pub struct ShopConfig {
     /// How long an order may stay unpaid before it is cancelled and its stock released
     /// (default 30 minutes).
     pub unpaid_order_ttl: Duration,
+    /// How much longer an unpaid order is kept while one of its payment attempts is still in
+    /// flight (`pending`: the customer may be entering their PIN; `pending_verification`: an
+    /// admin has a code to check), before it expires anyway (default 1 hour).
+    pub in_flight_hold: Duration,
+    /// A push is not started for an order that expires within this time: the customer could
+    /// not finish paying before it is cancelled (default 2 minutes).
+    pub payment_start_margin: Duration,
     /// The secret token in callback URLs; without it, notifications are refused.
     pub callback_token: Option<CallbackToken>,
     /// How long to wait for a provider's callback before asking it (default 90 s).
@@ -107,6 +114,8 @@ impl Default for ShopConfig {
             order_prefix: OrderPrefix::default(),
             utc_offset: UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC),
             unpaid_order_ttl: Duration::from_secs(30 * 60),
+            in_flight_hold: Duration::from_secs(60 * 60),
+            payment_start_margin: Duration::from_secs(120),
             callback_token: None,
             first_payment_check_after: Duration::from_secs(90),
             payment_check_backoff: Duration::from_secs(30),

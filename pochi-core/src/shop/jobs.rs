@@ -3,7 +3,7 @@
 use std::time::Duration as StdDuration;
 
 use serde::Serialize;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::{Shop, payments::ReviewDraft};
 use crate::{
@@ -12,6 +12,7 @@ use crate::{
     order::{Order, OrderStatus},
     payment::{Payment, PaymentCheck, PaymentResult, PaymentTarget, ReviewReason, Settled},
     provider::QueryAnswer,
+    store::ExpiryCutoff,
 };
 
 /// How many records a job handles per store call.
@@ -162,12 +163,21 @@ impl Shop {
     pub async fn expire_unpaid_orders(&self) -> Result<Vec<Order>> {
         let now = self.now();
         let ttl = Duration::try_from(self.inner.config.unpaid_order_ttl).unwrap_or(Duration::MAX);
-        let Some(cutoff) = now.checked_sub(ttl) else {
+        let hold = Duration::try_from(self.inner.config.in_flight_hold).unwrap_or(Duration::MAX);
+        let Some(placed_before) = now.checked_sub(ttl) else {
             return Ok(Vec::new());
+        };
+        let cutoff = ExpiryCutoff {
+            placed_before,
+            // Far in the past when the hold is too long to subtract: held orders never expire.
+            in_flight_placed_before: placed_before
+                .checked_sub(hold)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            at: now,
         };
         let mut expired = Vec::new();
         loop {
-            let batch = self.inner.store.expire_orders(cutoff, now, BATCH).await?;
+            let batch = self.inner.store.expire_orders(&cutoff, BATCH).await?;
             let done = batch.len() < BATCH;
             for order in &batch {
                 self.publish(ShopEvent::OrderStatusChanged {

@@ -142,6 +142,21 @@ impl Shop {
         }
         let now = self.now();
         if provider.kind() == PaymentKind::StkPush {
+            // The order must outlive the push: a customer who pays after expiry pays for a
+            // cancelled order.
+            let ttl =
+                Duration::try_from(self.inner.config.unpaid_order_ttl).unwrap_or(Duration::MAX);
+            let margin =
+                Duration::try_from(self.inner.config.payment_start_margin).unwrap_or(Duration::MAX);
+            let expires_at = order.created_at.checked_add(ttl);
+            if order.status == OrderStatus::PendingPayment
+                && expires_at.is_some_and(|at| at - now < margin)
+            {
+                return Err(Error::conflict(
+                    ConflictReason::OrderExpiring,
+                    "this order is about to expire; place it again to pay",
+                ));
+            }
             let resend =
                 Duration::try_from(self.inner.config.resend_interval).unwrap_or(Duration::MAX);
             let in_progress = payments.iter().any(|p| {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{PaymentInsert, Store};
+use super::{ExpiryCutoff, PaymentInsert, Store};
 use crate::{
     error::Result,
     ids::{OrderNumber, PaymentId, ProductId},
@@ -74,11 +74,10 @@ macro_rules! forward_store {
             }
             async fn expire_orders(
                 &self,
-                placed_before: OffsetDateTime,
-                at: OffsetDateTime,
+                cutoff: &ExpiryCutoff,
                 limit: usize,
             ) -> Result<Vec<Order>> {
-                (**self).expire_orders(placed_before, at, limit).await
+                (**self).expire_orders(cutoff, limit).await
             }
             async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
                 (**self).insert_payment(payment).await

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`Store::place_order`] | returns the earlier order if the idempotency key is known and [`verdict::check_replay`] says it is a replay (its refusal otherwise); refuses a taken order number with [`verdict::order_number_taken`]; otherwise decrements the stock of every tracked product **only if enough is left**, asking [`verdict::check_stock`] why not when it is not (nothing written), and inserts the order, its lines and its timeline. |
 //! | [`Store::move_order`] | locks the order, calls [`Order::plan_move`], writes the [`OrderUpdate`](crate::OrderUpdate) (status, timeline entry, stock releases). |
-//! | [`Store::expire_orders`] | does the same for each `pending_payment` order placed before the cutoff, with [`Trigger::Expiry`](crate::Trigger). |
+//! | [`Store::expire_orders`] | does the same, with [`Trigger::Expiry`](crate::Trigger), for each `pending_payment` order that [`verdict::expires`] under the [`ExpiryCutoff`]: placed before the cutoff, and, when one of its payment attempts is still in flight (`pending`, `pending_verification`), placed before the hard bound too. |
 //! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
 //! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
 //!
@@ -55,6 +55,29 @@ pub use crate::{
     payment::{PaymentCheck, Settlement},
     stats::{CustomerQuery, StatsFigures, StatsQuery, TopProduct},
 };
+
+/// Which unpaid orders expire now (see [`verdict::expires`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryCutoff {
+    /// Orders placed before this expire, unless a payment attempt of theirs is in flight.
+    pub placed_before: OffsetDateTime,
+    /// Orders with an attempt in flight expire only when placed before this (the hard bound:
+    /// no earlier than `placed_before`).
+    pub in_flight_placed_before: OffsetDateTime,
+    /// When they expire (the time of the timeline entry).
+    pub at: OffsetDateTime,
+}
+
+impl ExpiryCutoff {
+    /// Orders placed before `placed_before` expire whatever their attempts.
+    pub fn by_age(placed_before: OffsetDateTime, at: OffsetDateTime) -> Self {
+        ExpiryCutoff {
+            placed_before,
+            in_flight_placed_before: placed_before,
+            at,
+        }
+    }
+}
 
 /// What inserting a payment attempt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,14 +140,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Moves an order's status atomically (see the contract) and returns it afterwards.
     async fn move_order(&self, number: &OrderNumber, change: &StatusChange) -> Result<Order>;
 
-    /// Cancels up to `limit` `pending_payment` orders placed before `placed_before`, releasing
-    /// their stock, each atomically (see the contract); returns them afterwards.
-    async fn expire_orders(
-        &self,
-        placed_before: OffsetDateTime,
-        at: OffsetDateTime,
-        limit: usize,
-    ) -> Result<Vec<Order>>;
+    /// Cancels up to `limit` `pending_payment` orders that expire under `cutoff` (oldest
+    /// first), releasing their stock, each atomically (see the contract); returns them
+    /// afterwards.
+    async fn expire_orders(&self, cutoff: &ExpiryCutoff, limit: usize) -> Result<Vec<Order>>;
 
     // ----- payments -----
 

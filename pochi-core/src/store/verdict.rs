@@ -12,6 +12,16 @@ use crate::{
 };
 use time::OffsetDateTime;
 
+/// Whether an unpaid order expires under `cutoff`, given whether one of its payment attempts
+/// is still in flight (`pending` or `pending_verification`): a customer who is entering their
+/// PIN must not pay for an order cancelled a second earlier, so such an order is kept until the
+/// hard bound. Stores that filter in SQL write exactly this condition.
+pub fn expires(order: &Order, attempt_in_flight: bool, cutoff: &super::ExpiryCutoff) -> bool {
+    order.status == crate::order::OrderStatus::PendingPayment
+        && order.created_at < cutoff.placed_before
+        && (!attempt_in_flight || order.created_at < cutoff.in_flight_placed_before)
+}
+
 /// A product as a store found it when a reservation of its units was refused: whether it is
 /// still sold, and its tracked stock (`None`: not tracked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use futures::future::join_all;
-use pochi_core::{Actor, ConflictReason, Error, Order, OrderStatus, Store, StoreExt, Trigger};
+use pochi_core::{
+    Actor, ConflictReason, Error, Order, OrderStatus, PaymentStatus, Store, StoreExt, Trigger,
+    store::ExpiryCutoff,
+};
 
 use crate::fixtures::{
-    admin_move, at, bring_to, checkout, move_by, new_order, order_for, order_number, place,
-    product, stock_shelves,
+    admin_move, at, bring_to, by_reference, checkout, failure, move_by, new_order, order_for,
+    order_number, place, product, started_attempt, stock_shelves,
 };
 
 const TRIGGERS: [Trigger; 3] = [Trigger::Payment, Trigger::Admin, Trigger::Expiry];
@@ -289,7 +292,11 @@ pub async fn expiry_releases_stock_once(store: Arc<dyn Store>) {
     // When orders placed before at(500) expire, four sweepers at once
     let sweepers = (0..4).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.expire_orders(at(500), at(2_000), 100).await })
+        tokio::spawn(async move {
+            store
+                .expire_orders(&ExpiryCutoff::by_age(at(500), at(2_000)), 100)
+                .await
+        })
     });
     let expired: Vec<Order> = join_all(sweepers)
         .await
@@ -319,7 +326,7 @@ pub async fn expiry_releases_stock_once(store: Arc<dyn Store>) {
     );
     assert!(
         store
-            .expire_orders(at(500), at(3_000), 100)
+            .expire_orders(&ExpiryCutoff::by_age(at(500), at(3_000)), 100)
             .await
             .unwrap()
             .is_empty()
@@ -348,13 +355,97 @@ pub async fn expiry_works_in_batches(store: Arc<dyn Store>) {
         .await;
         numbers.push(o.number);
     }
-    let first = store.expire_orders(at(100), at(200), 2).await.unwrap();
+    let first = store
+        .expire_orders(&ExpiryCutoff::by_age(at(100), at(200)), 2)
+        .await
+        .unwrap();
     let first: Vec<_> = first.into_iter().map(|o| o.number).collect();
     assert_eq!(first, numbers[..2].to_vec());
-    let rest = store.expire_orders(at(100), at(200), 10).await.unwrap();
+    let rest = store
+        .expire_orders(&ExpiryCutoff::by_age(at(100), at(200)), 10)
+        .await
+        .unwrap();
     assert_eq!(rest.len(), 3);
     assert_eq!(
         store.product_required(item.id).await.unwrap().stock,
         Some(100)
+    );
+}
+
+/// An unpaid order whose payment attempt is still in flight (the customer may be entering their
+/// PIN) is not expired at its cutoff, only at the hard bound; an order whose attempt failed
+/// expires at its cutoff. Stock comes back once.
+pub async fn an_order_with_a_payment_in_flight_expires_only_at_the_hard_bound(
+    store: Arc<dyn Store>,
+) {
+    // Given three unpaid orders placed at the same time: one with a pending push, one whose
+    // push failed, one never paid
+    let kikoi = product("Kikoi", "1500", Some(10));
+    stock_shelves(store.as_ref(), &[&kikoi]).await;
+    let order = |quantity| {
+        new_order(
+            order_number(),
+            &checkout(&[(&kikoi, quantity)]),
+            &[kikoi.clone()],
+            at(0),
+        )
+    };
+    let in_flight = place(store.as_ref(), &order(1)).await;
+    let failed = place(store.as_ref(), &order(2)).await;
+    let unpaid = place(store.as_ref(), &order(3)).await;
+    started_attempt(store.as_ref(), &in_flight, in_flight.total, "ws_CO_FLIGHT").await;
+    let attempt = started_attempt(store.as_ref(), &failed, failed.total, "ws_CO_FAILED").await;
+    store
+        .settle_payment(
+            &by_reference(&attempt),
+            &failure(PaymentStatus::Failed, "1032"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.product_required(kikoi.id).await.unwrap().stock,
+        Some(4)
+    );
+
+    // When their cutoff passes, with the hard bound still ahead
+    let cutoff = ExpiryCutoff {
+        placed_before: at(100),
+        in_flight_placed_before: at(0),
+        at: at(100),
+    };
+    let expired = store.expire_orders(&cutoff, 100).await.unwrap();
+
+    // Then the order whose customer may still be paying is kept, the others expire
+    let mut numbers: Vec<_> = expired.iter().map(|o| o.number.clone()).collect();
+    numbers.sort();
+    let mut expected = vec![failed.number.clone(), unpaid.number.clone()];
+    expected.sort();
+    assert_eq!(numbers, expected);
+    assert_eq!(
+        store
+            .order_required(&in_flight.number)
+            .await
+            .unwrap()
+            .status,
+        OrderStatus::PendingPayment
+    );
+    assert_eq!(
+        store.product_required(kikoi.id).await.unwrap().stock,
+        Some(9)
+    );
+
+    // And once the hard bound passes it expires too, and nothing expires twice
+    let bound = ExpiryCutoff {
+        placed_before: at(200),
+        in_flight_placed_before: at(200),
+        at: at(200),
+    };
+    let expired = store.expire_orders(&bound, 100).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].number, in_flight.number);
+    assert!(store.expire_orders(&bound, 100).await.unwrap().is_empty());
+    assert_eq!(
+        store.product_required(kikoi.id).await.unwrap().stock,
+        Some(10)
     );
 }

@@ -138,3 +138,72 @@ async fn expiry_follows_the_clock() {
         Some(10)
     );
 }
+
+#[tokio::test]
+async fn an_order_whose_customer_is_paying_outlives_its_expiry_until_the_hold_ends() {
+    // Given an order whose push was sent at 27 minutes and is still pending
+    let mut provider = push_provider();
+    accept_pushes(&mut provider);
+    let w = world(provider, Arc::new(crate::NoEvents)).await;
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 4), None)
+        .await
+        .unwrap()
+        .into_order();
+    w.clock.advance(Duration::from_secs(27 * 60));
+    w.shop.start_payment(&pay(&order), None).await.unwrap();
+
+    // When its 30 minutes pass, it is kept with its stock
+    w.clock.advance(Duration::from_secs(4 * 60));
+    assert!(w.shop.expire_unpaid_orders().await.unwrap().is_empty());
+    assert_eq!(
+        w.store.product(w.item.id).await.unwrap().unwrap().stock,
+        Some(6)
+    );
+
+    // And when the hold (an hour more) has passed too, it expires
+    w.clock.advance(Duration::from_secs(60 * 60));
+    let expired = w.shop.expire_unpaid_orders().await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].number, order.number);
+    assert_eq!(
+        w.store.product(w.item.id).await.unwrap().unwrap().stock,
+        Some(10)
+    );
+}
+
+#[tokio::test]
+async fn no_push_is_started_for_an_order_about_to_expire() {
+    // Given an order 29 minutes old (it expires at 30)
+    let mut provider = push_provider();
+    accept_pushes(&mut provider);
+    let w = world(provider, Arc::new(crate::NoEvents)).await;
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    w.clock.advance(Duration::from_secs(29 * 60));
+
+    // When the customer asks to pay, the push is refused and nothing is stored
+    let err = w.shop.start_payment(&pay(&order), None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                reason: ConflictReason::OrderExpiring,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        w.store
+            .payments_for_order(&order.number)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
