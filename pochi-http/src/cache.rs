@@ -15,6 +15,12 @@
 //! changed something through the router never gets a page read before its change. A page read
 //! before a clear is not stored after it.
 //!
+//! Why not `moka`: its `get_with` coalesces loads as this does, but a load that began before
+//! `invalidate_all` could still insert its page afterwards, and the rule here is that a client
+//! who changed the catalogue never gets a page read before the change (the generation check).
+//! The cache holds at most [`MAX_PAGES`] small pages with one TTL, which needs no eviction
+//! policy beyond starting over.
+//!
 //! Keys come from client input (a cursor and a limit). The route builds them only from a
 //! cursor that decodes, in its canonical form, so junk cursors are refused before they reach
 //! the cache. Here both maps are bounded: beyond [`MAX_PAGES`] pages the cache starts over, and

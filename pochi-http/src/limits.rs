@@ -1,5 +1,12 @@
 //! Per-address rate limits and login lockouts, kept in this process's memory (one copy per
 //! process is enough), and the client address they are keyed by.
+//!
+//! Why not `governor`: its keyed limiter would replace the token buckets (about 40 lines),
+//! but the routes need two things its API does not give: looking at an address's bucket
+//! without taking a token (the refused-callback budget is spent only when a callback is
+//! refused) and the whole seconds until the next token for `Retry-After`; and the map must stay
+//! bounded under a flood of addresses (full buckets are dropped past `MAX_TRACKED`). The
+//! lockout is not a rate limit at all.
 
 use std::{
     collections::HashMap,

@@ -4,6 +4,11 @@
 //!
 //! Shop events are counted at the source rather than guessed from responses: a payment's
 //! outcome arrives by callback or reconciliation, long after the request that started it.
+//!
+//! Why not `prometheus-client`: the set is small and fixed (a counter and a histogram per
+//! route, four shop counters), and rendering it in the text format is one function here; the
+//! crate would add a registry and its encoders for no metric this needs. Should dynamic
+//! labels or an OpenMetrics exposition be wanted, it is the crate to move to.
 
 use std::{
     collections::HashMap,
