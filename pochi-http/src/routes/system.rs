@@ -31,10 +31,10 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
     }
     let up = database.is_ok();
     let body = json!({
-        "status": if up { "ok" } else { "unavailable" },
+        "status": if up { "healthy" } else { "unhealthy" },
         "timestamp": state.shop.now().format(&Rfc3339).unwrap_or_default(),
         "uptime": state.started.elapsed().as_secs(),
-        "database": if up { "ok" } else { "unreachable" },
+        "database": if up { "connected" } else { "disconnected" },
         "version": env!("CARGO_PKG_VERSION"),
     });
     let status = if up {

@@ -142,13 +142,15 @@ pub(crate) struct PublicSettings {
 /// The service's health.
 #[derive(ToSchema)]
 pub(crate) struct Health {
-    /// `ok` or `unavailable`.
+    /// `healthy`, or `unhealthy` (with status 503) when the database is unreachable.
+    #[schema(example = "healthy")]
     status: String,
     #[schema(format = DateTime)]
     timestamp: String,
     /// Seconds since the router was built.
     uptime: u64,
-    /// `ok` or `unreachable`.
+    /// `connected` or `disconnected`.
+    #[schema(example = "connected")]
     database: String,
     version: String,
 }

@@ -114,8 +114,8 @@ async fn health_answers_503_while_the_database_is_unreachable() {
     store.state.store(UNREACHABLE, Ordering::SeqCst);
     let reply = get("/api/health").send(&router).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.json()["status"], "unavailable");
-    assert_eq!(reply.json()["database"], "unreachable");
+    assert_eq!(reply.json()["status"], "unhealthy");
+    assert_eq!(reply.json()["database"], "disconnected");
     assert!(!String::from_utf8_lossy(&reply.body).contains("s3cret"));
     store.state.store(UP, Ordering::SeqCst);
     assert_eq!(

@@ -557,8 +557,8 @@ async fn health_reports_the_database_and_version() {
     let app = app();
     let reply = get("/api/health").send(&app.router).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json()["status"], "ok");
-    assert_eq!(reply.json()["database"], "ok");
+    assert_eq!(reply.json()["status"], "healthy");
+    assert_eq!(reply.json()["database"], "connected");
     assert_eq!(reply.json()["version"], env!("CARGO_PKG_VERSION"));
     snapshot("health", &reply.json());
 }

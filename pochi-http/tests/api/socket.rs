@@ -230,7 +230,7 @@ async fn a_host_nests_the_shop_and_a_customer_buys_over_http() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health["status"], "ok");
+    assert_eq!(health["status"], "healthy");
     let doc: Value = http
         .get(format!("{base}/shop/api/openapi.json"))
         .send()
