@@ -300,23 +300,29 @@ where
         // `verdict::expires` as a condition: placed before the cutoff, and before the hard
         // bound too when an attempt is in flight. Orders another sweeper (or a payment) holds
         // are skipped, not waited for: that transaction settles them.
+        // "In flight" is the domain's own: every status that is not final.
+        let in_flight: Vec<&'static str> = PaymentStatus::ALL
+            .into_iter()
+            .filter(|status| !status.is_final())
+            .map(PaymentStatus::as_str)
+            .collect();
         let statement = sql::<D>(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? \
              AND (created_at < ? OR NOT EXISTS (SELECT 1 FROM payments p \
-             WHERE p.order_number = orders.number AND p.status IN (?, ?))) \
+             WHERE p.order_number = orders.number AND p.status IN ({}))) \
              ORDER BY created_at, number LIMIT ?{}",
+            vec!["?"; in_flight.len()].join(", "),
             for_update_skip_locked::<D>()
         ))
         .into_owned();
-        let due = sqlx::query(&statement)
+        let mut due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
             .bind(D::time(cutoff.placed_before))
-            .bind(D::time(cutoff.in_flight_placed_before))
-            .bind(PaymentStatus::Pending.as_str())
-            .bind(PaymentStatus::PendingVerification.as_str())
-            .bind(rows::limit(limit))
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(D::time(cutoff.in_flight_placed_before));
+        for status in in_flight {
+            due = due.bind(status);
+        }
+        let due = due.bind(rows::limit(limit)).fetch_all(&mut *tx).await?;
         let mut orders = due
             .iter()
             .map(Self::order_row)
