@@ -68,6 +68,45 @@ pub struct CheckoutItem {
 }
 
 impl Checkout {
+    /// Refuses more units of one product than `cap` allows for it (`None`: no cap), counting
+    /// repeated items together, and naming the item of `input` that passes the cap: one order
+    /// cannot take a product off sale.
+    pub fn check_units_per_product(
+        &self,
+        input: &CheckoutInput,
+        cap: impl Fn(ProductId) -> Option<u32>,
+    ) -> Result<()> {
+        let mut so_far: Vec<(ProductId, u64)> = Vec::with_capacity(self.items.len());
+        for (i, item) in input.items.iter().enumerate() {
+            // `parse` accepted every item: these parse again.
+            let (Ok(product_id), Ok(quantity)) = (
+                ProductId::parse(&item.product_id),
+                u64::try_from(item.quantity),
+            ) else {
+                continue;
+            };
+            let total = match so_far.iter_mut().find(|(id, _)| *id == product_id) {
+                Some((_, total)) => {
+                    *total += quantity;
+                    *total
+                }
+                None => {
+                    so_far.push((product_id, quantity));
+                    quantity
+                }
+            };
+            if let Some(max) = cap(product_id) {
+                if total > u64::from(max) {
+                    return Err(Error::invalid(
+                        format!("items[{i}].quantity"),
+                        format!("at most {max} of this product can be ordered at once"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Validates a submission, naming the first bad field (`phone`, `items[1].quantity`).
     pub fn parse(input: &CheckoutInput) -> Result<Self> {
         let name = bounded_text(&input.name, 100, false).map_err(|e| e.at("name"))?;

@@ -77,6 +77,19 @@ pub enum Error {
         retry_after_secs: u64,
     },
 
+    /// A limit of the shop that protects it from hoarding and abuse was reached: too many
+    /// unpaid orders for one phone or one client network, too many payment requests to one
+    /// phone. Nothing was reserved or sent.
+    #[error("{message}")]
+    LimitReached {
+        /// Which limit.
+        limit: LimitKind,
+        /// A sentence for people.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+
     /// The payment provider could not be reached or answered with an error that is not the
     /// customer's.
     #[error("payment provider error: {message}")]
@@ -124,6 +137,7 @@ impl Error {
             Error::PaymentDeclined { .. } => "payment_declined",
             Error::Unauthorized(_) => "unauthorized",
             Error::RateLimited { .. } => "rate_limited",
+            Error::LimitReached { limit, .. } => limit.code(),
             Error::PaymentProvider { .. } => "payment_provider_error",
             Error::Unavailable { .. } => "temporarily_unavailable",
             Error::Backend { .. } => "internal_error",
@@ -141,7 +155,9 @@ impl Error {
     /// Whether the same request may succeed later without any change.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Unavailable { .. } | Error::RateLimited { .. } => true,
+            Error::Unavailable { .. } | Error::RateLimited { .. } | Error::LimitReached { .. } => {
+                true
+            }
             Error::PaymentProvider { retryable, .. } => *retryable,
             _ => false,
         }
@@ -222,6 +238,29 @@ impl Error {
                 message,
             },
             other => other,
+        }
+    }
+}
+
+/// The limits behind [`Error::LimitReached`], each with its stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// Unpaid orders open at once for one phone number.
+    OpenOrdersPerPhone,
+    /// Unpaid orders open at once from one client network (an IPv4 address, an IPv6 /64).
+    OpenOrdersPerClient,
+    /// Payment requests (pushes) to one phone number within a window, across orders.
+    PaymentRequestsPerPhone,
+}
+
+impl LimitKind {
+    /// The stable machine code of the limit, as API error bodies carry it.
+    pub fn code(self) -> &'static str {
+        match self {
+            LimitKind::OpenOrdersPerPhone => "too_many_open_orders_for_phone",
+            LimitKind::OpenOrdersPerClient => "too_many_open_orders_from_address",
+            LimitKind::PaymentRequestsPerPhone => "too_many_payment_requests_for_phone",
         }
     }
 }

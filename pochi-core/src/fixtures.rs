@@ -27,6 +27,7 @@ pub(crate) fn product(n: u128, price: Decimal, stock: Option<u32>) -> Product {
         description: String::new(),
         price: kes(price),
         stock,
+        max_per_order: None,
         image: None,
         active: true,
         created_at: T0,

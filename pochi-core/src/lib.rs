@@ -50,6 +50,7 @@
 
 pub mod auth;
 pub mod checkout;
+pub mod client;
 pub mod clock;
 pub mod county;
 pub mod error;
@@ -78,9 +79,10 @@ pub(crate) mod fixtures;
 pub use crate::{
     auth::{AdminUser, AdminUsers, Authenticator, PasswordHash},
     checkout::{Checkout, CheckoutInput, CheckoutItemInput},
+    client::ClientNetwork,
     clock::{Clock, ManualClock, SystemClock},
     county::County,
-    error::{ConflictReason, Entity, Error, InvalidValue, Result},
+    error::{ConflictReason, Entity, Error, InvalidValue, LimitKind, Result},
     events::{EventSink, NoEvents, ShopEvent},
     ids::{
         IdGenerator, OrderNumber, OrderPrefix, PaymentId, ProductId, RandomIds, ReviewId,

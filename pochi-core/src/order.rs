@@ -423,6 +423,24 @@ pub struct NewOrder {
     /// A fingerprint of the request, to tell a retry from a different request with the same
     /// key.
     pub fingerprint: String,
+    /// The client network the order came from, when known: kept with the unpaid order so
+    /// the limit per network can count it.
+    pub placed_from: Option<crate::client::ClientNetwork>,
+    /// How many unpaid orders the customer may have open at once.
+    pub limits: crate::store::OpenOrderLimits,
+}
+
+impl NewOrder {
+    /// `order` with this fingerprint, no idempotency key, no client network and no limits.
+    pub fn new(order: Order, fingerprint: impl Into<String>) -> Self {
+        NewOrder {
+            order,
+            idempotency_key: None,
+            fingerprint: fingerprint.into(),
+            placed_from: None,
+            limits: crate::store::OpenOrderLimits::default(),
+        }
+    }
 }
 
 /// What placing an order did.

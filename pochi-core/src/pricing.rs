@@ -102,6 +102,7 @@ mod tests {
             description: String::new(),
             price: kes(price),
             stock: Some(10),
+            max_per_order: None,
             image: None,
             active: true,
             created_at: datetime!(2026-01-01 00:00 UTC),

@@ -33,6 +33,10 @@ pub struct Product {
     pub price: Money,
     /// Units in stock; `None` when the shop does not track stock for it.
     pub stock: Option<u32>,
+    /// At most this many units in one order; `None`: the shop's default
+    /// ([`ShopConfig::max_units_per_product`](crate::ShopConfig::max_units_per_product)).
+    #[serde(default)]
+    pub max_per_order: Option<u32>,
     /// Where its image is kept (a media-store key), if it has one.
     pub image: Option<ImageRef>,
     /// Whether customers can see and buy it. Archived products are inactive.
@@ -132,6 +136,9 @@ pub struct ProductInput {
     /// Units in stock; absent when stock is not tracked.
     #[serde(default)]
     pub stock: Option<i64>,
+    /// At most this many units in one order (1 to 999); absent: the shop's default.
+    #[serde(default)]
+    pub max_per_order: Option<i64>,
     /// Whether customers can see it (default true).
     #[serde(default)]
     pub active: Option<bool>,
@@ -150,6 +157,8 @@ pub struct ProductDraft {
     pub price: Money,
     /// Units in stock, if tracked.
     pub stock: Option<u32>,
+    /// At most this many units in one order, if the product says.
+    pub max_per_order: Option<u32>,
     /// Whether it is visible.
     pub active: bool,
 }
@@ -197,12 +206,19 @@ impl ProductDraft {
                 }
             },
         };
+        let max_per_order = input
+            .max_per_order
+            .map(crate::text::Quantity::from_i64)
+            .transpose()
+            .map_err(|e| e.at("maxPerOrder"))?
+            .map(|q| q.get());
         Ok(ProductDraft {
             id,
             name,
             description,
             price,
             stock,
+            max_per_order,
             active: input.active.unwrap_or(true),
         })
     }

@@ -178,7 +178,7 @@ impl From<Error> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } | Error::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PaymentProvider { .. } => StatusCode::BAD_GATEWAY,
             Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -207,7 +207,10 @@ impl From<Error> for ApiError {
                 api.0.message = message.clone();
                 api.0.details = Some(json!({ "providerCode": code }));
             }
-            Error::RateLimited { retry_after_secs } => {
+            Error::RateLimited { retry_after_secs }
+            | Error::LimitReached {
+                retry_after_secs, ..
+            } => {
                 api = api.with_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             Error::Unavailable { source, .. } => {
@@ -298,6 +301,15 @@ mod tests {
                 },
                 429,
                 "rate_limited",
+            ),
+            (
+                Error::LimitReached {
+                    limit: pochi_core::LimitKind::OpenOrdersPerPhone,
+                    message: "too many unpaid orders".into(),
+                    retry_after_secs: 60,
+                },
+                429,
+                "too_many_open_orders_for_phone",
             ),
             (
                 Error::payment_provider("timeout", true, std::io::Error::other("timeout")),

@@ -32,8 +32,9 @@ where
 {
     pub(crate) async fn insert_product(&self, product: &Product) -> Result<()> {
         let statement = sql::<D>(
-            "INSERT INTO products (id, name, description, currency, price, stock, image, \
-             active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO products (id, name, description, currency, price, stock, \
+             max_per_order, image, active, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         let inserted = sqlx::query(&statement)
             .bind(D::id(product.id.as_uuid()))
@@ -42,6 +43,7 @@ where
             .bind(product.price.currency().code())
             .bind(Self::stored(product.price))
             .bind(product.stock.map(i64::from))
+            .bind(product.max_per_order.map(i64::from))
             .bind(product.image.as_ref().map(|i| i.as_str()))
             .bind(product.active)
             .bind(D::time(product.created_at))
@@ -61,7 +63,7 @@ where
     pub(crate) async fn update_product(&self, product: &Product) -> Result<()> {
         let statement = sql::<D>(
             "UPDATE products SET name = ?, description = ?, currency = ?, price = ?, \
-             stock = ?, image = ?, active = ?, updated_at = ? WHERE id = ?",
+             stock = ?, max_per_order = ?, image = ?, active = ?, updated_at = ? WHERE id = ?",
         );
         let updated = sqlx::query(&statement)
             .bind(&product.name)
@@ -69,6 +71,7 @@ where
             .bind(product.price.currency().code())
             .bind(Self::stored(product.price))
             .bind(product.stock.map(i64::from))
+            .bind(product.max_per_order.map(i64::from))
             .bind(product.image.as_ref().map(|i| i.as_str()))
             .bind(product.active)
             .bind(D::time(product.updated_at))

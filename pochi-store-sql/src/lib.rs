@@ -70,6 +70,7 @@
 mod catalogue;
 mod dialect;
 mod error;
+mod limits;
 mod orders;
 mod payments;
 mod placing;

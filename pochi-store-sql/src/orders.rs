@@ -211,7 +211,8 @@ where
         }
         sqlx::query(&sql::<D>(
             "UPDATE orders SET status = ?, updated_at = ?, paid_at = COALESCE(?, paid_at), \
-             flag_kind = ?, flag_expected = ?, flag_received = ? WHERE number = ?",
+             flag_kind = ?, flag_expected = ?, flag_received = ?, \
+             placed_from = CASE WHEN ? THEN placed_from END WHERE number = ?",
         ))
         .bind(update.to.as_str())
         .bind(D::time(update.entry.at))
@@ -219,6 +220,8 @@ where
         .bind(flag.map(|f| rows::flag_kind_name(f.kind)))
         .bind(flag.map(|f| Self::stored(f.expected)))
         .bind(flag.map(|f| Self::stored(f.received)))
+        // The client network is kept only to count unpaid orders.
+        .bind(update.to == OrderStatus::PendingPayment)
         .bind(order.number.as_str())
         .execute(&mut *conn)
         .await?;
@@ -297,30 +300,47 @@ where
         limit: usize,
     ) -> DbResult<Vec<Order>, D> {
         let mut tx = self.begin_write().await?;
-        // `verdict::expires` as a condition: placed before the cutoff, and before the hard
-        // bound too when an attempt is in flight. Orders another sweeper (or a payment) holds
-        // are skipped, not waited for: that transaction settles them.
+        // `verdict::expires` as a condition: with no attempt, placed before the short hold's
+        // cutoff; with attempts that all ended, before the cutoff; with one in flight, before
+        // the hard bound. The first condition (the latest of the three) reads the status
+        // index. Orders another sweeper (or a payment) holds are skipped, not waited for: that
+        // transaction settles them.
         // "In flight" is the domain's own: every status that is not final.
         let in_flight: Vec<&'static str> = PaymentStatus::ALL
             .into_iter()
             .filter(|status| !status.is_final())
             .map(PaymentStatus::as_str)
             .collect();
+        let in_flight_list = vec!["?"; in_flight.len()].join(", ");
         let statement = sql::<D>(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? \
-             AND (created_at < ? OR NOT EXISTS (SELECT 1 FROM payments p \
-             WHERE p.order_number = orders.number AND p.status IN ({}))) \
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? AND ( \
+             (created_at < ? AND NOT EXISTS (SELECT 1 FROM payments p \
+              WHERE p.order_number = orders.number)) \
+             OR (created_at < ? AND EXISTS (SELECT 1 FROM payments p \
+              WHERE p.order_number = orders.number) \
+              AND NOT EXISTS (SELECT 1 FROM payments p \
+              WHERE p.order_number = orders.number AND p.status IN ({in_flight_list}))) \
+             OR (created_at < ? AND EXISTS (SELECT 1 FROM payments p \
+              WHERE p.order_number = orders.number AND p.status IN ({in_flight_list})))) \
              ORDER BY created_at, number LIMIT ?{}",
-            vec!["?"; in_flight.len()].join(", "),
             for_update_skip_locked::<D>()
         ))
         .into_owned();
+        let latest = cutoff
+            .unstarted_placed_before
+            .max(cutoff.placed_before)
+            .max(cutoff.in_flight_placed_before);
         let mut due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
-            .bind(D::time(cutoff.placed_before))
-            .bind(D::time(cutoff.in_flight_placed_before));
-        for status in in_flight {
-            due = due.bind(status);
+            .bind(D::time(latest))
+            .bind(D::time(cutoff.unstarted_placed_before))
+            .bind(D::time(cutoff.placed_before));
+        for status in &in_flight {
+            due = due.bind(*status);
+        }
+        due = due.bind(D::time(cutoff.in_flight_placed_before));
+        for status in &in_flight {
+            due = due.bind(*status);
         }
         let due = due.bind(rows::limit(limit)).fetch_all(&mut *tx).await?;
         let mut orders = due

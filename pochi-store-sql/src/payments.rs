@@ -5,7 +5,7 @@ use pochi_core::{
     Entity, Error, Order, OrderNumber, Payment, PaymentId, PaymentResult, PaymentStatus,
     PaymentTarget, Result, Settled,
     payment::{PaymentCheck, Unchanged, settle},
-    store::{PaymentInsert, Settlement, verdict},
+    store::{PaymentInsert, PushLimit, Settlement, verdict},
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::{Date, OffsetDateTime};
@@ -215,11 +215,19 @@ where
         Ok(())
     }
 
-    pub(crate) async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-        retrying(|| self.try_insert_payment(payment)).await
+    pub(crate) async fn insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> Result<PaymentInsert> {
+        retrying(|| self.try_insert_payment(payment, limit)).await
     }
 
-    async fn try_insert_payment(&self, payment: &Payment) -> DbResult<PaymentInsert, D> {
+    async fn try_insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> DbResult<PaymentInsert, D> {
         let mut tx = self.begin_write().await?;
         let order_exists = sqlx::query(&sql::<D>("SELECT 1 FROM orders WHERE number = ?"))
             .bind(payment.order_number.as_str())
@@ -257,6 +265,7 @@ where
         }
         Self::check_receipt(&mut tx, payment).await?;
         Self::insert_row(&mut tx, payment).await?;
+        Self::check_pushes(&mut tx, payment, limit).await?;
         tx.commit().await?;
         Ok(PaymentInsert::Inserted(payment.clone()))
     }

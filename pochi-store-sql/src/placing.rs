@@ -74,6 +74,7 @@ where
         // The order row first: it claims the number and the idempotency key, so a racing retry
         // with the same key waits here (holding no stock) and then sees this order.
         Self::insert_order_row(&mut tx, new).await?;
+        Self::check_open_orders(&mut tx, new).await?;
         if let Some(refusal) = Self::reserve_stock(&mut tx, order).await? {
             return Err(refusal.into());
         }
@@ -97,8 +98,9 @@ where
         sqlx::query(&sql::<D>(
             "INSERT INTO orders (number, status, customer_name, phone, county, area, address, \
              notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
-             flag_received, idempotency_key, fingerprint, created_at, updated_at, paid_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             flag_received, idempotency_key, fingerprint, created_at, updated_at, paid_at, \
+             placed_from) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ))
         .bind(order.number.as_str())
         .bind(order.status.as_str())
@@ -120,6 +122,7 @@ where
         .bind(D::time(order.created_at))
         .bind(D::time(order.updated_at))
         .bind(order.paid_at.map(D::time))
+        .bind(new.placed_from.as_ref().map(|n| n.as_str()))
         .execute(&mut *conn)
         .await
         .map_err(|err| {

@@ -22,8 +22,8 @@ use crate::{
     error::{DbError, DbResult, corrupt},
 };
 
-pub(crate) const PRODUCT_COLUMNS: &str =
-    "id, name, description, currency, price, stock, image, active, created_at, updated_at";
+pub(crate) const PRODUCT_COLUMNS: &str = "id, name, description, currency, price, stock, max_per_order, image, active, created_at, \
+     updated_at";
 
 pub(crate) const ORDER_COLUMNS: &str = "number, status, customer_name, phone, county, area, \
      address, notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
@@ -201,6 +201,9 @@ where
             description: Self::get(row, "description")?,
             price: Self::money_at(row, "price", currency)?,
             stock: Self::get::<Option<i64>>(row, "stock")?
+                .map(Self::count)
+                .transpose()?,
+            max_per_order: Self::get::<Option<i64>>(row, "max_per_order")?
                 .map(Self::count)
                 .transpose()?,
             image: Self::get::<Option<String>>(row, "image")?

@@ -11,7 +11,7 @@ use pochi_core::{
     product::ProductKey,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
-    store::{ExpiryCutoff, PaymentInsert},
+    store::{ExpiryCutoff, PaymentInsert, PushLimit},
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::{Date, OffsetDateTime};
@@ -90,8 +90,12 @@ where
         SqlStore::expire_orders(self, cutoff, limit).await
     }
 
-    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-        SqlStore::insert_payment(self, payment).await
+    async fn insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> Result<PaymentInsert> {
+        SqlStore::insert_payment(self, payment, limit).await
     }
 
     async fn mark_payment_started(

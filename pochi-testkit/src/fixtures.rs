@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use pochi_core::store::NewOrder;
+use pochi_core::store::{NewOrder, OpenOrderLimits};
 use pochi_core::{
     Actor, CheckoutInput, CheckoutItemInput, Currency, IdGenerator, IdempotencyKey, ManualClock,
     ManualCodeProvider, Money, Order, OrderNumber, OrderPrefix, OrderStatus, Payment, PaymentId,
@@ -49,6 +49,7 @@ pub fn product_at(
         description: format!("About {name}"),
         price: kes(price),
         stock,
+        max_per_order: None,
         image: None,
         active: true,
         created_at,
@@ -119,6 +120,8 @@ pub fn new_order(
         },
         idempotency_key: None,
         fingerprint: checkout.fingerprint(),
+        placed_from: None,
+        limits: OpenOrderLimits::default(),
     }
 }
 
@@ -179,7 +182,7 @@ pub async fn started_attempt(
 ) -> Payment {
     let payment = attempt(order, amount, PaymentKind::StkPush, "testpay", None);
     store
-        .insert_payment(&payment)
+        .insert_payment(&payment, None)
         .await
         .expect("insert payment");
     store

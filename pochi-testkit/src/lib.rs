@@ -64,6 +64,13 @@ macro_rules! store_conformance_tests {
             expiry_releases_stock_once,
             expiry_works_in_batches,
             an_order_with_a_payment_in_flight_expires_only_at_the_hard_bound,
+            // limits
+            an_order_nobody_started_to_pay_expires_after_the_short_hold,
+            a_phone_at_its_open_order_limit_is_refused_and_nothing_is_reserved,
+            a_client_network_at_its_open_order_limit_is_refused,
+            racing_orders_of_one_phone_never_pass_the_limit,
+            pushes_to_one_phone_are_limited_across_orders,
+            racing_pushes_to_one_phone_never_pass_the_limit,
             // payments
             the_same_result_twice_changes_nothing,
             concurrent_duplicate_results_apply_once,

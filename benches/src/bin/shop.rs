@@ -150,6 +150,10 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
         .env("POCHI_LISTEN", "127.0.0.1:0")
         .env("POCHI_RATE_LIMIT", "off")
         .env("POCHI_CHECKOUT_RATE_LIMIT", "off")
+        // The load generators order from one address with one phone, as fast as they can.
+        .env("POCHI_OPEN_ORDERS_PER_PHONE", "off")
+        .env("POCHI_OPEN_ORDERS_PER_ADDRESS", "off")
+        .env("POCHI_PAYMENT_REQUESTS_PER_PHONE", "off")
         .env("POCHI_DEMO_PRODUCTS", "false")
         .env("POCHI_LOG", "warn")
         .env("POCHI_MPESA_MODE", "simulated")

@@ -55,8 +55,8 @@ use pochi_core::{
     product::ProductKey,
     settings::StoreSettings,
     stats::CustomerSummary,
-    store::ExpiryCutoff,
     store::{CustomerQuery, NewOrder, PaymentCheck, PaymentInsert, StatsFigures, StatsQuery},
+    store::{ExpiryCutoff, PushLimit},
 };
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -169,8 +169,13 @@ impl Store for JsonFileStore {
         self.change(async |m| m.expire_orders(cutoff, limit).await)
             .await
     }
-    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-        self.change(async |m| m.insert_payment(payment).await).await
+    async fn insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> Result<PaymentInsert> {
+        self.change(async |m| m.insert_payment(payment, limit).await)
+            .await
     }
     async fn mark_payment_started(
         &self,

@@ -398,6 +398,7 @@
     form.elements.description.value = product.description || "";
     form.elements.price.value = fromCents(toCents(product.price.amount)).replace(/\.00$/, "");
     form.elements.stock.value = product.stock === null || product.stock === undefined ? "" : String(product.stock);
+    form.elements.maxPerOrder.value = product.maxPerOrder === null || product.maxPerOrder === undefined ? "" : String(product.maxPerOrder);
     form.elements.active.checked = product.active;
     form.elements.image.value = "";
     $("product-form-title").textContent = `Edit ${product.name}`;
@@ -433,6 +434,14 @@
         return;
       }
       body.stock = Number(stock);
+    }
+    const maxPerOrder = form.elements.maxPerOrder.value.trim();
+    if (maxPerOrder !== "") {
+      if (!/^\d+$/.test(maxPerOrder)) {
+        showError(form, { field: "maxPerOrder", message: "Enter a whole number of units, or leave it empty." }, status);
+        return;
+      }
+      body.maxPerOrder = Number(maxPerOrder);
     }
     const file = form.elements.image.files[0];
     $("product-save").disabled = true;

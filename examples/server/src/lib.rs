@@ -56,7 +56,7 @@ mod simulator;
 
 use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc};
 
-use pochi_core::{Authenticator, NoEvents, Shop, ShopConfig};
+use pochi_core::{Authenticator, NoEvents, Shop};
 use pochi_http::{FsMediaStore, JobIntervals, Metrics};
 use pochi_pay_mpesa::fake::FakeDaraja;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -234,7 +234,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         .provider(Arc::new(provider))
         .events(metrics.sink(Arc::new(NoEvents)))
         // The callback token was given to the M-Pesa provider; the shop adopts it from there.
-        .config(ShopConfig::default().with_unpaid_order_ttl(settings.order_expiry))
+        .config(settings.shop_config())
         .build()
         .map_err(StartError::Shop)?;
     let added = demo::add_on_first_start(&shop, &settings.data_dir).await?;

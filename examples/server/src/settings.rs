@@ -6,11 +6,13 @@
 
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use pochi_core::{AdminUsers, CallbackToken, Error};
+use pochi_core::{AdminUsers, CallbackToken, Error, ShopConfig};
 use pochi_http::{RateLimits, RouterConfig, TrustedProxy};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
-use self::values::{database, duration, public_url, rate_limit, trusted_proxy};
+use self::values::{
+    count_or_off, count_per_window, database, duration, public_url, rate_limit, trusted_proxy,
+};
 
 mod values;
 
@@ -41,6 +43,11 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_CHECKOUT_RATE_LIMIT",
     "POCHI_REQUEST_TIMEOUT",
     "POCHI_ORDER_EXPIRY",
+    "POCHI_UNSTARTED_ORDER_EXPIRY",
+    "POCHI_MAX_UNITS_PER_PRODUCT",
+    "POCHI_OPEN_ORDERS_PER_PHONE",
+    "POCHI_OPEN_ORDERS_PER_ADDRESS",
+    "POCHI_PAYMENT_REQUESTS_PER_PHONE",
     "POCHI_RECONCILE_INTERVAL",
     "POCHI_EXPIRY_INTERVAL",
     "POCHI_DEMO_PRODUCTS",
@@ -123,6 +130,33 @@ pub(crate) enum Admins {
     Generated,
 }
 
+/// The shop's defences against hoarding and push bombing, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ShopLimits {
+    pub(crate) unstarted_order_expiry: Duration,
+    pub(crate) max_units_per_product: Option<u32>,
+    pub(crate) open_orders_per_phone: Option<u32>,
+    pub(crate) open_orders_per_address: Option<u32>,
+    pub(crate) payment_requests_per_phone: Option<(u32, Duration)>,
+}
+
+impl Settings {
+    /// The shop's configuration these settings ask for.
+    pub(crate) fn shop_config(&self) -> ShopConfig {
+        let limits = &self.shop_limits;
+        let (pushes, window) = match limits.payment_requests_per_phone {
+            Some((max, window)) => (Some(max), window),
+            None => (None, ShopConfig::default().payment_request_window),
+        };
+        ShopConfig::default()
+            .with_unpaid_order_ttl(self.order_expiry)
+            .with_unstarted_order_ttl(limits.unstarted_order_expiry)
+            .with_max_units_per_product(limits.max_units_per_product)
+            .with_open_order_limits(limits.open_orders_per_phone, limits.open_orders_per_address)
+            .with_payment_requests_per_phone(pushes, window)
+    }
+}
+
 /// The validated configuration of a server. Build it with [`Settings::from_env`] or
 /// [`Settings::from_vars`].
 #[derive(Clone)]
@@ -142,6 +176,7 @@ pub struct Settings {
     pub(crate) rate_limits: RateLimits,
     pub(crate) request_timeout: Duration,
     pub(crate) order_expiry: Duration,
+    pub(crate) shop_limits: ShopLimits,
     pub(crate) reconcile_interval: Duration,
     pub(crate) expiry_interval: Duration,
     pub(crate) demo_products: bool,
@@ -172,6 +207,7 @@ impl fmt::Debug for Settings {
             .field("rate_limits", &self.rate_limits)
             .field("request_timeout", &self.request_timeout)
             .field("order_expiry", &self.order_expiry)
+            .field("shop_limits", &self.shop_limits)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("expiry_interval", &self.expiry_interval)
             .field("demo_products", &self.demo_products)
@@ -313,6 +349,36 @@ impl Vars {
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
         let order_expiry =
             self.parsed("POCHI_ORDER_EXPIRY", Duration::from_secs(30 * 60), duration)?;
+        let defaults = ShopConfig::default();
+        let shop_limits = ShopLimits {
+            unstarted_order_expiry: self.parsed(
+                "POCHI_UNSTARTED_ORDER_EXPIRY",
+                defaults.unstarted_order_ttl,
+                duration,
+            )?,
+            max_units_per_product: self.parsed(
+                "POCHI_MAX_UNITS_PER_PRODUCT",
+                defaults.max_units_per_product,
+                count_or_off,
+            )?,
+            open_orders_per_phone: self.parsed(
+                "POCHI_OPEN_ORDERS_PER_PHONE",
+                defaults.open_orders_per_phone,
+                count_or_off,
+            )?,
+            open_orders_per_address: self.parsed(
+                "POCHI_OPEN_ORDERS_PER_ADDRESS",
+                defaults.open_orders_per_client,
+                count_or_off,
+            )?,
+            payment_requests_per_phone: self.parsed(
+                "POCHI_PAYMENT_REQUESTS_PER_PHONE",
+                defaults
+                    .payment_requests_per_phone
+                    .map(|max| (max, defaults.payment_request_window)),
+                count_per_window,
+            )?,
+        };
         let reconcile_interval = self.parsed(
             "POCHI_RECONCILE_INTERVAL",
             Duration::from_secs(30),
@@ -356,6 +422,7 @@ impl Vars {
             rate_limits,
             request_timeout,
             order_expiry,
+            shop_limits,
             reconcile_interval,
             expiry_interval,
             demo_products,

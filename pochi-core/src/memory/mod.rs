@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
+    client::ClientNetwork,
     error::{ConflictReason, Entity, Error, Result},
     ids::{OrderNumber, PaymentId, ProductId},
     order::{
@@ -26,15 +27,15 @@ use crate::{
     },
     page::ReviewKey,
     payment::{
-        Payment, PaymentCheck, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Receipt,
-        Settled,
+        Payment, PaymentCheck, PaymentKind, PaymentResult, PaymentReview, PaymentStatus,
+        PaymentTarget, Receipt, Settled,
     },
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     store::{
-        ExpiryCutoff, PaymentInsert, Store,
-        verdict::{self, ProductStock},
+        ExpiryCutoff, PaymentInsert, PushLimit, Store,
+        verdict::{self, PaymentActivity, ProductStock},
     },
 };
 
@@ -74,6 +75,8 @@ struct State {
     receipts: HashMap<Receipt, PaymentId>,
     reviews: Vec<PaymentReview>,
     settings: Option<StoreSettings>,
+    /// Unpaid order → the client network it came from (for the limit per network).
+    placed_from: HashMap<OrderNumber, ClientNetwork>,
 }
 
 impl MemoryStore {
@@ -188,6 +191,21 @@ impl Store for MemoryStore {
         if state.orders.contains_key(&order.number) {
             return Err(verdict::order_number_taken());
         }
+        let open = |of: &dyn Fn(&Order) -> bool| {
+            state
+                .orders
+                .values()
+                .filter(|o| o.status == OrderStatus::PendingPayment && of(o))
+                .count() as u64
+        };
+        let for_phone = open(&|o| o.customer.phone == order.customer.phone);
+        let from_client = match (&new.placed_from, new.limits.per_client) {
+            (Some(network), Some(_)) => {
+                Some(open(&|o| state.placed_from.get(&o.number) == Some(network)))
+            }
+            _ => None,
+        };
+        verdict::check_open_orders(&new.limits, for_phone, from_client)?;
         // Check every line before changing anything: all or nothing.
         let units = order.units_by_product();
         for wanted in &units {
@@ -213,6 +231,11 @@ impl Store for MemoryStore {
             state
                 .order_keys
                 .insert(key.clone(), (order.number.clone(), new.fingerprint.clone()));
+        }
+        if let Some(network) = &new.placed_from {
+            state
+                .placed_from
+                .insert(order.number.clone(), network.clone());
         }
         state.orders.insert(order.number.clone(), order.clone());
         Ok(Placement::Placed(order.clone()))
@@ -259,14 +282,21 @@ impl Store for MemoryStore {
             .orders
             .values()
             .filter(|o| {
-                let in_flight = state
+                let attempts: Vec<&Payment> = state
                     .order_payments
                     .get(&o.number)
                     .into_iter()
                     .flatten()
                     .filter_map(|id| state.payments.get(id))
-                    .any(|p| !p.status.is_final());
-                verdict::expires(o, in_flight, cutoff)
+                    .collect();
+                let activity = if attempts.is_empty() {
+                    PaymentActivity::NoAttempt
+                } else if attempts.iter().any(|p| !p.status.is_final()) {
+                    PaymentActivity::InFlight
+                } else {
+                    PaymentActivity::Ended
+                };
+                verdict::expires(o, activity, cutoff)
             })
             .map(|o| (o.created_at, o.number.clone()))
             .collect();
@@ -290,7 +320,11 @@ impl Store for MemoryStore {
         Ok(expired)
     }
 
-    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
+    async fn insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> Result<PaymentInsert> {
         let mut state = self.state();
         if !state.orders.contains_key(&payment.order_number) {
             return Err(Error::not_found(Entity::Order, &payment.order_number));
@@ -316,6 +350,25 @@ impl Store for MemoryStore {
             }
         }
         state.check_receipt(payment)?;
+        if let (Some(limit), Some(phone), PaymentKind::StkPush) =
+            (limit, &payment.phone, payment.kind)
+        {
+            let recent: Vec<OffsetDateTime> = state
+                .payments
+                .values()
+                .filter(|p| {
+                    p.kind == PaymentKind::StkPush
+                        && p.phone.as_ref() == Some(phone)
+                        && p.created_at > limit.since
+                })
+                .map(|p| p.created_at)
+                .collect();
+            verdict::check_payment_requests(
+                &limit,
+                recent.len() as u64,
+                recent.iter().min().copied(),
+            )?;
+        }
         state.write_payment(payment.clone());
         Ok(PaymentInsert::Inserted(payment.clone()))
     }
@@ -521,6 +574,7 @@ mod tests {
                 description: String::new(),
                 price: Money::new(dec!(1500), Currency::Kes).unwrap(),
                 stock: None,
+                max_per_order: None,
                 image: None,
                 active: true,
                 created_at: datetime!(2026-01-01 00:00 UTC),

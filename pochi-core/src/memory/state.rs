@@ -6,7 +6,7 @@ use crate::product::MAX_STOCK;
 use crate::{
     error::{Entity, Error, Result},
     ids::OrderNumber,
-    order::{Order, OrderUpdate},
+    order::{Order, OrderStatus, OrderUpdate},
     payment::{Payment, PaymentResult, Settled, Settlement, settle},
     store::verdict,
 };
@@ -43,6 +43,10 @@ impl State {
             .get_mut(number)
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         order.apply(update);
+        if order.status != OrderStatus::PendingPayment {
+            // Kept only to count unpaid orders per network.
+            self.placed_from.remove(number);
+        }
         Ok(order.clone())
     }
 

@@ -71,6 +71,7 @@ impl Shop {
                     description: draft.description,
                     price: draft.price,
                     stock: draft.stock,
+                    max_per_order: draft.max_per_order,
                     image: None,
                     active: draft.active,
                     created_at: now,
@@ -86,6 +87,7 @@ impl Shop {
                     description: draft.description,
                     price: draft.price,
                     stock: draft.stock,
+                    max_per_order: draft.max_per_order,
                     active: draft.active,
                     updated_at: now,
                     ..existing

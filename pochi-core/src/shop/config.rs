@@ -79,6 +79,28 @@ pub struct ShopConfig {
     /// How long an order may stay unpaid before it is cancelled and its stock released
     /// (default 30 minutes).
     pub unpaid_order_ttl: Duration,
+    /// How long an order for which no payment was ever started is held before it is cancelled
+    /// and its stock released (default 10 minutes; never longer than `unpaid_order_ttl`).
+    /// Starting a payment extends the hold to `unpaid_order_ttl`. Anonymous orders nobody
+    /// pays cannot keep a product off sale for long.
+    pub unstarted_order_ttl: Duration,
+    /// At most this many units of one product in one order (default 10; `None`: no cap). A
+    /// product's own [`Product::max_per_order`](crate::Product::max_per_order) wins.
+    pub max_units_per_product: Option<u32>,
+    /// At most this many unpaid orders open at once for one phone number (default 3; `None`:
+    /// no limit).
+    pub open_orders_per_phone: Option<u32>,
+    /// At most this many unpaid orders open at once from one client network, an IPv4 address
+    /// or an IPv6 /64 (default 20, for the many customers a mobile carrier puts behind one
+    /// address; `None`: no limit). Counted only for orders placed with an address
+    /// ([`Shop::place_order_from`](crate::Shop::place_order_from)).
+    pub open_orders_per_client: Option<u32>,
+    /// At most this many payment requests (pushes) to one phone number within
+    /// `payment_request_window`, across all orders (default 5; `None`: no limit), so nobody
+    /// can prompt a stranger's phone again and again.
+    pub payment_requests_per_phone: Option<u32>,
+    /// The window of `payment_requests_per_phone` (default 1 hour).
+    pub payment_request_window: Duration,
     /// How much longer an unpaid order is kept while one of its payment attempts is still in
     /// flight (`pending`: the customer may be entering their PIN; `pending_verification`: an
     /// admin has a code to check), before it expires anyway (default 1 hour).
@@ -114,6 +136,12 @@ impl Default for ShopConfig {
             order_prefix: OrderPrefix::default(),
             utc_offset: UtcOffset::from_hms(3, 0, 0).unwrap_or(UtcOffset::UTC),
             unpaid_order_ttl: Duration::from_secs(30 * 60),
+            unstarted_order_ttl: Duration::from_secs(10 * 60),
+            max_units_per_product: Some(10),
+            open_orders_per_phone: Some(3),
+            open_orders_per_client: Some(20),
+            payment_requests_per_phone: Some(5),
+            payment_request_window: Duration::from_secs(60 * 60),
             in_flight_hold: Duration::from_secs(60 * 60),
             payment_start_margin: Duration::from_secs(120),
             callback_token: None,
@@ -149,6 +177,39 @@ impl ShopConfig {
     /// Sets how long orders may stay unpaid.
     pub fn with_unpaid_order_ttl(mut self, ttl: Duration) -> Self {
         self.unpaid_order_ttl = ttl;
+        self
+    }
+
+    /// Sets how long orders nobody started to pay are held.
+    pub fn with_unstarted_order_ttl(mut self, ttl: Duration) -> Self {
+        self.unstarted_order_ttl = ttl;
+        self
+    }
+
+    /// Sets how many units of one product one order may hold, unless the product says
+    /// otherwise (`None`: no cap).
+    pub fn with_max_units_per_product(mut self, max: Option<u32>) -> Self {
+        self.max_units_per_product = max;
+        self
+    }
+
+    /// Sets how many unpaid orders may be open at once per phone number and per client
+    /// network (`None`: no limit).
+    pub fn with_open_order_limits(
+        mut self,
+        per_phone: Option<u32>,
+        per_client: Option<u32>,
+    ) -> Self {
+        self.open_orders_per_phone = per_phone;
+        self.open_orders_per_client = per_client;
+        self
+    }
+
+    /// Sets how many payment requests may go to one phone number within `window` (`None`: no
+    /// limit).
+    pub fn with_payment_requests_per_phone(mut self, max: Option<u32>, window: Duration) -> Self {
+        self.payment_requests_per_phone = max;
+        self.payment_request_window = window;
         self
     }
 

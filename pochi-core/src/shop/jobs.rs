@@ -159,15 +159,23 @@ impl Shop {
     }
 
     /// Cancels orders that stayed unpaid longer than
-    /// [`ShopConfig::unpaid_order_ttl`](super::ShopConfig) and releases their stock.
+    /// [`ShopConfig::unpaid_order_ttl`](super::ShopConfig) (or
+    /// [`unstarted_order_ttl`](super::ShopConfig::unstarted_order_ttl) when no payment was
+    /// ever started for them) and releases their stock.
     pub async fn expire_unpaid_orders(&self) -> Result<Vec<Order>> {
         let now = self.now();
-        let ttl = Duration::try_from(self.inner.config.unpaid_order_ttl).unwrap_or(Duration::MAX);
-        let hold = Duration::try_from(self.inner.config.in_flight_hold).unwrap_or(Duration::MAX);
+        let config = &self.inner.config;
+        let ttl = Duration::try_from(config.unpaid_order_ttl).unwrap_or(Duration::MAX);
+        let unstarted = Duration::try_from(config.unstarted_order_ttl).unwrap_or(Duration::MAX);
+        let hold = Duration::try_from(config.in_flight_hold).unwrap_or(Duration::MAX);
         let Some(placed_before) = now.checked_sub(ttl) else {
             return Ok(Vec::new());
         };
         let cutoff = ExpiryCutoff {
+            // Never held longer than an order with an attempt.
+            unstarted_placed_before: now
+                .checked_sub(unstarted)
+                .map_or(placed_before, |at| at.max(placed_before)),
             placed_before,
             // Far in the past when the hold is too long to subtract: held orders never expire.
             in_flight_placed_before: placed_before

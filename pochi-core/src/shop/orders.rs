@@ -8,6 +8,7 @@ use super::Shop;
 use crate::{
     auth::AdminUser,
     checkout::{Checkout, CheckoutInput},
+    client::ClientNetwork,
     error::{ConflictReason, Error, Result},
     events::ShopEvent,
     ids::OrderNumber,
@@ -18,7 +19,7 @@ use crate::{
     page::{CursorKey, Limit, Page},
     phone::Msisdn,
     pricing,
-    store::StoreExt,
+    store::{OpenOrderLimits, StoreExt},
     tracking::TrackedOrder,
 };
 
@@ -48,10 +49,25 @@ impl Shop {
     ///
     /// With an idempotency key, a retry returns the first order ([`Placement::Replayed`]) and
     /// reserves nothing again; reusing the key for a different checkout is a `Conflict`.
+    ///
+    /// A phone number with [`ShopConfig::open_orders_per_phone`](super::ShopConfig) unpaid
+    /// orders open is refused with [`Error::LimitReached`], nothing reserved.
     pub async fn place_order(
         &self,
         input: &CheckoutInput,
         idempotency_key: Option<&str>,
+    ) -> Result<Placement> {
+        self.place_order_from(input, idempotency_key, None).await
+    }
+
+    /// [`Shop::place_order`] for a client at a known network (an HTTP request's address):
+    /// the order is refused, too, when that network has
+    /// [`ShopConfig::open_orders_per_client`](super::ShopConfig) unpaid orders open.
+    pub async fn place_order_from(
+        &self,
+        input: &CheckoutInput,
+        idempotency_key: Option<&str>,
+        from: Option<ClientNetwork>,
     ) -> Result<Placement> {
         let key = idempotency_key
             .map(IdempotencyKey::parse)
@@ -60,6 +76,13 @@ impl Shop {
         let checkout = Checkout::parse(input)?;
         let ids: Vec<_> = checkout.items.iter().map(|i| i.product_id).collect();
         let catalogue = self.inner.store.products_by_ids(&ids).await?;
+        checkout.check_units_per_product(input, |id| {
+            catalogue
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.max_per_order)
+                .or(self.inner.config.max_units_per_product)
+        })?;
         let settings = self.settings().await?;
         let priced = pricing::price(
             &checkout,
@@ -69,6 +92,14 @@ impl Shop {
         )?;
         let now = self.now();
         let fingerprint = checkout.fingerprint();
+        let config = &self.inner.config;
+        let limits = OpenOrderLimits {
+            per_phone: config.open_orders_per_phone,
+            per_client: config.open_orders_per_client,
+            // A place frees when an open order is paid or expires; the short hold is the
+            // longest wait for one nobody pays.
+            retry_after_secs: config.unstarted_order_ttl.as_secs(),
+        };
         for _ in 0..ORDER_NUMBER_ATTEMPTS {
             let number = OrderNumber::new(
                 &self.inner.config.order_prefix,
@@ -99,6 +130,8 @@ impl Shop {
                 order,
                 idempotency_key: key.clone(),
                 fingerprint: fingerprint.clone(),
+                placed_from: from.clone(),
+                limits,
             };
             match self.inner.store.place_order(&new_order).await {
                 Ok(Placement::Placed(order)) => {

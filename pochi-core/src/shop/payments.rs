@@ -1,7 +1,7 @@
 //! Payment use cases: starting a payment, hearing back from providers, manual codes.
 
 use serde::{Deserialize, Serialize};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::Shop;
 use crate::{
@@ -21,7 +21,7 @@ use crate::{
         DirectPayment, Notice, NoticeReply, Notification, PaymentProvider, PaymentRequest,
         ProviderReply, RejectReason,
     },
-    store::{PaymentInsert, StoreExt},
+    store::{PaymentInsert, PushLimit, StoreExt},
 };
 
 /// The description sent with a payment request (M-Pesa allows 13 characters).
@@ -144,10 +144,16 @@ impl Shop {
         if provider.kind() == PaymentKind::StkPush {
             // The order must outlive the push: a customer who pays after expiry pays for a
             // cancelled order.
-            let ttl =
-                Duration::try_from(self.inner.config.unpaid_order_ttl).unwrap_or(Duration::MAX);
-            let margin =
-                Duration::try_from(self.inner.config.payment_start_margin).unwrap_or(Duration::MAX);
+            // Until an attempt is stored, the order is on the short hold (the expiry sweep may
+            // cancel it before this push's attempt extends it).
+            let config = &self.inner.config;
+            let hold = if payments.is_empty() {
+                config.unstarted_order_ttl.min(config.unpaid_order_ttl)
+            } else {
+                config.unpaid_order_ttl
+            };
+            let ttl = Duration::try_from(hold).unwrap_or(Duration::MAX);
+            let margin = Duration::try_from(config.payment_start_margin).unwrap_or(Duration::MAX);
             let expires_at = order.created_at.checked_add(ttl);
             if order.status == OrderStatus::PendingPayment
                 && expires_at.is_some_and(|at| at - now < margin)
@@ -196,7 +202,8 @@ impl Shop {
             created_at: now,
             updated_at: now,
         };
-        let attempt = match self.inner.store.insert_payment(&attempt).await? {
+        let limit = self.push_limit(&attempt, now);
+        let attempt = match self.inner.store.insert_payment(&attempt, limit).await? {
             PaymentInsert::Inserted(attempt) => attempt,
             PaymentInsert::Existing(existing) => return Ok(PaymentStart::Replayed(existing)),
         };
@@ -240,6 +247,24 @@ impl Shop {
     }
 
     /// What is left to pay on an order: its total less its succeeded payments.
+    /// The limit of pushes to one phone, for a push attempt that has a phone.
+    fn push_limit(&self, attempt: &Payment, now: OffsetDateTime) -> Option<PushLimit> {
+        let config = &self.inner.config;
+        let max = config.payment_requests_per_phone?;
+        if attempt.kind != PaymentKind::StkPush || attempt.phone.is_none() {
+            return None;
+        }
+        let window = Duration::try_from(config.payment_request_window).unwrap_or(Duration::MAX);
+        Some(PushLimit {
+            max,
+            since: now
+                .checked_sub(window)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            window: config.payment_request_window,
+            now,
+        })
+    }
+
     fn amount_due(&self, order: &Order, payments: &[Payment]) -> Result<Money> {
         if order.status != OrderStatus::PendingPayment {
             return Err(Error::conflict(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{ExpiryCutoff, PaymentInsert, Store};
+use super::{ExpiryCutoff, PaymentInsert, PushLimit, Store};
 use crate::{
     error::Result,
     ids::{OrderNumber, PaymentId, ProductId},
@@ -79,8 +79,12 @@ macro_rules! forward_store {
             ) -> Result<Vec<Order>> {
                 (**self).expire_orders(cutoff, limit).await
             }
-            async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert> {
-                (**self).insert_payment(payment).await
+            async fn insert_payment(
+                &self,
+                payment: &Payment,
+                limit: Option<PushLimit>,
+            ) -> Result<PaymentInsert> {
+                (**self).insert_payment(payment, limit).await
             }
             async fn mark_payment_started(
                 &self,

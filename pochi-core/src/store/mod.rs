@@ -8,9 +8,10 @@
 //!
 //! | method | inside one atomic unit, the store … |
 //! |---|---|
-//! | [`Store::place_order`] | returns the earlier order if the idempotency key is known and [`verdict::check_replay`] says it is a replay (its refusal otherwise); refuses a taken order number with [`verdict::order_number_taken`]; otherwise decrements the stock of every tracked product **only if enough is left**, asking [`verdict::check_stock`] why not when it is not (nothing written), and inserts the order, its lines and its timeline. |
+//! | [`Store::place_order`] | returns the earlier order if the idempotency key is known and [`verdict::check_replay`] says it is a replay (its refusal otherwise); refuses a taken order number with [`verdict::order_number_taken`]; refuses with [`verdict::check_open_orders`] when the customer's phone, or the client network the order came from, already has as many `pending_payment` orders as [`OpenOrderLimits`] allow (counted under a lock per phone and per network, so racing orders cannot both take the last place); otherwise decrements the stock of every tracked product **only if enough is left**, asking [`verdict::check_stock`] why not when it is not (nothing written), and inserts the order, its lines and its timeline. |
 //! | [`Store::move_order`] | locks the order, calls [`Order::plan_move`], writes the [`OrderUpdate`](crate::OrderUpdate) (status, timeline entry, stock releases). |
-//! | [`Store::expire_orders`] | does the same, with [`Trigger::Expiry`](crate::Trigger), for each `pending_payment` order that [`verdict::expires`] under the [`ExpiryCutoff`]: placed before the cutoff, and, when one of its payment attempts is still in flight (`pending`, `pending_verification`), placed before the hard bound too. |
+//! | [`Store::expire_orders`] | does the same, with [`Trigger::Expiry`](crate::Trigger), for each `pending_payment` order that [`verdict::expires`] under the [`ExpiryCutoff`]: with no payment attempt at all, placed before the short hold's cutoff; with attempts, placed before the cutoff, and, when one of them is still in flight (`pending`, `pending_verification`), placed before the hard bound too. |
+//! | [`Store::insert_payment`] | returns the order's attempt with the same idempotency key; with a [`PushLimit`], refuses a push with [`verdict::check_payment_requests`] when the phone has had as many pushes in the window (counted under a lock per phone); otherwise inserts. |
 //! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
 //! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
 //!
@@ -59,6 +60,9 @@ pub use crate::{
 /// Which unpaid orders expire now (see [`verdict::expires`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryCutoff {
+    /// Orders with no payment attempt at all expire when placed before this (the short hold
+    /// of an order nobody started to pay: no earlier than `placed_before`).
+    pub unstarted_placed_before: OffsetDateTime,
     /// Orders placed before this expire, unless a payment attempt of theirs is in flight.
     pub placed_before: OffsetDateTime,
     /// Orders with an attempt in flight expire only when placed before this (the hard bound:
@@ -72,11 +76,43 @@ impl ExpiryCutoff {
     /// Orders placed before `placed_before` expire whatever their attempts.
     pub fn by_age(placed_before: OffsetDateTime, at: OffsetDateTime) -> Self {
         ExpiryCutoff {
+            unstarted_placed_before: placed_before,
             placed_before,
             in_flight_placed_before: placed_before,
             at,
         }
     }
+}
+
+/// How many unpaid orders may be open at once for one customer, which a store checks when it
+/// places an order (see [`verdict::check_open_orders`]). Counted are `pending_payment` orders
+/// of the new order's phone and, when the order says where it came from
+/// ([`NewOrder::placed_from`]), of its client network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenOrderLimits {
+    /// At most this many open orders per phone number (`None`: no limit).
+    pub per_phone: Option<u32>,
+    /// At most this many open orders per client network (`None`: no limit).
+    pub per_client: Option<u32>,
+    /// What a refused customer is told to wait, in seconds: about the time an open order
+    /// takes to be paid or to expire.
+    pub retry_after_secs: u64,
+}
+
+/// How many payment requests (pushes) may go to one phone number within a window, across all
+/// orders, which a store checks when it inserts a push attempt (see
+/// [`verdict::check_payment_requests`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushLimit {
+    /// At most this many push attempts to the phone …
+    pub max: u32,
+    /// … created after this time (now minus the window).
+    pub since: OffsetDateTime,
+    /// The length of the window: a refused request may be retried when the oldest counted
+    /// attempt is this old.
+    pub window: std::time::Duration,
+    /// Now, to say how long to wait.
+    pub now: OffsetDateTime,
 }
 
 /// What inserting a payment attempt did.
@@ -149,7 +185,16 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Inserts a new attempt, or returns the order's attempt with the same idempotency key.
     /// `NotFound` if the order does not exist.
-    async fn insert_payment(&self, payment: &Payment) -> Result<PaymentInsert>;
+    ///
+    /// With a `limit`, a new push attempt (kind `stk_push`, with a phone) is inserted only if
+    /// [`verdict::check_payment_requests`] allows it, given the push attempts to the same
+    /// phone created after `limit.since` (of any order); the count and the insert are atomic
+    /// across processes (two requests racing for the last place cannot both have it).
+    async fn insert_payment(
+        &self,
+        payment: &Payment,
+        limit: Option<PushLimit>,
+    ) -> Result<PaymentInsert>;
 
     /// Records that the provider accepted the attempt: its reference and status (`pending` or
     /// `pending_verification`), only while it is still `pending`. A reference that another

@@ -5,21 +5,95 @@
 //! store refuses the same way, field for field.
 
 use crate::{
-    error::{ConflictReason, Error, Result},
+    error::{ConflictReason, Error, LimitKind, Result},
     ids::PaymentId,
     order::{NewOrder, Order, StockUnits},
     payment::{Payment, PaymentStatus},
 };
 use time::OffsetDateTime;
 
-/// Whether an unpaid order expires under `cutoff`, given whether one of its payment attempts
-/// is still in flight (`pending` or `pending_verification`): a customer who is entering their
-/// PIN must not pay for an order cancelled a second earlier, so such an order is kept until the
-/// hard bound. Stores that filter in SQL write exactly this condition.
-pub fn expires(order: &Order, attempt_in_flight: bool, cutoff: &super::ExpiryCutoff) -> bool {
-    order.status == crate::order::OrderStatus::PendingPayment
-        && order.created_at < cutoff.placed_before
-        && (!attempt_in_flight || order.created_at < cutoff.in_flight_placed_before)
+/// Where an unpaid order's payment stands, for expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentActivity {
+    /// No attempt was ever made: the order is held only briefly.
+    NoAttempt,
+    /// Attempts were made and all of them ended (failed, cancelled).
+    Ended,
+    /// An attempt is still in flight (`pending` or `pending_verification`).
+    InFlight,
+}
+
+/// Whether an unpaid order expires under `cutoff`, given where its payment stands. An order
+/// nobody started to pay is held for the short hold only, so anonymous orders cannot keep
+/// stock off sale; a customer who is entering their PIN must not pay for an order cancelled a
+/// second earlier, so an order with an attempt in flight is kept until the hard bound. Stores
+/// that filter in SQL write exactly this condition.
+pub fn expires(order: &Order, payment: PaymentActivity, cutoff: &super::ExpiryCutoff) -> bool {
+    let before = match payment {
+        PaymentActivity::NoAttempt => cutoff.unstarted_placed_before,
+        PaymentActivity::Ended => cutoff.placed_before,
+        PaymentActivity::InFlight => cutoff.in_flight_placed_before,
+    };
+    order.status == crate::order::OrderStatus::PendingPayment && order.created_at < before
+}
+
+/// Whether a customer may open one more unpaid order, given the `pending_payment` orders the
+/// store counted under its locks: those of the new order's phone, and those of its client
+/// network (`None` when the order names none or there is no such limit).
+pub fn check_open_orders(
+    limits: &super::OpenOrderLimits,
+    open_for_phone: u64,
+    open_from_client: Option<u64>,
+) -> Result<()> {
+    let refuse = |limit: LimitKind, message: &str| {
+        Err(Error::LimitReached {
+            limit,
+            message: message.to_owned(),
+            retry_after_secs: limits.retry_after_secs.max(1),
+        })
+    };
+    if limits
+        .per_phone
+        .is_some_and(|max| open_for_phone >= u64::from(max))
+    {
+        return refuse(
+            LimitKind::OpenOrdersPerPhone,
+            "this phone number already has unpaid orders waiting: pay or wait for them to expire",
+        );
+    }
+    if let (Some(max), Some(open)) = (limits.per_client, open_from_client) {
+        if open >= u64::from(max) {
+            return refuse(
+                LimitKind::OpenOrdersPerClient,
+                "too many unpaid orders were placed from your network; try again later",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether one more push may go to a phone, given the push attempts to it the store counted
+/// under its lock: `recent` attempts created after `limit.since`, the oldest at `oldest`.
+pub fn check_payment_requests(
+    limit: &super::PushLimit,
+    recent: u64,
+    oldest: Option<OffsetDateTime>,
+) -> Result<()> {
+    if recent < u64::from(limit.max) {
+        return Ok(());
+    }
+    let window = time::Duration::try_from(limit.window).unwrap_or(time::Duration::MAX);
+    let wait = oldest
+        .and_then(|oldest| oldest.checked_add(window))
+        .map_or(window, |free| free - limit.now);
+    // Whole seconds, rounded up: a client that waits that long is not refused again.
+    let secs =
+        u64::try_from(wait.whole_seconds()).unwrap_or(0) + u64::from(wait.subsec_nanoseconds() > 0);
+    Err(Error::LimitReached {
+        limit: LimitKind::PaymentRequestsPerPhone,
+        message: "too many payment requests were sent to this phone; try again later".to_owned(),
+        retry_after_secs: secs.max(1),
+    })
 }
 
 /// A product as a store found it when a reservation of its units was refused: whether it is
@@ -330,11 +404,7 @@ mod tests {
 
     #[test]
     fn the_same_fingerprint_is_a_replay_and_another_a_reused_key() {
-        let new = NewOrder {
-            order: fixtures::order("AAAAAAAAAA", dec!(100)),
-            idempotency_key: None,
-            fingerprint: "abc".into(),
-        };
+        let new = NewOrder::new(fixtures::order("AAAAAAAAAA", dec!(100)), "abc");
         assert!(check_replay(&new, "abc").is_ok());
         let err = check_replay(&new, "abd").unwrap_err();
         assert_eq!(

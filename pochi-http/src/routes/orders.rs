@@ -7,7 +7,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use pochi_core::{
-    AdminUser, CheckoutInput, Order, OrderListInput, Page, Placement, tracking::TrackedOrder,
+    AdminUser, CheckoutInput, ClientNetwork, Order, OrderListInput, Page, Placement,
+    tracking::TrackedOrder,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -15,6 +16,7 @@ use utoipa::IntoParams;
 use crate::{
     error::{ApiResult, ErrorBody},
     extract::{IdempotencyKey, Json, Path, Query},
+    limits::ClientIp,
     routes::catalogue::parse_limit,
     schema,
     state::AppState,
@@ -51,16 +53,27 @@ pub(crate) fn created_or_replayed(replayed: bool, body: impl IntoResponse) -> Re
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
-        (status = 429, description = "Too many requests", body = ErrorBody),
+        (status = 429, description = "Too many requests (`rate_limited`), or too many unpaid orders open for this phone (`too_many_open_orders_for_phone`) or from this network (`too_many_open_orders_from_address`); `Retry-After` says when to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn place_order(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<CheckoutInput>,
 ) -> ApiResult<Response> {
+    // Unpaid orders are limited per client network too; a server without the peer's address
+    // (no connect info) counts none rather than every client as one.
+    let from = client
+        .map(|Extension(ClientIp(ip))| ip)
+        .filter(|ip| !ip.is_unspecified())
+        .map(ClientNetwork::of);
     // The stock it takes shows in the cached catalogue within its TTL (see `cache`).
-    let placement = state.shop.place_order(&input, key.as_deref()).await?;
+    let placement = state
+        .shop
+        .place_order_from(&input, key.as_deref(), from)
+        .await?;
     Ok(match placement {
         Placement::Placed(order) => created_or_replayed(false, axum::Json(order)),
         Placement::Replayed(order) => created_or_replayed(true, axum::Json(order)),

@@ -38,7 +38,8 @@ use crate::{
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The order is not payable, a prompt is in progress, or the code was used (`details.reason`)", body = ErrorBody),
         (status = 422, description = "A field is invalid, or the provider declined", body = ErrorBody),
-        (status = 429, description = "Too many requests", body = ErrorBody),
+        (status = 429, description = "Too many requests (`rate_limited`), or too many payment requests sent to this phone (`too_many_payment_requests_for_phone`); `Retry-After` says when to try again", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 502, description = "The payment provider failed", body = ErrorBody),
     )
 )]

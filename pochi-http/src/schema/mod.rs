@@ -41,6 +41,9 @@ pub(crate) struct Product {
     price: Money,
     /// Units in stock; null when stock is not tracked.
     stock: Option<u32>,
+    /// At most this many units in one order; null: the shop's default.
+    #[schema(minimum = 1, maximum = 999)]
+    max_per_order: Option<u32>,
     /// A media key; the file is served at `/api/media/{key}`.
     image: Option<String>,
     active: bool,
@@ -70,6 +73,9 @@ pub(crate) struct ProductInput {
     #[schema(example = "1500")]
     price: String,
     stock: Option<i64>,
+    /// At most this many units in one order; absent: the shop's default.
+    #[schema(minimum = 1, maximum = 999)]
+    max_per_order: Option<i64>,
     active: Option<bool>,
 }
 

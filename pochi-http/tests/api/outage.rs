@@ -8,7 +8,7 @@ use std::sync::{
 
 use async_trait::async_trait;
 use axum::http::StatusCode;
-use pochi_core::store::{ExpiryCutoff, NewOrder, PaymentInsert};
+use pochi_core::store::{ExpiryCutoff, NewOrder, PaymentInsert, PushLimit};
 use pochi_core::{
     CustomerSummary, Error, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
     PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
@@ -77,7 +77,7 @@ guarded! {
         list_orders(filter: &OrderFilter, after: Option<OrderKey>, limit: usize) -> Vec<Order>;
         move_order(number: &OrderNumber, change: &StatusChange) -> Order;
         expire_orders(cutoff: &ExpiryCutoff, limit: usize) -> Vec<Order>;
-        insert_payment(payment: &Payment) -> PaymentInsert;
+        insert_payment(payment: &Payment, limit: Option<PushLimit>) -> PaymentInsert;
         mark_payment_started(id: PaymentId, reference: Option<String>, status: PaymentStatus, at: OffsetDateTime) -> Payment;
         settle_payment(target: &PaymentTarget, result: &PaymentResult) -> Settled;
         record_direct_payment(payment: &Payment, result: &PaymentResult) -> Settled;

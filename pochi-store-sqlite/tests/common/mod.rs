@@ -51,6 +51,7 @@ pub fn product(name: &str, price: i64, stock: Option<u32>) -> Product {
         description: String::new(),
         price: kes(price),
         stock,
+        max_per_order: None,
         image: None,
         active: true,
         created_at: T0,
@@ -122,18 +123,13 @@ pub fn order(items: &[(&Product, u32)]) -> Order {
 }
 
 pub fn new_order(order: Order) -> NewOrder {
-    NewOrder {
-        order,
-        idempotency_key: None,
-        fingerprint: "fp".to_owned(),
-    }
+    NewOrder::new(order, "fp")
 }
 
 pub fn keyed(order: Order, key: &str, fingerprint: &str) -> NewOrder {
     NewOrder {
-        order,
         idempotency_key: Some(IdempotencyKey::parse(key).unwrap()),
-        fingerprint: fingerprint.to_owned(),
+        ..NewOrder::new(order, fingerprint)
     }
 }
 

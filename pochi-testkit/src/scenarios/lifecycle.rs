@@ -409,6 +409,7 @@ pub async fn an_order_with_a_payment_in_flight_expires_only_at_the_hard_bound(
 
     // When their cutoff passes, with the hard bound still ahead
     let cutoff = ExpiryCutoff {
+        unstarted_placed_before: at(100),
         placed_before: at(100),
         in_flight_placed_before: at(0),
         at: at(100),
@@ -436,6 +437,7 @@ pub async fn an_order_with_a_payment_in_flight_expires_only_at_the_hard_bound(
 
     // And once the hard bound passes it expires too, and nothing expires twice
     let bound = ExpiryCutoff {
+        unstarted_placed_before: at(200),
         placed_before: at(200),
         in_flight_placed_before: at(200),
         at: at(200),

@@ -6,8 +6,11 @@
 mod catalogue;
 mod exactness;
 mod lifecycle;
+mod limits;
 mod orders;
 mod payments;
 mod reports;
 
-pub use self::{catalogue::*, exactness::*, lifecycle::*, orders::*, payments::*, reports::*};
+pub use self::{
+    catalogue::*, exactness::*, lifecycle::*, limits::*, orders::*, payments::*, reports::*,
+};

@@ -406,7 +406,7 @@ pub async fn payment_attempts_are_idempotent(store: Arc<dyn Store>) {
         let store = store.clone();
         let mut p = attempt(&order, order.total, PaymentKind::StkPush, "testpay", None);
         p.idempotency_key = Some(key("pay-key"));
-        tokio::spawn(async move { store.insert_payment(&p).await })
+        tokio::spawn(async move { store.insert_payment(&p, None).await })
     });
     let results: Vec<PaymentInsert> = join_all(racers)
         .await
@@ -434,7 +434,7 @@ pub async fn payment_attempts_are_idempotent(store: Arc<dyn Store>) {
     // A reference another attempt holds is refused
     let first = started_attempt(store.as_ref(), &order, order.total, "ws_CO_SAME").await;
     let second = attempt(&order, order.total, PaymentKind::StkPush, "testpay", None);
-    store.insert_payment(&second).await.unwrap();
+    store.insert_payment(&second, None).await.unwrap();
     let err = store
         .mark_payment_started(
             second.id,
@@ -470,7 +470,7 @@ pub async fn payment_attempts_are_idempotent(store: Arc<dyn Store>) {
 
     // A manual code waits for verification
     let manual = attempt(&order, order.total, PaymentKind::Manual, "manual", None);
-    store.insert_payment(&manual).await.unwrap();
+    store.insert_payment(&manual, None).await.unwrap();
     let started = store
         .mark_payment_started(
             manual.id,
@@ -486,7 +486,7 @@ pub async fn payment_attempts_are_idempotent(store: Arc<dyn Store>) {
     // An attempt for a missing order is refused
     let mut orphan = attempt(&order, order.total, PaymentKind::StkPush, "testpay", None);
     orphan.order_number = order_number();
-    let err = store.insert_payment(&orphan).await.unwrap_err();
+    let err = store.insert_payment(&orphan, None).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -529,7 +529,7 @@ pub async fn reconciliation_queue(store: Arc<dyn Store>) {
     );
     not_yet.next_check_at = Some(at(900));
     for p in [&due_late, &due_early, &not_yet] {
-        store.insert_payment(p).await.unwrap();
+        store.insert_payment(p, None).await.unwrap();
     }
 
     let due = store.payments_due_for_check(at(300), 10).await.unwrap();

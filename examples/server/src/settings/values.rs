@@ -74,6 +74,29 @@ pub(super) fn rate_limit(text: &str) -> Result<Option<RateLimit>, String> {
     Ok(Some(RateLimit::new(per_minute, burst)))
 }
 
+/// A count of at least one, or `off`.
+pub(super) fn count_or_off(text: &str) -> Result<Option<u32>, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err("must be a whole number of at least 1, or off".to_owned()),
+    }
+}
+
+/// `COUNT/DURATION` such as `5/1h`, or `off`.
+pub(super) fn count_per_window(text: &str) -> Result<Option<(u32, Duration)>, String> {
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let err = || "must be COUNT/DURATION such as 5/1h, or off".to_owned();
+    let (count, window) = text.split_once('/').ok_or_else(err)?;
+    let count = count_or_off(count.trim()).ok().flatten().ok_or_else(err)?;
+    let window = duration(window.trim()).map_err(|_| err())?;
+    Ok(Some((count, window)))
+}
+
 /// `90s`, `30m`, `2h`, `1d`, or plain seconds; more than zero.
 pub(super) fn duration(text: &str) -> Result<Duration, String> {
     let err = || "must be a duration such as 90s, 30m, 2h or 1d".to_owned();
@@ -110,6 +133,17 @@ mod tests {
         assert!(duration("soon").is_err());
         assert_eq!(rate_limit("600/120"), Ok(Some(RateLimit::new(600, 120))));
         assert_eq!(rate_limit("off"), Ok(None));
+        assert_eq!(count_or_off("3"), Ok(Some(3)));
+        assert_eq!(count_or_off("off"), Ok(None));
+        assert!(count_or_off("0").is_err());
+        assert!(count_or_off("-2").is_err());
+        assert_eq!(
+            count_per_window("5/1h"),
+            Ok(Some((5, Duration::from_secs(3600))))
+        );
+        assert_eq!(count_per_window("OFF"), Ok(None));
+        assert!(count_per_window("5").is_err());
+        assert!(count_per_window("0/1h").is_err());
         assert_eq!(trusted_proxy("X-Forwarded-For:2").unwrap().unwrap().hops, 2);
     }
 }

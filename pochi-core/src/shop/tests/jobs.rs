@@ -124,12 +124,13 @@ async fn expiry_follows_the_clock() {
         .unwrap()
         .into_order();
 
-    // 29 minutes later nothing expires
-    *now.lock().unwrap() = T0 + Duration::from_secs(29 * 60);
+    // 9 minutes later nothing expires
+    *now.lock().unwrap() = T0 + Duration::from_secs(9 * 60);
     assert!(shop.expire_unpaid_orders().await.unwrap().is_empty());
 
-    // 30 minutes and a second later it does, and its 4 units are back
-    *now.lock().unwrap() = T0 + Duration::from_secs(30 * 60 + 1);
+    // 10 minutes and a second later (nobody started to pay: the short hold) it does, and its
+    // 4 units are back
+    *now.lock().unwrap() = T0 + Duration::from_secs(10 * 60 + 1);
     let expired = shop.expire_unpaid_orders().await.unwrap();
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].number, order.number);
@@ -141,7 +142,7 @@ async fn expiry_follows_the_clock() {
 
 #[tokio::test]
 async fn an_order_whose_customer_is_paying_outlives_its_expiry_until_the_hold_ends() {
-    // Given an order whose push was sent at 27 minutes and is still pending
+    // Given an order whose push was sent at 7 minutes and is still pending
     let mut provider = push_provider();
     accept_pushes(&mut provider);
     let w = world(provider, Arc::new(crate::NoEvents)).await;
@@ -151,11 +152,11 @@ async fn an_order_whose_customer_is_paying_outlives_its_expiry_until_the_hold_en
         .await
         .unwrap()
         .into_order();
-    w.clock.advance(Duration::from_secs(27 * 60));
+    w.clock.advance(Duration::from_secs(7 * 60));
     w.shop.start_payment(&pay(&order), None).await.unwrap();
 
     // When its 30 minutes pass, it is kept with its stock
-    w.clock.advance(Duration::from_secs(4 * 60));
+    w.clock.advance(Duration::from_secs(24 * 60));
     assert!(w.shop.expire_unpaid_orders().await.unwrap().is_empty());
     assert_eq!(
         w.store.product(w.item.id).await.unwrap().unwrap().stock,

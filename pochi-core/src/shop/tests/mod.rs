@@ -132,6 +132,7 @@ mod builder;
 mod c2b;
 mod callbacks;
 mod jobs;
+mod limits;
 mod manual;
 mod orders;
 mod payments;

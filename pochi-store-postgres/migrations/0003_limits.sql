@@ -1,0 +1,22 @@
+-- The shop's limits on unpaid orders and payment requests (issue #14).
+--
+-- `limit_locks` holds one row per counted subject (a phone, a client network). A transaction
+-- that counts a subject's unpaid orders or pushes first upserts its row, which locks it: a
+-- racing transaction for the same subject waits, then counts what the first one wrote.
+CREATE TABLE limit_locks (
+    scope   TEXT COLLATE "C" NOT NULL,
+    subject TEXT COLLATE "C" NOT NULL,
+    taken   BIGINT NOT NULL,
+    PRIMARY KEY (scope, subject)
+);
+
+-- The client network an unpaid order came from (an IPv4 address, an IPv6 /64); cleared when
+-- the order leaves `pending_payment`.
+ALTER TABLE orders ADD COLUMN placed_from TEXT COLLATE "C";
+CREATE INDEX orders_by_placed_from ON orders (placed_from, status) WHERE placed_from IS NOT NULL;
+
+-- Pushes to a phone within the window.
+CREATE INDEX payments_by_phone ON payments (phone, created_at) WHERE kind = 'stk_push';
+
+-- At most this many units of the product in one order (NULL: the shop's default).
+ALTER TABLE products ADD COLUMN max_per_order BIGINT CHECK (max_per_order > 0);
