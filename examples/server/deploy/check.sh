@@ -31,6 +31,16 @@ tool() {
   return 1
 }
 
+# Prints a tool's output ($1) and the failure ($2), naming the deploy files instead of their
+# copies in $tmp (the copies keep the line numbers).
+report() {
+  printf '%s\n' "$1" |
+    sed -e "s#$tmp/site.conf#$here/nginx-pochi.conf#g" -e "s#$tmp/Caddyfile#$here/Caddyfile#g" \
+      -e "s#$tmp/units/#$here/#g" >&2
+  echo "FAILED: $2" >&2
+  failed=1
+}
+
 # A check ($1) that cannot run, for the reason $2: a failure under CI, else a skip.
 cannot() {
   if [ -n "${CI:-}" ]; then
@@ -90,8 +100,7 @@ EOF
     [ -z "$out" ]; then
     echo "nginx: nginx-pochi.conf passes nginx -t"
   else
-    printf '%s\n' "$out" "FAILED: nginx -t on nginx-pochi.conf" >&2
-    failed=1
+    report "$out" "nginx -t on nginx-pochi.conf"
   fi
 fi
 
@@ -105,8 +114,7 @@ if caddy="$(tool caddy)"; then
     ! grep -qE '"level":"(warn|error|fatal|panic)"' <<<"$out"; then
     echo "caddy: Caddyfile passes caddy validate"
   else
-    printf '%s\n' "$out" "FAILED: caddy validate on Caddyfile" >&2
-    failed=1
+    report "$out" "caddy validate on Caddyfile"
   fi
 else
   cannot "caddy validate on Caddyfile" "$(not_installed caddy)"
@@ -132,8 +140,7 @@ elif systemd_analyze="$(tool systemd-analyze)"; then
   if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
     echo "systemd: systemd-analyze verify passes on ${units[*]}"
   else
-    printf '%s\n' "$out" "FAILED: systemd-analyze verify on ${units[*]}" >&2
-    failed=1
+    report "$out" "systemd-analyze verify on ${units[*]}"
   fi
 else
   cannot "systemd-analyze verify on ${units[*]}" "$(not_installed systemd-analyze)"
