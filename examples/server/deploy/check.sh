@@ -10,7 +10,8 @@
 #   - backup.sh: `bash -n`.
 # Any warning counts: the check fails when a tool reports a warning or an error. A missing tool
 # fails the check when CI is set (scripts/test-all runs this), and is otherwise reported and
-# skipped. Everything the tools write goes to a temporary directory, removed at the end.
+# skipped. Everything the tools write goes to a temporary directory, removed at the end (but for
+# the empty marker /run/systemd/systemd-units-load, which systemd-analyze run as root touches).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tmp="$(mktemp -d)"
