@@ -1,41 +1,161 @@
 #!/usr/bin/env bash
-# Checks the deploy files with the real tools, where installed (Debian: nginx, caddy, systemd):
-# `nginx -t` with a throw-away certificate, `caddy validate`, `systemd-analyze verify`, and
-# `bash -n` on the backup script. A missing tool is reported and skipped.
+# Checks the deploy files with the real tools (Debian's nginx, openssl, caddy and systemd, which
+# scripts/ensure-deploy-tools installs):
+#   - nginx-pochi.conf: `nginx -t`, with a throw-away certificate in place of Let's Encrypt's,
+#     in a network namespace of its own (`nginx -t` opens the site's ports 80 and 443);
+#   - Caddyfile: `caddy validate` (it provisions the configuration but starts nothing: no
+#     certificate is fetched, no port bound; the log path points into the temporary directory);
+#   - every systemd unit here (*.service, *.socket, *.timer, ...): `systemd-analyze verify`, with
+#     the binaries the units name under /usr/local/bin replaced by /bin/true;
+#   - backup.sh: `bash -n`.
+# Any warning counts: the check fails when a tool reports a warning or an error. A missing tool
+# fails the check when CI is set (scripts/test-all runs this), and is otherwise reported and
+# skipped. Everything the tools write goes to a temporary directory, removed at the end (but for
+# the empty marker /run/systemd/systemd-units-load, which systemd-analyze run as root touches).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 failed=0
 
-if command -v nginx >/dev/null && command -v openssl >/dev/null; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=duka.example.co.ke" \
+# The path of tool $1: in PATH, or in /usr/sbin or /sbin (Debian's nginx is /usr/sbin/nginx,
+# which is not in a user's PATH).
+tool() {
+  local d
+  if command -v "$1" 2>/dev/null; then return 0; fi
+  for d in /usr/sbin /sbin; do
+    if [ -x "$d/$1" ]; then
+      echo "$d/$1"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Prints a tool's output ($1) and the failure ($2), naming the deploy files instead of their
+# copies in $tmp (the copies keep the line numbers).
+report() {
+  printf '%s\n' "$1" |
+    sed -e "s#$tmp/site.conf#$here/nginx-pochi.conf#g" -e "s#$tmp/Caddyfile#$here/Caddyfile#g" \
+      -e "s#$tmp/units/#$here/#g" >&2
+  echo "FAILED: $2" >&2
+  failed=1
+}
+
+# A check ($1) that cannot run, for the reason $2: a failure under CI, else a skip.
+cannot() {
+  if [ -n "${CI:-}" ]; then
+    echo "FAILED: $1: $2 (CI is set, so this is a failure)" >&2
+    failed=1
+  else
+    echo "skipped: $1 ($2)"
+  fi
+}
+not_installed() { echo "$* not installed; scripts/ensure-deploy-tools installs it"; }
+
+# `nginx -t` opens the site's listening sockets (ports 80 and 443, then closes them), so it runs
+# in a network namespace of its own: it neither disturbs nor depends on what listens on this
+# machine. As root `unshare --net`; otherwise in a user namespace, where the kernel allows one.
+# Caddy runs there too when it can, though `caddy validate` opens no socket.
+netns=()
+if unshare --net true 2>/dev/null; then
+  netns=(unshare --net)
+elif unshare --map-root-user --net true 2>/dev/null; then
+  netns=(unshare --map-root-user --net)
+fi
+
+# ----- nginx -----
+absent=()
+nginx="$(tool nginx)" || absent+=(nginx)
+openssl="$(tool openssl)" || absent+=(openssl)
+if [ "${#absent[@]}" -ne 0 ]; then
+  cannot "nginx -t on nginx-pochi.conf" "$(not_installed "${absent[@]}")"
+elif [ "${#netns[@]}" -eq 0 ]; then
+  cannot "nginx -t on nginx-pochi.conf" "no network namespace to run it in: unshare --net failed"
+else
+  "$openssl" req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=duka.example.co.ke" \
     -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
   sed -e "s#/etc/letsencrypt/live/duka.example.co.ke/fullchain.pem#$tmp/cert.pem#" \
-      -e "s#/etc/letsencrypt/live/duka.example.co.ke/privkey.pem#$tmp/key.pem#" \
-      "$here/nginx-pochi.conf" > "$tmp/site.conf"
-  printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp { access_log off; include %s/site.conf; }\n' \
-    "$tmp" "$tmp" "$tmp" > "$tmp/nginx.conf"
-  nginx -t -c "$tmp/nginx.conf" || failed=1
-else
-  echo "skipped: nginx -t (nginx or openssl not installed)"
+    -e "s#/etc/letsencrypt/live/duka.example.co.ke/privkey.pem#$tmp/key.pem#" \
+    "$here/nginx-pochi.conf" >"$tmp/site.conf"
+  # The site inside a minimal main configuration whose files (pid, logs, the temporary
+  # directories nginx creates) are all in $tmp: nothing under /run, /var/log or /var/lib/nginx.
+  # `user root`: nginx running as root (or as root of a user namespace) hands those directories
+  # to its worker user, which must exist in the namespace.
+  cat >"$tmp/nginx.conf" <<EOF
+user root root;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $tmp/body;
+    proxy_temp_path $tmp/proxy;
+    fastcgi_temp_path $tmp/fastcgi;
+    uwsgi_temp_path $tmp/uwsgi;
+    scgi_temp_path $tmp/scgi;
+    include $tmp/site.conf;
+}
+EOF
+  if out="$("${netns[@]}" "$nginx" -t -q -p "$tmp/" -e "$tmp/error.log" -c "$tmp/nginx.conf" 2>&1)" &&
+    [ -z "$out" ]; then
+    echo "nginx: nginx-pochi.conf passes nginx -t"
+  else
+    report "$out" "nginx -t on nginx-pochi.conf"
+  fi
 fi
 
-if command -v caddy >/dev/null; then
-  (cd "$tmp" && caddy validate --config "$here/Caddyfile" --adapter caddyfile 2>&1 | tail -1) | grep -qx "Valid configuration" \
-    && echo "caddy: Caddyfile is valid" || { echo "caddy: Caddyfile is NOT valid"; failed=1; }
+# ----- Caddy -----
+if caddy="$(tool caddy)"; then
+  sed -e "s#/var/log/caddy/#$tmp/#g" "$here/Caddyfile" >"$tmp/Caddyfile"
+  mkdir "$tmp/home"
+  # Caddy logs JSON lines on stderr; anything at level warn or above is a finding.
+  if out="$(cd "$tmp" && HOME="$tmp/home" XDG_DATA_HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home" \
+    "${netns[@]}" "$caddy" validate --config "$tmp/Caddyfile" --adapter caddyfile 2>&1)" &&
+    ! grep -qE '"level":"(warn|error|fatal|panic)"' <<<"$out"; then
+    echo "caddy: Caddyfile passes caddy validate"
+  else
+    report "$out" "caddy validate on Caddyfile"
+  fi
 else
-  echo "skipped: caddy validate (caddy not installed)"
+  cannot "caddy validate on Caddyfile" "$(not_installed caddy)"
 fi
 
-if command -v systemd-analyze >/dev/null; then
-  # The unit names /usr/local/bin/pochi-server; verify a copy that points at an existing binary.
-  sed "s#/usr/local/bin/pochi-server#/bin/true#" "$here/pochi.service" > "$tmp/pochi.service"
-  out="$(systemd-analyze verify "$tmp/pochi.service" 2>&1 || true)"
-  if [ -n "$out" ]; then echo "$out"; failed=1; else echo "systemd: pochi.service verifies"; fi
+# ----- systemd -----
+units=()
+for f in "$here"/*.{service,socket,timer,path,mount,automount,swap,target,slice}; do
+  [ -e "$f" ] && units+=("$(basename "$f")")
+done
+if [ "${#units[@]}" -eq 0 ]; then
+  echo "FAILED: no systemd unit in $here" >&2
+  failed=1
+elif systemd_analyze="$(tool systemd-analyze)"; then
+  # Copies side by side (so units that name each other resolve), pointing at an existing binary.
+  mkdir "$tmp/units"
+  for u in "${units[@]}"; do
+    sed -E "s#/usr/local/bin/[A-Za-z0-9._-]+#/bin/true#g" "$here/$u" >"$tmp/units/$u"
+  done
+  # Verifying a unit prints nothing when it is sound; any output is a finding.
+  rc=0
+  out="$(cd "$tmp/units" && "$systemd_analyze" verify "${units[@]/#/$tmp/units/}" 2>&1)" || rc=$?
+  if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
+    echo "systemd: systemd-analyze verify passes on ${units[*]}"
+  else
+    report "$out" "systemd-analyze verify on ${units[*]}"
+  fi
 else
-  echo "skipped: systemd-analyze verify (systemd not installed)"
+  cannot "systemd-analyze verify on ${units[*]}" "$(not_installed systemd-analyze)"
 fi
 
-bash -n "$here/backup.sh" && echo "backup.sh: syntax ok" || failed=1
+# ----- backup script -----
+if bash -n "$here/backup.sh"; then
+  echo "backup.sh: bash -n passes"
+else
+  echo "FAILED: bash -n on backup.sh" >&2
+  failed=1
+fi
+
+if [ "$failed" -ne 0 ]; then
+  echo "deploy check: FAILED" >&2
+fi
 exit "$failed"
