@@ -46,6 +46,9 @@
 //!
 //! - **Timeouts** answer 503 `temporarily_unavailable` (not 408): the client sent its request;
 //!   the server was slow, and a retry may succeed.
+//! - **Slow clients**: [`serve`] and [`serve_with`] give a client 10 s to send a request head,
+//!   close a kept-alive connection idle for 60 s, serve at most 1,024 connections at once and
+//!   wait at most 30 s for requests in flight at shutdown ([`ServeOptions`] sets each).
 //! - **Client addresses** are the socket peer ([`serve`] provides it), or the configured
 //!   [`TrustedProxy`] header's entry for the hops you trust. Served without connect info,
 //!   every client shares one rate-limit bucket.
@@ -76,9 +79,8 @@ mod media;
 mod metrics;
 mod routes;
 mod schema;
+mod serve;
 mod state;
-
-use std::{future::Future, io, net::SocketAddr};
 
 use axum::{
     Router,
@@ -103,6 +105,7 @@ pub use crate::{
     jobs::{JobIntervals, JobRuns, Jobs, MIN_INTERVAL, jobs},
     media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
     metrics::Metrics,
+    serve::{ServeOptions, serve, serve_with},
 };
 use crate::{layers::REQUEST_ID, state::AppState};
 
@@ -152,22 +155,4 @@ pub fn router(shop: Shop, config: RouterConfig) -> Router {
     router
         .layer(from_fn_with_state(state.clone(), layers::observe))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the requests in flight to finish. Clients' socket addresses reach the rate limits.
-pub async fn serve<F>(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: F,
-) -> io::Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

@@ -7,7 +7,7 @@
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use pochi_core::{AdminUsers, CallbackToken, Error};
-use pochi_http::{RateLimits, RouterConfig, TrustedProxy};
+use pochi_http::{RateLimits, RouterConfig, ServeOptions, TrustedProxy};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{database, duration, public_url, rate_limit, trusted_proxy};
@@ -40,6 +40,10 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
     "POCHI_REQUEST_TIMEOUT",
+    "POCHI_HEADER_READ_TIMEOUT",
+    "POCHI_IDLE_TIMEOUT",
+    "POCHI_MAX_CONNECTIONS",
+    "POCHI_SHUTDOWN_GRACE",
     "POCHI_ORDER_EXPIRY",
     "POCHI_RECONCILE_INTERVAL",
     "POCHI_EXPIRY_INTERVAL",
@@ -141,6 +145,8 @@ pub struct Settings {
     pub(crate) media_dir: PathBuf,
     pub(crate) rate_limits: RateLimits,
     pub(crate) request_timeout: Duration,
+    /// Header-read and idle timeouts, connection cap, shutdown grace.
+    pub(crate) serve: ServeOptions,
     pub(crate) order_expiry: Duration,
     pub(crate) reconcile_interval: Duration,
     pub(crate) expiry_interval: Duration,
@@ -171,6 +177,7 @@ impl fmt::Debug for Settings {
             .field("media_dir", &self.media_dir)
             .field("rate_limits", &self.rate_limits)
             .field("request_timeout", &self.request_timeout)
+            .field("serve", &self.serve)
             .field("order_expiry", &self.order_expiry)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("expiry_interval", &self.expiry_interval)
@@ -311,6 +318,7 @@ impl Vars {
         );
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
+        let serve = self.serve_options()?;
         let order_expiry =
             self.parsed("POCHI_ORDER_EXPIRY", Duration::from_secs(30 * 60), duration)?;
         let reconcile_interval = self.parsed(
@@ -355,6 +363,7 @@ impl Vars {
             media_dir,
             rate_limits,
             request_timeout,
+            serve,
             order_expiry,
             reconcile_interval,
             expiry_interval,
@@ -367,6 +376,37 @@ impl Vars {
             .router_config(Arc::new(AdminUsers::new()))
             .map_err(router_error)?;
         Ok(settings)
+    }
+
+    /// How connections are served: `POCHI_HEADER_READ_TIMEOUT`, `POCHI_IDLE_TIMEOUT`,
+    /// `POCHI_MAX_CONNECTIONS`, `POCHI_SHUTDOWN_GRACE`.
+    fn serve_options(&self) -> Result<ServeOptions, ConfigError> {
+        let defaults = ServeOptions::default();
+        Ok(defaults
+            .clone()
+            .with_header_read_timeout(self.parsed(
+                "POCHI_HEADER_READ_TIMEOUT",
+                defaults.header_read_timeout,
+                duration,
+            )?)
+            .with_idle_timeout(self.parsed(
+                "POCHI_IDLE_TIMEOUT",
+                defaults.idle_timeout,
+                duration,
+            )?)
+            .with_max_connections(self.parsed(
+                "POCHI_MAX_CONNECTIONS",
+                defaults.max_connections,
+                |text| match text.parse::<usize>() {
+                    Ok(max) if max > 0 => Ok(max),
+                    _ => Err("must be a whole number of connections, at least 1".to_owned()),
+                },
+            )?)
+            .with_shutdown_grace(self.parsed(
+                "POCHI_SHUTDOWN_GRACE",
+                defaults.shutdown_grace,
+                duration,
+            )?))
     }
 
     /// The sandbox or production configuration, checked with a stand-in callback token (the
@@ -585,6 +625,25 @@ mod tests {
 
         let err = settings(&[("POCHI_ADMIN_HTPASSWD", "/no/such/file")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+    }
+
+    #[test]
+    fn connection_limits_are_read() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.serve, ServeOptions::default());
+        let s = settings(&[
+            ("POCHI_HEADER_READ_TIMEOUT", "5s"),
+            ("POCHI_IDLE_TIMEOUT", "2m"),
+            ("POCHI_MAX_CONNECTIONS", "256"),
+            ("POCHI_SHUTDOWN_GRACE", "10s"),
+        ])
+        .unwrap();
+        assert_eq!(s.serve.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(s.serve.idle_timeout, Duration::from_secs(120));
+        assert_eq!(s.serve.max_connections, 256);
+        assert_eq!(s.serve.shutdown_grace, Duration::from_secs(10));
+        let err = settings(&[("POCHI_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_MAX_CONNECTIONS");
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod logs;
 mod openapi;
 mod outage;
 mod routes;
+mod slow_clients;
 mod socket;
 mod support;

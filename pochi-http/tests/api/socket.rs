@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Serves `app` on a fresh port until the returned sender is dropped or fired.
-async fn start(app: Router) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+pub async fn start(app: Router) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
