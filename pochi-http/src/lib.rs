@@ -64,6 +64,8 @@
 //!   needs to tell another anything.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
+//! - **`/metrics`** answers admins and a scraper holding [`RouterConfig::metrics_token`];
+//!   anyone else gets 401.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.
 
 mod auth;
@@ -97,8 +99,8 @@ use tower_http::{
 
 pub use crate::{
     config::{
-        BodyLimits, LockoutPolicy, RateLimit, RateLimits, RouterConfig, RouterConfigBuilder,
-        TrustedProxy,
+        BodyLimits, LockoutPolicy, MetricsToken, RateLimit, RateLimits, RouterConfig,
+        RouterConfigBuilder, TrustedProxy,
     },
     error::{ApiError, ErrorBody, ErrorDetail},
     extract::{Json, Path, Query},

@@ -7,7 +7,7 @@
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use pochi_core::{AdminUsers, CallbackToken, Error};
-use pochi_http::{RateLimits, RouterConfig, ServeOptions, TrustedProxy};
+use pochi_http::{MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{database, duration, public_url, rate_limit, trusted_proxy};
@@ -44,6 +44,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_IDLE_TIMEOUT",
     "POCHI_MAX_CONNECTIONS",
     "POCHI_SHUTDOWN_GRACE",
+    "POCHI_METRICS_TOKEN",
     "POCHI_ORDER_EXPIRY",
     "POCHI_RECONCILE_INTERVAL",
     "POCHI_EXPIRY_INTERVAL",
@@ -147,6 +148,7 @@ pub struct Settings {
     pub(crate) request_timeout: Duration,
     /// Header-read and idle timeouts, connection cap, shutdown grace.
     pub(crate) serve: ServeOptions,
+    pub(crate) metrics_token: Option<MetricsToken>,
     pub(crate) order_expiry: Duration,
     pub(crate) reconcile_interval: Duration,
     pub(crate) expiry_interval: Duration,
@@ -178,6 +180,7 @@ impl fmt::Debug for Settings {
             .field("rate_limits", &self.rate_limits)
             .field("request_timeout", &self.request_timeout)
             .field("serve", &self.serve)
+            .field("metrics_token", &self.metrics_token)
             .field("order_expiry", &self.order_expiry)
             .field("reconcile_interval", &self.reconcile_interval)
             .field("expiry_interval", &self.expiry_interval)
@@ -319,6 +322,12 @@ impl Vars {
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
         let serve = self.serve_options()?;
+        let metrics_token = self.parsed("POCHI_METRICS_TOKEN", None, |text| {
+            MetricsToken::parse(text).map(Some).map_err(|e| match e {
+                Error::InvalidInput { message, .. } => message,
+                other => other.to_string(),
+            })
+        })?;
         let order_expiry =
             self.parsed("POCHI_ORDER_EXPIRY", Duration::from_secs(30 * 60), duration)?;
         let reconcile_interval = self.parsed(
@@ -364,6 +373,7 @@ impl Vars {
             rate_limits,
             request_timeout,
             serve,
+            metrics_token,
             order_expiry,
             reconcile_interval,
             expiry_interval,
@@ -521,6 +531,9 @@ impl Settings {
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
         }
+        if let Some(token) = &self.metrics_token {
+            builder = builder.metrics_token(token.clone());
+        }
         builder.build()
     }
 }
@@ -628,22 +641,29 @@ mod tests {
     }
 
     #[test]
-    fn connection_limits_are_read() {
+    fn connection_limits_and_the_metrics_token_are_read_and_the_token_never_shown() {
         let s = settings(&[]).unwrap();
         assert_eq!(s.serve, ServeOptions::default());
+        assert!(s.metrics_token.is_none());
         let s = settings(&[
             ("POCHI_HEADER_READ_TIMEOUT", "5s"),
             ("POCHI_IDLE_TIMEOUT", "2m"),
             ("POCHI_MAX_CONNECTIONS", "256"),
             ("POCHI_SHUTDOWN_GRACE", "10s"),
+            ("POCHI_METRICS_TOKEN", "prometheus-scrape-secret-1"),
         ])
         .unwrap();
         assert_eq!(s.serve.header_read_timeout, Duration::from_secs(5));
         assert_eq!(s.serve.idle_timeout, Duration::from_secs(120));
         assert_eq!(s.serve.max_connections, 256);
         assert_eq!(s.serve.shutdown_grace, Duration::from_secs(10));
+        assert!(s.metrics_token.is_some());
+        assert!(!format!("{s:?}").contains("prometheus-scrape-secret-1"));
         let err = settings(&[("POCHI_MAX_CONNECTIONS", "0")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_MAX_CONNECTIONS");
+        let err = settings(&[("POCHI_METRICS_TOKEN", "short-secret")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_METRICS_TOKEN");
+        assert!(!err.to_string().contains("short-secret"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod errors;
 mod layers;
 mod logs;
+mod metrics_access;
 mod openapi;
 mod outage;
 mod routes;

@@ -240,8 +240,7 @@ async fn a_host_nests_the_shop_and_a_customer_buys_over_http() {
         .await
         .unwrap();
     assert!(doc["paths"]["/api/products"].is_object());
-    let metrics = http
-        .get(format!("{base}/shop/metrics"))
+    let metrics = admin(http.get(format!("{base}/shop/metrics")))
         .send()
         .await
         .unwrap()
