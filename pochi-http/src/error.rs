@@ -125,6 +125,15 @@ impl ApiError {
         )
     }
 
+    /// 403 `cross_site_request`: an admin change a browser sent from another site's page.
+    pub(crate) fn cross_site_request() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "admin changes are accepted only from the shop's own pages (or without a browser)",
+        )
+    }
+
     /// 429 `rate_limited` with `Retry-After`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         ApiError::from(Error::RateLimited { retry_after_secs })

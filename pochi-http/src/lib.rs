@@ -64,6 +64,9 @@
 //!   needs to tell another anything.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
+//! - **Admin changes from other sites** (a form on another page riding on the admin's browser
+//!   login) are refused with 403 `cross_site_request`, judged by `Sec-Fetch-Site` or `Origin`;
+//!   clients without a browser send neither and are not affected.
 //! - **`/metrics`** answers admins and a scraper holding [`RouterConfig::metrics_token`];
 //!   anyone else gets 401.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.
@@ -71,6 +74,7 @@
 mod auth;
 mod cache;
 mod config;
+mod cross_site;
 mod error;
 mod extract;
 pub mod jobs;

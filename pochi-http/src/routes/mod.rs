@@ -22,6 +22,7 @@ use utoipa_axum::{
 
 use crate::{
     auth::{require_admin, require_metrics_reader},
+    cross_site::refuse_cross_site,
     layers,
     state::AppState,
 };
@@ -68,8 +69,9 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Every route, with its description; admin routes behind [`require_admin`], `/metrics`
-/// behind [`require_metrics_reader`], checkout routes behind the stricter rate limit.
+/// Every route, with its description; admin routes behind [`require_admin`] (changes also
+/// behind [`refuse_cross_site`]), `/metrics` behind [`require_metrics_reader`], checkout
+/// routes behind the stricter rate limit.
 pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::list_products))
@@ -106,7 +108,9 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
         .routes(routes!(payments::reviews))
-        .route_layer(from_fn_with_state(state.clone(), require_admin));
+        .route_layer(from_fn_with_state(state.clone(), require_admin))
+        // Outside the login check: a forged change is refused before any password work.
+        .route_layer(from_fn_with_state(state.clone(), refuse_cross_site));
     public
         .merge(metrics)
         .merge(checkout)
