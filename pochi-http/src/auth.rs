@@ -1,7 +1,8 @@
 //! Admin authentication: HTTP Basic credentials checked by the configured
 //! [`pochi_core::Authenticator`] off the async executor (two checks at a time; a login verified
 //! less than [`RouterConfig::admin_login_ttl`](crate::RouterConfig) ago is not checked again,
-//! see `logins`), with a lockout after repeated failures from one address.
+//! see `logins`), with a lockout after repeated failures from one address. `/metrics` also
+//! answers to the configured [`MetricsToken`](crate::MetricsToken).
 
 use std::time::Instant;
 
@@ -67,6 +68,38 @@ pub(crate) async fn require_admin(
     }
 }
 
+/// Lets a metrics scraper through with the configured bearer token, or an admin as
+/// [`require_admin`] does; anyone else gets 401. Order and payment volumes are the shop's
+/// business, not the public's.
+pub(crate) async fn require_metrics_reader(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match authorization(req.headers()) {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            let token_ok = state
+                .config
+                .metrics_token
+                .as_ref()
+                .is_some_and(|expected| expected.matches(token.trim()));
+            if token_ok {
+                next.run(req).await
+            } else {
+                tracing::warn!("metrics refused: wrong bearer token");
+                ApiError::metrics_unauthorized("wrong metrics token").into_response()
+            }
+        }
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("basic") => {
+            require_admin(State(state), req, next).await
+        }
+        _ => ApiError::metrics_unauthorized(
+            "metrics need the metrics bearer token or admin credentials (HTTP Basic)",
+        )
+        .into_response(),
+    }
+}
+
 /// Runs the authenticator off the async executor, at most `CONCURRENT_CHECKS` at a time.
 async fn check(
     state: &AppState,
@@ -84,10 +117,15 @@ fn locked_out(retry_after: u64) -> Response {
     ApiError::rate_limited(retry_after).into_response()
 }
 
+/// `Authorization: <scheme> <credentials>`.
+fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value.trim().split_once(' ')
+}
+
 /// `Authorization: Basic base64(user:password)`.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
+    let (scheme, encoded) = authorization(headers)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }

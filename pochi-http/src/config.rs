@@ -5,6 +5,8 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use axum::http::{HeaderName, HeaderValue};
 use pochi_core::{Authenticator, Error};
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
 
 use crate::{media::MediaStore, metrics::Metrics};
 
@@ -44,6 +46,9 @@ pub struct RouterConfig {
     pub lockout: LockoutPolicy,
     /// Where request and shop figures are counted (served at `/metrics`).
     pub metrics: Arc<Metrics>,
+    /// The bearer token that lets a scraper read `/metrics` without admin credentials; none
+    /// means only admins may read it.
+    pub metrics_token: Option<MetricsToken>,
     /// How long a cached catalogue page may be served before it is read again (1 s by
     /// default). Changes made through this router clear the cache at once; the time bounds how
     /// stale a page can be after changes made elsewhere (another server process on the same
@@ -67,6 +72,7 @@ impl fmt::Debug for RouterConfig {
             .field("body_limits", &self.body_limits)
             .field("request_timeout", &self.request_timeout)
             .field("lockout", &self.lockout)
+            .field("metrics_token", &self.metrics_token)
             .field("catalogue_cache_ttl", &self.catalogue_cache_ttl)
             .field("admin_login_ttl", &self.admin_login_ttl)
             .finish_non_exhaustive()
@@ -89,6 +95,7 @@ impl RouterConfig {
                 request_timeout: Duration::from_secs(30),
                 lockout: LockoutPolicy::default(),
                 metrics: Arc::new(Metrics::new()),
+                metrics_token: None,
                 catalogue_cache_ttl: Duration::from_secs(1),
                 admin_login_ttl: Duration::from_secs(60),
             },
@@ -157,6 +164,13 @@ impl RouterConfigBuilder {
         self
     }
 
+    /// Lets a scraper that sends `Authorization: Bearer <token>` read `/metrics` (admins
+    /// always may).
+    pub fn metrics_token(mut self, token: MetricsToken) -> Self {
+        self.config.metrics_token = Some(token);
+        self
+    }
+
     /// Sets how long a catalogue page may be cached (zero turns the cache off).
     pub fn catalogue_cache_ttl(mut self, ttl: Duration) -> Self {
         self.config.catalogue_cache_ttl = ttl;
@@ -212,6 +226,46 @@ impl RouterConfigBuilder {
             return Err(Error::invalid("lockout.maxFailures", "must be at least 1"));
         }
         Ok(self.config)
+    }
+}
+
+/// The secret a metrics scraper (Prometheus) sends as `Authorization: Bearer <token>` to read
+/// `/metrics`. Compared in constant time; never shown by `Debug`.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// Parses a token: 16 to 256 characters of letters, digits and `-._~+/=` (what a bearer
+    /// token may hold).
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        let well_formed = (16..=256).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
+        if !well_formed {
+            return Err(Error::invalid(
+                "metricsToken",
+                "must be 16 to 256 characters of letters, digits and -._~+/=",
+            ));
+        }
+        Ok(MetricsToken(text.to_owned()))
+    }
+
+    /// Whether `candidate` is this token. Both are hashed first, so the time taken tells
+    /// nothing about the token, its length included.
+    pub(crate) fn matches(&self, candidate: &str) -> bool {
+        let digest = |text: &str| Sha256::digest(text.as_bytes());
+        digest(&self.0)
+            .as_slice()
+            .ct_eq(digest(candidate).as_slice())
+            .into()
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(redacted)")
     }
 }
 

@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 /// The realm admin clients are asked to log in to.
 pub(crate) const ADMIN_REALM: &str = "Basic realm=\"Pochi admin\", charset=\"UTF-8\"";
 
+/// The challenges of `/metrics`: a scraper's bearer token, or an admin's login.
+const METRICS_REALMS: &str =
+    "Bearer realm=\"Pochi metrics\", Basic realm=\"Pochi admin\", charset=\"UTF-8\"";
+
 /// An error response: status, stable machine code, a message for people, the field at fault
 /// and machine-readable details.
 #[derive(Debug, Clone)]
@@ -110,6 +114,23 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_header(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static(ADMIN_REALM),
+        )
+    }
+
+    /// 401 for `/metrics`, with the bearer and the admin challenges.
+    pub(crate) fn metrics_unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(METRICS_REALMS),
+        )
+    }
+
+    /// 403 `cross_site_request`: an admin change a browser sent from another site's page.
+    pub(crate) fn cross_site_request() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "admin changes are accepted only from the shop's own pages (or without a browser)",
         )
     }
 

@@ -46,6 +46,9 @@
 //!
 //! - **Timeouts** answer 503 `temporarily_unavailable` (not 408): the client sent its request;
 //!   the server was slow, and a retry may succeed.
+//! - **Slow clients**: [`serve`] and [`serve_with`] give a client 10 s to send a request head,
+//!   close a kept-alive connection idle for 60 s, serve at most 1,024 connections at once and
+//!   wait at most 30 s for requests in flight at shutdown ([`ServeOptions`] sets each).
 //! - **Client addresses** are the socket peer ([`serve`] provides it), or the configured
 //!   [`TrustedProxy`] header's entry for the hops you trust. Served without connect info,
 //!   every client shares one rate-limit bucket.
@@ -61,11 +64,17 @@
 //!   needs to tell another anything.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
+//! - **Admin changes from other sites** (a form on another page riding on the admin's browser
+//!   login) are refused with 403 `cross_site_request`, judged by `Sec-Fetch-Site` or `Origin`;
+//!   clients without a browser send neither and are not affected.
+//! - **`/metrics`** answers admins and a scraper holding [`RouterConfig::metrics_token`];
+//!   anyone else gets 401.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.
 
 mod auth;
 mod cache;
 mod config;
+mod cross_site;
 mod error;
 mod extract;
 pub mod jobs;
@@ -76,9 +85,8 @@ mod media;
 mod metrics;
 mod routes;
 mod schema;
+mod serve;
 mod state;
-
-use std::{future::Future, io, net::SocketAddr};
 
 use axum::{
     Router,
@@ -95,14 +103,15 @@ use tower_http::{
 
 pub use crate::{
     config::{
-        BodyLimits, LockoutPolicy, RateLimit, RateLimits, RouterConfig, RouterConfigBuilder,
-        TrustedProxy,
+        BodyLimits, LockoutPolicy, MetricsToken, RateLimit, RateLimits, RouterConfig,
+        RouterConfigBuilder, TrustedProxy,
     },
     error::{ApiError, ErrorBody, ErrorDetail},
     extract::{Json, Path, Query},
     jobs::{JobIntervals, JobRuns, Jobs, MIN_INTERVAL, jobs},
     media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
     metrics::Metrics,
+    serve::{ServeOptions, serve, serve_with},
 };
 use crate::{layers::REQUEST_ID, state::AppState};
 
@@ -152,22 +161,4 @@ pub fn router(shop: Shop, config: RouterConfig) -> Router {
     router
         .layer(from_fn_with_state(state.clone(), layers::observe))
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the requests in flight to finish. Clients' socket addresses reach the rate limits.
-pub async fn serve<F>(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: F,
-) -> io::Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }

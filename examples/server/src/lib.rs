@@ -173,8 +173,8 @@ impl Running {
         self.jobs.runs()
     }
 
-    /// Stops accepting connections, finishes the requests in flight and the job run in
-    /// progress, stops the simulated M-Pesa and releases the store.
+    /// Stops accepting connections, finishes the requests in flight (for at most
+    /// `POCHI_SHUTDOWN_GRACE`) and the job run in progress, stops the simulated M-Pesa and releases the store.
     pub async fn shutdown(self) -> Result<(), StartError> {
         let _ = self.stop.send(true);
         let served = self.server.await;
@@ -264,9 +264,14 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
     let (stop, stopped) = watch::channel(false);
     let server = {
         let mut stopped = stopped.clone();
-        tokio::spawn(pochi_http::serve(listener, app, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        }))
+        tokio::spawn(pochi_http::serve_with(
+            listener,
+            app,
+            settings.serve.clone(),
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            },
+        ))
     };
     let jobs = pochi_http::jobs(
         shop.clone(),

@@ -7,7 +7,7 @@
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use pochi_core::{AdminUsers, CallbackToken, Error, ShopConfig};
-use pochi_http::{RateLimits, RouterConfig, TrustedProxy};
+use pochi_http::{MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
@@ -42,6 +42,11 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
     "POCHI_REQUEST_TIMEOUT",
+    "POCHI_HEADER_READ_TIMEOUT",
+    "POCHI_IDLE_TIMEOUT",
+    "POCHI_MAX_CONNECTIONS",
+    "POCHI_SHUTDOWN_GRACE",
+    "POCHI_METRICS_TOKEN",
     "POCHI_ORDER_EXPIRY",
     "POCHI_UNSTARTED_ORDER_EXPIRY",
     "POCHI_MAX_UNITS_PER_PRODUCT",
@@ -175,6 +180,9 @@ pub struct Settings {
     pub(crate) media_dir: PathBuf,
     pub(crate) rate_limits: RateLimits,
     pub(crate) request_timeout: Duration,
+    /// Header-read and idle timeouts, connection cap, shutdown grace.
+    pub(crate) serve: ServeOptions,
+    pub(crate) metrics_token: Option<MetricsToken>,
     pub(crate) order_expiry: Duration,
     pub(crate) shop_limits: ShopLimits,
     pub(crate) reconcile_interval: Duration,
@@ -206,6 +214,8 @@ impl fmt::Debug for Settings {
             .field("media_dir", &self.media_dir)
             .field("rate_limits", &self.rate_limits)
             .field("request_timeout", &self.request_timeout)
+            .field("serve", &self.serve)
+            .field("metrics_token", &self.metrics_token)
             .field("order_expiry", &self.order_expiry)
             .field("shop_limits", &self.shop_limits)
             .field("reconcile_interval", &self.reconcile_interval)
@@ -347,6 +357,13 @@ impl Vars {
         );
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
+        let serve = self.serve_options()?;
+        let metrics_token = self.parsed("POCHI_METRICS_TOKEN", None, |text| {
+            MetricsToken::parse(text).map(Some).map_err(|e| match e {
+                Error::InvalidInput { message, .. } => message,
+                other => other.to_string(),
+            })
+        })?;
         let order_expiry =
             self.parsed("POCHI_ORDER_EXPIRY", Duration::from_secs(30 * 60), duration)?;
         let defaults = ShopConfig::default();
@@ -421,6 +438,8 @@ impl Vars {
             media_dir,
             rate_limits,
             request_timeout,
+            serve,
+            metrics_token,
             order_expiry,
             shop_limits,
             reconcile_interval,
@@ -434,6 +453,37 @@ impl Vars {
             .router_config(Arc::new(AdminUsers::new()))
             .map_err(router_error)?;
         Ok(settings)
+    }
+
+    /// How connections are served: `POCHI_HEADER_READ_TIMEOUT`, `POCHI_IDLE_TIMEOUT`,
+    /// `POCHI_MAX_CONNECTIONS`, `POCHI_SHUTDOWN_GRACE`.
+    fn serve_options(&self) -> Result<ServeOptions, ConfigError> {
+        let defaults = ServeOptions::default();
+        Ok(defaults
+            .clone()
+            .with_header_read_timeout(self.parsed(
+                "POCHI_HEADER_READ_TIMEOUT",
+                defaults.header_read_timeout,
+                duration,
+            )?)
+            .with_idle_timeout(self.parsed(
+                "POCHI_IDLE_TIMEOUT",
+                defaults.idle_timeout,
+                duration,
+            )?)
+            .with_max_connections(self.parsed(
+                "POCHI_MAX_CONNECTIONS",
+                defaults.max_connections,
+                |text| match text.parse::<usize>() {
+                    Ok(max) if max > 0 => Ok(max),
+                    _ => Err("must be a whole number of connections, at least 1".to_owned()),
+                },
+            )?)
+            .with_shutdown_grace(self.parsed(
+                "POCHI_SHUTDOWN_GRACE",
+                defaults.shutdown_grace,
+                duration,
+            )?))
     }
 
     /// The sandbox or production configuration, checked with a stand-in callback token (the
@@ -548,6 +598,9 @@ impl Settings {
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
         }
+        if let Some(token) = &self.metrics_token {
+            builder = builder.metrics_token(token.clone());
+        }
         builder.build()
     }
 }
@@ -652,6 +705,32 @@ mod tests {
 
         let err = settings(&[("POCHI_ADMIN_HTPASSWD", "/no/such/file")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_ADMIN_HTPASSWD");
+    }
+
+    #[test]
+    fn connection_limits_and_the_metrics_token_are_read_and_the_token_never_shown() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.serve, ServeOptions::default());
+        assert!(s.metrics_token.is_none());
+        let s = settings(&[
+            ("POCHI_HEADER_READ_TIMEOUT", "5s"),
+            ("POCHI_IDLE_TIMEOUT", "2m"),
+            ("POCHI_MAX_CONNECTIONS", "256"),
+            ("POCHI_SHUTDOWN_GRACE", "10s"),
+            ("POCHI_METRICS_TOKEN", "prometheus-scrape-secret-1"),
+        ])
+        .unwrap();
+        assert_eq!(s.serve.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(s.serve.idle_timeout, Duration::from_secs(120));
+        assert_eq!(s.serve.max_connections, 256);
+        assert_eq!(s.serve.shutdown_grace, Duration::from_secs(10));
+        assert!(s.metrics_token.is_some());
+        assert!(!format!("{s:?}").contains("prometheus-scrape-secret-1"));
+        let err = settings(&[("POCHI_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_MAX_CONNECTIONS");
+        let err = settings(&[("POCHI_METRICS_TOKEN", "short-secret")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_METRICS_TOKEN");
+        assert!(!err.to_string().contains("short-secret"));
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub(crate) async fn settings(
         (status = 200, description = "The saved settings", body = schema::StoreSettings),
         (status = 400, description = "The body is not settings", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
     )
 )]
@@ -122,6 +123,7 @@ pub(crate) async fn all_products(
         (status = 200, description = "The updated product", body = schema::Product),
         (status = 400, description = "The body is not a product", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No product has this id", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
     )
@@ -148,6 +150,7 @@ pub(crate) async fn save_product(
     responses(
         (status = 200, description = "What was done", body = schema::Removal),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
     )
 )]
@@ -175,6 +178,7 @@ pub(crate) async fn remove_product(
         (status = 200, description = "The product with its new image", body = schema::Product),
         (status = 400, description = "No `image` field", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 413, description = "The image is too large", body = ErrorBody),
         (status = 415, description = "Not multipart, or not a JPEG, PNG, WebP or GIF", body = ErrorBody),

@@ -20,7 +20,12 @@ use utoipa_axum::{
     routes,
 };
 
-use crate::{auth::require_admin, layers, state::AppState};
+use crate::{
+    auth::{require_admin, require_metrics_reader},
+    cross_site::refuse_cross_site,
+    layers,
+    state::AppState,
+};
 
 /// The document's fixed parts; the paths come from the routes.
 #[derive(OpenApi)]
@@ -29,7 +34,7 @@ use crate::{auth::require_admin, layers, state::AppState};
         title = "Pochi shop API",
         description = "A small Kenyan online shop paid by M-Pesa. JSON in camelCase; every error is `{\"error\": {\"code\", \"message\", \"field\"?, \"details\"?}}`.",
     ),
-    modifiers(&BasicAuth),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "catalogue", description = "Products and public settings"),
         (name = "orders", description = "Checkout and tracking"),
@@ -40,20 +45,33 @@ use crate::{auth::require_admin, layers, state::AppState};
 )]
 struct ApiDoc;
 
-struct BasicAuth;
+/// Admins log in with HTTP Basic; a metrics scraper may send the metrics bearer token.
+struct SecuritySchemes;
 
-impl Modify for BasicAuth {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+        components.add_security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The metrics token configured on the server (`/metrics` only)",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
-/// Every route, with its description; admin routes behind [`require_admin`], checkout routes
-/// behind the stricter rate limit.
+/// Every route, with its description; admin routes behind [`require_admin`] (changes also
+/// behind [`refuse_cross_site`]), `/metrics` behind [`require_metrics_reader`], checkout
+/// routes behind the stricter rate limit.
 pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(catalogue::list_products))
@@ -64,8 +82,10 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::callback))
         .routes(routes!(system::health))
         .routes(routes!(system::openapi))
-        .routes(routes!(system::metrics))
         .routes(routes!(system::media));
+    let metrics = OpenApiRouter::new()
+        .routes(routes!(system::metrics))
+        .route_layer(from_fn_with_state(state.clone(), require_metrics_reader));
     let mut checkout = OpenApiRouter::new()
         .routes(routes!(orders::place_order))
         .routes(routes!(payments::start_payment));
@@ -88,8 +108,11 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
         .routes(routes!(payments::reviews))
-        .route_layer(from_fn_with_state(state.clone(), require_admin));
+        .route_layer(from_fn_with_state(state.clone(), require_admin))
+        // Outside the login check: a forged change is refused before any password work.
+        .route_layer(from_fn_with_state(state.clone(), refuse_cross_site));
     public
+        .merge(metrics)
         .merge(checkout)
         .merge(admin)
         .route_layer(from_fn(layers::tag_route))

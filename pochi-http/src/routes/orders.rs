@@ -181,6 +181,7 @@ pub(crate) struct StatusMove {
         (status = 200, description = "The order after the move", body = schema::Order),
         (status = 400, description = "The body is not a status move", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The lifecycle does not allow this move (`details.reason`: `invalid_transition`)", body = ErrorBody),
         (status = 422, description = "Unknown status", body = ErrorBody),

@@ -169,6 +169,7 @@ pub(crate) async fn payments_of_order(
     responses(
         (status = 200, description = "The payment after the decision", body = schema::Payment),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such payment", body = ErrorBody),
         (status = 409, description = "Not waiting for verification (`details.reason`: `payment_not_verifiable`)", body = ErrorBody),
     )

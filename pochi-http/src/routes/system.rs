@@ -61,10 +61,15 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Response {
 }
 
 /// Request counts and latencies by route, orders placed and payments by outcome, in the
-/// Prometheus text format.
+/// Prometheus text format. For admins, or a scraper with the metrics token.
 #[utoipa::path(
     get, path = "/metrics", tag = "system",
-    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"))
+    security(("metricsToken" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
+        (status = 401, description = "Neither the metrics token nor admin credentials", body = ErrorBody),
+        (status = 429, description = "Too many failed admin logins from this address", body = ErrorBody),
+    )
 )]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     (

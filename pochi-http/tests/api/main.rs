@@ -2,11 +2,14 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+mod cross_site;
 mod errors;
 mod layers;
 mod logs;
+mod metrics_access;
 mod openapi;
 mod outage;
 mod routes;
+mod slow_clients;
 mod socket;
 mod support;

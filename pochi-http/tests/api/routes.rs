@@ -323,7 +323,7 @@ async fn a_push_callback_pays_the_order_and_gets_the_providers_reply() {
     assert_eq!(payments.status, StatusCode::OK);
     assert_eq!(payments.json()[0]["status"], "succeeded");
     snapshot("admin_payments", &payments.json());
-    let metrics = get("/metrics").send(&app.router).await;
+    let metrics = get("/metrics").admin().send(&app.router).await;
     let text = String::from_utf8_lossy(&metrics.body).into_owned();
     assert!(
         text.contains("pochi_payments_total{outcome=\"succeeded\"} 1\n"),
@@ -417,7 +417,7 @@ async fn an_address_sending_forged_callbacks_is_turned_away_and_every_one_is_cou
         .await;
     assert_eq!(reviews.json()["items"].as_array().unwrap().len(), 10);
     // and the metric counts every refusal the shop saw
-    let metrics = get("/metrics").send(&app.router).await;
+    let metrics = get("/metrics").admin().send(&app.router).await;
     let text = String::from_utf8(metrics.body).unwrap();
     assert!(text.contains("pochi_callbacks_refused_total 10"), "{text}");
 
@@ -576,7 +576,7 @@ async fn metrics_count_requests_by_route_template() {
     post(&format!("/api/pay/callbacks/stk/{TOKEN}"), json!({}))
         .send(&app.router)
         .await;
-    let reply = get("/metrics").send(&app.router).await;
+    let reply = get("/metrics").admin().send(&app.router).await;
     let text = String::from_utf8_lossy(&reply.body).into_owned();
     assert_eq!(reply.status, StatusCode::OK);
     assert!(

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Serves `app` on a fresh port until the returned sender is dropped or fired.
-async fn start(app: Router) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+pub async fn start(app: Router) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -240,8 +240,7 @@ async fn a_host_nests_the_shop_and_a_customer_buys_over_http() {
         .await
         .unwrap();
     assert!(doc["paths"]["/api/products"].is_object());
-    let metrics = http
-        .get(format!("{base}/shop/metrics"))
+    let metrics = admin(http.get(format!("{base}/shop/metrics")))
         .send()
         .await
         .unwrap()
