@@ -145,6 +145,14 @@ python3 benches/load/junk-cursors.py "${junk_args[@]}" >"$work/junk.out" 2>&1 ||
   { cat "$work/junk.out" >&2; say "junk cursors: the server failed or grew"; exit 1; }
 grep '^POCHI_RESULT' "$work/junk.out" >&2
 
+# ----- hostile clients: hoarding stock and prompting a stranger's phone (issue #14) -----
+say "hoarding: anonymous orders and payment prompts against the shop's limits"
+hoard_args=(--server "$bin_dir/pochi-server")
+if $smoke; then hoard_args+=(--attempts 30); fi
+python3 benches/load/hoarding.py "${hoard_args[@]}" >"$work/hoard.out" 2>&1 ||
+  { cat "$work/hoard.out" >&2; say "hoarding: the limits did not hold"; exit 1; }
+grep -E '^(POCHI_RESULT|after the short hold)' "$work/hoard.out" >&2
+
 # ----- HTTP: the reference server on each store, and the plain-hyper ceiling, under wrk -----
 http=true
 if ! command -v wrk >/dev/null; then

@@ -5,13 +5,16 @@ use std::{
     net::{IpAddr, Ipv6Addr},
 };
 
+use serde::{Deserialize, Serialize};
+
 /// The network a client's address belongs to, as limits count it: an IPv4 address itself, an
 /// IPv6 address's /64 (one subscriber's prefix: a client that rotates addresses within it is
 /// still one client). IPv4-mapped IPv6 addresses count as their IPv4 address.
 ///
 /// An address is personal data: `Debug` does not print it, and a store keeps it only on
 /// unpaid orders, to count them.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ClientNetwork(String);
 
 impl ClientNetwork {

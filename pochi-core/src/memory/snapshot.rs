@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{MemoryStore, State};
 use crate::{
+    client::ClientNetwork,
     ids::OrderNumber,
     order::{IdempotencyKey, Order},
     payment::{Payment, PaymentReview},
@@ -29,6 +30,9 @@ pub struct MemorySnapshot {
     pub reviews: Vec<PaymentReview>,
     /// The shop's settings, once saved.
     pub settings: Option<StoreSettings>,
+    /// Unpaid orders and the client network each came from, sorted by order.
+    #[serde(default)]
+    pub placed_from: Vec<(OrderNumber, ClientNetwork)>,
 }
 
 impl MemoryStore {
@@ -47,6 +51,12 @@ impl MemoryStore {
         order_keys.sort();
         let mut payments: Vec<Payment> = state.payments.values().cloned().collect();
         payments.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        let mut placed_from: Vec<_> = state
+            .placed_from
+            .iter()
+            .map(|(number, network)| (number.clone(), network.clone()))
+            .collect();
+        placed_from.sort_by(|a, b| a.0.cmp(&b.0));
         MemorySnapshot {
             products,
             orders,
@@ -54,6 +64,7 @@ impl MemoryStore {
             payments,
             reviews: state.reviews.clone(),
             settings: state.settings.clone(),
+            placed_from,
         }
     }
 
@@ -73,6 +84,7 @@ impl MemoryStore {
                 .collect(),
             reviews: snapshot.reviews,
             settings: snapshot.settings,
+            placed_from: snapshot.placed_from.into_iter().collect(),
             ..State::default()
         };
         for payment in snapshot.payments {

@@ -144,15 +144,10 @@ impl Shop {
         if provider.kind() == PaymentKind::StkPush {
             // The order must outlive the push: a customer who pays after expiry pays for a
             // cancelled order.
-            // Until an attempt is stored, the order is on the short hold (the expiry sweep may
-            // cancel it before this push's attempt extends it).
+            // Its attempt, once stored, holds the order for the whole `unpaid_order_ttl` (an
+            // order nobody started to pay is held only briefly until then).
             let config = &self.inner.config;
-            let hold = if payments.is_empty() {
-                config.unstarted_order_ttl.min(config.unpaid_order_ttl)
-            } else {
-                config.unpaid_order_ttl
-            };
-            let ttl = Duration::try_from(hold).unwrap_or(Duration::MAX);
+            let ttl = Duration::try_from(config.unpaid_order_ttl).unwrap_or(Duration::MAX);
             let margin = Duration::try_from(config.payment_start_margin).unwrap_or(Duration::MAX);
             let expires_at = order.created_at.checked_add(ttl);
             if order.status == OrderStatus::PendingPayment
