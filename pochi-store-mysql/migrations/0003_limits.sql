@@ -1,6 +1,7 @@
 -- The shop's limits on unpaid orders and payment requests (issue #14).
 --
--- `limit_locks` holds one row per counted subject (a phone, a client network). A transaction
+-- `limit_locks` holds one row per bucket of counted subjects (a hash of a phone or a client
+-- network, never the value itself; at most 4,096 per scope). A transaction
 -- that counts a subject's unpaid orders or pushes first upserts its row, which locks it: a
 -- racing transaction for the same subject waits, then counts what the first one wrote.
 CREATE TABLE limit_locks (

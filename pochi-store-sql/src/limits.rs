@@ -1,8 +1,8 @@
 //! The limits on unpaid orders and payment requests: a lock row per counted subject, then a
 //! count of what that subject has, for the core's verdict.
 //!
-//! The lock is an upsert of the subject's row in `limit_locks`: it creates the row or updates
-//! it, and either way holds it to the end of the transaction (on SQLite the one writer holds
+//! The lock is an upsert of the row of the subject's bucket in `limit_locks`: it creates the
+//! row or updates it, and either way holds it to the end of the transaction (on SQLite the one writer holds
 //! everything already). A racing transaction for the same subject waits there, and its count
 //! (READ COMMITTED: each statement sees what committed before it) includes what the first one
 //! wrote. Both run after the new row is written, so a racing retry with the same idempotency
@@ -21,6 +21,20 @@ use crate::{
     error::DbResult,
     orders::Conn,
 };
+
+/// How many lock rows a scope has at most.
+const BUCKETS: u64 = 4096;
+
+/// The bucket of `subject`: FNV-1a, stable across processes and versions (the lock must be
+/// the same row for every server sharing the database).
+fn bucket(subject: &str) -> u64 {
+    let hash = subject
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    hash % BUCKETS
+}
 
 /// The subjects a lock row stands for.
 const OPEN_ORDERS_PHONE: &str = "orders:phone";
@@ -44,16 +58,23 @@ where
     Option<D::Time>: for<'q> Encode<'q, D::Db>,
     Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
-    /// Holds `subject`'s lock row of `scope` until the transaction ends.
+    /// Holds the lock row of `subject`'s bucket in `scope` until the transaction ends. The
+    /// row names a bucket (a hash of the subject), not the phone or address itself: the table
+    /// keeps no personal data and at most [`BUCKETS`] rows per scope; two subjects that share
+    /// a bucket only wait for each other.
     async fn lock_subject(conn: &mut Conn<D>, scope: &str, subject: &str) -> DbResult<(), D> {
         let statement = sql::<D>(&format!(
             "INSERT INTO limit_locks (scope, subject, taken) VALUES (?, ?, ?){}",
-            D::upsert("limit_locks", &["scope", "subject"], &[Set::Add("taken")])
+            D::upsert(
+                "limit_locks",
+                &["scope", "subject"],
+                &[Set::Replace("taken")]
+            )
         ))
         .into_owned();
         sqlx::query(&statement)
             .bind(scope)
-            .bind(subject)
+            .bind(bucket(subject).to_string())
             .bind(1i64)
             .execute(&mut *conn)
             .await?;

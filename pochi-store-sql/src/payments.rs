@@ -229,14 +229,21 @@ where
         limit: Option<PushLimit>,
     ) -> DbResult<PaymentInsert, D> {
         let mut tx = self.begin_write().await?;
-        let order_exists = sqlx::query(&sql::<D>("SELECT 1 FROM orders WHERE number = ?"))
+        // The order's lock: the expiry sweep skips an order held here, and this waits for a
+        // sweep that holds it, then sees it cancelled.
+        let statement = sql::<D>(&format!(
+            "SELECT status FROM orders WHERE number = ?{}",
+            for_update::<D>()
+        ))
+        .into_owned();
+        let status: String = match sqlx::query(&statement)
             .bind(payment.order_number.as_str())
             .fetch_optional(&mut *tx)
             .await?
-            .is_some();
-        if !order_exists {
-            return Err(Error::not_found(Entity::Order, &payment.order_number).into());
-        }
+        {
+            Some(row) => Self::get(&row, "status")?,
+            None => return Err(Error::not_found(Entity::Order, &payment.order_number).into()),
+        };
         if let Some(key) = &payment.idempotency_key {
             let statement = sql::<D>(&format!(
                 "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_number = ? \
@@ -264,6 +271,7 @@ where
             }
         }
         Self::check_receipt(&mut tx, payment).await?;
+        verdict::check_payable(&payment.order_number, Self::order_status(&status)?)?;
         Self::insert_row(&mut tx, payment).await?;
         Self::check_pushes(&mut tx, payment, limit).await?;
         tx.commit().await?;

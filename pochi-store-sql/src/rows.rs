@@ -154,7 +154,7 @@ where
         OrderNumber::parse(text).map_err(|e| corrupt("order number", e))
     }
 
-    fn order_status(text: &str) -> DbResult<OrderStatus, D> {
+    pub(crate) fn order_status(text: &str) -> DbResult<OrderStatus, D> {
         OrderStatus::parse(text).map_err(|e| corrupt("order status", e))
     }
 

@@ -1,6 +1,7 @@
 -- The shop's limits on unpaid orders and payment requests (issue #14).
 --
--- `limit_locks` holds one row per counted subject (a phone, a client network). SQLite has one
+-- `limit_locks` holds one row per bucket of counted subjects (a hash of a phone or a client
+-- network, never the value itself; at most 4,096 per scope). SQLite has one
 -- writer at a time, so the upsert only keeps the statements the same as on the other
 -- databases, where it locks the row.
 CREATE TABLE limit_locks (

@@ -71,6 +71,7 @@ macro_rules! store_conformance_tests {
             racing_orders_of_one_phone_never_pass_the_limit,
             pushes_to_one_phone_are_limited_across_orders,
             racing_pushes_to_one_phone_never_pass_the_limit,
+            an_attempt_is_refused_on_an_order_no_longer_waiting_for_payment,
             // payments
             the_same_result_twice_changes_nothing,
             concurrent_duplicate_results_apply_once,

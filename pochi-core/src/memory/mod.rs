@@ -350,6 +350,9 @@ impl Store for MemoryStore {
             }
         }
         state.check_receipt(payment)?;
+        if let Some(order) = state.orders.get(&payment.order_number) {
+            verdict::check_payable(&order.number, order.status)?;
+        }
         if let (Some(limit), Some(phone), PaymentKind::StkPush) =
             (limit, &payment.phone, payment.kind)
         {

@@ -130,7 +130,8 @@ impl Shop {
                 order,
                 idempotency_key: key.clone(),
                 fingerprint: fingerprint.clone(),
-                placed_from: from.clone(),
+                // An address is kept only where its limit needs it.
+                placed_from: from.clone().filter(|_| limits.per_client.is_some()),
                 limits,
             };
             match self.inner.store.place_order(&new_order).await {

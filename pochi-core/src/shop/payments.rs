@@ -241,7 +241,6 @@ impl Shop {
         }
     }
 
-    /// What is left to pay on an order: its total less its succeeded payments.
     /// The limit of pushes to one phone, for a push attempt that has a phone.
     fn push_limit(&self, attempt: &Payment, now: OffsetDateTime) -> Option<PushLimit> {
         let config = &self.inner.config;
@@ -260,6 +259,7 @@ impl Shop {
         })
     }
 
+    /// What is left to pay on an order: its total less its succeeded payments.
     fn amount_due(&self, order: &Order, payments: &[Payment]) -> Result<Money> {
         if order.status != OrderStatus::PendingPayment {
             return Err(Error::conflict(

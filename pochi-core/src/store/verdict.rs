@@ -7,7 +7,7 @@
 use crate::{
     error::{ConflictReason, Error, LimitKind, Result},
     ids::PaymentId,
-    order::{NewOrder, Order, StockUnits},
+    order::{NewOrder, Order, OrderStatus, StockUnits},
     payment::{Payment, PaymentStatus},
 };
 use time::OffsetDateTime;
@@ -35,6 +35,19 @@ pub fn expires(order: &Order, payment: PaymentActivity, cutoff: &super::ExpiryCu
         PaymentActivity::InFlight => cutoff.in_flight_placed_before,
     };
     order.status == crate::order::OrderStatus::PendingPayment && order.created_at < before
+}
+
+/// Whether a new payment attempt may be stored for an order in `status` (the store read it
+/// under the order's lock): only while it waits for payment, so an attempt never lands on an
+/// order the expiry sweep has just cancelled.
+pub fn check_payable(number: &crate::ids::OrderNumber, status: OrderStatus) -> Result<()> {
+    if status == OrderStatus::PendingPayment {
+        return Ok(());
+    }
+    Err(Error::conflict(
+        ConflictReason::OrderNotPayable,
+        format!("order {number} is {status}, not waiting for payment"),
+    ))
 }
 
 /// Whether a customer may open one more unpaid order, given the `pending_payment` orders the

@@ -365,3 +365,36 @@ pub async fn racing_pushes_to_one_phone_never_pass_the_limit(store: Arc<dyn Stor
     }
     assert_eq!(stored, 3);
 }
+
+/// An attempt is stored only for an order that waits for payment: one the expiry sweep (or an
+/// admin) has just cancelled gets none, so no customer is prompted to pay for it.
+pub async fn an_attempt_is_refused_on_an_order_no_longer_waiting_for_payment(
+    store: Arc<dyn Store>,
+) {
+    // Given an order nobody paid, expired
+    let kikoi = product("Kikoi", "1500", Some(5));
+    stock_shelves(store.as_ref(), &[&kikoi]).await;
+    let new = new_order(
+        order_number(),
+        &checkout(&[(&kikoi, 1)]),
+        &[kikoi.clone()],
+        at(0),
+    );
+    let order = place(store.as_ref(), &new).await;
+    let expired = store
+        .expire_orders(&ExpiryCutoff::by_age(at(100), at(100)), 10)
+        .await
+        .unwrap();
+    assert_eq!(expired.len(), 1);
+
+    // When a push attempt is inserted for it
+    let push = attempt(&order, order.total, PaymentKind::StkPush, "testpay", None);
+    let err = store.insert_payment(&push, None).await.unwrap_err();
+
+    // Then it is refused and not stored
+    assert_eq!(
+        err.conflict_reason(),
+        Some(pochi_core::ConflictReason::OrderNotPayable)
+    );
+    assert!(store.payment(push.id).await.unwrap().is_none());
+}

@@ -216,7 +216,7 @@ async fn a_phone_gets_at_most_five_pushes_an_hour_across_orders() {
 }
 
 #[tokio::test]
-async fn a_push_just_before_the_short_hold_ends_holds_the_order_for_the_full_expiry() {
+async fn a_push_just_before_the_short_hold_ends_holds_the_order_past_it() {
     let mut provider = push_provider();
     accept_distinct_pushes(&mut provider);
     let w = world(provider, Arc::new(crate::NoEvents)).await;
