@@ -35,6 +35,8 @@ async fn logs_hold_no_personal_data_or_secrets() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Callsites first reached before this subscriber existed are asked again.
+    tracing::callsite::rebuild_interest_cache();
     let app = app();
     let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
     // when a customer orders and pays, a provider calls back, a forger tries, an admin fails

@@ -5,7 +5,6 @@
 mod cross_site;
 mod errors;
 mod layers;
-mod logs;
 mod metrics_access;
 mod openapi;
 mod outage;
