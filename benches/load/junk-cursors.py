@@ -22,15 +22,15 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import string
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pochi_server  # noqa: E402  (the shared server launcher beside this script)
 
 
 def rss_kib(pid):
@@ -39,37 +39,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS line")
-
-
-def start(server, data_dir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POCHI_")}
-    env.update(
-        POCHI_DATA_DIR=data_dir,
-        POCHI_LISTEN="127.0.0.1:0",
-        POCHI_RATE_LIMIT="off",
-        POCHI_CHECKOUT_RATE_LIMIT="off",
-        POCHI_MPESA_MODE="simulated",
-        POCHI_LOG="warn",
-    )
-    proc = subprocess.Popen(
-        [server],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    )
-    deadline = time.monotonic() + 120
-    for line in proc.stdout:
-        found = re.search(r"listening on ([0-9.]+):([0-9]+)", line)
-        if found:
-            # Keep draining its output so the server never blocks on a full pipe.
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, found.group(1), int(found.group(2))
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    raise RuntimeError("pochi-server did not say where it listens")
 
 
 def junk(size, rng):
@@ -123,7 +92,7 @@ def main():
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="pochi-junk-")
-    proc, host, port = start(args.server, data_dir)
+    proc, host, port = pochi_server.start(args.server, data_dir)
     try:
         # Warm up: a few real pages, so what the first requests allocate is not counted.
         conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -171,11 +140,7 @@ def main():
             return 1
         return 0
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        pochi_server.stop(proc)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -301,9 +301,9 @@ where
     ) -> DbResult<Vec<Order>, D> {
         let mut tx = self.begin_write().await?;
         // `verdict::expires` as a condition: with no attempt, placed before the short hold's
-        // cutoff; with attempts that all ended, before the cutoff; with one in flight, before
-        // the hard bound. The first condition (the latest of the three) reads the status
-        // index. Orders another sweeper (or a payment) holds are skipped, not waited for: that
+        // cutoff; with attempts that all ended, placed before the cutoff or the last attempt
+        // changed before the short hold's cutoff; with one in flight, before the hard bound.
+        // The first condition (the latest of the three) reads the status index. Orders another sweeper (or a payment) holds are skipped, not waited for: that
         // transaction settles them.
         // "In flight" is the domain's own: every status that is not final.
         let in_flight: Vec<&'static str> = PaymentStatus::ALL
@@ -316,10 +316,12 @@ where
             "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? AND ( \
              (created_at < ? AND NOT EXISTS (SELECT 1 FROM payments p \
               WHERE p.order_number = orders.number)) \
-             OR (created_at < ? AND EXISTS (SELECT 1 FROM payments p \
+             OR (EXISTS (SELECT 1 FROM payments p \
               WHERE p.order_number = orders.number) \
               AND NOT EXISTS (SELECT 1 FROM payments p \
-              WHERE p.order_number = orders.number AND p.status IN ({in_flight_list}))) \
+              WHERE p.order_number = orders.number AND p.status IN ({in_flight_list})) \
+              AND (created_at < ? OR NOT EXISTS (SELECT 1 FROM payments p \
+              WHERE p.order_number = orders.number AND p.updated_at >= ?))) \
              OR (created_at < ? AND EXISTS (SELECT 1 FROM payments p \
               WHERE p.order_number = orders.number AND p.status IN ({in_flight_list})))) \
              ORDER BY created_at, number LIMIT ?{}",
@@ -333,12 +335,14 @@ where
         let mut due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
             .bind(D::time(latest))
-            .bind(D::time(cutoff.unstarted_placed_before))
-            .bind(D::time(cutoff.placed_before));
+            .bind(D::time(cutoff.unstarted_placed_before));
         for status in &in_flight {
             due = due.bind(*status);
         }
-        due = due.bind(D::time(cutoff.in_flight_placed_before));
+        due = due
+            .bind(D::time(cutoff.placed_before))
+            .bind(D::time(cutoff.unstarted_placed_before))
+            .bind(D::time(cutoff.in_flight_placed_before));
         for status in &in_flight {
             due = due.bind(*status);
         }

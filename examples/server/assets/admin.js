@@ -262,14 +262,20 @@
     );
   }
 
+  // Payments made through the simulator carry this provider name (see the server's README).
+  const SIMULATED_PROVIDER = "mpesa_simulated";
+
   function paymentRow(payment, order) {
+    const simulated = payment.provider === SIMULATED_PROVIDER;
+    const method = payment.kind === "manual" ? "manual code" : simulated ? "simulated M-Pesa" : payment.provider;
     const parts = [
-      `${money(payment.amount)} by ${payment.kind === "manual" ? "manual code" : payment.provider}`,
+      `${money(payment.amount)} by ${method}`,
       payment.phone ? ` from ${payment.phone}` : "",
       payment.receipt ? `, receipt ${payment.receipt}` : "",
       payment.resultDescription ? ` — ${payment.resultDescription}` : "",
     ];
     const row = el("li", { class: "line small", dataset: { paymentId: payment.id } }, statusBadge(payment.status, payment.status.replace(/_/g, " ")), el("span", { class: "name", text: `${parts.join("")} · ${when(payment.createdAt)}` }));
+    if (simulated) row.append(el("span", { class: "status status-simulated", text: "simulated", title: "Not real money: made through the M-Pesa simulator" }));
     if (payment.needsReview) row.append(el("span", { class: "status status-failed", text: "needs review" }));
     if (payment.status === "pending_verification") {
       const verdict = async (approve) => {
@@ -582,6 +588,13 @@
   $("product-cancel").addEventListener("click", resetProductForm);
   $("settings-form").addEventListener("submit", saveSettings);
   $("add-county").addEventListener("click", () => $("county-fees").append(countyRow(null)));
+
+  // The simulator's routes exist only while M-Pesa is simulated.
+  api("simulator")
+    .then((simulator) => {
+      $("simulated-banner").hidden = !(simulator && simulator.enabled);
+    })
+    .catch(() => {});
 
   if (auth()) enter();
   else showLogin("");

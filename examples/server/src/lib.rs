@@ -231,15 +231,17 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
 
     let metrics = Arc::new(Metrics::new());
     let shop = Shop::builder(database.store.clone())
-        .provider(Arc::new(provider))
+        .provider(provider)
         .events(metrics.sink(Arc::new(NoEvents)))
         // The callback token was given to the M-Pesa provider; the shop adopts it from there.
         .config(settings.shop_config())
         .build()
         .map_err(StartError::Shop)?;
-    let added = demo::add_on_first_start(&shop, &settings.data_dir).await?;
-    if added > 0 {
-        tracing::info!(count = added, "demo products added");
+    if settings.demo_products {
+        let added = demo::add_on_first_start(&shop, &settings.data_dir).await?;
+        if added > 0 {
+            tracing::info!(count = added, "demo products added");
+        }
     }
 
     let config = settings
@@ -254,7 +256,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         // The simulator's requests run to completion even if their client hangs up (see
         // `detach`); the API's do so inside `pochi_http::router`.
         app = app.merge(
-            simulator::router(shop.clone(), fake.clone())
+            simulator::router(shop.clone(), fake.clone(), settings.simulated_in_public)
                 .layer(axum::middleware::from_fn(detach::run_to_completion)),
         );
     }

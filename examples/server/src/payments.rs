@@ -1,10 +1,20 @@
 //! The M-Pesa provider for the configured mode: the real Daraja (sandbox or production), or
 //! the fake Daraja started in process and reached over loopback HTTP like the real one.
 
-use pochi_core::CallbackToken;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pochi_core::{
+    CallbackToken, Notice, NoticeReply, Notification, Payment, PaymentKind, PaymentProvider,
+    PaymentRequest, ProviderReply, QueryAnswer, Result, StartedPayment,
+};
 use pochi_pay_mpesa::{MpesaProvider, fake::FakeDaraja};
 
 use crate::{StartError, settings::Settings};
+
+/// The provider name simulated M-Pesa payments carry, so the dashboard marks them as simulated
+/// for as long as they are kept (even after the shop moves to real M-Pesa).
+pub(crate) const SIMULATED_PROVIDER: &str = "mpesa_simulated";
 
 /// The provider, and the fake it talks to in simulated mode. `own_url` is where this server
 /// listens: the fake's callbacks go there.
@@ -12,7 +22,7 @@ pub(crate) async fn provider(
     settings: &Settings,
     own_url: &str,
     token: &CallbackToken,
-) -> Result<(MpesaProvider, Option<FakeDaraja>), StartError> {
+) -> std::result::Result<(Arc<dyn PaymentProvider>, Option<FakeDaraja>), StartError> {
     let (config, fake) = match &settings.mpesa {
         Some(builder) => (builder.clone().with_callback_token(token).build(), None),
         None => {
@@ -30,5 +40,53 @@ pub(crate) async fn provider(
     };
     let config = config.map_err(|e| StartError::Mpesa(e.to_string()))?;
     let provider = MpesaProvider::new(config).map_err(|e| StartError::Mpesa(e.to_string()))?;
+    let provider: Arc<dyn PaymentProvider> = match fake {
+        Some(_) => Arc::new(Simulated(provider)),
+        None => Arc::new(provider),
+    };
     Ok((provider, fake))
+}
+
+/// M-Pesa against the fake Daraja: the real provider under another name, so that every
+/// payment it records says it was simulated.
+#[derive(Debug)]
+struct Simulated(MpesaProvider);
+
+#[async_trait]
+impl PaymentProvider for Simulated {
+    fn name(&self) -> &str {
+        SIMULATED_PROVIDER
+    }
+
+    fn kind(&self) -> PaymentKind {
+        self.0.kind()
+    }
+
+    fn precision(&self) -> u32 {
+        self.0.precision()
+    }
+
+    fn handles_channel(&self, channel: &str) -> bool {
+        self.0.handles_channel(channel)
+    }
+
+    async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
+        self.0.start(request).await
+    }
+
+    fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>> {
+        self.0.interpret(notification)
+    }
+
+    async fn query(&self, payment: &Payment) -> Result<QueryAnswer> {
+        self.0.query(payment).await
+    }
+
+    fn reply(&self, channel: &str, reply: NoticeReply) -> ProviderReply {
+        self.0.reply(channel, reply)
+    }
+
+    fn callback_token(&self) -> Option<CallbackToken> {
+        self.0.callback_token()
+    }
 }

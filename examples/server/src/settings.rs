@@ -11,7 +11,8 @@ use pochi_http::{MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedPr
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
-    count_or_off, count_per_window, database, duration, public_url, rate_limit, trusted_proxy,
+    boolean, count_or_off, count_per_window, database, duration, public_url, rate_limit,
+    trusted_proxy,
 };
 
 mod values;
@@ -57,7 +58,12 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_EXPIRY_INTERVAL",
     "POCHI_DEMO_PRODUCTS",
     "POCHI_LOG",
+    SIMULATED_IN_PUBLIC,
 ];
+
+/// The override that lets simulated M-Pesa run where the public can reach it (a demo meant
+/// to be shown): named so that nobody sets it by accident.
+pub(crate) const SIMULATED_IN_PUBLIC: &str = "POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC";
 
 /// A variable whose value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,6 +194,8 @@ pub struct Settings {
     pub(crate) reconcile_interval: Duration,
     pub(crate) expiry_interval: Duration,
     pub(crate) demo_products: bool,
+    /// `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC`: simulated M-Pesa may be reached by others.
+    pub(crate) simulated_in_public: bool,
     pub(crate) log: String,
     pub(crate) unknown: Vec<String>,
 }
@@ -221,6 +229,7 @@ impl fmt::Debug for Settings {
             .field("reconcile_interval", &self.reconcile_interval)
             .field("expiry_interval", &self.expiry_interval)
             .field("demo_products", &self.demo_products)
+            .field("simulated_in_public", &self.simulated_in_public)
             .finish_non_exhaustive()
     }
 }
@@ -403,13 +412,17 @@ impl Vars {
         )?;
         let expiry_interval =
             self.parsed("POCHI_EXPIRY_INTERVAL", Duration::from_secs(60), duration)?;
-        let demo_products = self.parsed("POCHI_DEMO_PRODUCTS", true, |text| {
-            match text.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" | "on" => Ok(true),
-                "false" | "no" | "0" | "off" => Ok(false),
-                _ => Err("must be true or false".to_owned()),
-            }
-        })?;
+        // A real shop does not open with a kikoi and a basket it does not sell: the demo
+        // catalogue comes by default only with simulated payments.
+        let demo_products = self.parsed(
+            "POCHI_DEMO_PRODUCTS",
+            mpesa_mode == MpesaMode::Simulated,
+            boolean,
+        )?;
+        let simulated_in_public = self.parsed(SIMULATED_IN_PUBLIC, false, boolean)?;
+        if mpesa_mode == MpesaMode::Simulated && !simulated_in_public {
+            self.simulated_stays_private(listen, public_url.as_deref(), trusted_proxy.is_some())?;
+        }
         let log = self.parsed("POCHI_LOG", "info".to_owned(), |text| {
             let level = text.to_ascii_lowercase();
             match level.as_str() {
@@ -445,6 +458,7 @@ impl Vars {
             reconcile_interval,
             expiry_interval,
             demo_products,
+            simulated_in_public,
             log,
             unknown,
         };
@@ -453,6 +467,41 @@ impl Vars {
             .router_config(Arc::new(AdminUsers::new()))
             .map_err(router_error)?;
         Ok(settings)
+    }
+
+    /// Simulated M-Pesa lets anyone mark their own order paid (the simulator's routes answer
+    /// for every visitor), so it runs only where nobody else can reach it: a loopback listen
+    /// address, no public URL other than a loopback one, and no proxy in front.
+    fn simulated_stays_private(
+        &self,
+        listen: SocketAddr,
+        public_url: Option<&str>,
+        behind_proxy: bool,
+    ) -> Result<(), ConfigError> {
+        let exposed = if !listen.ip().is_loopback() {
+            Some((
+                "POCHI_LISTEN",
+                "listens on an address other machines can reach",
+            ))
+        } else if public_url.is_some_and(|url| !values::is_loopback_url(url)) {
+            Some(("POCHI_PUBLIC_URL", "has a public URL"))
+        } else if behind_proxy {
+            Some(("POCHI_TRUSTED_PROXY", "runs behind a proxy"))
+        } else {
+            None
+        };
+        match exposed {
+            None => Ok(()),
+            Some((variable, how)) => Err(ConfigError::new(
+                "POCHI_MPESA_MODE",
+                format!(
+                    "simulated M-Pesa (the default) lets any visitor mark their own order paid, \
+                     and this shop {how} ({variable}): set POCHI_MPESA_MODE=sandbox or \
+                     production, or, for a demo you mean to expose, \
+                     {SIMULATED_IN_PUBLIC}=true"
+                ),
+            )),
+        }
     }
 
     /// How connections are served: `POCHI_HEADER_READ_TIMEOUT`, `POCHI_IDLE_TIMEOUT`,
@@ -659,6 +708,64 @@ mod tests {
     }
 
     #[test]
+    fn simulated_mpesa_refuses_to_run_where_others_can_reach_it() {
+        for (variable, value) in [
+            ("POCHI_LISTEN", "0.0.0.0:8080"),
+            ("POCHI_LISTEN", "[::]:8080"),
+            ("POCHI_LISTEN", "192.0.2.10:8080"),
+            ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+            ("POCHI_TRUSTED_PROXY", "X-Forwarded-For"),
+        ] {
+            // Simulated by default and when named.
+            for mode in [None, Some("simulated")] {
+                let mut vars = vec![(variable, value)];
+                vars.extend(mode.map(|m| ("POCHI_MPESA_MODE", m)));
+                let err = settings(&vars).unwrap_err();
+                assert_eq!(err.variable, "POCHI_MPESA_MODE", "{variable}={value}");
+                assert!(err.message.contains(variable), "{err}");
+                assert!(err.message.contains(SIMULATED_IN_PUBLIC), "{err}");
+            }
+            // The loud override lets a demo run in public.
+            let s = settings(&[(variable, value), (SIMULATED_IN_PUBLIC, "true")]).unwrap();
+            assert_eq!(s.mpesa_mode, MpesaMode::Simulated);
+            assert!(s.simulated_in_public);
+        }
+        // This machine only: loopback addresses and URLs are fine.
+        for (variable, value) in [
+            ("POCHI_LISTEN", "127.0.0.1:9000"),
+            ("POCHI_LISTEN", "[::1]:9000"),
+            ("POCHI_PUBLIC_URL", "http://localhost:8080"),
+            ("POCHI_PUBLIC_URL", "http://127.0.0.1:8080/"),
+            ("POCHI_PUBLIC_URL", "http://[::1]:8080"),
+        ] {
+            let s = settings(&[(variable, value)]).unwrap();
+            assert!(!s.simulated_in_public, "{variable}={value}");
+        }
+        let err = settings(&[(SIMULATED_IN_PUBLIC, "perhaps")]).unwrap_err();
+        assert_eq!(err.variable, SIMULATED_IN_PUBLIC);
+    }
+
+    #[test]
+    fn demo_products_come_by_default_only_with_simulated_mpesa() {
+        assert!(settings(&[]).unwrap().demo_products);
+        assert!(
+            !settings(&[("POCHI_DEMO_PRODUCTS", "false")])
+                .unwrap()
+                .demo_products
+        );
+        let sandbox = [
+            ("POCHI_MPESA_MODE", "sandbox"),
+            ("POCHI_MPESA_CONSUMER_KEY", "key"),
+            ("POCHI_MPESA_CONSUMER_SECRET", "very-secret-value"),
+            ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ];
+        assert!(!settings(&sandbox).unwrap().demo_products);
+        let mut asked = sandbox.to_vec();
+        asked.push(("POCHI_DEMO_PRODUCTS", "yes"));
+        assert!(settings(&asked).unwrap().demo_products);
+    }
+
+    #[test]
     fn errors_name_the_variable_and_never_repeat_a_password() {
         let err = settings(&[("POCHI_DATABASE_URL", "oracle://u:hunter22@db/shop")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_DATABASE_URL");
@@ -737,5 +844,294 @@ mod tests {
     fn unknown_pochi_variables_are_reported() {
         let s = settings(&[("POCHI_LISTN", "1.2.3.4:1"), ("HOME", "/root")]).unwrap();
         assert_eq!(s.unknown_variables(), ["POCHI_LISTN".to_owned()]);
+    }
+}
+
+/// Every setting `.env.example` documents changes what it says it changes: for each, the part
+/// of the server's configuration it drives, read with and without it (a setting that is
+/// required where it applies refuses the configuration without it).
+#[cfg(test)]
+mod env_example {
+    use pochi_core::CallbackToken;
+    use pochi_pay_mpesa::{CallbackChannel, MpesaConfig};
+
+    use super::*;
+
+    /// The M-Pesa configuration the server would build (sandbox and production).
+    fn mpesa(s: &Settings) -> MpesaConfig {
+        let token = CallbackToken::parse("a-test-callback-token-000").unwrap();
+        s.mpesa
+            .clone()
+            .expect("an M-Pesa mode with Daraja")
+            .with_callback_token(&token)
+            .build()
+            .unwrap()
+    }
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_vars(vars.iter().copied())
+    }
+
+    fn router(s: &Settings) -> RouterConfig {
+        s.router_config(Arc::new(AdminUsers::new())).unwrap()
+    }
+
+    type Effect = fn(&Settings) -> String;
+    type Case = (
+        &'static str,
+        String,
+        Vec<(&'static str, &'static str)>,
+        Effect,
+    );
+
+    fn case(
+        variable: &'static str,
+        value: impl Into<String>,
+        needs: Vec<(&'static str, &'static str)>,
+        effect: Effect,
+    ) -> Case {
+        (variable, value.into(), needs, effect)
+    }
+
+    const SANDBOX: &[(&str, &str)] = &[
+        ("POCHI_MPESA_MODE", "sandbox"),
+        ("POCHI_MPESA_CONSUMER_KEY", "key"),
+        ("POCHI_MPESA_CONSUMER_SECRET", "secret"),
+        ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+    ];
+
+    /// (variable, value, the other variables it needs, what it changes).
+    fn cases() -> Vec<Case> {
+        let hash = pochi_core::PasswordHash::create("a long password")
+            .unwrap()
+            .as_str()
+            .to_owned();
+        let htpasswd =
+            std::env::temp_dir().join(format!("pochi-env-example-{}.htpasswd", std::process::id()));
+        std::fs::write(&htpasswd, format!("wanjiru:{hash}\n")).unwrap();
+        let sandbox = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = SANDBOX.to_vec();
+            vars.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+            vars.extend(extra.iter().copied().filter(|(_, v)| !v.is_empty()));
+            vars
+        };
+        let admins: Effect = |s| match &s.admins {
+            Admins::Configured(users) => format!("{} configured", users.len()),
+            Admins::Generated => "generated".to_owned(),
+        };
+        vec![
+            case("POCHI_DATA_DIR", "/srv/duka", vec![], |s| {
+                format!("{:?} {:?}", s.data_dir, s.media_dir)
+            }),
+            case(
+                "POCHI_DATABASE_URL",
+                "postgres://pochi:pw@db/duka",
+                vec![],
+                |s| s.database.kind().to_owned(),
+            ),
+            case("POCHI_MEDIA_DIR", "/srv/media", vec![], |s| {
+                format!("{:?}", s.media_dir)
+            }),
+            case("POCHI_LISTEN", "127.0.0.1:9090", vec![], |s| {
+                s.listen.to_string()
+            }),
+            case("POCHI_PUBLIC_URL", "http://localhost:9090", vec![], |s| {
+                format!("{:?}", s.public_url)
+            }),
+            case(
+                "POCHI_CORS_ORIGINS",
+                "https://www.duka.example.co.ke",
+                vec![],
+                |s| format!("{:?}", router(s).cors_origins),
+            ),
+            case(
+                "POCHI_TRUSTED_PROXY",
+                "X-Real-IP",
+                vec![(SIMULATED_IN_PUBLIC, "true")],
+                |s| format!("{:?}", router(s).trusted_proxy),
+            ),
+            case("POCHI_RATE_LIMIT", "60/10", vec![], |s| {
+                format!("{:?}", router(s).rate_limits.general)
+            }),
+            case("POCHI_CHECKOUT_RATE_LIMIT", "5/2", vec![], |s| {
+                format!("{:?}", router(s).rate_limits.checkout)
+            }),
+            case("POCHI_REQUEST_TIMEOUT", "5s", vec![], |s| {
+                format!("{:?}", router(s).request_timeout)
+            }),
+            case("POCHI_HEADER_READ_TIMEOUT", "3s", vec![], |s| {
+                format!("{:?}", s.serve.header_read_timeout)
+            }),
+            case("POCHI_IDLE_TIMEOUT", "2m", vec![], |s| {
+                format!("{:?}", s.serve.idle_timeout)
+            }),
+            case("POCHI_MAX_CONNECTIONS", "64", vec![], |s| {
+                s.serve.max_connections.to_string()
+            }),
+            case("POCHI_SHUTDOWN_GRACE", "5s", vec![], |s| {
+                format!("{:?}", s.serve.shutdown_grace)
+            }),
+            case(
+                "POCHI_METRICS_TOKEN",
+                "scrape-token-0123456789",
+                vec![],
+                |s| router(s).metrics_token.is_some().to_string(),
+            ),
+            case("POCHI_ADMIN_USERS", format!("owner:{hash}"), vec![], admins),
+            case(
+                "POCHI_ADMIN_HTPASSWD",
+                htpasswd.display().to_string(),
+                vec![],
+                admins,
+            ),
+            case(
+                "POCHI_MPESA_MODE",
+                "sandbox",
+                sandbox(&[("POCHI_MPESA_MODE", "")]),
+                |s| format!("{:?} {:?}", s.mpesa_mode, mpesa(s).environment()),
+            ),
+            case(
+                "POCHI_MPESA_SHORTCODE",
+                "600100",
+                sandbox(&[("POCHI_MPESA_PASSKEY", "passkey")]),
+                |s| format!("{:?}", mpesa(s).business()),
+            ),
+            case(
+                "POCHI_MPESA_TILL_NUMBER",
+                "832100",
+                sandbox(&[
+                    ("POCHI_MPESA_SHORTCODE", "600100"),
+                    ("POCHI_MPESA_PASSKEY", "passkey"),
+                ]),
+                |s| format!("{:?}", mpesa(s).business()),
+            ),
+            // Secrets: required where they apply, so the configuration is refused without
+            // them (their values are never shown).
+            case(
+                "POCHI_MPESA_PASSKEY",
+                "passkey",
+                sandbox(&[("POCHI_MPESA_SHORTCODE", "600100")]),
+                |s| format!("{:?}", mpesa(s).business()),
+            ),
+            case(
+                "POCHI_MPESA_CONSUMER_KEY",
+                "key",
+                sandbox(&[("POCHI_MPESA_CONSUMER_KEY", "")]),
+                |s| mpesa(s).consumer_key().to_owned(),
+            ),
+            case(
+                "POCHI_MPESA_CONSUMER_SECRET",
+                "secret",
+                sandbox(&[("POCHI_MPESA_CONSUMER_SECRET", "")]),
+                |s| format!("{:?}", mpesa(s).environment()),
+            ),
+            case(
+                "POCHI_MPESA_CALLBACK_BASE_URL",
+                "https://callbacks.duka.example.co.ke",
+                sandbox(&[]),
+                |s| mpesa(s).callback_url(CallbackChannel::Stk),
+            ),
+            case(
+                "POCHI_MPESA_CALLBACK_TOKEN",
+                "a-shared-callback-token-01",
+                vec![],
+                |s| s.callback_token.is_some().to_string(),
+            ),
+            case(
+                "POCHI_MPESA_TIMESTAMP_UTC_OFFSET",
+                "+00:00",
+                sandbox(&[]),
+                |s| mpesa(s).timestamp_offset().to_string(),
+            ),
+            case("POCHI_MPESA_C2B_VERSION", "v1", sandbox(&[]), |s| {
+                format!("{:?}", mpesa(s).c2b_version())
+            }),
+            case(
+                "POCHI_MPESA_C2B_RESPONSE_TYPE",
+                "Cancelled",
+                sandbox(&[]),
+                |s| format!("{:?}", mpesa(s).c2b_response_type()),
+            ),
+            case("POCHI_MPESA_PHONE_FORMAT", "string", sandbox(&[]), |s| {
+                format!("{:?}", mpesa(s).phone_format())
+            }),
+            case("POCHI_ORDER_EXPIRY", "45m", vec![], |s| {
+                format!("{:?}", s.shop_config().unpaid_order_ttl)
+            }),
+            case("POCHI_UNSTARTED_ORDER_EXPIRY", "5m", vec![], |s| {
+                format!("{:?}", s.shop_config().unstarted_order_ttl)
+            }),
+            case("POCHI_MAX_UNITS_PER_PRODUCT", "off", vec![], |s| {
+                format!("{:?}", s.shop_config().max_units_per_product)
+            }),
+            case("POCHI_OPEN_ORDERS_PER_PHONE", "5", vec![], |s| {
+                format!("{:?}", s.shop_config().open_orders_per_phone)
+            }),
+            case("POCHI_OPEN_ORDERS_PER_ADDRESS", "off", vec![], |s| {
+                format!("{:?}", s.shop_config().open_orders_per_client)
+            }),
+            case("POCHI_PAYMENT_REQUESTS_PER_PHONE", "2/30m", vec![], |s| {
+                let config = s.shop_config();
+                format!(
+                    "{:?} {:?}",
+                    config.payment_requests_per_phone, config.payment_request_window
+                )
+            }),
+            case("POCHI_RECONCILE_INTERVAL", "10s", vec![], |s| {
+                format!("{:?}", s.reconcile_interval)
+            }),
+            case("POCHI_EXPIRY_INTERVAL", "10s", vec![], |s| {
+                format!("{:?}", s.expiry_interval)
+            }),
+            case("POCHI_DEMO_PRODUCTS", "false", vec![], |s| {
+                s.demo_products.to_string()
+            }),
+            case("POCHI_LOG", "debug", vec![], |s| s.log.clone()),
+            case(
+                SIMULATED_IN_PUBLIC,
+                "true",
+                vec![("POCHI_LISTEN", "0.0.0.0:8080")],
+                |s| s.simulated_in_public.to_string(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_setting_in_env_example_changes_what_it_says() {
+        let text = include_str!("../.env.example");
+        let documented: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("POCHI_") && word.len() > "POCHI_".len())
+            .collect();
+        let cases = cases();
+        for variable in &documented {
+            assert!(
+                cases.iter().any(|(v, ..)| v == variable),
+                "{variable} is documented in .env.example but no case shows what it changes"
+            );
+        }
+        for (variable, value, needs, effect) in cases {
+            assert!(
+                documented.contains(variable),
+                "{variable} is not in .env.example"
+            );
+            let without = settings(&needs);
+            let mut vars = needs.clone();
+            vars.push((variable, value.as_str()));
+            let with = settings(&vars).unwrap_or_else(|e| panic!("{variable}={value}: {e}"));
+            let changed = effect(&with);
+            match without {
+                Ok(before) => assert_ne!(
+                    effect(&before),
+                    changed,
+                    "{variable}={value} changes nothing it drives"
+                ),
+                // Required where it applies: refused without it, naming it.
+                Err(err) => assert!(
+                    err.variable == variable || err.message.contains(variable),
+                    "{variable}: refused for something else without it: {err}"
+                ),
+            }
+        }
     }
 }

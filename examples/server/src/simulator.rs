@@ -8,20 +8,19 @@
 //!   the shop has taken the callback: 404 for an unknown payment, 409 when the payment has no
 //!   open push, 422 for another outcome.
 //!
-//! Outside simulated mode these routes are not mounted (404 like any unknown path).
+//! Outside simulated mode these routes are not mounted (404 like any unknown path). A payment
+//! is resolved only for a request made on the shop's own machine (403 `simulator_local_only`
+//! otherwise), unless `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC` is set.
 
 use axum::{
     Router,
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     routing::{get, post},
 };
 use pochi_core::{Entity, Error, PaymentId, Shop};
 use pochi_http::{ApiError, Json, Path};
-use pochi_pay_mpesa::{
-    MpesaProvider,
-    fake::{FakeDaraja, FakeError, PushOutcome, PushState},
-};
+use pochi_pay_mpesa::fake::{FakeDaraja, FakeError, PushOutcome, PushState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -29,14 +28,44 @@ use serde_json::{Value, json};
 struct Simulator {
     shop: Shop,
     fake: FakeDaraja,
+    /// `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC`: answer requests from other machines too.
+    public: bool,
 }
 
-/// The simulator's routes.
-pub(crate) fn router(shop: Shop, fake: FakeDaraja) -> Router {
+/// The simulator's routes. Unless `public`, a payment is resolved only for a request made on
+/// this machine: one that names a loopback host and came through no proxy.
+pub(crate) fn router(shop: Shop, fake: FakeDaraja, public: bool) -> Router {
     Router::new()
         .route("/api/simulator", get(enabled))
         .route("/api/simulator/payments/{paymentId}", post(resolve))
-        .with_state(Simulator { shop, fake })
+        .with_state(Simulator { shop, fake, public })
+}
+
+/// Whether a request was made on this machine: its `Host` is `localhost` or a loopback
+/// address, and it carries none of the headers a reverse proxy adds. The server refuses to
+/// start simulated where it is known to be reachable (see the settings); this catches a proxy
+/// it was not told about.
+fn made_locally(headers: &HeaderMap) -> bool {
+    const PROXY_HEADERS: [&str; 4] = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+    ];
+    if PROXY_HEADERS.iter().any(|name| headers.contains_key(*name)) {
+        return false;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn enabled() -> axum::Json<Value> {
@@ -78,9 +107,17 @@ fn no_open_push() -> ApiError {
 
 async fn resolve(
     State(sim): State<Simulator>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(input): Json<OutcomeInput>,
 ) -> Result<axum::Json<Resolved>, ApiError> {
+    if !sim.public && !made_locally(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "simulator_local_only",
+            "the M-Pesa simulator answers only on the shop's own machine",
+        ));
+    }
     let id = PaymentId::parse(&id).map_err(|e| e.at("paymentId"))?;
     let outcome = outcome(&input.outcome)?;
     let payment = sim
@@ -91,7 +128,7 @@ async fn resolve(
         .ok_or_else(|| Error::not_found(Entity::Payment, id))?;
     let Some(reference) = payment
         .provider_reference
-        .filter(|_| payment.provider == MpesaProvider::NAME)
+        .filter(|_| payment.provider == crate::payments::SIMULATED_PROVIDER)
     else {
         return Err(no_open_push());
     };

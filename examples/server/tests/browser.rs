@@ -164,6 +164,8 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         page.shot("admin-login").await;
 
         log_in(&page).await;
+        // The shop runs simulated M-Pesa: the dashboard says so.
+        page.text_in("#simulated-banner", "Simulated M-Pesa").await;
         let card = format!(".order[data-order-number=\"{number}\"]");
         page.shown(&format!("{card}[data-status=\"paid\"]")).await;
         page.shot("admin-orders").await;
@@ -183,6 +185,12 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         page.shown(&format!(
             "{card} .order-details [data-status=\"succeeded\"]"
         ))
+        .await;
+        // made through the simulator, and marked so.
+        page.text_in(
+            &format!("{card} .order-details .status-simulated"),
+            "simulated",
+        )
         .await;
         page.eval("document.querySelector('.order-details [data-payment-id]').scrollIntoView();")
             .await;

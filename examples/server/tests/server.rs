@@ -448,3 +448,71 @@ async fn shutdown_finishes_a_request_in_flight() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     stopping.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn demo_products_false_opens_a_shop_with_an_empty_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[("POCHI_DEMO_PRODUCTS", "false")]).await;
+    assert!(products(&server.base_url()).await.is_empty());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_payment_made_through_the_simulator_is_stored_as_simulated() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+    let (status, body) = simulate(&base, &payment, "paid").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (user, password) = server.generated_admin().unwrap();
+    let payments: Value = Client::new()
+        .get(format!("{base}/api/admin/payments/{order}"))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(payments[0]["status"], "succeeded", "{payments}");
+    assert_eq!(payments[0]["provider"], "mpesa_simulated");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_simulator_resolves_nothing_for_a_request_from_another_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+
+    // Through a reverse proxy the server was not told about, or naming a public host
+    for (name, value) in [
+        ("X-Forwarded-For", "198.51.100.7"),
+        ("Forwarded", "for=198.51.100.7"),
+        ("X-Real-IP", "198.51.100.7"),
+        ("Host", "duka.example.co.ke"),
+    ] {
+        let response = Client::new()
+            .post(format!("{base}/api/simulator/payments/{payment}"))
+            .header(name, value)
+            .json(&json!({ "outcome": "paid" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "simulator_local_only");
+    }
+
+    // nothing was paid; on the shop's own machine the simulator still answers
+    let (_, polled) = get(format!("{base}/api/payments/{payment}")).await;
+    assert_eq!(polled["status"], "pending");
+    let (status, body) = simulate(&base, &payment, "paid").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    server.shutdown().await.unwrap();
+}

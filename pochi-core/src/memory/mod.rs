@@ -294,7 +294,13 @@ impl Store for MemoryStore {
                 } else if attempts.iter().any(|p| !p.status.is_final()) {
                     PaymentActivity::InFlight
                 } else {
-                    PaymentActivity::Ended
+                    PaymentActivity::Ended {
+                        last_change: attempts
+                            .iter()
+                            .map(|p| p.updated_at)
+                            .max()
+                            .unwrap_or(o.created_at),
+                    }
                 };
                 verdict::expires(o, activity, cutoff)
             })

@@ -81,8 +81,10 @@ pub struct ShopConfig {
     pub unpaid_order_ttl: Duration,
     /// How long an order for which no payment was ever started is held before it is cancelled
     /// and its stock released (default 10 minutes; never longer than `unpaid_order_ttl`).
-    /// Starting a payment extends the hold to `unpaid_order_ttl`. Anonymous orders nobody
-    /// pays cannot keep a product off sale for long.
+    /// A payment attempt extends the hold while it is pending (up to `unpaid_order_ttl`, or
+    /// the hard bound `in_flight_hold` past it); once every attempt has ended, the order is
+    /// held for this long again from the last attempt's end (never past `unpaid_order_ttl`
+    /// from placing). Anonymous orders nobody pays cannot keep a product off sale for long.
     pub unstarted_order_ttl: Duration,
     /// At most this many units of one product in one order (default 10; `None`: no cap). A
     /// product's own [`Product::max_per_order`](crate::Product::max_per_order) wins.

@@ -61,7 +61,8 @@ pub use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpiryCutoff {
     /// Orders with no payment attempt at all expire when placed before this (the short hold
-    /// of an order nobody started to pay: no earlier than `placed_before`).
+    /// of an order nobody started to pay: no earlier than `placed_before`); orders whose
+    /// attempts all ended expire when the last of them ended before this.
     pub unstarted_placed_before: OffsetDateTime,
     /// Orders placed before this expire, unless a payment attempt of theirs is in flight.
     pub placed_before: OffsetDateTime,

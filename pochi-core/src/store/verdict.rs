@@ -17,24 +17,35 @@ use time::OffsetDateTime;
 pub enum PaymentActivity {
     /// No attempt was ever made: the order is held only briefly.
     NoAttempt,
-    /// Attempts were made and all of them ended (failed, cancelled).
-    Ended,
+    /// Attempts were made and all of them ended (failed, cancelled); the last of them changed
+    /// at `last_change`.
+    Ended {
+        /// When the order's most recently changed attempt last changed (when it ended).
+        last_change: OffsetDateTime,
+    },
     /// An attempt is still in flight (`pending` or `pending_verification`).
     InFlight,
 }
 
 /// Whether an unpaid order expires under `cutoff`, given where its payment stands. An order
 /// nobody started to pay is held for the short hold only, so anonymous orders cannot keep
-/// stock off sale; a customer who is entering their PIN must not pay for an order cancelled a
-/// second earlier, so an order with an attempt in flight is kept until the hard bound. Stores
-/// that filter in SQL write exactly this condition.
+/// stock off sale. A payment attempt extends the hold while it is pending: a customer who is
+/// entering their PIN must not pay for an order cancelled a second earlier, so an order with
+/// an attempt in flight is kept until the hard bound. Once every attempt has ended (a wrong
+/// PIN, a cancelled prompt), the short hold counts again from the last attempt's end, so the
+/// customer can try again but a failed push does not buy a long hold; an order is never held
+/// past the full expiry for it. Stores that filter in SQL write exactly this condition.
 pub fn expires(order: &Order, payment: PaymentActivity, cutoff: &super::ExpiryCutoff) -> bool {
-    let before = match payment {
-        PaymentActivity::NoAttempt => cutoff.unstarted_placed_before,
-        PaymentActivity::Ended => cutoff.placed_before,
-        PaymentActivity::InFlight => cutoff.in_flight_placed_before,
-    };
-    order.status == crate::order::OrderStatus::PendingPayment && order.created_at < before
+    if order.status != crate::order::OrderStatus::PendingPayment {
+        return false;
+    }
+    match payment {
+        PaymentActivity::NoAttempt => order.created_at < cutoff.unstarted_placed_before,
+        PaymentActivity::Ended { last_change } => {
+            order.created_at < cutoff.placed_before || last_change < cutoff.unstarted_placed_before
+        }
+        PaymentActivity::InFlight => order.created_at < cutoff.in_flight_placed_before,
+    }
 }
 
 /// Whether a new payment attempt may be stored for an order in `status` (the store read it

@@ -6,6 +6,7 @@ mod cross_site;
 mod errors;
 mod layers;
 mod metrics_access;
+mod open_orders;
 mod openapi;
 mod outage;
 mod routes;

@@ -44,10 +44,12 @@ fn assert_limit(err: &Error, expected: LimitKind) {
 }
 
 /// An unpaid order for which no payment was ever started expires at the short hold's cutoff;
-/// orders with an attempt (ended or in flight) are kept until their own cutoffs.
+/// an order whose attempts all ended is held for the short hold from the last attempt's end
+/// (so the customer can try again, but a failed push buys no long hold); an order with an
+/// attempt in flight is kept until the hard bound.
 pub async fn an_order_nobody_started_to_pay_expires_after_the_short_hold(store: Arc<dyn Store>) {
-    // Given three orders placed at the same time: one never paid, one whose push failed, one
-    // with a push in flight
+    // Given three orders placed at the same time: one never paid, one whose push failed (at
+    // 60 s), one with a push in flight
     let kikoi = product("Kikoi", "1500", Some(10));
     stock_shelves(store.as_ref(), &[&kikoi]).await;
     let order = |quantity| {
@@ -70,15 +72,19 @@ pub async fn an_order_nobody_started_to_pay_expires_after_the_short_hold(store: 
         .await
         .unwrap();
     started_attempt(store.as_ref(), &in_flight, in_flight.total, "ws_CO_SHORT_2").await;
-
-    // When only the short hold's cutoff has passed
-    let cutoff = ExpiryCutoff {
-        unstarted_placed_before: at(100),
+    let short_hold_until = |seconds| ExpiryCutoff {
+        unstarted_placed_before: at(seconds),
         placed_before: at(0),
         in_flight_placed_before: at(0),
-        at: at(100),
+        at: at(seconds),
     };
-    let expired = store.expire_orders(&cutoff, 100).await.unwrap();
+
+    // When the short hold has passed since the orders were placed, but not since the push
+    // failed
+    let expired = store
+        .expire_orders(&short_hold_until(50), 100)
+        .await
+        .unwrap();
 
     // Then only the order nobody started to pay expires, and its unit comes back
     let numbers: Vec<_> = expired.iter().map(|o| o.number.clone()).collect();
@@ -92,6 +98,27 @@ pub async fn an_order_nobody_started_to_pay_expires_after_the_short_hold(store: 
         let status = store.order_required(&kept.number).await.unwrap().status;
         assert_eq!(status, OrderStatus::PendingPayment);
     }
+
+    // And when the short hold has passed since the push failed too
+    let expired = store
+        .expire_orders(&short_hold_until(100), 100)
+        .await
+        .unwrap();
+
+    // Then the order whose push failed expires and its units come back; the one with a push
+    // in flight is still held
+    let numbers: Vec<_> = expired.iter().map(|o| o.number.clone()).collect();
+    assert_eq!(numbers, vec![failed.number.clone()]);
+    assert_eq!(
+        store.product_required(kikoi.id).await.unwrap().stock,
+        Some(7)
+    );
+    let status = store
+        .order_required(&in_flight.number)
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, OrderStatus::PendingPayment);
 }
 
 /// A phone with as many unpaid orders as the limit allows cannot open another: the refusal

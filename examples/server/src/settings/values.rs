@@ -39,6 +39,33 @@ pub(super) fn public_url(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
+/// Whether a base URL (as [`public_url`] accepted it) names this machine: `localhost`, a
+/// loopback IPv4 address or `[::1]`, with any port.
+pub(super) fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, in any case.
+pub(super) fn boolean(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err("must be true or false".to_owned()),
+    }
+}
+
 /// `X-Forwarded-For`, `X-Forwarded-For:2`, `X-Real-IP`, or `none`.
 pub(super) fn trusted_proxy(text: &str) -> Result<Option<TrustedProxy>, String> {
     if text.eq_ignore_ascii_case("none") {
