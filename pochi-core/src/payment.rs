@@ -309,6 +309,12 @@ pub enum ReviewReason {
     UnmatchedPayment,
     /// A notification arrived on a callback URL with the wrong secret token.
     InvalidCallbackToken,
+    /// Money was reported paid to a business account (M-Pesa shortcode) that is not the
+    /// shop's: a confirmation meant for another shop, or a forged one. Never applied.
+    OtherShortcode {
+        /// The account the notice named (empty when it named none).
+        shortcode: String,
+    },
     /// A notification could not be read.
     UnreadableNotification,
     /// Reconciliation asked the provider too often without a final answer.

@@ -85,6 +85,12 @@ pub struct DirectPayment {
     pub payer: Option<String>,
     /// The payload, for audit.
     pub raw_payload: Option<String>,
+    /// The business account (M-Pesa: the `BusinessShortCode`) the payment was made to, when the
+    /// provider reports one that is not the shop's own; `None` when it is the shop's. The shop
+    /// never applies such a payment: a confirmation is kept for review
+    /// ([`ReviewReason::OtherShortcode`](crate::ReviewReason::OtherShortcode)), a validation
+    /// is rejected ([`RejectReason::OtherShortcode`]).
+    pub other_shortcode: Option<String>,
 }
 
 /// What a notification says.
@@ -112,6 +118,8 @@ pub enum RejectReason {
     UnknownAccount,
     /// The amount is not what the order needs.
     WrongAmount,
+    /// The payment is for a business account that is not the shop's.
+    OtherShortcode,
 }
 
 /// How the shop answers a notification.

@@ -8,7 +8,7 @@ use pochi_core::{Authenticator, Error};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::{media::MediaStore, metrics::Metrics};
+use crate::{media::MediaStore, metrics::Metrics, networks::CallbackNetworks};
 
 /// The router's configuration. Build it with [`RouterConfig::builder`].
 ///
@@ -36,6 +36,10 @@ pub struct RouterConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// The reverse proxy whose client-address header to believe; none means the socket peer.
     pub trusted_proxy: Option<TrustedProxy>,
+    /// The networks payment callbacks are accepted from; none means any address (the secret
+    /// path token still guards them). A callback from elsewhere is refused with 403
+    /// `callback_source_refused`, counted, and changes nothing.
+    pub callback_networks: Option<CallbackNetworks>,
     /// Requests per client address.
     pub rate_limits: RateLimits,
     /// Largest request bodies.
@@ -68,6 +72,7 @@ impl fmt::Debug for RouterConfig {
             .field("media", &self.media)
             .field("cors_origins", &self.cors_origins)
             .field("trusted_proxy", &self.trusted_proxy)
+            .field("callback_networks", &self.callback_networks)
             .field("rate_limits", &self.rate_limits)
             .field("body_limits", &self.body_limits)
             .field("request_timeout", &self.request_timeout)
@@ -90,6 +95,7 @@ impl RouterConfig {
                 media: None,
                 cors_origins: Vec::new(),
                 trusted_proxy: None,
+                callback_networks: None,
                 rate_limits: RateLimits::default(),
                 body_limits: BodyLimits::default(),
                 request_timeout: Duration::from_secs(30),
@@ -131,6 +137,13 @@ impl RouterConfigBuilder {
     /// Believes `proxy`'s header for the client address.
     pub fn trusted_proxy(mut self, proxy: TrustedProxy) -> Self {
         self.config.trusted_proxy = Some(proxy);
+        self
+    }
+
+    /// Accepts payment callbacks only from `networks` (the client address as
+    /// [`trusted_proxy`](Self::trusted_proxy) decides it).
+    pub fn callback_networks(mut self, networks: CallbackNetworks) -> Self {
+        self.config.callback_networks = Some(networks);
         self
     }
 

@@ -134,6 +134,15 @@ impl ApiError {
         )
     }
 
+    /// 403 `callback_source_refused`: a payment callback from outside the configured networks.
+    pub(crate) fn callback_source_refused() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "callback_source_refused",
+            "payment callbacks are accepted only from the payment provider's networks",
+        )
+    }
+
     /// 429 `rate_limited` with `Retry-After`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         ApiError::from(Error::RateLimited { retry_after_secs })

@@ -69,6 +69,11 @@
 //!   clients without a browser send neither and are not affected.
 //! - **`/metrics`** answers admins and a scraper holding [`RouterConfig::metrics_token`];
 //!   anyone else gets 401.
+//! - **Payment callbacks** (`/api/pay/callbacks/{channel}/{token}`): a channel no provider
+//!   reads (M-Pesa's C2B channels while C2B is off) is answered exactly as an unknown path;
+//!   with [`RouterConfig::callback_networks`] set, a callback from another address is refused
+//!   with 403 `callback_source_refused` and counted (`pochi_callbacks_blocked_total`); an
+//!   address that keeps sending refused callbacks gets 429. None of these changes a payment.
 //! - **Unknown query parameters** are ignored (cache busters); unknown body fields are refused.
 
 mod auth;
@@ -83,6 +88,7 @@ mod limits;
 mod logins;
 mod media;
 mod metrics;
+mod networks;
 mod routes;
 mod schema;
 mod serve;
@@ -111,6 +117,7 @@ pub use crate::{
     jobs::{JobIntervals, JobRuns, Jobs, MIN_INTERVAL, jobs},
     media::{FsMediaStore, ImageKind, MediaObject, MediaStore},
     metrics::Metrics,
+    networks::CallbackNetworks,
     serve::{ServeOptions, serve, serve_with},
 };
 use crate::{layers::REQUEST_ID, state::AppState};

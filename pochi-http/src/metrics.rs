@@ -6,7 +6,7 @@
 //! outcome arrives by callback or reconciliation, long after the request that started it.
 //!
 //! Why not `prometheus-client`: the set is small and fixed (a counter and a histogram per
-//! route, four shop counters), and rendering it in the text format is one function here; the
+//! route, a few shop counters), and rendering it in the text format is one function here; the
 //! crate would add a registry and its encoders for no metric this needs. Should dynamic
 //! labels or an OpenMetrics exposition be wanted, it is the crate to move to.
 
@@ -53,6 +53,7 @@ pub struct Metrics {
     payments: Mutex<Vec<(String, u64)>>,
     reviews: AtomicU64,
     refused_callbacks: AtomicU64,
+    blocked_callbacks: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -107,6 +108,11 @@ impl Metrics {
             }
         };
         stats.latency[i].1.observe(took.as_secs_f64());
+    }
+
+    /// Counts a callback refused for the network it came from.
+    pub(crate) fn count_blocked_callback(&self) {
+        self.blocked_callbacks.fetch_add(1, Ordering::Relaxed);
     }
 
     fn count_event(&self, event: &ShopEvent) {
@@ -224,6 +230,16 @@ impl Metrics {
             out,
             "pochi_callbacks_refused_total {}",
             self.refused_callbacks.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP pochi_callbacks_blocked_total Provider callbacks refused because they came \
+             from outside the allowed networks.\n",
+        );
+        out.push_str("# TYPE pochi_callbacks_blocked_total counter\n");
+        let _ = writeln!(
+            out,
+            "pochi_callbacks_blocked_total {}",
+            self.blocked_callbacks.load(Ordering::Relaxed)
         );
         out
     }

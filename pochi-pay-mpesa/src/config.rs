@@ -76,6 +76,7 @@ pub struct MpesaConfig {
     pub(crate) callback_base_url: String,
     pub(crate) callback_token: CallbackToken,
     pub(crate) timestamp_offset: UtcOffset,
+    pub(crate) c2b: bool,
     pub(crate) c2b_version: C2bVersion,
     pub(crate) c2b_response_type: C2bResponseType,
     pub(crate) phone_format: PhoneFormat,
@@ -108,6 +109,13 @@ impl MpesaConfig {
     /// The zone of STK timestamps (default East Africa Time).
     pub fn timestamp_offset(&self) -> UtcOffset {
         self.timestamp_offset
+    }
+
+    /// Whether the shop takes C2B payments (customers paying the paybill or till directly):
+    /// only then does the provider read the `c2b-validation` and `c2b-confirmation` channels;
+    /// without it, those callback routes answer as unknown paths (default: off).
+    pub fn c2b(&self) -> bool {
+        self.c2b
     }
 
     /// The C2B register-URL version.
@@ -168,6 +176,7 @@ impl fmt::Debug for MpesaConfig {
             .field("callback_base_url", &self.callback_base_url)
             .field("callback_token", &self.callback_token)
             .field("timestamp_offset", &self.timestamp_offset)
+            .field("c2b", &self.c2b)
             .field("c2b_version", &self.c2b_version)
             .field("c2b_response_type", &self.c2b_response_type)
             .field("phone_format", &self.phone_format)
@@ -201,6 +210,8 @@ pub struct MpesaConfigBuilder {
     pub(crate) callback_token: Option<SecretString>,
     /// `+03:00`-style offset.
     pub(crate) timestamp_utc_offset: Option<String>,
+    /// Whether C2B payments are taken (default false).
+    pub(crate) c2b: Option<bool>,
     pub(crate) c2b_version: Option<C2bVersion>,
     pub(crate) c2b_response_type: Option<C2bResponseType>,
     pub(crate) phone_format: Option<PhoneFormat>,
@@ -293,6 +304,13 @@ impl MpesaConfigBuilder {
     /// Sets the zone STK timestamps are written in (default East Africa Time, UTC+3).
     pub fn with_timestamp_offset(mut self, offset: UtcOffset) -> Self {
         self.timestamp_utc_offset = Some(format_offset(offset));
+        self
+    }
+
+    /// Takes C2B payments (customers paying the paybill or till directly) or not (the
+    /// default): see [`MpesaConfig::c2b`].
+    pub fn with_c2b(mut self, enabled: bool) -> Self {
+        self.c2b = Some(enabled);
         self
     }
 
@@ -395,6 +413,7 @@ impl MpesaConfigBuilder {
             callback_base_url,
             callback_token,
             timestamp_offset,
+            c2b: self.c2b.unwrap_or(false),
             c2b_version: self.c2b_version.unwrap_or_default(),
             c2b_response_type: self.c2b_response_type.unwrap_or_default(),
             phone_format: self.phone_format.unwrap_or_default(),

@@ -45,7 +45,8 @@ impl From<RegisterUrlAnswer> for C2bRegistration {
 /// M-Pesa through Safaricom's Daraja API. Cheap to clone (a handle); `Send + Sync`.
 ///
 /// It parses, builds requests, talks HTTP and maps results; `Shop` decides what they do to
-/// orders. Callback channels: `stk`, `c2b-validation`, `c2b-confirmation`.
+/// orders. Callback channels: `stk`; with C2B on ([`MpesaConfig::c2b`]) also `c2b-validation` and
+/// `c2b-confirmation`.
 #[derive(Clone)]
 pub struct MpesaProvider {
     inner: Arc<Inner>,
@@ -112,9 +113,19 @@ impl MpesaProvider {
         StkQueryAnswer::parse(status, &text)
     }
 
+    /// The channel `channel` names, if this provider reads it: the STK result always, the C2B
+    /// channels only when C2B is on ([`MpesaConfig::c2b`]).
+    fn reads(&self, channel: &str) -> Option<CallbackChannel> {
+        CallbackChannel::parse(channel)
+            .filter(|c| *c == CallbackChannel::Stk || self.inner.config.c2b)
+    }
+
     /// Registers the shop's C2B confirmation and validation URLs
     /// ([`MpesaConfig::callback_url`]) for its shortcode, with the configured API version and
     /// `ResponseType`, so that customers who pay the paybill or till directly reach the shop.
+    ///
+    /// Turn C2B on first ([`MpesaConfigBuilder::with_c2b`](crate::MpesaConfigBuilder::with_c2b)):
+    /// while it is off, the shop answers those URLs as unknown paths.
     ///
     /// In production this is one-time: afterwards Daraja refuses with
     /// [`GatewayError::Rejected`] (`Urls are already registered`).
@@ -146,7 +157,7 @@ impl PaymentProvider for MpesaProvider {
     }
 
     fn handles_channel(&self, channel: &str) -> bool {
-        CallbackChannel::parse(channel).is_some()
+        self.reads(channel).is_some()
     }
 
     async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
@@ -175,17 +186,23 @@ impl PaymentProvider for MpesaProvider {
     fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>> {
         let zone = self.inner.config.timestamp_offset;
         let raw = || String::from_utf8_lossy(&notification.body).into_owned();
-        let notice = match CallbackChannel::parse(&notification.channel) {
+        let business = &self.inner.config.business;
+        let notice = match self.reads(&notification.channel) {
             Some(CallbackChannel::Stk) => {
                 transform::stk_notice(StkCallback::parse(&notification.body, zone)?, raw())?
             }
             Some(CallbackChannel::C2bValidation) => Notice::Validation(transform::direct_payment(
                 C2bNotice::parse(&notification.body, zone)?,
                 raw(),
+                business,
             )?),
-            Some(CallbackChannel::C2bConfirmation) => Notice::DirectPayment(
-                transform::direct_payment(C2bNotice::parse(&notification.body, zone)?, raw())?,
-            ),
+            Some(CallbackChannel::C2bConfirmation) => {
+                Notice::DirectPayment(transform::direct_payment(
+                    C2bNotice::parse(&notification.body, zone)?,
+                    raw(),
+                    business,
+                )?)
+            }
             None => {
                 return Err(Error::invalid(
                     "channel",
@@ -235,6 +252,9 @@ impl PaymentProvider for MpesaProvider {
             }
             NoticeReply::Reject(RejectReason::WrongAmount) => {
                 r#"{"ResultCode":"C2B00013","ResultDesc":"Rejected"}"#
+            }
+            NoticeReply::Reject(RejectReason::OtherShortcode) => {
+                r#"{"ResultCode":"C2B00015","ResultDesc":"Rejected"}"#
             }
             NoticeReply::Reject(_) => r#"{"ResultCode":"C2B00016","ResultDesc":"Rejected"}"#,
             _ => r#"{"ResultCode":0,"ResultDesc":"Accepted"}"#,

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 
 use crate::{
+    business::Business,
     config::{CallbackChannel, MpesaConfig, PhoneFormat},
     notify::{C2bNotice, StkCallback},
     timestamp::{Timestamp, password},
@@ -248,9 +249,20 @@ pub(crate) fn stk_notice(callback: StkCallback, raw: String) -> Result<Notice, E
     })
 }
 
-/// Turns a C2B notification into a direct payment.
-pub(crate) fn direct_payment(notice: C2bNotice, raw: String) -> Result<DirectPayment, Error> {
+/// Turns a C2B notification into a direct payment. A `BusinessShortCode` that is neither the
+/// shop's paybill (or store number) nor its till is reported as
+/// [`DirectPayment::other_shortcode`]: the shop keeps such money for review and applies none
+/// of it.
+pub(crate) fn direct_payment(
+    notice: C2bNotice,
+    raw: String,
+    business: &Business,
+) -> Result<DirectPayment, Error> {
+    let shortcode = notice.business_short_code.trim();
+    let ours = shortcode == business.business_short_code().as_str()
+        || shortcode == business.party_b().as_str();
     Ok(DirectPayment {
+        other_shortcode: (!ours).then(|| shortcode.to_owned()),
         receipt: Receipt::parse(&notice.trans_id).map_err(|e| e.at("body"))?,
         amount: received_amount(notice.amount)?,
         account_reference: notice.bill_ref_number,

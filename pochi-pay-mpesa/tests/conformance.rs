@@ -15,6 +15,7 @@ async fn mpesa() -> ProviderUnderTest {
         .config_builder()
         .with_callback_base_url("http://127.0.0.1:9")
         .with_callback_token(&CallbackToken::parse("test-callback-token-01").unwrap())
+        .with_c2b(true)
         .build()
         .unwrap();
     ProviderUnderTest {

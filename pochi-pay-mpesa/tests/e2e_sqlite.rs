@@ -36,6 +36,7 @@ e2e_tests!(sqlite =>
     a_forged_success_with_the_wrong_amount_is_reviewed,
     a_c2b_confirmation_typed_in_lower_case_with_spaces_pays_the_order,
     an_unmatched_c2b_confirmation_is_kept_for_the_admin,
+    a_c2b_confirmation_to_another_shortcode_is_kept_and_pays_nothing,
     c2b_validation_accepts_the_due_amount_and_rejects_the_rest,
     a_late_success_after_a_timeout_pays_the_order,
 );

@@ -45,7 +45,8 @@ async fn setup_with(
     let builder = fake
         .config_builder()
         .with_callback_base_url("http://127.0.0.1:9")
-        .with_callback_token(&CallbackToken::parse(TOKEN).unwrap());
+        .with_callback_token(&CallbackToken::parse(TOKEN).unwrap())
+        .with_c2b(true);
     let provider =
         MpesaProvider::with_clock(config(builder).build().unwrap(), clock.clone()).unwrap();
     Setup {
@@ -472,6 +473,23 @@ async fn the_provider_is_send_sync_and_cheap_to_clone() {
     }
     assert!(!provider.handles_channel("manual"));
     assert!(!format!("{provider:?}").contains("fake-consumer-secret"));
+}
+
+#[tokio::test]
+async fn without_c2b_only_the_stk_channel_is_read() {
+    let Setup {
+        provider,
+        fake: _fake,
+        ..
+    } = setup_with(|_| {}, |b| b.with_c2b(false)).await;
+    assert!(!provider.config().c2b());
+    assert!(provider.handles_channel("stk"));
+    for channel in ["c2b-validation", "c2b-confirmation"] {
+        assert!(!provider.handles_channel(channel), "{channel}");
+    }
+    // Off unless asked for
+    let provider = MpesaProvider::new(config_for("http://127.0.0.1:9".into())).unwrap();
+    assert!(!provider.handles_channel("c2b-confirmation"));
 }
 
 #[tokio::test]

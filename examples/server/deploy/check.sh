@@ -7,7 +7,11 @@
 #     certificate is fetched, no port bound; the log path points into the temporary directory);
 #   - every systemd unit here (*.service, *.socket, *.timer, ...): `systemd-analyze verify`, with
 #     the binaries the units name under /usr/local/bin replaced by /bin/true;
-#   - backup.sh: `bash -n`.
+#   - backup.sh: `bash -n`;
+#   - that both proxies keep the callback token out of their logs: nginx and caddy are run for
+#     real (in the network namespace, on copies of the files whose log paths point into the
+#     temporary directory, Caddy on plain HTTP), callbacks are sent with a made-up token, and
+#     the token must appear in no log they wrote while the masked path ("[token]") must.
 # Any warning counts: the check fails when a tool reports a warning or an error. A missing tool
 # fails the check when CI is set (scripts/test-all runs this), and is otherwise reported and
 # skipped. Everything the tools write goes to a temporary directory, removed at the end (but for
@@ -53,6 +57,44 @@ cannot() {
 }
 not_installed() { echo "$* not installed; scripts/ensure-deploy-tools installs it"; }
 
+# A made-up callback token (it must not appear in any log the proxies write).
+secret="maskcheck${RANDOM}${RANDOM}tokenXyZ"
+# Brings the loopback interface of a fresh network namespace up.
+lo_up="ip link set lo up"
+
+# Shell lines that wait for the proxy on port $3, then send callbacks with the token in their
+# paths: the STK and C2B routes, with a query string, and with a doubled slash.
+send_callbacks() {
+  local curl="$1" scheme="$2" port="$3"
+  local base="$scheme://duka.example.co.ke"
+  local opts="-sk -o /dev/null --max-time 5 --resolve duka.example.co.ke:$port:127.0.0.1"
+  cat <<EOF
+for i in \$(seq 50); do '$curl' $opts '$base/' && break; sleep 0.2; done
+'$curl' $opts -X POST -H 'Content-Type: application/json' -d '{}' '$base/api/pay/callbacks/stk/$secret'
+'$curl' $opts -X POST -d '{}' '$base/api/pay/callbacks/c2b-confirmation/$secret?x=1'
+'$curl' $opts --path-as-is -X POST -d '{}' '$base//api/pay/callbacks/stk/$secret'
+sleep 0.5
+EOF
+}
+
+# Fails the check named $1 unless log $2 shows a masked callback path and none of the logs
+# from $3 on holds the token.
+logs_mask_the_token() {
+  local name="$1" masked="$2" log
+  shift 2
+  for log in "$@"; do
+    if [ -f "$log" ] && grep -qF "$secret" "$log"; then
+      report "$(grep -F "$secret" "$log")" "$name writes the callback token to $(basename "$log")"
+      return
+    fi
+  done
+  if [ -f "$masked" ] && grep -qF '/api/pay/callbacks/stk/[token]' "$masked"; then
+    echo "$name: callback tokens are masked in its logs"
+  else
+    report "$(cat "$masked" 2>/dev/null)" "$name: no masked callback path in $(basename "$masked")"
+  fi
+}
+
 # `nginx -t` opens the site's listening sockets (ports 80 and 443, then closes them), so it runs
 # in a network namespace of its own: it neither disturbs nor depends on what listens on this
 # machine. As root `unshare --net`; otherwise in a user namespace, where the kernel allows one.
@@ -77,6 +119,7 @@ else
     -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
   sed -e "s#/etc/letsencrypt/live/duka.example.co.ke/fullchain.pem#$tmp/cert.pem#" \
     -e "s#/etc/letsencrypt/live/duka.example.co.ke/privkey.pem#$tmp/key.pem#" \
+    -e "s#/var/log/nginx/#$tmp/#g" \
     "$here/nginx-pochi.conf" >"$tmp/site.conf"
   # The site inside a minimal main configuration whose files (pid, logs, the temporary
   # directories nginx creates) are all in $tmp: nothing under /run, /var/log or /var/lib/nginx.
@@ -88,7 +131,9 @@ pid $tmp/nginx.pid;
 error_log $tmp/error.log;
 events {}
 http {
-    access_log off;
+    # Debian's nginx.conf logs every request in the combined format (full path) at this
+    # level; the site's server blocks must replace it.
+    access_log $tmp/default-access.log;
     client_body_temp_path $tmp/body;
     proxy_temp_path $tmp/proxy;
     fastcgi_temp_path $tmp/fastcgi;
@@ -103,6 +148,23 @@ EOF
   else
     report "$out" "nginx -t on nginx-pochi.conf"
   fi
+  if curl="$(tool curl)"; then
+    # nginx runs in the namespace (its upstream, 127.0.0.1:8080, is not there: callbacks get
+    # 502, which nginx's error log would write with the full request line).
+    if out="$("${netns[@]}" bash -c "$lo_up
+      '$nginx' -p '$tmp/' -e '$tmp/error.log' -c '$tmp/nginx.conf' -g 'daemon off;' &
+      pid=\$!
+      $(send_callbacks "$curl" https 443)
+      $(send_callbacks "$curl" http 80)
+      kill \$pid; wait \$pid 2>/dev/null || true" 2>&1)"; then
+      logs_mask_the_token nginx-pochi.conf "$tmp/pochi.access.log" "$tmp/pochi.access.log" \
+        "$tmp/default-access.log" "$tmp/error.log"
+    else
+      report "$out" "nginx: running nginx-pochi.conf to check its logs"
+    fi
+  else
+    cannot "nginx-pochi.conf keeps the callback token out of its logs" "$(not_installed curl)"
+  fi
 fi
 
 # ----- Caddy -----
@@ -116,6 +178,24 @@ if caddy="$(tool caddy)"; then
     echo "caddy: Caddyfile passes caddy validate"
   else
     report "$out" "caddy validate on Caddyfile"
+  fi
+  if curl="$(tool curl)"; then
+    # Served on plain HTTP (no certificate can be had offline), the upstream absent (no retry
+    # for 10 s): the log blocks are the file's own.
+    sed -e "s#^duka.example.co.ke {#http://duka.example.co.ke {#" -e "/lb_try_duration/d" \
+      "$tmp/Caddyfile" >"$tmp/Caddyfile.run"
+    if out="$(cd "$tmp" && HOME="$tmp/home" XDG_DATA_HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home" \
+      "${netns[@]}" bash -c "$lo_up
+      '$caddy' run --config '$tmp/Caddyfile.run' --adapter caddyfile 2>'$tmp/caddy.log' &
+      pid=\$!
+      $(send_callbacks "$curl" http 80)
+      kill \$pid; wait \$pid 2>/dev/null || true" 2>&1)"; then
+      logs_mask_the_token Caddyfile "$tmp/pochi.log" "$tmp/pochi.log" "$tmp/caddy.log"
+    else
+      report "$out" "caddy: running the Caddyfile to check its logs"
+    fi
+  else
+    cannot "the Caddyfile keeps the callback token out of its logs" "$(not_installed curl)"
   fi
 else
   cannot "caddy validate on Caddyfile" "$(not_installed caddy)"

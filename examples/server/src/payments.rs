@@ -24,7 +24,14 @@ pub(crate) async fn provider(
     token: &CallbackToken,
 ) -> std::result::Result<(Arc<dyn PaymentProvider>, Option<FakeDaraja>), StartError> {
     let (config, fake) = match &settings.mpesa {
-        Some(builder) => (builder.clone().with_callback_token(token).build(), None),
+        Some(builder) => (
+            builder
+                .clone()
+                .with_callback_token(token)
+                .with_c2b(settings.c2b)
+                .build(),
+            None,
+        ),
         None => {
             let fake = FakeDaraja::start().await.map_err(|source| StartError::Io {
                 context: "starting the simulated M-Pesa",
@@ -34,6 +41,7 @@ pub(crate) async fn provider(
                 .config_builder()
                 .with_callback_base_url(own_url)
                 .with_callback_token(token)
+                .with_c2b(settings.c2b)
                 .build();
             (config, Some(fake))
         }

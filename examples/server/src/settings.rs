@@ -7,7 +7,9 @@
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use pochi_core::{AdminUsers, CallbackToken, Error, ShopConfig};
-use pochi_http::{MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy};
+use pochi_http::{
+    CallbackNetworks, MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy,
+};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
@@ -31,6 +33,8 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MPESA_CONSUMER_SECRET",
     "POCHI_MPESA_CALLBACK_BASE_URL",
     "POCHI_MPESA_CALLBACK_TOKEN",
+    "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
+    "POCHI_MPESA_C2B",
     "POCHI_MPESA_TIMESTAMP_UTC_OFFSET",
     "POCHI_MPESA_C2B_VERSION",
     "POCHI_MPESA_C2B_RESPONSE_TYPE",
@@ -39,6 +43,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_ADMIN_HTPASSWD",
     "POCHI_CORS_ORIGINS",
     "POCHI_TRUSTED_PROXY",
+    "POCHI_CALLBACK_ALLOWED_NETWORKS",
     "POCHI_MEDIA_DIR",
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
@@ -159,12 +164,16 @@ impl Settings {
             Some((max, window)) => (Some(max), window),
             None => (None, ShopConfig::default().payment_request_window),
         };
-        ShopConfig::default()
+        let config = ShopConfig::default()
             .with_unpaid_order_ttl(self.order_expiry)
             .with_unstarted_order_ttl(limits.unstarted_order_expiry)
             .with_max_units_per_product(limits.max_units_per_product)
             .with_open_order_limits(limits.open_orders_per_phone, limits.open_orders_per_address)
-            .with_payment_requests_per_phone(pushes, window)
+            .with_payment_requests_per_phone(pushes, window);
+        match &self.previous_callback_token {
+            Some(previous) => config.with_previous_callback_token(previous.clone()),
+            None => config,
+        }
     }
 }
 
@@ -180,6 +189,14 @@ pub struct Settings {
     /// Sandbox and production: everything but the callback token, checked.
     pub(crate) mpesa: Option<MpesaConfigBuilder>,
     pub(crate) callback_token: Option<CallbackToken>,
+    /// The token callback URLs carried before the current one, accepted while it is rotated
+    /// out (`POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS`).
+    pub(crate) previous_callback_token: Option<CallbackToken>,
+    /// Whether C2B payments are taken (`POCHI_MPESA_C2B`): without it the C2B callback routes
+    /// answer 404.
+    pub(crate) c2b: bool,
+    /// Where payment callbacks may come from (`POCHI_CALLBACK_ALLOWED_NETWORKS`).
+    pub(crate) callback_networks: Option<CallbackNetworks>,
     pub(crate) admins: Admins,
     pub(crate) cors_origins: Vec<String>,
     pub(crate) trusted_proxy: Option<TrustedProxy>,
@@ -210,6 +227,9 @@ impl fmt::Debug for Settings {
             .field("mpesa_mode", &self.mpesa_mode)
             .field("mpesa", &self.mpesa)
             .field("callback_token", &self.callback_token)
+            .field("previous_callback_token", &self.previous_callback_token)
+            .field("c2b", &self.c2b)
+            .field("callback_networks", &self.callback_networks)
             .field(
                 "admins",
                 &match &self.admins {
@@ -341,6 +361,27 @@ impl Vars {
                 .map(Some)
                 .map_err(|e| e.message().to_owned())
         })?;
+        let previous_callback_token =
+            self.parsed("POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS", None, |text| {
+                CallbackToken::parse(text)
+                    .map(Some)
+                    .map_err(|e| e.message().to_owned())
+            })?;
+        if previous_callback_token.is_some() && callback_token.is_none() {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
+                "needs POCHI_MPESA_CALLBACK_TOKEN set to the new token",
+            ));
+        }
+        let c2b = self.parsed("POCHI_MPESA_C2B", false, boolean)?;
+        let callback_networks = self.parsed("POCHI_CALLBACK_ALLOWED_NETWORKS", None, |text| {
+            CallbackNetworks::parse(text)
+                .map(Some)
+                .map_err(|e| match e {
+                    Error::InvalidInput { message, .. } => message,
+                    other => other.to_string(),
+                })
+        })?;
         let mpesa = match mpesa_mode {
             MpesaMode::Simulated => None,
             live => Some(self.mpesa(live, public_url.as_deref())?),
@@ -445,6 +486,9 @@ impl Vars {
             mpesa_mode,
             mpesa,
             callback_token,
+            previous_callback_token,
+            c2b,
+            callback_networks,
             admins,
             cors_origins,
             trusted_proxy,
@@ -647,6 +691,9 @@ impl Settings {
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
         }
+        if let Some(networks) = &self.callback_networks {
+            builder = builder.callback_networks(networks.clone());
+        }
         if let Some(token) = &self.metrics_token {
             builder = builder.metrics_token(token.clone());
         }
@@ -838,6 +885,45 @@ mod tests {
         let err = settings(&[("POCHI_METRICS_TOKEN", "short-secret")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_METRICS_TOKEN");
         assert!(!err.to_string().contains("short-secret"));
+    }
+
+    #[test]
+    fn c2b_the_previous_token_and_callback_networks_are_read_and_tokens_never_shown() {
+        let s = settings(&[]).unwrap();
+        assert!(!s.c2b);
+        assert!(s.previous_callback_token.is_none() && s.callback_networks.is_none());
+        let s = settings(&[
+            ("POCHI_MPESA_C2B", "on"),
+            ("POCHI_MPESA_CALLBACK_TOKEN", "the-new-token-000001"),
+            (
+                "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
+                "the-old-token-000001",
+            ),
+            (
+                "POCHI_CALLBACK_ALLOWED_NETWORKS",
+                "196.201.214.0/24, 196.201.213.44",
+            ),
+        ])
+        .unwrap();
+        assert!(s.c2b);
+        assert!(
+            s.shop_config()
+                .accepts_callback_token("the-old-token-000001")
+        );
+        let networks = s.callback_networks.as_ref().unwrap();
+        assert!(networks.contains("196.201.214.200".parse().unwrap()));
+        assert!(!format!("{s:?}").contains("-token-000001"));
+        let err = settings(&[(
+            "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
+            "the-old-token-000001",
+        )])
+        .unwrap_err();
+        assert_eq!(err.variable, "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS");
+        assert!(!err.to_string().contains("the-old-token"));
+        let err = settings(&[("POCHI_CALLBACK_ALLOWED_NETWORKS", "196.201.214/24")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_CALLBACK_ALLOWED_NETWORKS");
+        let err = settings(&[("POCHI_MPESA_C2B", "maybe")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_MPESA_C2B");
     }
 
     #[test]
@@ -1055,6 +1141,23 @@ mod env_example {
             case("POCHI_MPESA_PHONE_FORMAT", "string", sandbox(&[]), |s| {
                 format!("{:?}", mpesa(s).phone_format())
             }),
+            case(
+                "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
+                "the-previous-callback-token",
+                vec![("POCHI_MPESA_CALLBACK_TOKEN", "a-shared-callback-token-01")],
+                |s| {
+                    s.shop_config()
+                        .accepts_callback_token("the-previous-callback-token")
+                        .to_string()
+                },
+            ),
+            case("POCHI_MPESA_C2B", "on", vec![], |s| s.c2b.to_string()),
+            case(
+                "POCHI_CALLBACK_ALLOWED_NETWORKS",
+                "196.201.214.0/24",
+                vec![],
+                |s| format!("{:?}", router(s).callback_networks),
+            ),
             case("POCHI_ORDER_EXPIRY", "45m", vec![], |s| {
                 format!("{:?}", s.shop_config().unpaid_order_ttl)
             }),

@@ -449,6 +449,166 @@ async fn shutdown_finishes_a_request_in_flight() {
     stopping.await.unwrap().unwrap();
 }
 
+const C2B_CONFIRMATION: &str =
+    include_str!("../../../pochi-pay-mpesa/tests/fixtures/c2b_confirmation.json");
+const STK_SUCCESS: &str =
+    include_str!("../../../pochi-pay-mpesa/tests/fixtures/stk_callback_success.json");
+const CURRENT_TOKEN: &str = "current-callback-token-01";
+const PREVIOUS_TOKEN: &str = "previous-callback-token-1";
+
+async fn post_raw(url: String, body: &str) -> (StatusCode, Value) {
+    let response = Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn reviews(server: &Running) -> Vec<Value> {
+    let (user, password) = server.generated_admin().unwrap();
+    let response = Client::new()
+        .get(format!("{}/api/admin/reviews", server.base_url()))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = response.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn c2b_routes_answer_as_unknown_paths_unless_c2b_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[("POCHI_MPESA_CALLBACK_TOKEN", CURRENT_TOKEN)]).await;
+    let base = server.base_url();
+    let unknown = post_raw(format!("{base}/api/no/such/path"), "{}").await;
+    assert_eq!(unknown.0, StatusCode::NOT_FOUND);
+    for channel in ["c2b-confirmation", "c2b-validation"] {
+        let answer = post_raw(
+            format!("{base}/api/pay/callbacks/{channel}/{CURRENT_TOKEN}"),
+            C2B_CONFIRMATION,
+        )
+        .await;
+        assert_eq!(answer, unknown, "{channel}");
+    }
+    assert!(reviews(&server).await.is_empty());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_c2b_on_money_paid_to_another_shortcode_is_acknowledged_and_only_kept_for_review() {
+    // The simulated paybill is not 600966, the shortcode of Daraja's sample confirmation
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_C2B", "on"),
+            ("POCHI_MPESA_CALLBACK_TOKEN", CURRENT_TOKEN),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let mut body: Value = serde_json::from_str(C2B_CONFIRMATION).unwrap();
+    body["BillRefNumber"] = json!(order);
+
+    let (status, reply) = post(
+        format!("{base}/api/pay/callbacks/c2b-confirmation/{CURRENT_TOKEN}"),
+        body,
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reply, json!({"ResultCode": 0, "ResultDesc": "Success"}));
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "pending_payment");
+    let reviews = reviews(&server).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        reviews[0]["reason"],
+        json!({"kind": "other_shortcode", "shortcode": "600966"})
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn while_the_token_is_rotated_both_tokens_are_accepted_and_a_third_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_CALLBACK_TOKEN", CURRENT_TOKEN),
+            ("POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS", PREVIOUS_TOKEN),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    // Daraja's sample result names a push this shop never sent: accepted (and kept for review)
+    // on either token, refused on another
+    for token in [CURRENT_TOKEN, PREVIOUS_TOKEN] {
+        let (status, reply) =
+            post_raw(format!("{base}/api/pay/callbacks/stk/{token}"), STK_SUCCESS).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+    let (status, reply) = post_raw(
+        format!("{base}/api/pay/callbacks/stk/some-other-token-0001"),
+        STK_SUCCESS,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply["error"]["code"], "unauthorized");
+    let kinds: Vec<Value> = reviews(&server)
+        .await
+        .iter()
+        .map(|r| r["reason"]["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            json!("invalid_callback_token"),
+            json!("unknown_attempt"),
+            json!("unknown_attempt")
+        ]
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn callbacks_from_outside_the_allowed_networks_get_403_and_pay_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_CALLBACK_TOKEN", CURRENT_TOKEN),
+            ("POCHI_CALLBACK_ALLOWED_NETWORKS", "196.201.214.0/24"),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+    // The simulated M-Pesa calls back from 127.0.0.1, outside the list
+    simulate(&base, &payment, "paid").await;
+    let (status, reply) = post_raw(
+        format!("{base}/api/pay/callbacks/stk/{CURRENT_TOKEN}"),
+        STK_SUCCESS,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(reply["error"]["code"], "callback_source_refused");
+    let (_, polled) = get(format!("{base}/api/payments/{payment}")).await;
+    assert_eq!(polled["status"], "pending");
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "pending_payment");
+    assert!(reviews(&server).await.is_empty());
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn demo_products_false_opens_a_shop_with_an_empty_catalogue() {
     let dir = tempfile::tempdir().unwrap();

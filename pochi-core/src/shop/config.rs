@@ -112,6 +112,11 @@ pub struct ShopConfig {
     pub payment_start_margin: Duration,
     /// The secret token in callback URLs; without it, notifications are refused.
     pub callback_token: Option<CallbackToken>,
+    /// The token callback URLs carried before the current one, still accepted while it is
+    /// rotated out (none by default). To rotate: make the current token the previous one, set
+    /// a new current one (and register the new URLs with the provider), and drop the previous
+    /// one once no callback uses it: no callback is lost in between.
+    pub previous_callback_token: Option<CallbackToken>,
     /// How long to wait for a provider's callback before asking it (default 90 s).
     pub first_payment_check_after: Duration,
     /// The first pause between later checks; it doubles each time (default 30 s).
@@ -147,6 +152,7 @@ impl Default for ShopConfig {
             in_flight_hold: Duration::from_secs(60 * 60),
             payment_start_margin: Duration::from_secs(120),
             callback_token: None,
+            previous_callback_token: None,
             first_payment_check_after: Duration::from_secs(90),
             payment_check_backoff: Duration::from_secs(30),
             max_payment_check_interval: Duration::from_secs(600),
@@ -174,6 +180,28 @@ impl ShopConfig {
     pub fn with_callback_token(mut self, token: CallbackToken) -> Self {
         self.callback_token = Some(token);
         self
+    }
+
+    /// Sets the previous callback token, accepted as well as the current one while it is
+    /// rotated out.
+    pub fn with_previous_callback_token(mut self, token: CallbackToken) -> Self {
+        self.previous_callback_token = Some(token);
+        self
+    }
+
+    /// Whether `candidate` is the current or the previous callback token. Both are compared
+    /// (in constant time) whatever the first comparison gave, so the time taken does not tell
+    /// which one matched.
+    pub fn accepts_callback_token(&self, candidate: &str) -> bool {
+        let current = self
+            .callback_token
+            .as_ref()
+            .is_some_and(|token| token.matches(candidate));
+        let previous = self
+            .previous_callback_token
+            .as_ref()
+            .is_some_and(|token| token.matches(candidate));
+        current | previous
     }
 
     /// Sets how long orders may stay unpaid.
@@ -258,5 +286,20 @@ mod tests {
         assert_eq!(format!("{token:?}"), "CallbackToken(redacted)");
         let config = ShopConfig::default().with_callback_token(token);
         assert!(!format!("{config:?}").contains("k3J9"));
+    }
+
+    #[test]
+    fn the_previous_token_is_accepted_beside_the_current_one() {
+        let current = CallbackToken::parse("current-token-000001").unwrap();
+        let previous = CallbackToken::parse("previous-token-00001").unwrap();
+        let config = ShopConfig::default().with_callback_token(current.clone());
+        assert!(config.accepts_callback_token("current-token-000001"));
+        assert!(!config.accepts_callback_token("previous-token-00001"));
+        let config = config.with_previous_callback_token(previous);
+        assert!(config.accepts_callback_token("current-token-000001"));
+        assert!(config.accepts_callback_token("previous-token-00001"));
+        assert!(!config.accepts_callback_token("another-token-000001"));
+        assert!(!ShopConfig::default().accepts_callback_token(""));
+        assert!(!format!("{config:?}").contains("previous-token"));
     }
 }

@@ -402,6 +402,16 @@ impl Shop {
         }
     }
 
+    /// Whether one of the shop's providers reads notifications on callback channel `channel`
+    /// (M-Pesa's C2B channels only when C2B is configured). Other channels are answered as an
+    /// unknown path.
+    pub fn handles_channel(&self, channel: &str) -> bool {
+        self.inner
+            .providers
+            .iter()
+            .any(|p| p.handles_channel(channel))
+    }
+
     /// Handles a notification a provider sent to a callback URL and returns the reply to send.
     ///
     /// Callbacks are not trusted on their own: the URL's secret token must match, the attempt
@@ -418,9 +428,7 @@ impl Shop {
         let token_ok = self
             .inner
             .config
-            .callback_token
-            .as_ref()
-            .is_some_and(|token| token.matches(&notification.token));
+            .accepts_callback_token(&notification.token);
         if !token_ok {
             let kept = self.sample_refused_callback();
             if kept {
@@ -520,6 +528,19 @@ impl Shop {
             raw_payload: direct.raw_payload.clone(),
             ..ReviewDraft::default()
         };
+        // Money paid to another business account is not the shop's to count, whatever order
+        // its account reference names: checked before anything else reads it.
+        if let Some(shortcode) = &direct.other_shortcode {
+            return self
+                .keep_for_review(
+                    provider.name(),
+                    ReviewReason::OtherShortcode {
+                        shortcode: shortcode.clone(),
+                    },
+                    draft(),
+                )
+                .await;
+        }
         let result = PaymentResult {
             result: ProviderResult {
                 amount: Some(direct.amount),
@@ -606,6 +627,9 @@ impl Shop {
 
     /// Whether to accept a direct payment before it happens (C2B validation).
     async fn validate_direct_payment(&self, direct: &DirectPayment) -> Result<NoticeReply> {
+        if direct.other_shortcode.is_some() {
+            return Ok(NoticeReply::Reject(RejectReason::OtherShortcode));
+        }
         let number = OrderNumber::from_account_reference(
             &direct.account_reference,
             &self.inner.config.order_prefix,

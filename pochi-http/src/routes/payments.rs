@@ -78,8 +78,9 @@ pub(crate) async fn payment_status(
 }
 
 /// A payment provider's notification (M-Pesa STK result, C2B validation or confirmation). The
-/// path carries the shop's secret callback token; the reply is exactly what the provider
-/// expects.
+/// path carries the shop's secret callback token (the current one or, while it is rotated out,
+/// the previous one); the reply is exactly what the provider expects. Money reported paid to
+/// another shortcode is acknowledged and kept for review, never applied.
 #[utoipa::path(
     post, path = pochi_core::CALLBACK_ROUTE, tag = "payments",
     params(
@@ -90,7 +91,8 @@ pub(crate) async fn payment_status(
     responses(
         (status = 200, description = "The provider's expected reply"),
         (status = 401, description = "Wrong token (the notice is kept for review)", body = ErrorBody),
-        (status = 404, description = "No provider reads this channel", body = ErrorBody),
+        (status = 403, description = "The request came from outside the networks callbacks are accepted from (`callback_source_refused`); nothing is read or kept", body = ErrorBody),
+        (status = 404, description = "No provider reads this channel (M-Pesa's C2B channels while C2B is off): the answer to any unknown path", body = ErrorBody),
         (status = 422, description = "The payload could not be read (kept for review)", body = ErrorBody),
         (status = 429, description = "Too many refused callbacks from this address", body = ErrorBody),
     )
@@ -101,12 +103,23 @@ pub(crate) async fn callback(
     Path((channel, token)): Path<(String, String)>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
+    // A channel no provider reads (C2B while it is off) is no route at all: the same answer
+    // as any unknown path, whatever the token.
+    if !state.shop.handles_channel(&channel) {
+        return Err(ApiError::no_route());
+    }
+    let client = client.map(|Extension(ClientIp(ip))| ip);
+    if let Some(networks) = &state.config.callback_networks {
+        // Served without connect info there is no address to check: refused.
+        if !client.is_some_and(|ip| networks.contains(ip)) {
+            state.config.metrics.count_blocked_callback();
+            tracing::warn!("payment callback refused: it came from outside the allowed networks");
+            return Err(ApiError::callback_source_refused());
+        }
+    }
     // An address that keeps sending refused callbacks is turned away before the shop reads
     // (or keeps) another one of them.
-    let budget = state
-        .refused_callbacks
-        .as_ref()
-        .zip(client.map(|Extension(ClientIp(ip))| ip));
+    let budget = state.refused_callbacks.as_ref().zip(client);
     if let Some((limiter, ip)) = budget {
         limiter
             .peek(ip, Instant::now())

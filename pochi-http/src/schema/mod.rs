@@ -350,8 +350,8 @@ pub(crate) struct PaymentReview {
     #[schema(format = DateTime)]
     at: String,
     provider: String,
-    /// `{"kind": "unknown_attempt" | "amount_mismatch" | ...}`; an amount mismatch adds
-    /// `expected` and `received`.
+    /// `{"kind": "unknown_attempt" | "amount_mismatch" | "other_shortcode" | ...}`; an amount
+    /// mismatch adds `expected` and `received`, another shortcode adds `shortcode`.
     #[schema(value_type = Object)]
     reason: Value,
     payment_id: Option<String>,

@@ -2,6 +2,7 @@
 
 #![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+mod callback_defences;
 mod cross_site;
 mod errors;
 mod layers;

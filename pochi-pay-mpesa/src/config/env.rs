@@ -21,6 +21,7 @@ impl MpesaConfigBuilder {
     /// | `MPESA_CALLBACK_BASE_URL` | the shop's public base URL |
     /// | `MPESA_CALLBACK_TOKEN` | the secret path token of callback URLs |
     /// | `MPESA_TIMESTAMP_UTC_OFFSET` | optional, default `+03:00` |
+    /// | `MPESA_C2B` | optional, `on` to take C2B payments (paybill or till paid directly; default `off`) |
     /// | `MPESA_C2B_VERSION` | optional, `v1` or `v2` (default) |
     /// | `MPESA_C2B_RESPONSE_TYPE` | optional, `Completed` (default) or `Cancelled` |
     /// | `MPESA_PHONE_FORMAT` | optional, `number` (default) or `string` |
@@ -63,6 +64,13 @@ impl MpesaConfigBuilder {
         builder.callback_base_url = get("MPESA_CALLBACK_BASE_URL");
         builder.callback_token = get("MPESA_CALLBACK_TOKEN").map(SecretString::from);
         builder.timestamp_utc_offset = get("MPESA_TIMESTAMP_UTC_OFFSET");
+        if let Some(c2b) = get("MPESA_C2B") {
+            builder.c2b = Some(match c2b.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => true,
+                "off" | "false" | "no" | "0" => false,
+                _ => return Err(ConfigError::new("c2b", "must be on or off")),
+            });
+        }
         if let Some(version) = get("MPESA_C2B_VERSION") {
             builder.c2b_version = Some(match version.trim().to_ascii_lowercase().as_str() {
                 "v1" | "1" => C2bVersion::V1,

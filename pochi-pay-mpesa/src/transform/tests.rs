@@ -3,7 +3,7 @@ use time::macros::datetime;
 
 use super::*;
 use crate::{
-    business::ShortCode,
+    business::{Business, ShortCode},
     config::{Environment, MpesaConfigBuilder},
     notify::StkCallback,
     timestamp::EAST_AFRICA_TIME,
@@ -227,9 +227,43 @@ fn a_success_without_amount_or_receipt_or_with_cents_is_refused() {
 fn a_c2b_confirmation_becomes_a_direct_payment_with_an_opaque_payer() {
     let raw = include_str!("../../tests/fixtures/c2b_confirmation.json");
     let notice = C2bNotice::parse(raw.as_bytes(), EAST_AFRICA_TIME).unwrap();
-    let payment = direct_payment(notice, raw.into()).unwrap();
+    let paybill = Business::PayBill {
+        shortcode: ShortCode::parse("600966").unwrap(),
+    };
+    let payment = direct_payment(notice.clone(), raw.into(), &paybill).unwrap();
+    assert_eq!(payment.other_shortcode, None);
     assert_eq!(payment.receipt.as_str(), "RKL51ZDR4F");
     assert_eq!(payment.amount, Money::parse("5", Currency::Kes).unwrap());
     assert_eq!(payment.account_reference, "Sample Transaction");
     assert_eq!(payment.payer.as_deref(), Some("2547 ***** 126"));
+}
+
+#[test]
+fn a_c2b_payment_to_another_shortcode_is_reported_as_such() {
+    let raw = include_str!("../../tests/fixtures/c2b_confirmation.json");
+    let notice = C2bNotice::parse(raw.as_bytes(), EAST_AFRICA_TIME).unwrap();
+    let code = |text: &str| ShortCode::parse(text).unwrap();
+    // The vector is paid to 600966: another paybill's money
+    let other = Business::PayBill {
+        shortcode: code("174379"),
+    };
+    let payment = direct_payment(notice.clone(), raw.into(), &other).unwrap();
+    assert_eq!(payment.other_shortcode.as_deref(), Some("600966"));
+    // A till's payments may name its store number or the till itself
+    for (store_number, till_number) in [("600966", "5123456"), ("300300", "600966")] {
+        let till = Business::Till {
+            store_number: code(store_number),
+            till_number: code(till_number),
+        };
+        let payment = direct_payment(notice.clone(), raw.into(), &till).unwrap();
+        assert_eq!(
+            payment.other_shortcode, None,
+            "{store_number}/{till_number}"
+        );
+    }
+    // A body that names no shortcode is not the shop's either
+    let blank = raw.replace("\"600966\"", "\"\"");
+    let notice = C2bNotice::parse(blank.as_bytes(), EAST_AFRICA_TIME).unwrap();
+    let payment = direct_payment(notice, blank.clone(), &other).unwrap();
+    assert_eq!(payment.other_shortcode.as_deref(), Some(""));
 }

@@ -60,6 +60,7 @@ pub async fn world_with(store: Arc<dyn Store>, options: impl FnOnce(&mut FakeOpt
         .config_builder()
         .with_callback_base_url(&host_url)
         .with_callback_token(&token)
+        .with_c2b(true)
         .with_timeouts(Duration::from_secs(2), Duration::from_secs(5))
         .build()
         .unwrap();

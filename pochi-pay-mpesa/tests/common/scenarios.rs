@@ -402,6 +402,53 @@ pub async fn an_unmatched_c2b_confirmation_is_kept_for_the_admin(store: Arc<dyn 
     );
 }
 
+/// The real confirmation vector (paid to shortcode 600966, not the shop's), naming a real order
+/// and its amount: kept for review, acknowledged, and no payment is made of it.
+pub async fn a_c2b_confirmation_to_another_shortcode_is_kept_and_pays_nothing(
+    store: Arc<dyn Store>,
+) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let mut body: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/c2b_confirmation.json")).unwrap();
+    assert_eq!(body["BusinessShortCode"], "600966");
+    body["BillRefNumber"] = json!(order.number.as_str());
+    body["TransAmount"] = json!(format!("{}.00", shillings(order.total)));
+    let url = world
+        .provider
+        .config()
+        .callback_url(pochi_pay_mpesa::CallbackChannel::C2bConfirmation);
+    let response = reqwest::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!({"ResultCode": 0, "ResultDesc": "Success"})
+    );
+    assert_eq!(
+        world.order_now(&order).await.status,
+        OrderStatus::PendingPayment
+    );
+    assert!(payments(&world, &order).await.is_empty());
+    let reviews = reviews(&world).await;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        reviews[0].reason,
+        ReviewReason::OtherShortcode {
+            shortcode: "600966".into()
+        }
+    );
+    assert_eq!(reviews[0].receipt.as_deref(), Some("RKL51ZDR4F"));
+    assert_eq!(
+        reviews[0].account_reference.as_deref(),
+        Some(order.number.as_str())
+    );
+}
+
 pub async fn c2b_validation_accepts_the_due_amount_and_rejects_the_rest(store: Arc<dyn Store>) {
     let world = world(store).await;
     world.provider.register_c2b_urls().await.unwrap();

@@ -609,7 +609,8 @@ pub async fn reconciliation_queue(store: Arc<dyn Store>) {
     assert_eq!((settled.checks, settled.needs_review), (0, false));
 }
 
-/// Reviews read back exactly, newest first, page by page.
+/// Reviews read back exactly (every kind of reason: unmatched money, an amount mismatch, money
+/// for another shortcode), newest first, page by page.
 pub async fn reviews_list_newest_first(store: Arc<dyn Store>) {
     let (_, order) = setup(store.as_ref()).await;
     let mut reviews = Vec::new();
@@ -618,7 +619,11 @@ pub async fn reviews_list_newest_first(store: Arc<dyn Store>) {
             id: ReviewId::from_uuid(uuid::Uuid::new_v4()),
             at: at(i * 10),
             provider: "testpay".into(),
-            reason: if i % 2 == 0 {
+            reason: if i == 4 {
+                ReviewReason::OtherShortcode {
+                    shortcode: "600966".into(),
+                }
+            } else if i % 2 == 0 {
                 ReviewReason::UnmatchedPayment
             } else {
                 ReviewReason::AmountMismatch {

@@ -101,3 +101,75 @@ async fn a_c2b_confirmation_typed_loosely_pays_the_order_and_unmatched_money_is_
         Some("my shop order")
     );
 }
+
+#[tokio::test]
+async fn money_paid_to_another_shortcode_is_kept_for_review_and_pays_no_order() {
+    // Given an order waiting for payment, and a confirmation naming it, of the right amount,
+    // but paid to another business's shortcode
+    let typed = Arc::new(Mutex::new(String::new()));
+    let account = typed.clone();
+    let mut provider = push_provider();
+    provider.expect_interpret().returning(move |n| {
+        let mut payment = direct(&account.lock().unwrap(), dec!(1500), "QKX5550001");
+        payment.other_shortcode = Some("600999".into());
+        Ok(vec![if n.body == b"validation" {
+            Notice::Validation(payment)
+        } else {
+            Notice::DirectPayment(payment)
+        }])
+    });
+    let w = world(provider, Arc::new(crate::NoEvents)).await;
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    *typed.lock().unwrap() = order.number.code().to_owned();
+
+    // When it is validated, then confirmed
+    let validation = w
+        .shop
+        .receive_notification(&Notification {
+            body: b"validation".to_vec(),
+            ..notification("stk", TOKEN)
+        })
+        .await
+        .unwrap();
+    let confirmation = w
+        .shop
+        .receive_notification(&notification("stk", TOKEN))
+        .await
+        .unwrap();
+
+    // Then the validation is rejected, the confirmation acknowledged and kept for review,
+    // and the order is neither paid nor given a payment
+    assert_eq!(
+        validation.body,
+        format!("{:?}", NoticeReply::Reject(RejectReason::OtherShortcode))
+    );
+    assert_eq!(confirmation.body, format!("{:?}", NoticeReply::Ack));
+    let after = w.shop.order(order.number.as_str()).await.unwrap();
+    assert_eq!(after.status, OrderStatus::PendingPayment);
+    assert!(
+        w.store
+            .payments_for_order(&order.number)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let reviews = w
+        .shop
+        .reviews(None, crate::Limit::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(
+        reviews[0].reason,
+        ReviewReason::OtherShortcode {
+            shortcode: "600999".into()
+        }
+    );
+    assert_eq!(reviews[0].receipt.as_deref(), Some("QKX5550001"));
+}

@@ -154,3 +154,56 @@ async fn a_flood_of_wrong_token_callbacks_keeps_a_bounded_sample_and_counts_ever
         .await;
     assert_eq!(*refused.lock().unwrap(), (101, 21));
 }
+
+#[tokio::test]
+async fn while_a_token_is_rotated_callbacks_on_the_previous_one_are_still_applied() {
+    // Given a shop whose callback token was rotated: the old one is kept as the previous token
+    let mut provider = push_provider();
+    accept_pushes(&mut provider);
+    provider.expect_interpret().returning(|_| {
+        Ok(vec![Notice::AttemptResult {
+            reference: "ws_CO_1".into(),
+            result: ProviderResult {
+                amount: Some(kes(dec!(1500))),
+                receipt: Some(Receipt::parse("QKX0000777").unwrap()),
+                ..ProviderResult::with_status(PaymentStatus::Succeeded)
+            },
+        }])
+    });
+    let store = Arc::new(MemoryStore::new());
+    let item = product(1, dec!(1500), Some(10));
+    store.insert_product(&item).await.unwrap();
+    let shop = Shop::builder(store)
+        .provider(Arc::new(provider))
+        .clock(Arc::new(ManualClock::new(T0)))
+        .ids(Arc::new(SequentialIds::new()))
+        .config(
+            ShopConfig::default()
+                .with_callback_token(CallbackToken::parse("the-new-token-000001").unwrap())
+                .with_previous_callback_token(CallbackToken::parse(TOKEN).unwrap()),
+        )
+        .build()
+        .unwrap();
+    let order = shop
+        .place_order(&input(&item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    shop.start_payment(&pay(&order), None).await.unwrap();
+
+    // When a push started before the rotation reports back on the old URL
+    shop.receive_notification(&notification("stk", TOKEN))
+        .await
+        .unwrap();
+
+    // Then it is applied; a third token is still refused
+    assert_eq!(
+        shop.order(order.number.as_str()).await.unwrap().status,
+        OrderStatus::Paid
+    );
+    let err = shop
+        .receive_notification(&notification("stk", "some-other-token-0001"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+}

@@ -125,6 +125,7 @@ fn direct(account: &str, amount: rust_decimal::Decimal, receipt: &str) -> Direct
         account_reference: account.into(),
         payer: Some("2547 ***** 678".into()),
         raw_payload: Some("{}".into()),
+        other_shortcode: None,
     }
 }
 
