@@ -55,23 +55,20 @@ pub(crate) fn limit_schema() -> utoipa::openapi::schema::Object {
 
 /// Reads a `limit` parameter.
 pub(crate) fn parse_limit(text: Option<&str>) -> Result<Limit, ApiError> {
-    let requested = match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => None,
-        // A whole number too large for an i64 is capped like any other large limit.
-        Some(text) => Some(match text.parse::<i64>() {
-            Ok(n) => n,
-            Err(_) if is_whole_number(text) => i64::MAX,
-            Err(_) => {
-                return Err(Error::invalid("limit", "must be a whole number from 1 to 100").into());
-            }
-        }),
+    let Some(text) = text else {
+        return Ok(Limit::default());
     };
-    Ok(Limit::new(requested).map_err(|e| e.at("limit"))?)
-}
-
-fn is_whole_number(text: &str) -> bool {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    // Exactly an integer, as the document says: no sign, spaces or empty value. One too large
+    // for an i64 is capped like any other large limit.
+    let requested = if text.starts_with('-') {
+        text.parse::<i64>().ok()
+    } else if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        Some(text.parse::<i64>().unwrap_or(i64::MAX))
+    } else {
+        None
+    }
+    .ok_or_else(|| Error::invalid("limit", "must be a whole number from 1 to 100"))?;
+    Ok(Limit::new(Some(requested)).map_err(|e| e.at("limit"))?)
 }
 
 /// Active products, oldest first, a page at a time.

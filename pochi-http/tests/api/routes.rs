@@ -42,14 +42,14 @@ async fn a_limit_above_100_is_capped() {
 async fn a_limit_too_large_for_any_integer_type_is_capped_too() {
     let app = app();
     product(&app.shop, "Kikoi", "100", None).await;
-    for limit in ["100000000000000000000000", "+101"] {
+    for limit in ["100000000000000000000000", "101"] {
         let reply = get(&format!("/api/products?limit={limit}"))
             .send(&app.router)
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{limit}");
         assert_eq!(reply.json()["items"].as_array().unwrap().len(), 1);
     }
-    for limit in ["0", "-100000000000000000000000", "1.5", "ten"] {
+    for limit in ["0", "-100000000000000000000000", "1.5", "ten", "", "%205", "%2B5"] {
         let reply = get(&format!("/api/products?limit={limit}"))
             .send(&app.router)
             .await;
