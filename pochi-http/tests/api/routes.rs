@@ -49,7 +49,15 @@ async fn a_limit_too_large_for_any_integer_type_is_capped_too() {
         assert_eq!(reply.status, StatusCode::OK, "{limit}");
         assert_eq!(reply.json()["items"].as_array().unwrap().len(), 1);
     }
-    for limit in ["0", "-100000000000000000000000", "1.5", "ten", "", "%205", "%2B5"] {
+    for limit in [
+        "0",
+        "-100000000000000000000000",
+        "1.5",
+        "ten",
+        "",
+        "%205",
+        "%2B5",
+    ] {
         let reply = get(&format!("/api/products?limit={limit}"))
             .send(&app.router)
             .await;
