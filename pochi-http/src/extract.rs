@@ -63,8 +63,45 @@ pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
     }
 }
 
-/// Reads JSON, naming the field serde stopped at.
+/// Reads JSON, naming the field serde stopped at. A number written with a fraction of zero
+/// (`2.0`) is read as the whole number it is, as JSON Schema's `integer` says.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match parse_json_exactly(bytes) {
+        Err(err) if err.code() == "bad_request" && err.field().is_some() => {
+            // Only a body that is JSON but does not fit can be saved by reading `2.0` as `2`;
+            // when that does not save it either, the first error stands.
+            serde_json::from_slice::<serde_json::Value>(bytes)
+                .ok()
+                .map(whole_numbers)
+                .and_then(|value| serde_json::from_value(value).ok())
+                .ok_or(err)
+        }
+        read => read,
+    }
+}
+
+/// `value` with every number that is whole but written with a fraction (`2.0`) as an integer.
+fn whole_numbers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    // Beyond 2^53 a float no longer holds every whole number exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(whole_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, item)| (key, whole_numbers(item)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn parse_json_exactly<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -183,7 +220,6 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
     struct Item {
         quantity: i64,
     }
@@ -200,6 +236,19 @@ mod tests {
         let err = parse_json::<Body>(json.as_bytes()).unwrap_err();
         assert_eq!(err.code(), "bad_request", "{json}");
         err.field().map(str::to_owned)
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_read_as_integers() {
+        let body: Body =
+            parse_json(br#"{"name":"a","items":[{"quantity":2.0},{"quantity":-3e0}]}"#).unwrap();
+        assert_eq!(body.items[0].quantity, 2);
+        assert_eq!(body.items[1].quantity, -3);
+        // a fraction that is not zero still does not fit, and names its field
+        assert_eq!(
+            field(r#"{"name":"a","items":[{"quantity":2.5}]}"#).as_deref(),
+            Some("items[0].quantity")
+        );
     }
 
     #[test]

@@ -131,6 +131,7 @@ pub fn router(shop: Shop, config: RouterConfig) -> Router {
         .into_iter()
         .map(|(path, item)| (path.replace("{*", "{"), item))
         .collect();
+    schema::add_layer_statuses(&mut openapi);
     let document = openapi.to_json().unwrap_or_else(|err| {
         tracing::error!(error = %err, "the OpenAPI document could not be serialized");
         String::from("{}")

@@ -8,12 +8,13 @@ use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc,
 
 use pochi_core::{AdminUsers, CallbackToken, Error, ShopConfig};
 use pochi_http::{
-    CallbackNetworks, MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy,
+    CallbackNetworks, LockoutPolicy, MetricsToken, RateLimits, RouterConfig, ServeOptions,
+    TrustedProxy,
 };
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
-    boolean, count_or_off, count_per_window, database, duration, public_url, rate_limit,
+    boolean, count_or_off, count_per_window, database, duration, lockout, public_url, rate_limit,
     trusted_proxy,
 };
 
@@ -47,6 +48,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MEDIA_DIR",
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
+    "POCHI_ADMIN_LOCKOUT",
     "POCHI_REQUEST_TIMEOUT",
     "POCHI_HEADER_READ_TIMEOUT",
     "POCHI_IDLE_TIMEOUT",
@@ -202,6 +204,8 @@ pub struct Settings {
     pub(crate) trusted_proxy: Option<TrustedProxy>,
     pub(crate) media_dir: PathBuf,
     pub(crate) rate_limits: RateLimits,
+    /// Failed admin logins from one address before it is locked out.
+    pub(crate) admin_lockout: LockoutPolicy,
     pub(crate) request_timeout: Duration,
     /// Header-read and idle timeouts, connection cap, shutdown grace.
     pub(crate) serve: ServeOptions,
@@ -241,6 +245,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxy", &self.trusted_proxy)
             .field("media_dir", &self.media_dir)
             .field("rate_limits", &self.rate_limits)
+            .field("admin_lockout", &self.admin_lockout)
             .field("request_timeout", &self.request_timeout)
             .field("serve", &self.serve)
             .field("metrics_token", &self.metrics_token)
@@ -405,6 +410,8 @@ impl Vars {
             self.parsed("POCHI_RATE_LIMIT", defaults.general, rate_limit)?,
             self.parsed("POCHI_CHECKOUT_RATE_LIMIT", defaults.checkout, rate_limit)?,
         );
+        let admin_lockout =
+            self.parsed("POCHI_ADMIN_LOCKOUT", LockoutPolicy::default(), lockout)?;
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
         let serve = self.serve_options()?;
@@ -494,6 +501,7 @@ impl Vars {
             trusted_proxy,
             media_dir,
             rate_limits,
+            admin_lockout,
             request_timeout,
             serve,
             metrics_token,
@@ -687,6 +695,7 @@ impl Settings {
         let mut builder = RouterConfig::builder(authenticator)
             .cors_origins(self.cors_origins.iter().cloned())
             .rate_limits(self.rate_limits)
+            .lockout(self.admin_lockout)
             .request_timeout(self.request_timeout);
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
@@ -824,6 +833,24 @@ mod tests {
         let err = settings(&[("POCHI_ADMIN_USERS", "admin:plaintext-secret")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_ADMIN_USERS");
         assert!(!err.to_string().contains("plaintext-secret"));
+    }
+
+    #[test]
+    fn the_admin_lockout_is_a_count_per_duration_or_off() {
+        assert_eq!(
+            settings(&[]).unwrap().admin_lockout,
+            LockoutPolicy::default()
+        );
+        let s = settings(&[("POCHI_ADMIN_LOCKOUT", "3/10m")]).unwrap();
+        let ten_minutes = Duration::from_secs(600);
+        assert_eq!(
+            s.admin_lockout,
+            LockoutPolicy::new(3, ten_minutes, ten_minutes)
+        );
+        let off = settings(&[("POCHI_ADMIN_LOCKOUT", "off")]).unwrap();
+        assert_eq!(off.admin_lockout.max_failures, u32::MAX);
+        let err = settings(&[("POCHI_ADMIN_LOCKOUT", "3")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_ADMIN_LOCKOUT");
     }
 
     #[test]
@@ -1158,6 +1185,9 @@ mod env_example {
                 vec![],
                 |s| format!("{:?}", router(s).callback_networks),
             ),
+            case("POCHI_ADMIN_LOCKOUT", "off", vec![], |s| {
+                format!("{:?}", router(s).lockout)
+            }),
             case("POCHI_ORDER_EXPIRY", "45m", vec![], |s| {
                 format!("{:?}", s.shop_config().unpaid_order_ttl)
             }),

@@ -76,12 +76,13 @@ impl Shop {
         let checkout = Checkout::parse(input)?;
         let ids: Vec<_> = checkout.items.iter().map(|i| i.product_id).collect();
         let catalogue = self.inner.store.products_by_ids(&ids).await?;
+        // A product the shop does not have has no cap: pricing then names it as unknown, which
+        // tells the client more than a cap would.
         checkout.check_units_per_product(input, |id| {
             catalogue
                 .iter()
                 .find(|p| p.id == id)
-                .and_then(|p| p.max_per_order)
-                .or(self.inner.config.max_units_per_product)
+                .and_then(|p| p.max_per_order.or(self.inner.config.max_units_per_product))
         })?;
         let settings = self.settings().await?;
         let priced = pricing::price(

@@ -43,6 +43,7 @@ pub(crate) async fn stats(State(state): State<AppState>) -> ApiResult<axum::Json
     responses(
         (status = 200, description = "A page of customers", body = schema::CustomerPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
     )
 )]
 pub(crate) async fn customers(
@@ -101,6 +102,7 @@ pub(crate) async fn update_settings(
     responses(
         (status = 200, description = "A page of products", body = schema::ProductPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
     )
 )]
 pub(crate) async fn all_products(
@@ -145,13 +147,14 @@ pub(crate) async fn save_product(
 /// Removes a product: deleted when no order has it, archived otherwise.
 #[utoipa::path(
     delete, path = "/api/admin/products/{productId}", tag = "admin",
-    params(("productId" = String, Path, description = "The product id")),
+    params(("productId" = String, Path, format = Uuid, description = "The product id")),
     security(("basic" = [])),
     responses(
         (status = 200, description = "What was done", body = schema::Removal),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "Not a product id", body = ErrorBody),
     )
 )]
 pub(crate) async fn remove_product(
@@ -171,7 +174,7 @@ pub(crate) async fn remove_product(
 /// content), within the image size limit.
 #[utoipa::path(
     post, path = "/api/admin/products/{id}/image", tag = "admin",
-    params(("id" = String, Path, description = "The product id")),
+    params(("id" = String, Path, format = Uuid, description = "The product id")),
     request_body(content = schema::ImageUpload, content_type = "multipart/form-data"),
     security(("basic" = [])),
     responses(
@@ -180,6 +183,7 @@ pub(crate) async fn remove_product(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "Not a product id", body = ErrorBody),
         (status = 413, description = "The image is too large", body = ErrorBody),
         (status = 415, description = "Not multipart, or not a JPEG, PNG, WebP or GIF", body = ErrorBody),
         (status = 503, description = "No media store is configured", body = ErrorBody),
@@ -210,15 +214,19 @@ pub(crate) async fn upload_image(
         .await
         .map_err(|e| multipart_error(&e, limit))?
     {
-        if field.name() == Some("image") {
-            image = Some(
-                field
-                    .bytes()
-                    .await
-                    .map_err(|e| multipart_error(&e, limit))?,
-            );
-            break;
+        // The form has one field; anything else is refused, as unknown JSON fields are.
+        if field.name() != Some("image") || image.is_some() {
+            return Err(ApiError::bad_request(
+                "the form must have one field, named `image`, and no other",
+                Some("image".to_owned()),
+            ));
         }
+        image = Some(
+            field
+                .bytes()
+                .await
+                .map_err(|e| multipart_error(&e, limit))?,
+        );
     }
     let image = image.ok_or_else(|| {
         ApiError::bad_request(

@@ -19,14 +19,16 @@ use crate::{
     state::AppState,
 };
 
-/// A page request: `?cursor=&limit=`.
+/// A page request: `?cursor=&limit=`; any other parameter is a 400.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page (only a cursor the server returned is accepted).
+    #[param(max_length = 200)]
     pub(crate) cursor: Option<String>,
-    /// Items per page, 1 to 100 (larger values are capped); 20 when absent.
-    #[param(value_type = Option<i64>)]
+    /// Items per page, at least 1; 20 when absent, larger values than 100 are capped at 100.
+    #[param(schema_with = limit_schema)]
     pub(crate) limit: Option<String>,
 }
 
@@ -42,16 +44,31 @@ impl PageQuery {
     }
 }
 
+/// The `limit` parameter: any whole number from 1, however large (it is capped, not refused),
+/// so no integer format.
+pub(crate) fn limit_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(1))
+        .build()
+}
+
 /// Reads a `limit` parameter.
 pub(crate) fn parse_limit(text: Option<&str>) -> Result<Limit, ApiError> {
-    let requested = match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| Error::invalid("limit", "must be a whole number from 1 to 100"))?,
-        ),
+    let Some(text) = text else {
+        return Ok(Limit::default());
     };
-    Ok(Limit::new(requested).map_err(|e| e.at("limit"))?)
+    // Exactly an integer, as the document says: no sign, spaces or empty value. One too large
+    // for an i64 is capped like any other large limit.
+    let requested = if text.starts_with('-') {
+        text.parse::<i64>().ok()
+    } else if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        Some(text.parse::<i64>().unwrap_or(i64::MAX))
+    } else {
+        None
+    }
+    .ok_or_else(|| Error::invalid("limit", "must be a whole number from 1 to 100"))?;
+    Ok(Limit::new(Some(requested)).map_err(|e| e.at("limit"))?)
 }
 
 /// Active products, oldest first, a page at a time.
@@ -92,7 +109,7 @@ pub(crate) async fn list_products(
 /// One active product.
 #[utoipa::path(
     get, path = "/api/products/{id}", tag = "catalogue",
-    params(("id" = String, Path, description = "The product id (a UUID)")),
+    params(("id" = String, Path, format = Uuid, description = "The product id")),
     responses(
         (status = 200, description = "The product", body = schema::Product),
         (status = 404, description = "No such active product", body = ErrorBody),

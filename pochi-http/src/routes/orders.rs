@@ -17,7 +17,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     extract::{IdempotencyKey, Json, Path, Query},
     limits::ClientIp,
-    routes::catalogue::parse_limit,
+    routes::catalogue::{limit_schema, parse_limit},
     schema,
     state::AppState,
 };
@@ -42,7 +42,7 @@ pub(crate) fn created_or_replayed(replayed: bool, body: impl IntoResponse) -> Re
 /// Places an order. Send an `Idempotency-Key` so a retry cannot order twice.
 #[utoipa::path(
     post, path = "/api/orders", tag = "orders",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters; a retry with the same key returns the first order")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,100}$", description = "1 to 100 visible ASCII characters; a retry with the same key returns the first order")),
     request_body = schema::CheckoutInput,
     responses(
         (status = 201, description = "The new order", body = schema::Order),
@@ -83,7 +83,7 @@ pub(crate) async fn place_order(
 /// The public tracking view of an order: personal data masked.
 #[utoipa::path(
     get, path = "/api/track/{orderId}", tag = "orders",
-    params(("orderId" = String, Path, description = "The order number (`POCHI-7K3M9QXA2B`; case, spaces and dashes are forgiven)")),
+    params(("orderId" = String, Path, pattern = "^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$", description = "The order number, `POCHI-7K3M9QXA2B` (the server also forgives case, spaces, dashes and `#`)")),
     responses(
         (status = 200, description = "The order as the tracking page shows it", body = schema::TrackedOrder),
         (status = 404, description = "No such order", body = ErrorBody),
@@ -97,23 +97,67 @@ pub(crate) async fn track_order(
     Ok(axum::Json(state.shop.track(&number).await?))
 }
 
-/// Filters of the admin order list.
+/// Filters of the admin order list; any other parameter is a 400.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct OrderQuery {
-    /// A status (`pending_payment`, `paid`, ...).
+    /// A status; empty for any.
+    #[param(schema_with = status_filter_schema)]
     status: Option<String>,
-    /// A phone number in any common form.
+    /// A Kenyan mobile number (`0712345678`, `254712345678`, `+254712345678`; the server also
+    /// forgives spaces, dashes, dots and brackets); empty for any.
+    #[param(pattern = "^((\\+?254|0)?[17][0-9]{8})?$")]
     phone: Option<String>,
-    /// Placed on or after: a date (`2026-03-01`, shop time) or an RFC 3339 time.
+    /// Placed on or after: a date (shop time) or an RFC 3339 time; empty for any.
+    #[param(schema_with = time_filter_schema)]
     from: Option<String>,
-    /// Placed on or before: a date (the whole day) or an RFC 3339 time (exclusive).
+    /// Placed on or before: a date (the whole day) or an RFC 3339 time (exclusive); empty for
+    /// any.
+    #[param(schema_with = time_filter_schema)]
     to: Option<String>,
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page (only a cursor the server returned is accepted).
+    #[param(max_length = 200)]
     cursor: Option<String>,
-    /// Items per page, 1 to 100.
-    #[param(value_type = Option<i64>)]
+    /// Items per page, at least 1; 20 when absent, larger values than 100 are capped at 100.
+    #[param(schema_with = limit_schema)]
     limit: Option<String>,
+}
+
+/// A status filter: a status, or empty for any.
+fn status_filter_schema() -> utoipa::openapi::schema::Object {
+    let mut statuses: Vec<&str> = pochi_core::OrderStatus::ALL
+        .iter()
+        .map(|status| status.as_str())
+        .collect();
+    statuses.push("");
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(statuses))
+        .build()
+}
+
+/// A time filter: a date, an RFC 3339 time, or empty for none.
+fn time_filter_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::{
+        ObjectBuilder, OneOfBuilder,
+        schema::{KnownFormat, SchemaFormat, Type},
+    };
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    OneOfBuilder::new()
+        .item(string(KnownFormat::Date))
+        .item(string(KnownFormat::DateTime))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .build()
+        .into()
 }
 
 /// Every order, newest first, filtered, a page at a time.
@@ -146,12 +190,13 @@ pub(crate) async fn list_orders(
 /// One order with everything.
 #[utoipa::path(
     get, path = "/api/admin/orders/{orderId}", tag = "admin",
-    params(("orderId" = String, Path, description = "The order number")),
+    params(("orderId" = String, Path, pattern = "^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$", description = "The order number")),
     security(("basic" = [])),
     responses(
         (status = 200, description = "The order", body = schema::Order),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
+        (status = 422, description = "Not an order number", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_order(
@@ -174,7 +219,7 @@ pub(crate) struct StatusMove {
 /// `cancelled`).
 #[utoipa::path(
     put, path = "/api/orders/{orderId}/status", tag = "admin",
-    params(("orderId" = String, Path, description = "The order number")),
+    params(("orderId" = String, Path, pattern = "^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$", description = "The order number")),
     request_body = schema::StatusMove,
     security(("basic" = [])),
     responses(
@@ -184,7 +229,7 @@ pub(crate) struct StatusMove {
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The lifecycle does not allow this move (`details.reason`: `invalid_transition`)", body = ErrorBody),
-        (status = 422, description = "Unknown status", body = ErrorBody),
+        (status = 422, description = "Not an order number, or an unknown status", body = ErrorBody),
     )
 )]
 pub(crate) async fn move_order(

@@ -28,7 +28,7 @@ use crate::{
 /// Starts a payment for an order: a prompt on the customer's phone, or a manual code to verify.
 #[utoipa::path(
     post, path = "/api/payments", tag = "payments",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first attempt and asks for no money again")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,100}$", description = "A retry with the same key returns the first attempt and asks for no money again")),
     request_body = schema::PaymentInput,
     responses(
         (status = 201, description = "The new attempt", body = schema::PaymentView),
@@ -63,7 +63,7 @@ pub(crate) async fn start_payment(
 /// Where a payment stands, for the payment page to poll.
 #[utoipa::path(
     get, path = "/api/payments/{paymentId}", tag = "payments",
-    params(("paymentId" = String, Path, description = "The payment id (a UUID)")),
+    params(("paymentId" = String, Path, format = Uuid, description = "The payment id")),
     responses(
         (status = 200, description = "The attempt", body = schema::PaymentView),
         (status = 404, description = "No such payment", body = ErrorBody),
@@ -84,7 +84,7 @@ pub(crate) async fn payment_status(
 #[utoipa::path(
     post, path = pochi_core::CALLBACK_ROUTE, tag = "payments",
     params(
-        ("channel" = String, Path, description = "`stk`, `c2b-validation`, `c2b-confirmation`"),
+        ("channel" = String, Path, description = "`stk`, `c2b-validation` or `c2b-confirmation`"),
         ("token" = String, Path, description = "The shop's secret callback token"),
     ),
     request_body(content = String, description = "The provider's payload, as it sends it", content_type = "application/json"),
@@ -158,12 +158,13 @@ pub(crate) async fn callback(
 /// The payment attempts of an order, with everything.
 #[utoipa::path(
     get, path = "/api/admin/payments/{orderId}", tag = "admin",
-    params(("orderId" = String, Path, description = "The order number")),
+    params(("orderId" = String, Path, pattern = "^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$", description = "The order number")),
     security(("basic" = [])),
     responses(
         (status = 200, description = "The attempts, oldest first", body = Vec<schema::Payment>),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
+        (status = 422, description = "Not an order number", body = ErrorBody),
     )
 )]
 pub(crate) async fn payments_of_order(
@@ -176,7 +177,7 @@ pub(crate) async fn payments_of_order(
 /// Verifies (or rejects) a manual confirmation code.
 #[utoipa::path(
     post, path = "/api/admin/payments/{paymentId}/verify", tag = "admin",
-    params(("paymentId" = String, Path, description = "The payment id")),
+    params(("paymentId" = String, Path, format = Uuid, description = "The payment id")),
     request_body = schema::ManualVerdict,
     security(("basic" = [])),
     responses(
@@ -184,6 +185,7 @@ pub(crate) async fn payments_of_order(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 422, description = "Not a payment id", body = ErrorBody),
         (status = 409, description = "Not waiting for verification (`details.reason`: `payment_not_verifiable`)", body = ErrorBody),
     )
 )]
@@ -209,6 +211,7 @@ pub(crate) async fn verify_payment(
     responses(
         (status = 200, description = "A page of reviews", body = schema::ReviewPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
     )
 )]
 pub(crate) async fn reviews(

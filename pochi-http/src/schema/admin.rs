@@ -98,30 +98,80 @@ pub(crate) struct AreaFee {
     fee: Money,
 }
 
-/// Settings as an admin submits them; amounts are decimal strings.
+/// Settings as an admin submits them; amounts are decimal strings of whole units from 0 to
+/// 10,000,000 (cents are accepted too when `wholeUnitsOnly` is false). A county, or an area
+/// within a county, listed twice is a 422.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct SettingsInput {
+    /// 1 to 100 characters, one line.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100
+    )]
     store_name: String,
+    /// Up to 40 characters, one line.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 40)]
     contact_phone: Option<String>,
+    /// An e-mail address (`name@example.co.ke`: something, `@`, a domain with a dot, no
+    /// spaces), up to 200 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[ \t\n\r]*([^@\s\x00-\x1f\x7f-\x9f]+@[^\s\x00-\x1f\x7f-\x9f]*\.[^\s\x00-\x1f\x7f-\x9f]*)?[ \t\n\r]*$",
+        max_length = 200
+    )]
     contact_email: Option<String>,
+    #[schema(
+        pattern = r"^[ \t\n\r]*(0|[1-9][0-9]{0,6}|10000000)[ \t\n\r]*$",
+        example = "200"
+    )]
     default_delivery_fee: String,
-    county_fees: Option<Vec<CountyFeeInput>>,
+    /// At most 500 county and area fees in all.
+    #[serde(default)]
+    #[schema(max_items = 500)]
+    county_fees: Vec<CountyFeeInput>,
+    #[schema(
+        pattern = r"^[ \t\n\r]*(0|[1-9][0-9]{0,6}|10000000)?[ \t\n\r]*$",
+        example = "5000"
+    )]
     free_delivery_over: Option<String>,
+    /// Up to 1,000 characters; line breaks and tabs allowed.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 1000
+    )]
     payment_instructions: Option<String>,
+    /// Whether prices must be whole units; true when absent.
     whole_units_only: Option<bool>,
 }
 
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CountyFeeInput {
+    #[schema(value_type = super::County)]
     county: String,
+    #[schema(
+        pattern = r"^[ \t\n\r]*(0|[1-9][0-9]{0,6}|10000000)[ \t\n\r]*$",
+        example = "200"
+    )]
     fee: String,
-    areas: Option<Vec<AreaFeeInput>>,
+    #[serde(default)]
+    areas: Vec<AreaFeeInput>,
 }
 
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct AreaFeeInput {
+    /// 1 to 100 characters, one line.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100
+    )]
     area: String,
+    #[schema(
+        pattern = r"^[ \t\n\r]*(0|[1-9][0-9]{0,6}|10000000)[ \t\n\r]*$",
+        example = "200"
+    )]
     fee: String,
 }
 

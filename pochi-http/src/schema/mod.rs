@@ -6,11 +6,12 @@
 #![allow(dead_code)]
 
 mod admin;
+mod statuses;
 
 use serde_json::Value;
 use utoipa::ToSchema;
 
-pub(crate) use self::admin::*;
+pub(crate) use self::{admin::*, statuses::add_layer_statuses};
 
 /// An amount of money. The amount is a decimal string so no JSON reader makes it a float.
 #[derive(ToSchema)]
@@ -64,14 +65,30 @@ pub(crate) struct ProductPage {
 
 /// A product as an admin submits it. Prices are decimal strings.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct ProductInput {
     /// The product to update; absent to create one.
+    #[schema(format = Uuid)]
     id: Option<String>,
+    /// 1 to 200 characters, one line; spaces around it are dropped.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     name: String,
+    /// Up to 5,000 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 5000
+    )]
     description: Option<String>,
-    #[schema(example = "1500")]
+    /// A whole amount from 1 to 10,000,000 (cents are accepted too, up to two decimals, when
+    /// the shop's `wholeUnitsOnly` setting is off).
+    #[schema(example = "1500", pattern = r"^([1-9][0-9]{0,6}|10000000)$")]
     price: String,
+    /// Units in stock; absent when stock is not tracked.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     stock: Option<i64>,
     /// At most this many units in one order; absent: the shop's default.
     #[schema(minimum = 1, maximum = 999)]
@@ -92,30 +109,76 @@ pub(crate) enum RemovalResult {
     Archived,
 }
 
-/// A guest checkout.
+/// A guest checkout. Text is trimmed; lengths count characters.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct CheckoutInput {
+    /// 1 to 100 characters, one line.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100
+    )]
     #[schema(example = "Wanjiru Kamau")]
     name: String,
-    #[schema(example = "0712 345 678")]
+    /// A Kenyan mobile number: `0712345678`, `712345678`, `254712345678` or `+254712345678`
+    /// (the server also forgives spaces, dashes, dots and brackets).
+    #[schema(pattern = r"^(\+?254|0)?[17][0-9]{8}$", example = "0712345678")]
     phone: String,
-    #[schema(example = "Nairobi")]
+    /// One of Kenya's 47 counties (the server also forgives case and punctuation, and takes
+    /// `Nairobi City`).
+    #[schema(value_type = County, example = "Nairobi")]
     county: String,
+    /// 1 to 100 characters, one line.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100
+    )]
     area: String,
+    /// 1 to 500 characters; line breaks and tabs allowed.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
     address: String,
+    /// Up to 500 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
     notes: Option<String>,
+    /// 1 to 50 lines; the units of one product, over all its lines, are at most 999 and at
+    /// most the product's (or the shop's) cap per order, else 422.
+    #[schema(min_items = 1, max_items = 50)]
     items: Vec<CheckoutItemInput>,
 }
 
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct CheckoutItemInput {
     #[schema(format = Uuid)]
     product_id: String,
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 999)]
     quantity: i64,
 }
+
+/// One of Kenya's 47 counties.
+pub(crate) struct County;
+
+impl utoipa::PartialSchema for County {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("One of Kenya's 47 counties"))
+            .enum_values(Some(
+                pochi_core::County::all().map(pochi_core::County::name),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for County {}
 
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
@@ -250,20 +313,32 @@ pub(crate) struct TrackedEvent {
 
 /// An admin's status move.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct StatusMove {
     status: OrderStatus,
+    /// Up to 500 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
     note: Option<String>,
 }
 
 /// A request to pay for an order.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct PaymentInput {
     /// The order number (`orderId` is accepted too).
+    #[schema(
+        pattern = r"^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$",
+        example = "POCHI-7K3M9QXA2B"
+    )]
     order_number: String,
     /// A payment method from `GET /api/settings`; the shop's default when absent.
     method: Option<String>,
-    /// The phone to prompt; the order's phone when absent.
+    /// The phone to prompt (a Kenyan mobile number); the order's phone when absent.
+    #[schema(pattern = r"^(\+?254|0)?[17][0-9]{8}$", example = "0712345678")]
     phone: Option<String>,
     /// The M-Pesa confirmation code, for manual payments.
     code: Option<String>,
@@ -336,8 +411,14 @@ pub(crate) struct Payment {
 
 /// An admin's decision on a manual confirmation code.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ManualVerdict {
     approve: bool,
+    /// Up to 500 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
     note: Option<String>,
 }
 
@@ -370,10 +451,11 @@ pub(crate) struct ReviewPage {
     next_cursor: Option<String>,
 }
 
-/// An image upload.
+/// An image upload: one field, `image`.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ImageUpload {
     /// A JPEG, PNG, WebP or GIF file.
-    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     image: Vec<u8>,
 }

@@ -353,3 +353,137 @@ async fn the_shape_check_notices_extra_missing_and_mistyped_fields() {
         ]
     );
 }
+
+/// `(METHOD path, operation)` for every operation of the document.
+fn operations(doc: &Value) -> Vec<(String, &Value)> {
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((format!("{} {path}", method.to_uppercase()), operation));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_operation_declares_the_statuses_its_layers_answer() {
+    let app = app();
+    let doc = get("/api/openapi.json").send(&app.router).await.json();
+    let mut missing = Vec::new();
+    for (route, operation) in operations(&doc) {
+        let responses = &operation["responses"];
+        let mut expect = vec!["429", "503"];
+        if operation["requestBody"]["content"]["application/json"].is_object() {
+            expect.extend(["400", "413", "415"]);
+        }
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if parameters.iter().any(|p| p["in"] == "query") {
+            expect.push("400");
+        }
+        if operation["security"][0]["basic"].is_array() {
+            expect.push("401");
+            if !route.starts_with("GET ") {
+                expect.push("403");
+            }
+        }
+        for status in expect {
+            if !responses[status].is_object() {
+                missing.push(format!("{route} {status}"));
+            } else if responses[status]["content"]["application/json"]["schema"]["$ref"]
+                != "#/components/schemas/ErrorBody"
+                // the health check tells what is down in its own body
+                && route != "GET /api/health"
+            {
+                missing.push(format!("{route} {status}: not the error body"));
+            }
+        }
+        if !responses["429"]["headers"]["Retry-After"].is_object() {
+            missing.push(format!("{route} 429: no Retry-After"));
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}
+
+#[tokio::test]
+async fn ids_and_order_numbers_in_paths_are_declared_with_their_format() {
+    let app = app();
+    let doc = get("/api/openapi.json").send(&app.router).await.json();
+    let mut wrong = Vec::new();
+    for (route, operation) in operations(&doc) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let name = parameter["name"].as_str().unwrap();
+            let schema = &parameter["schema"];
+            let fits = match name {
+                "id" | "productId" | "paymentId" => schema["format"] == "uuid",
+                "orderId" => schema["pattern"] == "^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$",
+                "limit" => schema["type"] == "integer" && schema["minimum"] == 1,
+                "cursor" => schema["maxLength"] == 200,
+                _ => true,
+            };
+            if !fits {
+                wrong.push(format!("{route} {name}: {schema}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[tokio::test]
+async fn the_order_number_pattern_accepts_every_number_the_shop_makes() {
+    // given orders placed by the shop
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(30)).await;
+    // `^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$`, the documented pattern, spelled out
+    let fits = |number: &str| {
+        number.split_once('-').is_some_and(|(prefix, code)| {
+            (1..=8).contains(&prefix.len())
+                && prefix.bytes().all(|b| b.is_ascii_uppercase())
+                && code.len() == 10
+                && code
+                    .bytes()
+                    .all(|b| matches!(b, b'2'..=b'9' | b'A'..=b'H' | b'J'..=b'N' | b'P'..=b'Z'))
+        })
+    };
+    for _ in 0..3 {
+        let placed = post("/api/orders", checkout(&kikoi, 1))
+            .send(&app.router)
+            .await;
+        // then their numbers fit the documented pattern
+        let number = placed.json()["number"].as_str().unwrap().to_owned();
+        assert!(fits(&number), "{number}");
+    }
+}
+
+#[tokio::test]
+async fn request_bodies_refuse_unknown_properties_as_the_server_does() {
+    let app = app();
+    let doc = get("/api/openapi.json").send(&app.router).await.json();
+    for name in [
+        "CheckoutInput",
+        "CheckoutItemInput",
+        "PaymentInput",
+        "ProductInput",
+        "SettingsInput",
+        "CountyFeeInput",
+        "AreaFeeInput",
+        "StatusMove",
+        "ManualVerdict",
+    ] {
+        assert_eq!(
+            doc["components"]["schemas"][name]["additionalProperties"],
+            json!(false),
+            "{name}"
+        );
+    }
+    // and the server does refuse them
+    let reply = post(
+        "/api/payments",
+        json!({"orderNumber": "POCHI-7K3M9QXA2B", "x": 1}),
+    )
+    .send(&app.router)
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}

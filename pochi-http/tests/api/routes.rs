@@ -39,6 +39,48 @@ async fn a_limit_above_100_is_capped() {
 }
 
 #[tokio::test]
+async fn a_limit_too_large_for_any_integer_type_is_capped_too() {
+    let app = app();
+    product(&app.shop, "Kikoi", "100", None).await;
+    for limit in ["100000000000000000000000", "101"] {
+        let reply = get(&format!("/api/products?limit={limit}"))
+            .send(&app.router)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{limit}");
+        assert_eq!(reply.json()["items"].as_array().unwrap().len(), 1);
+    }
+    for limit in [
+        "0",
+        "-100000000000000000000000",
+        "1.5",
+        "ten",
+        "",
+        "%205",
+        "%2B5",
+    ] {
+        let reply = get(&format!("/api/products?limit={limit}"))
+            .send(&app.router)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{limit}");
+        assert_eq!(reply.json()["error"]["field"], "limit");
+    }
+}
+
+#[tokio::test]
+async fn ordering_more_than_the_cap_of_a_product_the_shop_does_not_have_names_the_product() {
+    // given a shop with the default cap of 10 units per product
+    let app = app();
+    let mut body = checkout(&product(&app.shop, "Kikoi", "100", None).await, 11);
+    body["items"][0]["productId"] = json!("00000000-0000-0000-0000-00000000ffff");
+    // when a checkout asks for 11 units of a product that does not exist
+    let reply = post("/api/orders", body).send(&app.router).await;
+    // then it is told the product does not exist, not that 11 is too many
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.json()["error"]["field"], "items[0].productId");
+    assert_eq!(reply.json()["error"]["message"], "no such product");
+}
+
+#[tokio::test]
 async fn one_product_is_shown_by_id() {
     let app = app();
     let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
@@ -606,4 +648,46 @@ async fn metrics_count_requests_by_route_template() {
         "the callback token never reaches metrics"
     );
     assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn an_upload_with_a_field_besides_the_image_is_refused() {
+    // given a product and a form with the image and one more field
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let (content_type, mut body) = multipart("image", PNG);
+    let closing = b"--\r\n".len();
+    body.truncate(body.len() - closing);
+    body.extend_from_slice(
+        b"\r\nContent-Disposition: form-data; name=\"colour\"\r\n\r\nred\r\n--pochi-boundary-7d3f--\r\n",
+    );
+    // when it is uploaded
+    let reply = call(
+        Method::POST,
+        &format!("/api/admin/products/{}/image", kikoi.id),
+    )
+    .raw(&content_type, body)
+    .admin()
+    .send(&app.router)
+    .await;
+    // then it is refused, and the product keeps no image
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.json());
+    assert_eq!(reply.json()["error"]["field"], "image");
+    assert_eq!(
+        get(&format!("/api/products/{}", kikoi.id))
+            .send(&app.router)
+            .await
+            .json()["image"],
+        json!(null)
+    );
+}
+
+#[tokio::test]
+async fn a_list_refuses_a_query_parameter_it_does_not_know() {
+    let app = app();
+    for path in ["/api/products?colour=red", "/api/admin/orders?sort=name"] {
+        let reply = get(path).admin().send(&app.router).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(reply.json()["error"]["code"], "bad_request");
+    }
 }
