@@ -4,6 +4,7 @@
 
 mod cross_site;
 mod errors;
+mod fuzz;
 mod layers;
 mod metrics_access;
 mod openapi;
