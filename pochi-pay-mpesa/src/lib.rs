@@ -70,6 +70,8 @@ mod config;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+#[cfg(test)]
+mod fuzz_tests;
 mod notify;
 mod payer;
 mod provider;

@@ -240,8 +240,14 @@ impl Shop {
         let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
+        // Bounds are kept in UTC; a date or time at the edge of the calendar may have no UTC
+        // instant (`-9999-01-01` in a shop east of Greenwich), which is out of range, not a panic.
+        let in_utc = |at: OffsetDateTime| {
+            at.checked_to_offset(time::UtcOffset::UTC)
+                .ok_or_else(|| Error::invalid(field, "is out of range"))
+        };
         if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
-            return Ok(Some(at));
+            return in_utc(at).map(Some);
         }
         let date =
             Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
@@ -253,10 +259,6 @@ impl Shop {
         } else {
             date
         };
-        Ok(Some(
-            date.midnight()
-                .assume_offset(self.inner.config.utc_offset)
-                .to_offset(time::UtcOffset::UTC),
-        ))
+        in_utc(date.midnight().assume_offset(self.inner.config.utc_offset)).map(Some)
     }
 }

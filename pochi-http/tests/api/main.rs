@@ -5,6 +5,7 @@
 mod callback_defences;
 mod cross_site;
 mod errors;
+mod fuzz;
 mod layers;
 mod metrics_access;
 mod open_orders;

@@ -100,6 +100,39 @@ async fn tracking_shows_the_order_with_personal_data_masked() {
 }
 
 #[tokio::test]
+async fn a_date_filter_with_no_utc_instant_is_out_of_range_not_a_panic() {
+    // The shop is at UTC+3: the first day the calendar holds starts before it, in UTC.
+    let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
+    for (field, from, to) in [
+        ("from", Some("-9999-01-01"), None),
+        ("from", Some("9999-12-31T12:00:00-12:00"), None),
+        ("to", None, Some("9999-12-31T23:59:59-23:59")),
+        ("to", None, Some("9999-12-31")),
+    ] {
+        let err = w
+            .shop
+            .orders(&OrderListInput {
+                from: from.map(Into::into),
+                to: to.map(Into::into),
+                ..OrderListInput::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some(field), "{from:?} {to:?}: {err}");
+        assert_eq!(err.code(), "invalid_input");
+    }
+    // Dates and times near the edges that have a UTC instant still filter.
+    w.shop
+        .orders(&OrderListInput {
+            from: Some("9999-12-30".into()),
+            to: Some("9999-12-31T23:59:59Z".into()),
+            ..OrderListInput::default()
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn invalid_input_names_the_field() {
     let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
     let cases = [
