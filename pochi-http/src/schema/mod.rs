@@ -51,6 +51,10 @@ pub(crate) struct Product {
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
+    /// The revision of what an admin edits (not the stock): one more with each edit. The
+    /// admin product routes send it as the ETag; send it back in `If-Match` to edit.
+    #[schema(minimum = 1)]
+    version: u64,
 }
 
 /// A page of products.
@@ -72,11 +76,55 @@ pub(crate) struct ProductInput {
     description: Option<String>,
     #[schema(example = "1500")]
     price: String,
+    /// Units in stock of a new product (absent: not counted). Refused on an update: stock
+    /// changes by stock adjustments.
     stock: Option<i64>,
     /// At most this many units in one order; absent: the shop's default.
     #[schema(minimum = 1, maximum = 999)]
     max_per_order: Option<i64>,
     active: Option<bool>,
+}
+
+/// A change of a product's stock, as an admin sends it.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustmentInput {
+    /// Units to add (positive) or take away (negative); not zero.
+    #[schema(example = -2, minimum = -1_000_000_000, maximum = 1_000_000_000)]
+    delta: i64,
+    /// Why, 1 to 200 characters.
+    #[schema(example = "2 damaged in transit")]
+    reason: String,
+}
+
+/// One adjustment in a product's stock history.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustment {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    product_id: String,
+    /// Units added (positive) or taken away (negative).
+    delta: i64,
+    reason: String,
+    /// The stock right after it.
+    stock_after: u32,
+    /// The admin who made it.
+    by: String,
+    #[schema(format = DateTime)]
+    at: String,
+    /// The `Idempotency-Key` it was sent with; absent without one.
+    idempotency_key: Option<String>,
+}
+
+/// A page of a product's stock adjustments, newest first.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustmentPage {
+    items: Vec<StockAdjustment>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
 }
 
 /// What removing a product did.

@@ -8,6 +8,7 @@ mod layers;
 mod metrics_access;
 mod openapi;
 mod outage;
+mod product_edits;
 mod routes;
 mod slow_clients;
 mod socket;
