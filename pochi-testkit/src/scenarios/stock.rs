@@ -157,8 +157,8 @@ pub async fn an_edit_against_a_stale_version_is_refused(store: Arc<dyn Store>) {
     );
 
     // And a missing product is not found, version or not
-    store.remove_product(kikoi.id, at(90)).await.unwrap();
-    let missing = store.update_product(&second, Some(second.version)).await;
+    let gone = product("Gone", "10", Some(1));
+    let missing = store.update_product(&gone, Some(1)).await;
     assert!(
         matches!(
             missing,
