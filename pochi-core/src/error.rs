@@ -57,6 +57,17 @@ pub enum Error {
         available: u32,
     },
 
+    /// The product changed since the caller read it: an edit made against an older version
+    /// (an HTTP `If-Match` that no longer matches) is refused, nothing written. Read it again
+    /// and reapply the change.
+    #[error("product {product} changed since it was read (now at version {version})")]
+    ProductChanged {
+        /// The product.
+        product: ProductId,
+        /// Its version now.
+        version: u64,
+    },
+
     /// The payment provider refused the payment (for a reason the customer can act on).
     #[error("payment declined: {message}")]
     PaymentDeclined {
@@ -134,6 +145,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::InvalidInput { .. } => "invalid_input",
             Error::OutOfStock { .. } => "out_of_stock",
+            Error::ProductChanged { .. } => "product_changed",
             Error::PaymentDeclined { .. } => "payment_declined",
             Error::Unauthorized(_) => "unauthorized",
             Error::RateLimited { .. } => "rate_limited",
@@ -317,6 +329,8 @@ pub enum ConflictReason {
     PaymentNotVerifiable,
     /// The order expires too soon for a payment started now to finish.
     OrderExpiring,
+    /// The product's stock is not counted, so it cannot be adjusted.
+    StockNotTracked,
 }
 
 impl ConflictReason {
@@ -333,6 +347,7 @@ impl ConflictReason {
             ConflictReason::AmountNotChargeable => "amount_not_chargeable",
             ConflictReason::PaymentNotVerifiable => "payment_not_verifiable",
             ConflictReason::OrderExpiring => "order_expiring",
+            ConflictReason::StockNotTracked => "stock_not_tracked",
         }
     }
 }
@@ -394,6 +409,10 @@ mod tests {
             Error::PaymentDeclined {
                 code: "1".into(),
                 message: "x".into(),
+            },
+            Error::ProductChanged {
+                product: ProductId::from_uuid(uuid::Uuid::nil()),
+                version: 2,
             },
             Error::Unauthorized("x".into()),
             Error::RateLimited {

@@ -32,6 +32,7 @@ pub(crate) fn product(n: u128, price: Decimal, stock: Option<u32>) -> Product {
         active: true,
         created_at: T0,
         updated_at: T0,
+        version: 1,
     }
 }
 

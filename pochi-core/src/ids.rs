@@ -1,4 +1,5 @@
-//! Identifiers: product, payment and review ids, order numbers, and the generator that makes them.
+//! Identifiers: product, payment, review and stock adjustment ids, order numbers, and the generator
+//! that makes them.
 //!
 //! Ids are made by an injected [`IdGenerator`] so tests and snapshots can be deterministic.
 
@@ -76,6 +77,11 @@ uuid_id!(
     /// Identifies a payment notice kept for review.
     ReviewId,
     "review"
+);
+uuid_id!(
+    /// Identifies a stock adjustment in a product's history.
+    AdjustmentId,
+    "stock adjustment"
 );
 
 /// The letters order codes use: no `0`/`O`, `1`/`I`, so a code can be read out over the phone.

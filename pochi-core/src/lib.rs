@@ -69,6 +69,7 @@ pub mod provider;
 pub mod settings;
 pub mod shop;
 pub mod stats;
+pub mod stock;
 pub mod store;
 pub mod text;
 pub mod tracking;
@@ -85,8 +86,8 @@ pub use crate::{
     error::{ConflictReason, Entity, Error, InvalidValue, LimitKind, Result},
     events::{EventSink, NoEvents, ShopEvent},
     ids::{
-        IdGenerator, OrderNumber, OrderPrefix, PaymentId, ProductId, RandomIds, ReviewId,
-        SequentialIds,
+        AdjustmentId, IdGenerator, OrderNumber, OrderPrefix, PaymentId, ProductId, RandomIds,
+        ReviewId, SequentialIds,
     },
     manual::ManualCodeProvider,
     memory::{MemorySnapshot, MemoryStore},
@@ -112,6 +113,7 @@ pub use crate::{
         Shop, ShopBuilder, ShopConfig,
     },
     stats::{CustomerSummary, Stats},
+    stock::{StockAdjusted, StockAdjustment, StockAdjustmentInput},
     store::{Store, StoreExt},
     text::Quantity,
     tracking::TrackedOrder,

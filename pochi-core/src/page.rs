@@ -7,11 +7,12 @@ use uuid::Uuid;
 
 use crate::{
     error::InvalidValue,
-    ids::{OrderNumber, ProductId, ReviewId},
+    ids::{AdjustmentId, OrderNumber, ProductId, ReviewId},
     order::OrderKey,
     payment::PaymentReview,
     phone::Msisdn,
     product::ProductKey,
+    stock::AdjustmentKey,
 };
 
 /// How many items a page holds: 1 to [`Limit::MAX`], [`Limit::DEFAULT`] when not given.
@@ -203,6 +204,23 @@ impl CursorKey for ReviewKey {
         Ok(ReviewKey {
             at: parse_time(&parts[1])?,
             id: ReviewId::from_uuid(Uuid::try_parse(&parts[2]).map_err(|_| BAD_CURSOR)?),
+        })
+    }
+}
+
+impl CursorKey for AdjustmentKey {
+    fn encode(&self) -> String {
+        pack(&["a", &time_part(self.at), &self.id.to_string()])
+    }
+
+    fn decode(cursor: &str) -> Result<Self, InvalidValue> {
+        let parts = unpack(cursor, 3)?;
+        if parts[0] != "a" {
+            return Err(BAD_CURSOR);
+        }
+        Ok(AdjustmentKey {
+            at: parse_time(&parts[1])?,
+            id: AdjustmentId::from_uuid(Uuid::try_parse(&parts[2]).map_err(|_| BAD_CURSOR)?),
         })
     }
 }

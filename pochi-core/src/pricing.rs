@@ -107,6 +107,7 @@ mod tests {
             active: true,
             created_at: datetime!(2026-01-01 00:00 UTC),
             updated_at: datetime!(2026-01-01 00:00 UTC),
+            version: 1,
         }
     }
 

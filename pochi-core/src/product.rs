@@ -47,6 +47,20 @@ pub struct Product {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The revision of what an admin edits (name, description, price, most per order, image,
+    /// active): [`FIRST_VERSION`] when created, one more with each edit. Stock is not part of
+    /// it: orders move stock all day, and an edit never writes it (see [`crate::stock`]), so a
+    /// sale does not make an open edit stale. An edit sent with the version it was made
+    /// against is refused ([`Error::ProductChanged`]) when another edit came in between.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+/// The version of a product just created.
+pub const FIRST_VERSION: u64 = 1;
+
+fn first_version() -> u64 {
+    FIRST_VERSION
 }
 
 impl Product {
@@ -133,7 +147,9 @@ pub struct ProductInput {
     pub description: Option<String>,
     /// Unit price as a decimal string (`"1500"`, `"1499.50"`).
     pub price: String,
-    /// Units in stock; absent when stock is not tracked.
+    /// Units in stock when the product is created; absent when stock is not tracked. Refused
+    /// on an update: stock changes by adjustments
+    /// ([`Shop::adjust_stock`](crate::Shop::adjust_stock)), never by an edit.
     #[serde(default)]
     pub stock: Option<i64>,
     /// At most this many units in one order (1 to 999); absent: the shop's default.
@@ -155,7 +171,7 @@ pub struct ProductDraft {
     pub description: String,
     /// The unit price.
     pub price: Money,
-    /// Units in stock, if tracked.
+    /// Units in stock, if tracked (only ever given for a new product).
     pub stock: Option<u32>,
     /// At most this many units in one order, if the product says.
     pub max_per_order: Option<u32>,
@@ -195,6 +211,13 @@ impl ProductDraft {
         }
         let stock = match input.stock {
             None => None,
+            Some(_) if id.is_some() => {
+                return Err(Error::invalid(
+                    "stock",
+                    "an edit does not change the stock (orders move it meanwhile): \
+                     send a stock adjustment of so many units up or down instead",
+                ));
+            }
             Some(n) if n < 0 => return Err(Error::invalid("stock", "must not be negative")),
             Some(n) => match u32::try_from(n) {
                 Ok(n) if n <= MAX_STOCK => Some(n),
@@ -292,6 +315,14 @@ mod tests {
                     ..input("10")
                 },
                 "id",
+            ),
+            (
+                ProductInput {
+                    id: Some("00000000-0000-0000-0000-000000000001".into()),
+                    stock: Some(5),
+                    ..input("10")
+                },
+                "stock",
             ),
         ];
         for (input, field) in cases {

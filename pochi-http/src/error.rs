@@ -55,7 +55,7 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Machine-readable details (`reason` of a conflict; `productId`, `requested`, `available`
-    /// of an out-of-stock error).
+    /// of an out-of-stock error; `productId`, `version` of a `product_changed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub details: Option<Value>,
@@ -204,6 +204,7 @@ impl From<Error> for ApiError {
         let status = match &err {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict { .. } | Error::OutOfStock { .. } => StatusCode::CONFLICT,
+            Error::ProductChanged { .. } => StatusCode::PRECONDITION_FAILED,
             Error::InvalidInput { .. } | Error::PaymentDeclined { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -232,6 +233,13 @@ impl From<Error> for ApiError {
                     "requested": requested,
                     "available": available,
                 }));
+            }
+            Error::ProductChanged { product, version } => {
+                api.0.details = Some(json!({
+                    "productId": product.to_string(),
+                    "version": version,
+                }));
+                api = api.with_header(header::ETAG, crate::extract::etag(*version));
             }
             Error::PaymentDeclined { code, message } => {
                 api.0.message = message.clone();
@@ -323,6 +331,14 @@ mod tests {
                 },
                 422,
                 "payment_declined",
+            ),
+            (
+                Error::ProductChanged {
+                    product: ProductId::from_uuid(uuid::Uuid::nil()),
+                    version: 4,
+                },
+                412,
+                "product_changed",
             ),
             (Error::Unauthorized("x".into()), 401, "unauthorized"),
             (

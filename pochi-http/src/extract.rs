@@ -214,6 +214,46 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// The version an edit is made against, from `If-Match`: the product's ETag (`"3"`) as a read
+/// returned it. Absent, or `*`, means no version: the edit applies to whatever is stored.
+/// A weak tag, a list or anything else is refused with 400 naming the header: only a single
+/// strong tag can say which version was read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IfMatch(pub(crate) Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        text.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|t| t.parse().ok())
+            .map(|version| IfMatch(Some(version)))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "If-Match must be the product's ETag as a read returned it (such as \"3\"), \
+                     or *",
+                    Some("If-Match".to_owned()),
+                )
+            })
+    }
+}
+
+/// The ETag of a product at `version`: a strong tag, so `If-Match` can compare it.
+pub(crate) fn etag(version: u64) -> axum::http::HeaderValue {
+    // Digits between quotes are always a valid header value.
+    axum::http::HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

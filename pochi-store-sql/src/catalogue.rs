@@ -2,6 +2,7 @@
 
 use pochi_core::{
     ConflictReason, Entity, Error, Product, ProductId, ProductRemoval, Result, product::ProductKey,
+    store::verdict,
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::{Date, OffsetDateTime};
@@ -33,8 +34,8 @@ where
     pub(crate) async fn insert_product(&self, product: &Product) -> Result<()> {
         let statement = sql::<D>(
             "INSERT INTO products (id, name, description, currency, price, stock, \
-             max_per_order, image, active, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             max_per_order, image, active, created_at, updated_at, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
         let inserted = sqlx::query(&statement)
             .bind(D::id(product.id.as_uuid()))
@@ -48,6 +49,7 @@ where
             .bind(product.active)
             .bind(D::time(product.created_at))
             .bind(D::time(product.updated_at))
+            .bind(i64::try_from(product.version).unwrap_or(i64::MAX))
             .execute(&self.pool)
             .await;
         match inserted.map_err(crate::error::DbError::<D>::from) {
@@ -60,29 +62,72 @@ where
         }
     }
 
-    pub(crate) async fn update_product(&self, product: &Product) -> Result<()> {
-        let statement = sql::<D>(
+    pub(crate) async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product> {
+        retrying(|| self.try_update_product(product, expected_version)).await
+    }
+
+    async fn try_update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> DbResult<Product, D> {
+        let id = product.id;
+        let mut tx = self.begin_write().await?;
+        // Stock is not written: orders moved it since the edit was read (see pochi_core::stock).
+        let mut statement = String::from(
             "UPDATE products SET name = ?, description = ?, currency = ?, price = ?, \
-             stock = ?, max_per_order = ?, image = ?, active = ?, updated_at = ? WHERE id = ?",
+             max_per_order = ?, image = ?, active = ?, updated_at = ?, version = version + 1 \
+             WHERE id = ?",
         );
-        let updated = sqlx::query(&statement)
+        if expected_version.is_some() {
+            statement.push_str(" AND version = ?");
+        }
+        let statement = sql::<D>(&statement);
+        let mut update = sqlx::query(&statement)
             .bind(&product.name)
             .bind(&product.description)
             .bind(product.price.currency().code())
             .bind(Self::stored(product.price))
-            .bind(product.stock.map(i64::from))
             .bind(product.max_per_order.map(i64::from))
             .bind(product.image.as_ref().map(|i| i.as_str()))
             .bind(product.active)
             .bind(D::time(product.updated_at))
-            .bind(D::id(product.id.as_uuid()))
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx::<D>)?;
-        if D::rows_affected(&updated) == 0 {
-            return Err(Error::not_found(Entity::Product, product.id));
+            .bind(D::id(id.as_uuid()));
+        if let Some(expected) = expected_version {
+            // Past i64::MAX: no stored version (all are positive) matches -1.
+            update = update.bind(i64::try_from(expected).unwrap_or(-1));
         }
-        Ok(())
+        let updated = update.execute(&mut *tx).await?;
+        if D::rows_affected(&updated) == 0 {
+            let current = sqlx::query(&sql::<D>("SELECT version FROM products WHERE id = ?"))
+                .bind(D::id(id.as_uuid()))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(current) = current else {
+                return Err(Error::not_found(Entity::Product, id).into());
+            };
+            let current = Self::version_at(&current)?;
+            verdict::check_version(id, expected_version, current)?;
+            // Same version, yet no row changed: only a lost race explains it; say so.
+            return Err(Error::unavailable(
+                "the product changed while it was being saved; try again",
+                std::io::Error::other("update matched no row"),
+            )
+            .into());
+        }
+        let row = sqlx::query(&sql::<D>(&format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?"
+        )))
+        .bind(D::id(id.as_uuid()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored = Self::product_row(&row)?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
     pub(crate) async fn product(&self, id: ProductId) -> Result<Option<Product>> {

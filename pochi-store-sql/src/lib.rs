@@ -67,6 +67,7 @@
 //! orders paid in its first, partial day, so the statistics cost the same at a thousand orders
 //! and at a million.
 
+mod adjustments;
 mod catalogue;
 mod dialect;
 mod error;

@@ -8,7 +8,8 @@ use std::str::FromStr;
 use pochi_core::{
     Actor, County, Currency, IdempotencyKey, ImageRef, Money, Msisdn, Order, OrderLine,
     OrderNumber, OrderStatus, Payment, PaymentId, PaymentKind, PaymentReview, PaymentStatus,
-    Product, ProductId, Receipt, ReviewId, TimelineEntry,
+    Product, ProductId, Receipt, ReviewId, StockAdjustment, TimelineEntry,
+    ids::AdjustmentId,
     order::{Customer, Delivery, PaymentFlag, PaymentFlagKind},
 };
 use rust_decimal::Decimal;
@@ -23,7 +24,10 @@ use crate::{
 };
 
 pub(crate) const PRODUCT_COLUMNS: &str = "id, name, description, currency, price, stock, max_per_order, image, active, created_at, \
-     updated_at";
+     updated_at, version";
+
+pub(crate) const ADJUSTMENT_COLUMNS: &str =
+    "id, product_id, delta, reason, stock_after, admin_name, at, idempotency_key";
 
 pub(crate) const ORDER_COLUMNS: &str = "number, status, customer_name, phone, county, area, \
      address, notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
@@ -212,6 +216,29 @@ where
             active: Self::get(row, "active")?,
             created_at: Self::time_at(row, "created_at")?,
             updated_at: Self::time_at(row, "updated_at")?,
+            version: Self::version_at(row)?,
+        })
+    }
+
+    /// The `version` column of a product row.
+    pub(crate) fn version_at(row: &Row<D>) -> DbResult<u64, D> {
+        let version: i64 = Self::get(row, "version")?;
+        u64::try_from(version).map_err(|e| corrupt("version", e))
+    }
+
+    /// A stock adjustment row.
+    pub(crate) fn adjustment_row(row: &Row<D>) -> DbResult<StockAdjustment, D> {
+        Ok(StockAdjustment {
+            id: AdjustmentId::from_uuid(Self::uuid_at(row, "id")?),
+            product_id: ProductId::from_uuid(Self::uuid_at(row, "product_id")?),
+            delta: Self::get(row, "delta")?,
+            reason: Self::get(row, "reason")?,
+            stock_after: Self::count(Self::get(row, "stock_after")?)?,
+            by: Self::get(row, "admin_name")?,
+            at: Self::time_at(row, "at")?,
+            idempotency_key: Self::get::<Option<String>>(row, "idempotency_key")?
+                .map(|key| IdempotencyKey::parse(&key).map_err(|e| corrupt("idempotency key", e)))
+                .transpose()?,
         })
     }
 

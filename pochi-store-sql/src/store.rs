@@ -11,6 +11,7 @@ use pochi_core::{
     product::ProductKey,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
+    stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
     store::{ExpiryCutoff, PaymentInsert, PushLimit},
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
@@ -40,8 +41,25 @@ where
         SqlStore::insert_product(self, product).await
     }
 
-    async fn update_product(&self, product: &Product) -> Result<()> {
-        SqlStore::update_product(self, product).await
+    async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product> {
+        SqlStore::update_product(self, product, expected_version).await
+    }
+
+    async fn adjust_stock(&self, adjustment: &NewStockAdjustment) -> Result<StockAdjusted> {
+        SqlStore::adjust_stock(self, adjustment).await
+    }
+
+    async fn stock_adjustments(
+        &self,
+        product: ProductId,
+        after: Option<AdjustmentKey>,
+        limit: usize,
+    ) -> Result<Vec<StockAdjustment>> {
+        SqlStore::stock_adjustments(self, product, after, limit).await
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>> {

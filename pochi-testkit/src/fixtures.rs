@@ -54,6 +54,7 @@ pub fn product_at(
         active: true,
         created_at,
         updated_at: created_at,
+        version: pochi_core::product::FIRST_VERSION,
     }
 }
 

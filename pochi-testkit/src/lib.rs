@@ -47,6 +47,12 @@ macro_rules! store_conformance_tests {
             product_lifecycle,
             products_list_in_stable_order,
             pagination_is_stable_under_concurrent_inserts,
+            // edits and stock adjustments
+            an_edit_while_orders_sell_does_not_restore_stock,
+            an_edit_against_a_stale_version_is_refused,
+            concurrent_adjustments_add_up_exactly,
+            an_adjustment_below_zero_is_refused_and_changes_nothing,
+            adjustments_are_idempotent_and_listed_newest_first,
             // orders
             placing_an_order_prices_it_and_reserves_stock,
             placing_more_than_stock_fails_and_reserves_nothing,

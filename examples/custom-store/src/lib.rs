@@ -50,11 +50,13 @@ use async_trait::async_trait;
 use pochi_core::{
     Error, MemorySnapshot, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
     PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
-    ProductId, ProductRemoval, Result, Settled, StatusChange, Store,
+    ProductId, ProductRemoval, Result, Settled, StatusChange, StockAdjusted, StockAdjustment,
+    Store,
     page::ReviewKey,
     product::ProductKey,
     settings::StoreSettings,
     stats::CustomerSummary,
+    stock::{AdjustmentKey, NewStockAdjustment},
     store::{CustomerQuery, NewOrder, PaymentCheck, PaymentInsert, StatsFigures, StatsQuery},
     store::{ExpiryCutoff, PushLimit},
 };
@@ -152,8 +154,17 @@ impl Store for JsonFileStore {
     async fn insert_product(&self, product: &Product) -> Result<()> {
         self.change(async |m| m.insert_product(product).await).await
     }
-    async fn update_product(&self, product: &Product) -> Result<()> {
-        self.change(async |m| m.update_product(product).await).await
+    async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product> {
+        self.change(async |m| m.update_product(product, expected_version).await)
+            .await
+    }
+    async fn adjust_stock(&self, adjustment: &NewStockAdjustment) -> Result<StockAdjusted> {
+        self.change(async |m| m.adjust_stock(adjustment).await)
+            .await
     }
     async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval> {
         self.change(async |m| m.remove_product(id, at).await).await
@@ -221,6 +232,14 @@ impl Store for JsonFileStore {
     }
     async fn products_by_ids(&self, ids: &[ProductId]) -> Result<Vec<Product>> {
         self.memory().products_by_ids(ids).await
+    }
+    async fn stock_adjustments(
+        &self,
+        product: ProductId,
+        after: Option<AdjustmentKey>,
+        limit: usize,
+    ) -> Result<Vec<StockAdjustment>> {
+        self.memory().stock_adjustments(product, after, limit).await
     }
     async fn list_products(
         &self,

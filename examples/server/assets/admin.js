@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { api, el, say, money, when, statusBadge, statusLabel, showError, clearErrors, productImage, fromCents, toCents } = Pochi;
+  const { api, el, say, money, when, statusBadge, statusLabel, showError, clearErrors, productImage, fromCents, toCents, newKey } = Pochi;
   const $ = (id) => document.getElementById(id);
   const status = $("status");
   const AUTH_KEY = "pochi.admin.v1";
@@ -396,29 +396,79 @@
     );
   }
 
+  // An edit never sends the stock: orders sell units while the form is open, and writing back
+  // the count it showed would put them on sale again. Stock changes by adjustments (so many
+  // units up or down, applied to the stock as it is then); the edit goes with the version it
+  // was read at (If-Match), so an edit made meanwhile by someone else is not overwritten.
   function editProduct(product) {
     const form = $("product-form");
     clearErrors(form);
     form.elements.id.value = product.id;
+    form.dataset.version = String(product.version);
     form.elements.name.value = product.name;
     form.elements.description.value = product.description || "";
     form.elements.price.value = fromCents(toCents(product.price.amount)).replace(/\.00$/, "");
-    form.elements.stock.value = product.stock === null || product.stock === undefined ? "" : String(product.stock);
+    form.elements.stock.value = "";
     form.elements.maxPerOrder.value = product.maxPerOrder === null || product.maxPerOrder === undefined ? "" : String(product.maxPerOrder);
     form.elements.active.checked = product.active;
     form.elements.image.value = "";
+    showStock(product.stock);
     $("product-form-title").textContent = `Edit ${product.name}`;
     $("product-cancel").hidden = false;
     form.scrollIntoView({ block: "start" });
+  }
+
+  function showStock(stock) {
+    const form = $("product-form");
+    const counted = stock !== null && stock !== undefined;
+    $("product-stock-new").hidden = true;
+    $("product-stock-adjust").hidden = false;
+    $("product-adjust-controls").hidden = !counted;
+    $("product-stock-now").textContent = counted ? `In stock now: ${stock}` : "Stock is not counted for this product.";
+    form.elements.delta.value = "";
+    form.elements.reason.value = "";
   }
 
   function resetProductForm() {
     const form = $("product-form");
     form.reset();
     form.elements.id.value = "";
+    delete form.dataset.version;
     clearErrors(form);
+    $("product-stock-new").hidden = false;
+    $("product-stock-adjust").hidden = true;
     $("product-form-title").textContent = "Add a product";
     $("product-cancel").hidden = true;
+  }
+
+  async function adjustStock() {
+    const form = $("product-form");
+    const id = form.elements.id.value;
+    if (!id) return;
+    clearErrors(form);
+    say(status, "");
+    const delta = form.elements.delta.value.trim();
+    if (!/^-?\d+$/.test(delta) || Number(delta) === 0) {
+      showError(form, { field: "delta", message: "Enter the units to add, or a minus sign and the units to take away." }, status);
+      return;
+    }
+    const body = { delta: Number(delta), reason: form.elements.reason.value };
+    $("product-adjust").disabled = true;
+    try {
+      // One key per adjustment: a retry of this request cannot apply it twice.
+      const adjustment = await admin(`admin/products/${encodeURIComponent(id)}/stock-adjustments`, {
+        method: "POST",
+        body,
+        headers: { "Idempotency-Key": newKey() },
+      });
+      showStock(adjustment.stockAfter);
+      await loadProducts();
+      say(status, `Stock adjusted: ${adjustment.stockAfter} in stock now.`, "ok");
+    } catch (error) {
+      if (error.status !== 401) showError(form, error, status);
+    } finally {
+      $("product-adjust").disabled = false;
+    }
   }
 
   async function saveProduct(event) {
@@ -432,8 +482,9 @@
       price: form.elements.price.value.trim().replace(/,/g, ""),
       active: form.elements.active.checked,
     };
-    if (form.elements.id.value) body.id = form.elements.id.value;
-    const stock = form.elements.stock.value.trim();
+    const editing = Boolean(form.elements.id.value);
+    if (editing) body.id = form.elements.id.value;
+    const stock = editing ? "" : form.elements.stock.value.trim();
     if (stock !== "") {
       if (!/^\d+$/.test(stock)) {
         showError(form, { field: "stock", message: "Enter a whole number of units, or leave it empty." }, status);
@@ -452,7 +503,8 @@
     const file = form.elements.image.files[0];
     $("product-save").disabled = true;
     try {
-      let product = await admin("admin/products", { method: "POST", body });
+      const headers = editing && form.dataset.version ? { "If-Match": `"${form.dataset.version}"` } : {};
+      let product = await admin("admin/products", { method: "POST", body, headers });
       if (file) {
         const upload = new FormData();
         upload.append("image", file);
@@ -470,9 +522,25 @@
       await loadProducts();
       say(status, `${product.name} saved.`, "ok");
     } catch (error) {
-      if (error.status !== 401) showError(form, error, status);
+      if (error.code === "product_changed") {
+        // Someone else saved it since this form opened: show theirs, keep nothing stale.
+        say(status, "Someone changed this product since you opened it. It is shown again as it is now: make your change again.", "error");
+        await reopenProduct(form.elements.id.value);
+      } else if (error.status !== 401) {
+        showError(form, error, status);
+      }
     } finally {
       $("product-save").disabled = false;
+    }
+  }
+
+  async function reopenProduct(id) {
+    try {
+      const product = await admin(`admin/products/${encodeURIComponent(id)}`);
+      await loadProducts();
+      editProduct(product);
+    } catch (error) {
+      if (error.status !== 401) say(status, error.message, "error");
     }
   }
 
@@ -586,6 +654,16 @@
   $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
   $("product-form").addEventListener("submit", saveProduct);
   $("product-cancel").addEventListener("click", resetProductForm);
+  $("product-adjust").addEventListener("click", adjustStock);
+  // Enter in the adjustment's fields adjusts the stock, rather than saving the product.
+  for (const field of ["product-delta", "product-reason"]) {
+    $(field).addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        adjustStock();
+      }
+    });
+  }
   $("settings-form").addEventListener("submit", saveSettings);
   $("add-county").addEventListener("click", () => $("county-fees").append(countyRow(null)));
 

@@ -33,6 +33,7 @@ use crate::{
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
+    stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
     store::{
         ExpiryCutoff, PaymentInsert, PushLimit, Store,
         verdict::{self, PaymentActivity, ProductStock},
@@ -77,6 +78,8 @@ struct State {
     settings: Option<StoreSettings>,
     /// Unpaid order → the client network it came from (for the limit per network).
     placed_from: HashMap<OrderNumber, ClientNetwork>,
+    /// Product → its stock adjustments, oldest first.
+    adjustments: HashMap<ProductId, Vec<StockAdjustment>>,
 }
 
 impl MemoryStore {
@@ -108,18 +111,75 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn update_product(&self, product: &Product) -> Result<()> {
+    async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product> {
         let mut state = self.state();
         let stored = state
             .products
             .get_mut(&product.id)
             .ok_or_else(|| Error::not_found(Entity::Product, product.id))?;
-        let created_at = stored.created_at;
+        verdict::check_version(product.id, expected_version, stored.version)?;
         *stored = Product {
-            created_at,
+            stock: stored.stock,
+            created_at: stored.created_at,
+            version: stored.version + 1,
             ..product.clone()
         };
-        Ok(())
+        Ok(stored.clone())
+    }
+
+    async fn adjust_stock(&self, adjustment: &NewStockAdjustment) -> Result<StockAdjusted> {
+        let mut state = self.state();
+        let history = state
+            .adjustments
+            .get(&adjustment.product_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if let Some(key) = &adjustment.idempotency_key {
+            if let Some(earlier) = history
+                .iter()
+                .find(|a| a.idempotency_key.as_ref() == Some(key))
+            {
+                verdict::check_adjustment_replay(adjustment, earlier)?;
+                return Ok(StockAdjusted::Replayed(earlier.clone()));
+            }
+        }
+        let found = state.products.get(&adjustment.product_id).map(|p| p.stock);
+        let after = verdict::adjusted_stock(adjustment, found)?;
+        if let Some(product) = state.products.get_mut(&adjustment.product_id) {
+            product.stock = Some(after);
+            product.updated_at = adjustment.at;
+        }
+        let applied = adjustment.applied(after);
+        state
+            .adjustments
+            .entry(adjustment.product_id)
+            .or_default()
+            .push(applied.clone());
+        Ok(StockAdjusted::Applied(applied))
+    }
+
+    async fn stock_adjustments(
+        &self,
+        product: ProductId,
+        after: Option<AdjustmentKey>,
+        limit: usize,
+    ) -> Result<Vec<StockAdjustment>> {
+        let state = self.state();
+        let mut adjustments: Vec<StockAdjustment> = state
+            .adjustments
+            .get(&product)
+            .into_iter()
+            .flatten()
+            .filter(|a| after.is_none_or(|after| a.key() < after))
+            .cloned()
+            .collect();
+        adjustments.sort_by_key(|a| std::cmp::Reverse(a.key()));
+        adjustments.truncate(limit);
+        Ok(adjustments)
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>> {
@@ -170,6 +230,7 @@ impl Store for MemoryStore {
             Ok(ProductRemoval::Archived)
         } else {
             state.products.remove(&id);
+            state.adjustments.remove(&id);
             Ok(ProductRemoval::Deleted)
         }
     }
@@ -588,6 +649,7 @@ mod tests {
                 active: true,
                 created_at: datetime!(2026-01-01 00:00 UTC),
                 updated_at: datetime!(2026-01-01 00:00 UTC),
+                version: 1,
             })
             .await
             .unwrap();

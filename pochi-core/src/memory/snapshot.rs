@@ -10,6 +10,7 @@ use crate::{
     payment::{Payment, PaymentReview},
     product::Product,
     settings::StoreSettings,
+    stock::StockAdjustment,
 };
 
 /// Everything a [`MemoryStore`] holds, as plain data: to save a store and load it back
@@ -33,6 +34,9 @@ pub struct MemorySnapshot {
     /// Unpaid orders and the client network each came from, sorted by order.
     #[serde(default)]
     pub placed_from: Vec<(OrderNumber, ClientNetwork)>,
+    /// Every product's stock adjustments, oldest first.
+    #[serde(default)]
+    pub stock_adjustments: Vec<StockAdjustment>,
 }
 
 impl MemoryStore {
@@ -57,6 +61,9 @@ impl MemoryStore {
             .map(|(number, network)| (number.clone(), network.clone()))
             .collect();
         placed_from.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut stock_adjustments: Vec<StockAdjustment> =
+            state.adjustments.values().flatten().cloned().collect();
+        stock_adjustments.sort_by_key(StockAdjustment::key);
         MemorySnapshot {
             products,
             orders,
@@ -65,6 +72,7 @@ impl MemoryStore {
             reviews: state.reviews.clone(),
             settings: state.settings.clone(),
             placed_from,
+            stock_adjustments,
         }
     }
 
@@ -87,6 +95,13 @@ impl MemoryStore {
             placed_from: snapshot.placed_from.into_iter().collect(),
             ..State::default()
         };
+        for adjustment in snapshot.stock_adjustments {
+            state
+                .adjustments
+                .entry(adjustment.product_id)
+                .or_default()
+                .push(adjustment);
+        }
         for payment in snapshot.payments {
             state.write_payment(payment);
         }

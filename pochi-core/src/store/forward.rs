@@ -18,6 +18,7 @@ use crate::{
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
+    stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
 };
 
 macro_rules! forward_store {
@@ -27,8 +28,23 @@ macro_rules! forward_store {
             async fn insert_product(&self, product: &Product) -> Result<()> {
                 (**self).insert_product(product).await
             }
-            async fn update_product(&self, product: &Product) -> Result<()> {
-                (**self).update_product(product).await
+            async fn update_product(
+                &self,
+                product: &Product,
+                expected_version: Option<u64>,
+            ) -> Result<Product> {
+                (**self).update_product(product, expected_version).await
+            }
+            async fn adjust_stock(&self, adjustment: &NewStockAdjustment) -> Result<StockAdjusted> {
+                (**self).adjust_stock(adjustment).await
+            }
+            async fn stock_adjustments(
+                &self,
+                product: ProductId,
+                after: Option<AdjustmentKey>,
+                limit: usize,
+            ) -> Result<Vec<StockAdjustment>> {
+                (**self).stock_adjustments(product, after, limit).await
             }
             async fn product(&self, id: ProductId) -> Result<Option<Product>> {
                 (**self).product(id).await

@@ -9,6 +9,8 @@
 //! | method | inside one atomic unit, the store … |
 //! |---|---|
 //! | [`Store::place_order`] | returns the earlier order if the idempotency key is known and [`verdict::check_replay`] says it is a replay (its refusal otherwise); refuses a taken order number with [`verdict::order_number_taken`]; refuses with [`verdict::check_open_orders`] when the customer's phone, or the client network the order came from, already has as many `pending_payment` orders as [`OpenOrderLimits`] allow (counted under a lock per phone and per network, so racing orders cannot both take the last place); otherwise decrements the stock of every tracked product **only if enough is left**, asking [`verdict::check_stock`] why not when it is not (nothing written), and inserts the order, its lines and its timeline. |
+//! | [`Store::update_product`] | with an expected version, writes the edited fields only if the stored version is that one ([`verdict::check_version`] words the refusal); never writes stock; adds one to the version. |
+//! | [`Store::adjust_stock`] | returns the earlier adjustment with the same idempotency key ([`verdict::check_adjustment_replay`]); otherwise adds the delta to the stock **only if** it stays within 0 and the maximum ([`verdict::adjusted_stock`] says why not), and appends the adjustment to the product's history. |
 //! | [`Store::move_order`] | locks the order, calls [`Order::plan_move`], writes the [`OrderUpdate`](crate::OrderUpdate) (status, timeline entry, stock releases). |
 //! | [`Store::expire_orders`] | does the same, with [`Trigger::Expiry`](crate::Trigger), for each `pending_payment` order that [`verdict::expires`] under the [`ExpiryCutoff`]: with no payment attempt at all, placed before the short hold's cutoff; with attempts, placed before the cutoff, and, when one of them is still in flight (`pending`, `pending_verification`), placed before the hard bound too. |
 //! | [`Store::insert_payment`] | returns the order's attempt with the same idempotency key; with a [`PushLimit`], refuses a push with [`verdict::check_payment_requests`] when the phone has had as many pushes in the window (counted under a lock per phone); otherwise inserts. |
@@ -48,6 +50,7 @@ use crate::{
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::CustomerSummary,
+    stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
 };
 /// The types a store reads and writes that an application using the shop never meets: what to
 /// place, what a move or a settlement writes, the figures behind the statistics.
@@ -134,9 +137,19 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Inserts a new product. A product with the same id is a `Conflict` (`AlreadyExists`).
     async fn insert_product(&self, product: &Product) -> Result<()>;
 
-    /// Replaces a product's fields (all but `id` and `created_at`). `NotFound` if it does not
-    /// exist.
-    async fn update_product(&self, product: &Product) -> Result<()>;
+    /// Writes what an admin edits of a product (name, description, price, `max_per_order`,
+    /// image, active, `updated_at`), never its stock, `id` or `created_at`, and adds one to
+    /// its version (the `version` of the argument is ignored); returns the product as stored
+    /// afterwards (its stock as it is now).
+    ///
+    /// With `expected_version`, atomically and only if the stored version is that one:
+    /// otherwise [`Error::ProductChanged`](crate::Error) with the current version (asked of
+    /// [`verdict::check_version`]), nothing written. `NotFound` if it does not exist.
+    async fn update_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product>;
 
     /// A product by id.
     async fn product(&self, id: ProductId) -> Result<Option<Product>>;
@@ -156,6 +169,25 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Deletes a product no order refers to, or archives (deactivates, `updated_at = at`) one
     /// that orders refer to, atomically. `NotFound` if it does not exist.
     async fn remove_product(&self, id: ProductId, at: OffsetDateTime) -> Result<ProductRemoval>;
+
+    /// Applies a stock adjustment atomically: returns the product's adjustment with the same
+    /// idempotency key if there is one ([`StockAdjusted::Replayed`] when
+    /// [`verdict::check_adjustment_replay`] says it is a replay, its refusal otherwise);
+    /// otherwise adds `delta` to the stock as it is now **only if** the result stays within
+    /// 0 and [`MAX_STOCK`](crate::product::MAX_STOCK), asking [`verdict::adjusted_stock`] why
+    /// not when it does not (nothing written), sets `updated_at`, and appends the adjustment
+    /// to the product's history with the stock after it. Adjustments racing each other and
+    /// orders all count: none is lost. The product's version does not change.
+    async fn adjust_stock(&self, adjustment: &NewStockAdjustment) -> Result<StockAdjusted>;
+
+    /// Up to `limit` adjustments of a product's stock after `after`, newest first (`at`
+    /// descending, then id descending).
+    async fn stock_adjustments(
+        &self,
+        product: ProductId,
+        after: Option<AdjustmentKey>,
+        limit: usize,
+    ) -> Result<Vec<StockAdjustment>>;
 
     // ----- orders -----
 

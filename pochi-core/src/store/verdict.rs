@@ -5,10 +5,12 @@
 //! store refuses the same way, field for field.
 
 use crate::{
-    error::{ConflictReason, Error, LimitKind, Result},
-    ids::PaymentId,
+    error::{ConflictReason, Entity, Error, LimitKind, Result},
+    ids::{PaymentId, ProductId},
     order::{NewOrder, Order, OrderStatus, StockUnits},
     payment::{Payment, PaymentStatus},
+    product::MAX_STOCK,
+    stock::{NewStockAdjustment, StockAdjustment},
 };
 use time::OffsetDateTime;
 
@@ -158,6 +160,68 @@ pub fn check_stock(order: &Order, unit: &StockUnits, found: Option<ProductStock>
                 .unwrap_or(0);
             Err(product_not_sold(index))
         }
+    }
+}
+
+/// The stock after `adjustment`, given the product's stock as the store found it under lock
+/// (`None`: no such product; `Some(None)`: its stock is not tracked).
+///
+/// A stock that would go below zero is `OutOfStock` (`requested` is the units taken away,
+/// `available` what was left), one above [`MAX_STOCK`](crate::product::MAX_STOCK) is invalid
+/// input at `delta`, an untracked one a `Conflict` with [`ConflictReason::StockNotTracked`].
+/// Stores that apply the delta with one conditional update ask this why it matched no row.
+pub fn adjusted_stock(adjustment: &NewStockAdjustment, found: Option<Option<u32>>) -> Result<u32> {
+    let product = adjustment.product_id;
+    let stock = match found {
+        None => return Err(Error::not_found(Entity::Product, product)),
+        Some(None) => {
+            return Err(Error::conflict(
+                ConflictReason::StockNotTracked,
+                format!("product {product} does not count its stock"),
+            ));
+        }
+        Some(Some(stock)) => stock,
+    };
+    let after = i64::from(stock).saturating_add(adjustment.delta);
+    if after < 0 {
+        return Err(Error::OutOfStock {
+            product,
+            requested: u32::try_from(adjustment.delta.unsigned_abs()).unwrap_or(u32::MAX),
+            available: stock,
+        });
+    }
+    match u32::try_from(after) {
+        Ok(after) if after <= MAX_STOCK => Ok(after),
+        _ => Err(Error::invalid(
+            "delta",
+            format!("the stock would be more than {MAX_STOCK}"),
+        )),
+    }
+}
+
+/// What an adjustment whose idempotency key is already in the product's history means, given
+/// that earlier adjustment: `Ok(())` is a replay (answer with it, change nothing); a different
+/// delta or reason is a `Conflict` with [`ConflictReason::IdempotencyKeyReused`].
+pub fn check_adjustment_replay(new: &NewStockAdjustment, earlier: &StockAdjustment) -> Result<()> {
+    if new.delta == earlier.delta && new.reason == earlier.reason {
+        Ok(())
+    } else {
+        Err(Error::conflict(
+            ConflictReason::IdempotencyKeyReused,
+            "this idempotency key was used for a different stock adjustment",
+        ))
+    }
+}
+
+/// The refusal of an edit made against `expected` when the product is at `current` (or
+/// `Ok(())` when they are the same).
+pub fn check_version(product: ProductId, expected: Option<u64>, current: u64) -> Result<()> {
+    match expected {
+        Some(expected) if expected != current => Err(Error::ProductChanged {
+            product,
+            version: current,
+        }),
+        _ => Ok(()),
     }
 }
 

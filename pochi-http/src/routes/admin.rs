@@ -1,22 +1,23 @@
 //! Admin routes: statistics, customers, settings and products (with image uploads).
 
 use axum::{
+    Extension,
     extract::{Multipart, State, multipart::MultipartRejection},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use pochi_core::{
-    CustomerSummary, Error, ImageRef, Page, Product, ProductInput, ProductRemoval, SettingsInput,
-    Stats, StoreSettings,
+    AdminUser, CustomerSummary, Error, ImageRef, Page, Product, ProductInput, ProductRemoval,
+    SettingsInput, Stats, StockAdjusted, StockAdjustment, StockAdjustmentInput, StoreSettings,
 };
 use rand::Rng;
 use serde_json::json;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{Json, Path, Query},
+    extract::{IdempotencyKey, IfMatch, Json, Path, Query, etag},
     media::ImageKind,
-    routes::catalogue::PageQuery,
+    routes::{catalogue::PageQuery, orders::created_or_replayed},
     schema,
     state::AppState,
 };
@@ -115,33 +116,135 @@ pub(crate) async fn all_products(
     ))
 }
 
-/// Creates a product, or updates the one `id` names (the stock sent is the new count).
+/// Creates a product, or updates the one `id` names. An update never changes the stock (a
+/// `stock` in it is refused: use a stock adjustment); sent with `If-Match` (the product's ETag
+/// as read), it is refused with 412 `product_changed` when another edit came in between.
 #[utoipa::path(
     post, path = "/api/admin/products", tag = "admin",
+    params(("If-Match" = Option<String>, Header, description = "On an update: the product's ETag (`\"3\"`, its `version`) as the edit was read; absent or `*`: whatever is stored")),
     request_body = schema::ProductInput,
     security(("basic" = [])),
     responses(
-        (status = 201, description = "The new product", body = schema::Product),
-        (status = 200, description = "The updated product", body = schema::Product),
-        (status = 400, description = "The body is not a product", body = ErrorBody),
+        (status = 201, description = "The new product", body = schema::Product,
+            headers(("ETag" = String, description = "The product's version, for `If-Match`"))),
+        (status = 200, description = "The updated product", body = schema::Product,
+            headers(("ETag" = String, description = "The product's version, for `If-Match`"))),
+        (status = 400, description = "The body is not a product, or `If-Match` is not a single strong ETag", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No product has this id", body = ErrorBody),
-        (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 412, description = "`product_changed`: the product was edited since the `If-Match` version was read (`details.version` is the current one); nothing written", body = ErrorBody),
+        (status = 422, description = "A field is invalid (named in `field`), or an update sent `stock`", body = ErrorBody),
     )
 )]
 pub(crate) async fn save_product(
     State(state): State<AppState>,
+    IfMatch(version): IfMatch,
     Json(input): Json<ProductInput>,
 ) -> ApiResult<Response> {
-    let product = state.shop.save_product(&input).await?;
+    let product = state.shop.save_product_at(&input, version).await?;
     state.catalogue.clear();
     let status = if input.id.is_some() {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, axum::Json(product)).into_response())
+    Ok(with_etag(status, product))
+}
+
+/// A product, archived or not, with its version as the ETag (send it back in `If-Match` to
+/// edit it).
+#[utoipa::path(
+    get, path = "/api/admin/products/{productId}", tag = "admin",
+    params(("productId" = String, Path, description = "The product id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The product", body = schema::Product,
+            headers(("ETag" = String, description = "The product's version, for `If-Match`"))),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "The id is not a product id", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let product = state.shop.product_for_admin(&id).await?;
+    Ok(with_etag(StatusCode::OK, product))
+}
+
+fn with_etag(status: StatusCode, product: Product) -> Response {
+    (
+        status,
+        [(header::ETAG, etag(product.version))],
+        axum::Json(product),
+    )
+        .into_response()
+}
+
+/// Adds units to a product's stock or takes them away, with a reason kept in its history.
+/// The change applies to the stock as it is now, so sales meanwhile are never undone. Send an
+/// `Idempotency-Key` so a retry cannot apply it twice.
+#[utoipa::path(
+    post, path = "/api/admin/products/{productId}/stock-adjustments", tag = "admin",
+    params(
+        ("productId" = String, Path, description = "The product id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters; a retry with the same key returns the first adjustment"),
+    ),
+    request_body = schema::StockAdjustmentInput,
+    security(("basic" = [])),
+    responses(
+        (status = 201, description = "The adjustment, with the stock after it", body = schema::StockAdjustment),
+        (status = 200, description = "A replay of an earlier request with this key", body = schema::StockAdjustment,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 400, description = "The body is not an adjustment", body = ErrorBody),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 409, description = "`out_of_stock`: fewer units left than taken away (`details.available`), nothing changed; `conflict` with `details.reason` `stock_not_tracked` (the product does not count its stock) or `idempotency_key_reused`", body = ErrorBody),
+        (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn adjust_stock(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
+    Json(input): Json<StockAdjustmentInput>,
+) -> ApiResult<Response> {
+    let adjusted = state
+        .shop
+        .adjust_stock(&id, &input, &admin, key.as_deref())
+        .await?;
+    state.catalogue.clear();
+    Ok(match adjusted {
+        StockAdjusted::Applied(a) => created_or_replayed(false, axum::Json(a)),
+        StockAdjusted::Replayed(a) => created_or_replayed(true, axum::Json(a)),
+    })
+}
+
+/// A product's stock adjustments, newest first, a page at a time.
+#[utoipa::path(
+    get, path = "/api/admin/products/{productId}/stock-adjustments", tag = "admin",
+    params(("productId" = String, Path, description = "The product id"), PageQuery),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "A page of adjustments", body = schema::StockAdjustmentPage),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "A bad id, cursor or limit (named in `field`)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stock_history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<axum::Json<Page<StockAdjustment>>> {
+    let limit = query.limit()?;
+    Ok(axum::Json(
+        state.shop.stock_history(&id, query.cursor(), limit).await?,
+    ))
 }
 
 /// Removes a product: deleted when no order has it, archived otherwise.

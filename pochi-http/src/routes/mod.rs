@@ -100,7 +100,8 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::customers))
         .routes(routes!(admin::settings, admin::update_settings))
         .routes(routes!(admin::all_products, admin::save_product))
-        .routes(routes!(admin::remove_product))
+        .routes(routes!(admin::get_product, admin::remove_product))
+        .routes(routes!(admin::adjust_stock, admin::stock_history))
         .routes(with_body_limit(
             routes!(admin::upload_image),
             state.config.body_limits.image,

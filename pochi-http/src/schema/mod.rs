@@ -52,6 +52,10 @@ pub(crate) struct Product {
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
+    /// The revision of what an admin edits (not the stock): one more with each edit. The
+    /// admin product routes send it as the ETag; send it back in `If-Match` to edit.
+    #[schema(minimum = 1)]
+    version: u64,
 }
 
 /// A page of products.
@@ -63,14 +67,20 @@ pub(crate) struct ProductPage {
     next_cursor: Option<String>,
 }
 
-/// A product as an admin submits it. Prices are decimal strings.
+/// A product as an admin submits it: a new one (no `id`), or an update of the one `id`
+/// names. Prices are decimal strings.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub(crate) enum ProductInput {
+    New(NewProductInput),
+    Update(ProductUpdateInput),
+}
+
+/// A new product as an admin submits it, with its starting stock.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
-pub(crate) struct ProductInput {
-    /// The product to update; absent to create one.
-    #[schema(format = Uuid)]
-    id: Option<String>,
+pub(crate) struct NewProductInput {
     /// 1 to 200 characters, one line; spaces around it are dropped.
     #[schema(
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
@@ -87,13 +97,84 @@ pub(crate) struct ProductInput {
     /// the shop's `wholeUnitsOnly` setting is off).
     #[schema(example = "1500", pattern = r"^([1-9][0-9]{0,6}|10000000)$")]
     price: String,
-    /// Units in stock; absent when stock is not tracked.
+    /// Units in stock (absent: not counted). Afterwards stock changes by stock adjustments.
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     stock: Option<i64>,
     /// At most this many units in one order; absent: the shop's default.
     #[schema(minimum = 1, maximum = 999)]
     max_per_order: Option<i64>,
     active: Option<bool>,
+}
+
+/// An update of a product: never its stock (stock changes by stock adjustments).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct ProductUpdateInput {
+    /// The product to update.
+    #[schema(format = Uuid)]
+    id: String,
+    /// 1 to 200 characters, one line; spaces around it are dropped.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
+    name: String,
+    /// Up to 5,000 characters; empty or absent for none.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 5000
+    )]
+    description: Option<String>,
+    /// As for a new product.
+    #[schema(example = "1500", pattern = r"^([1-9][0-9]{0,6}|10000000)$")]
+    price: String,
+    /// At most this many units in one order; absent: the shop's default.
+    #[schema(minimum = 1, maximum = 999)]
+    max_per_order: Option<i64>,
+    active: Option<bool>,
+}
+
+/// A change of a product's stock, as an admin sends it.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustmentInput {
+    /// Units to add (positive) or take away (negative); not zero.
+    #[schema(example = -2, minimum = -1_000_000_000, maximum = 1_000_000_000)]
+    delta: i64,
+    /// Why, 1 to 200 characters.
+    #[schema(example = "2 damaged in transit")]
+    reason: String,
+}
+
+/// One adjustment in a product's stock history.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustment {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    product_id: String,
+    /// Units added (positive) or taken away (negative).
+    delta: i64,
+    reason: String,
+    /// The stock right after it.
+    stock_after: u32,
+    /// The admin who made it.
+    by: String,
+    #[schema(format = DateTime)]
+    at: String,
+    /// The `Idempotency-Key` it was sent with; absent without one.
+    idempotency_key: Option<String>,
+}
+
+/// A page of a product's stock adjustments, newest first.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct StockAdjustmentPage {
+    items: Vec<StockAdjustment>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
 }
 
 /// What removing a product did.

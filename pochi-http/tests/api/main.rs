@@ -11,6 +11,7 @@ mod metrics_access;
 mod open_orders;
 mod openapi;
 mod outage;
+mod product_edits;
 mod routes;
 mod slow_clients;
 mod socket;

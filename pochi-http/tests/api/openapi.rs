@@ -26,7 +26,10 @@ const ROUTES: &[&str] = &[
     "GET /api/admin/reviews",
     "GET /api/admin/products",
     "POST /api/admin/products",
+    "GET /api/admin/products/{productId}",
     "DELETE /api/admin/products/{productId}",
+    "POST /api/admin/products/{productId}/stock-adjustments",
+    "GET /api/admin/products/{productId}/stock-adjustments",
     "POST /api/admin/products/{id}/image",
     "GET /api/media/{key}",
     "POST /api/pay/callbacks/{channel}/{token}",
@@ -280,6 +283,55 @@ async fn responses_have_the_documented_shapes() {
             get("/api/admin/products").admin(),
             "200",
         ),
+        (
+            "/api/admin/products/{productId}",
+            "get",
+            get(&format!("/api/admin/products/{}", kikoi.id)).admin(),
+            "200",
+        ),
+        (
+            "/api/admin/products/{productId}/stock-adjustments",
+            "post",
+            post(
+                &format!("/api/admin/products/{}/stock-adjustments", kikoi.id),
+                json!({"delta": 2, "reason": "delivery"}),
+            )
+            .header("idempotency-key", "adjust-1")
+            .admin(),
+            "201",
+        ),
+        (
+            "/api/admin/products/{productId}/stock-adjustments",
+            "get",
+            get(&format!(
+                "/api/admin/products/{}/stock-adjustments",
+                kikoi.id
+            ))
+            .admin(),
+            "200",
+        ),
+        (
+            "/api/admin/products",
+            "post",
+            post(
+                "/api/admin/products",
+                json!({"id": kikoi.id.to_string(), "name": "Kikoi", "price": "1500"}),
+            )
+            .header("if-match", "\"1\"")
+            .admin(),
+            "200",
+        ),
+        (
+            "/api/admin/products",
+            "post",
+            post(
+                "/api/admin/products",
+                json!({"id": kikoi.id.to_string(), "name": "Kikoi", "price": "1500"}),
+            )
+            .header("if-match", "\"1\"")
+            .admin(),
+            "412",
+        ),
         ("/api/health", "get", get("/api/health"), "200"),
         (
             "/api/orders",
@@ -465,7 +517,8 @@ async fn request_bodies_refuse_unknown_properties_as_the_server_does() {
         "CheckoutInput",
         "CheckoutItemInput",
         "PaymentInput",
-        "ProductInput",
+        "NewProductInput",
+        "ProductUpdateInput",
         "SettingsInput",
         "CountyFeeInput",
         "AreaFeeInput",

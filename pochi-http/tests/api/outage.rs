@@ -12,11 +12,13 @@ use pochi_core::store::{ExpiryCutoff, NewOrder, PaymentInsert, PushLimit};
 use pochi_core::{
     CustomerSummary, Error, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
     PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
-    ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, Store, StoreSettings,
+    ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, StockAdjusted, StockAdjustment,
+    Store, StoreSettings,
     page::ReviewKey,
     payment::PaymentCheck,
     product::ProductKey,
     stats::{CustomerQuery, StatsFigures, StatsQuery},
+    stock::{AdjustmentKey, NewStockAdjustment},
 };
 use time::OffsetDateTime;
 
@@ -67,7 +69,9 @@ macro_rules! guarded {
 
 guarded! {
         insert_product(product: &Product) -> ();
-        update_product(product: &Product) -> ();
+        update_product(product: &Product, expected_version: Option<u64>) -> Product;
+        adjust_stock(adjustment: &NewStockAdjustment) -> StockAdjusted;
+        stock_adjustments(product: ProductId, after: Option<AdjustmentKey>, limit: usize) -> Vec<StockAdjustment>;
         product(id: ProductId) -> Option<Product>;
         products_by_ids(ids: &[ProductId]) -> Vec<Product>;
         list_products(active_only: bool, after: Option<ProductKey>, limit: usize) -> Vec<Product>;

@@ -170,7 +170,7 @@ async fn another_server_on_the_same_store_shows_a_change_within_the_catalogue_tt
     // when the first renames the product and takes an order for it
     let renamed = post(
         "/api/admin/products",
-        json!({"id": kikoi.id.to_string(), "name": "Kikoi (red)", "price": "1500", "stock": 3}),
+        json!({"id": kikoi.id.to_string(), "name": "Kikoi (red)", "price": "1500"}),
     )
     .admin()
     .send(&app.router)
@@ -194,12 +194,20 @@ async fn the_catalogue_shows_product_changes_made_through_the_router_at_once() {
     get("/api/products").send(&app.router).await;
     let saved = post(
         "/api/admin/products",
-        json!({"id": kikoi.id.to_string(), "name": "Kikoi (red)", "price": "1600", "stock": 9}),
+        json!({"id": kikoi.id.to_string(), "name": "Kikoi (red)", "price": "1600"}),
     )
     .admin()
     .send(&app.router)
     .await;
     assert_eq!(saved.status, StatusCode::OK);
+    let adjusted = post(
+        &format!("/api/admin/products/{}/stock-adjustments", kikoi.id),
+        json!({"delta": 6, "reason": "delivery"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(adjusted.status, StatusCode::CREATED);
     let after = get("/api/products").send(&app.router).await;
     assert_eq!(after.json()["items"][0]["name"], "Kikoi (red)");
     assert_eq!(after.json()["items"][0]["stock"], 9);

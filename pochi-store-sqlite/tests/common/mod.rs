@@ -56,6 +56,7 @@ pub fn product(name: &str, price: i64, stock: Option<u32>) -> Product {
         active: true,
         created_at: T0,
         updated_at: T0,
+        version: 1,
     }
 }
 

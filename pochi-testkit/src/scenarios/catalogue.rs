@@ -27,20 +27,34 @@ pub async fn product_lifecycle(store: Arc<dyn Store>) {
         "{again}"
     );
 
-    // When every field but id and created time changes, then all of it is stored
+    // When every field an admin edits changes, then all of it is stored, the version goes
+    // up by one, and the stock is left as it was
     kikoi.name = "Kikoi (striped)".into();
     kikoi.description = "Cotton, 1.8 m".into();
     kikoi.price = kes("1450.50");
-    kikoi.stock = None;
+    kikoi.max_per_order = Some(4);
     kikoi.image = Some(ImageRef::parse("products/kikoi/1.webp").unwrap());
+    kikoi.active = false;
     kikoi.updated_at = at(60);
-    store.update_product(&kikoi).await.unwrap();
+    let sent = pochi_core::Product {
+        stock: Some(999),
+        version: 77,
+        ..kikoi.clone()
+    };
+    let stored = store.update_product(&sent, None).await.unwrap();
+    kikoi.version += 1;
+    assert_eq!(stored, kikoi);
     assert_eq!(store.product(kikoi.id).await.unwrap(), Some(kikoi.clone()));
 
     // An update may not move the creation time
     let mut moved = kikoi.clone();
     moved.created_at = at(999);
-    store.update_product(&moved).await.unwrap();
+    let stored = store
+        .update_product(&moved, Some(kikoi.version))
+        .await
+        .unwrap();
+    kikoi.version += 1;
+    assert_eq!((stored.created_at, stored.version), (T0, kikoi.version));
     assert_eq!(
         store.product(kikoi.id).await.unwrap().unwrap().created_at,
         T0
@@ -54,7 +68,7 @@ pub async fn product_lifecycle(store: Arc<dyn Store>) {
     assert_eq!(store.product(kikoi.id).await.unwrap(), None);
 
     // Updating or removing a missing product is not found
-    let missing = store.update_product(&kikoi).await.unwrap_err();
+    let missing = store.update_product(&kikoi, None).await.unwrap_err();
     assert!(
         matches!(
             missing,

@@ -10,7 +10,9 @@ mod limits;
 mod orders;
 mod payments;
 mod reports;
+mod stock;
 
 pub use self::{
     catalogue::*, exactness::*, lifecycle::*, limits::*, orders::*, payments::*, reports::*,
+    stock::*,
 };
