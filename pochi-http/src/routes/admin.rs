@@ -29,6 +29,8 @@ use crate::{
     responses(
         (status = 200, description = "The figures", body = schema::Stats),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn stats(State(state): State<AppState>) -> ApiResult<axum::Json<Stats>> {
@@ -43,6 +45,8 @@ pub(crate) async fn stats(State(state): State<AppState>) -> ApiResult<axum::Json
     responses(
         (status = 200, description = "A page of customers", body = schema::CustomerPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn customers(
@@ -62,6 +66,8 @@ pub(crate) async fn customers(
     responses(
         (status = 200, description = "The settings", body = schema::StoreSettings),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn settings(
@@ -81,6 +87,8 @@ pub(crate) async fn settings(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn update_settings(
@@ -101,6 +109,8 @@ pub(crate) async fn update_settings(
     responses(
         (status = 200, description = "A page of products", body = schema::ProductPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn all_products(
@@ -126,6 +136,8 @@ pub(crate) async fn all_products(
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No product has this id", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn save_product(
@@ -152,6 +164,8 @@ pub(crate) async fn save_product(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn remove_product(
@@ -183,6 +197,8 @@ pub(crate) async fn remove_product(
         (status = 413, description = "The image is too large", body = ErrorBody),
         (status = 415, description = "Not multipart, or not a JPEG, PNG, WebP or GIF", body = ErrorBody),
         (status = 503, description = "No media store is configured", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn upload_image(

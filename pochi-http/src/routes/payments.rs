@@ -106,10 +106,10 @@ pub(crate) async fn callback(
     let budget = state
         .refused_callbacks
         .as_ref()
-        .zip(client.map(|Extension(ClientIp(ip))| ip));
-    if let Some((limiter, ip)) = budget {
+        .zip(client.map(|Extension(client)| client.network()));
+    if let Some((limiter, network)) = &budget {
         limiter
-            .peek(ip, Instant::now())
+            .peek(network, Instant::now())
             .map_err(ApiError::rate_limited)?;
     }
     let body = body.map_err(body_rejection)?;
@@ -122,8 +122,10 @@ pub(crate) async fn callback(
     let reply = match state.shop.receive_notification(&notification).await {
         Ok(reply) => reply,
         Err(err) => {
-            if let (Some((limiter, ip)), "unauthorized" | "invalid_input") = (budget, err.code()) {
-                let _ = limiter.check(ip, Instant::now());
+            if let (Some((limiter, network)), "unauthorized" | "invalid_input") =
+                (&budget, err.code())
+            {
+                let _ = limiter.check(network, Instant::now());
             }
             return Err(err.into());
         }
@@ -151,6 +153,8 @@ pub(crate) async fn callback(
         (status = 200, description = "The attempts, oldest first", body = Vec<schema::Payment>),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn payments_of_order(
@@ -172,6 +176,8 @@ pub(crate) async fn payments_of_order(
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such payment", body = ErrorBody),
         (status = 409, description = "Not waiting for verification (`details.reason`: `payment_not_verifiable`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn verify_payment(
@@ -196,6 +202,8 @@ pub(crate) async fn verify_payment(
     responses(
         (status = 200, description = "A page of reviews", body = schema::ReviewPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn reviews(

@@ -5,6 +5,7 @@
 mod cross_site;
 mod errors;
 mod layers;
+mod lockout;
 mod metrics_access;
 mod openapi;
 mod outage;
