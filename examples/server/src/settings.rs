@@ -7,7 +7,9 @@
 use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use pochi_core::{AdminUsers, CallbackToken, Error, ShopConfig};
-use pochi_http::{MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy};
+use pochi_http::{
+    LockoutPolicy, MetricsToken, RateLimits, RouterConfig, ServeOptions, TrustedProxy,
+};
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
@@ -41,6 +43,11 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MEDIA_DIR",
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
+    "POCHI_PHONE_ORDER_RATE_LIMIT",
+    "POCHI_LOGIN_FREE_FAILURES",
+    "POCHI_LOGIN_MAX_BACKOFF",
+    "POCHI_LOGIN_FAILURES_PER_ADDRESS",
+    "POCHI_LOGIN_FAILURES_OVERALL",
     "POCHI_REQUEST_TIMEOUT",
     "POCHI_HEADER_READ_TIMEOUT",
     "POCHI_IDLE_TIMEOUT",
@@ -179,6 +186,8 @@ pub struct Settings {
     pub(crate) trusted_proxy: Option<TrustedProxy>,
     pub(crate) media_dir: PathBuf,
     pub(crate) rate_limits: RateLimits,
+    /// How admin logins are guarded against guessing.
+    pub(crate) lockout: LockoutPolicy,
     pub(crate) request_timeout: Duration,
     /// Header-read and idle timeouts, connection cap, shutdown grace.
     pub(crate) serve: ServeOptions,
@@ -213,6 +222,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxy", &self.trusted_proxy)
             .field("media_dir", &self.media_dir)
             .field("rate_limits", &self.rate_limits)
+            .field("lockout", &self.lockout)
             .field("request_timeout", &self.request_timeout)
             .field("serve", &self.serve)
             .field("metrics_token", &self.metrics_token)
@@ -354,7 +364,13 @@ impl Vars {
         let rate_limits = RateLimits::new(
             self.parsed("POCHI_RATE_LIMIT", defaults.general, rate_limit)?,
             self.parsed("POCHI_CHECKOUT_RATE_LIMIT", defaults.checkout, rate_limit)?,
-        );
+        )
+        .with_orders_per_phone(self.parsed(
+            "POCHI_PHONE_ORDER_RATE_LIMIT",
+            defaults.orders_per_phone,
+            rate_limit,
+        )?);
+        let lockout = self.lockout()?;
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
         let serve = self.serve_options()?;
@@ -437,6 +453,7 @@ impl Vars {
             trusted_proxy,
             media_dir,
             rate_limits,
+            lockout,
             request_timeout,
             serve,
             metrics_token,
@@ -453,6 +470,34 @@ impl Vars {
             .router_config(Arc::new(AdminUsers::new()))
             .map_err(router_error)?;
         Ok(settings)
+    }
+
+    /// How admin logins are guarded: `POCHI_LOGIN_FREE_FAILURES`, `POCHI_LOGIN_MAX_BACKOFF`,
+    /// `POCHI_LOGIN_FAILURES_PER_ADDRESS`, `POCHI_LOGIN_FAILURES_OVERALL`.
+    fn lockout(&self) -> Result<LockoutPolicy, ConfigError> {
+        let defaults = LockoutPolicy::default();
+        // `off` lets a user name fail without ever waiting.
+        let free_failures = self
+            .parsed(
+                "POCHI_LOGIN_FREE_FAILURES",
+                Some(defaults.free_failures),
+                count_or_off,
+            )?
+            .unwrap_or(u32::MAX);
+        let max_backoff = self.parsed("POCHI_LOGIN_MAX_BACKOFF", defaults.max_backoff, duration)?;
+        let first_backoff = defaults.first_backoff.min(max_backoff);
+        Ok(defaults
+            .with_user_backoff(free_failures, first_backoff, max_backoff)
+            .with_failures_per_client(self.parsed(
+                "POCHI_LOGIN_FAILURES_PER_ADDRESS",
+                defaults.failures_per_client,
+                rate_limit,
+            )?)
+            .with_failures_overall(self.parsed(
+                "POCHI_LOGIN_FAILURES_OVERALL",
+                defaults.failures_overall,
+                rate_limit,
+            )?))
     }
 
     /// How connections are served: `POCHI_HEADER_READ_TIMEOUT`, `POCHI_IDLE_TIMEOUT`,
@@ -594,6 +639,7 @@ impl Settings {
         let mut builder = RouterConfig::builder(authenticator)
             .cors_origins(self.cors_origins.iter().cloned())
             .rate_limits(self.rate_limits)
+            .lockout(self.lockout)
             .request_timeout(self.request_timeout);
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
@@ -613,6 +659,14 @@ fn router_error(err: Error) -> ConfigError {
         "POCHI_RATE_LIMIT"
     } else if field == "rateLimits.checkout" {
         "POCHI_CHECKOUT_RATE_LIMIT"
+    } else if field == "rateLimits.ordersPerPhone" {
+        "POCHI_PHONE_ORDER_RATE_LIMIT"
+    } else if field == "lockout.failuresPerClient" {
+        "POCHI_LOGIN_FAILURES_PER_ADDRESS"
+    } else if field == "lockout.failuresOverall" {
+        "POCHI_LOGIN_FAILURES_OVERALL"
+    } else if field == "lockout.maxBackoff" {
+        "POCHI_LOGIN_MAX_BACKOFF"
     } else if field.starts_with("trustedProxy") {
         "POCHI_TRUSTED_PROXY"
     } else if field == "requestTimeout" {
@@ -665,11 +719,43 @@ mod tests {
         assert!(!err.to_string().contains("hunter22"));
         let err = settings(&[("POCHI_RATE_LIMIT", "0/0")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_RATE_LIMIT");
+        let err = settings(&[("POCHI_PHONE_ORDER_RATE_LIMIT", "0/0")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_PHONE_ORDER_RATE_LIMIT");
+        let err = settings(&[("POCHI_LOGIN_FAILURES_PER_ADDRESS", "0/5")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_LOGIN_FAILURES_PER_ADDRESS");
         let err = settings(&[("POCHI_CORS_ORIGINS", "duka.example")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_CORS_ORIGINS");
         let err = settings(&[("POCHI_ADMIN_USERS", "admin:plaintext-secret")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_ADMIN_USERS");
         assert!(!err.to_string().contains("plaintext-secret"));
+    }
+
+    #[test]
+    fn the_login_guard_and_orders_per_phone_come_from_their_variables() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.lockout, LockoutPolicy::default());
+        assert_eq!(defaults.rate_limits, RateLimits::default());
+        let s = settings(&[
+            ("POCHI_LOGIN_FREE_FAILURES", "3"),
+            ("POCHI_LOGIN_MAX_BACKOFF", "2m"),
+            ("POCHI_LOGIN_FAILURES_PER_ADDRESS", "off"),
+            ("POCHI_LOGIN_FAILURES_OVERALL", "30/40"),
+            ("POCHI_PHONE_ORDER_RATE_LIMIT", "4/8"),
+        ])
+        .unwrap();
+        assert_eq!(s.lockout.free_failures, 3);
+        assert_eq!(s.lockout.max_backoff, Duration::from_secs(120));
+        assert_eq!(s.lockout.failures_per_client, None);
+        assert_eq!(
+            s.lockout.failures_overall,
+            Some(pochi_http::RateLimit::new(30, 40))
+        );
+        assert_eq!(
+            s.rate_limits.orders_per_phone,
+            Some(pochi_http::RateLimit::new(4, 8))
+        );
+        let off = settings(&[("POCHI_LOGIN_FREE_FAILURES", "off")]).unwrap();
+        assert_eq!(off.lockout.free_failures, u32::MAX);
     }
 
     #[test]
