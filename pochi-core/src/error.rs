@@ -90,7 +90,9 @@ pub enum Error {
 
     /// A limit of the shop that protects it from hoarding and abuse was reached: too many
     /// unpaid orders for one phone or one client network, too many payment requests to one
-    /// phone. Nothing was reserved or sent.
+    /// phone, orders placed too fast for one phone, admin logins refused while a user name,
+    /// a client network or the whole shop has failed too often. Nothing was reserved, sent
+    /// or checked.
     #[error("{message}")]
     LimitReached {
         /// Which limit.
@@ -264,6 +266,17 @@ pub enum LimitKind {
     OpenOrdersPerClient,
     /// Payment requests (pushes) to one phone number within a window, across orders.
     PaymentRequestsPerPhone,
+    /// Orders placed for one phone number in a short time (a request rate, whether or not
+    /// the orders are still open).
+    OrdersPerPhone,
+    /// Admin logins for one user name wait after repeated failures (an exponential backoff).
+    LoginFailuresForUser,
+    /// Failed admin logins from one client network (an IPv4 address, an IPv6 /64).
+    LoginFailuresFromClient,
+    /// Failed admin logins across all clients (guessing spread over many networks).
+    LoginFailures,
+    /// A password check for the same client network is already running.
+    LoginInProgress,
 }
 
 impl LimitKind {
@@ -273,6 +286,11 @@ impl LimitKind {
             LimitKind::OpenOrdersPerPhone => "too_many_open_orders_for_phone",
             LimitKind::OpenOrdersPerClient => "too_many_open_orders_from_address",
             LimitKind::PaymentRequestsPerPhone => "too_many_payment_requests_for_phone",
+            LimitKind::OrdersPerPhone => "too_many_orders_for_phone",
+            LimitKind::LoginFailuresForUser => "too_many_login_failures_for_user",
+            LimitKind::LoginFailuresFromClient => "too_many_login_failures_from_address",
+            LimitKind::LoginFailures => "too_many_login_failures",
+            LimitKind::LoginInProgress => "login_in_progress_from_address",
         }
     }
 }

@@ -1,10 +1,14 @@
 //! Admin authentication: HTTP Basic credentials checked by the configured
 //! [`pochi_core::Authenticator`] off the async executor (two checks at a time; a login verified
 //! less than [`RouterConfig::admin_login_ttl`](crate::RouterConfig) ago is not checked again,
-//! see `logins`), with a lockout after repeated failures from one address. `/metrics` also
-//! answers to the configured [`MetricsToken`](crate::MetricsToken).
+//! see `logins`), behind the login guard (`lockout`: a backoff per user name, failure budgets
+//! per client network and overall, one check in flight per network). `/metrics` also answers
+//! to the configured [`MetricsToken`](crate::MetricsToken).
 
-use std::time::Instant;
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    time::Instant,
+};
 
 use axum::{
     extract::{Request, State},
@@ -18,32 +22,41 @@ use pochi_core::Error;
 use crate::{error::ApiError, limits::ClientIp, state::AppState};
 
 /// Lets the request through with the [`pochi_core::AdminUser`] in its extensions, or answers
-/// 401 (with the Basic challenge) or 429 (locked out).
+/// 401 (with the Basic challenge) or 429 (a login limit, with `Retry-After`).
 pub(crate) async fn require_admin(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let ip = req
+    let network = req
         .extensions()
         .get::<ClientIp>()
-        .map(|ClientIp(ip)| *ip)
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if let Err(retry_after) = state.lockout.check(ip, Instant::now()) {
-        return locked_out(retry_after);
-    }
+        .copied()
+        .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
+        .network();
     let Some((username, password)) = basic_credentials(req.headers()) else {
         return ApiError::admin_unauthorized("admin credentials are required (HTTP Basic)")
             .into_response();
     };
+    // A login verified moments ago passes: an admin at work is never slowed by the guard.
     if let Some(admin) = state.logins.get(&username, &password, Instant::now()) {
         req.extensions_mut().insert(admin);
         return next.run(req).await;
     }
+    let slot = match state.lockout.admit(&network, &username, Instant::now()) {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            // Neither the user name nor the address is logged: both can be personal data, and
+            // a user name field sometimes holds a mistyped password.
+            tracing::warn!(code = refusal.code(), "admin login refused");
+            return ApiError::from(refusal).into_response();
+        }
+    };
     let checked = check(&state, username.clone(), password.clone()).await;
+    drop(slot);
     match checked {
         Ok(Ok(admin)) => {
-            state.lockout.succeed(ip);
+            state.lockout.succeed(&username);
             state
                 .logins
                 .put(&username, &password, &admin, Instant::now());
@@ -51,15 +64,9 @@ pub(crate) async fn require_admin(
             next.run(req).await
         }
         Ok(Err(Error::Unauthorized(_))) => {
-            // Neither the user name nor the address is logged: both can be personal data, and
-            // a user name field sometimes holds a mistyped password.
             tracing::warn!("admin login failed");
-            match state.lockout.fail(ip, Instant::now()) {
-                Ok(()) => {
-                    ApiError::admin_unauthorized("wrong user name or password").into_response()
-                }
-                Err(retry_after) => locked_out(retry_after),
-            }
+            state.lockout.fail(&network, &username, Instant::now());
+            ApiError::admin_unauthorized("wrong user name or password").into_response()
         }
         Ok(Err(other)) => ApiError::from(other).into_response(),
         Err(join_error) => {
@@ -110,11 +117,6 @@ async fn check(
     let _permit = state.logins.checks.acquire().await.ok();
     let authenticator = state.config.authenticator.clone();
     tokio::task::spawn_blocking(move || authenticator.authenticate(&username, &password)).await
-}
-
-fn locked_out(retry_after: u64) -> Response {
-    tracing::warn!("admin login refused: address locked out");
-    ApiError::rate_limited(retry_after).into_response()
 }
 
 /// `Authorization: <scheme> <credentials>`.

@@ -40,13 +40,13 @@ pub struct RouterConfig {
     /// path token still guards them). A callback from elsewhere is refused with 403
     /// `callback_source_refused`, counted, and changes nothing.
     pub callback_networks: Option<CallbackNetworks>,
-    /// Requests per client address.
+    /// Requests per client network, and orders per phone number.
     pub rate_limits: RateLimits,
     /// Largest request bodies.
     pub body_limits: BodyLimits,
     /// How long a request may take before it is answered 503.
     pub request_timeout: Duration,
-    /// When repeated admin login failures lock a client address out.
+    /// How admin logins are guarded against password guessing.
     pub lockout: LockoutPolicy,
     /// Where request and shop figures are counted (served at `/metrics`).
     pub metrics: Arc<Metrics>,
@@ -165,7 +165,7 @@ impl RouterConfigBuilder {
         self
     }
 
-    /// Sets the login lockout policy.
+    /// Sets how admin logins are guarded.
     pub fn lockout(mut self, lockout: LockoutPolicy) -> Self {
         self.config.lockout = lockout;
         self
@@ -224,6 +224,22 @@ impl RouterConfigBuilder {
         for (field, limit) in [
             ("rateLimits.general", self.config.rate_limits.general),
             ("rateLimits.checkout", self.config.rate_limits.checkout),
+            (
+                "rateLimits.ordersPerPhone",
+                self.config.rate_limits.orders_per_phone,
+            ),
+            (
+                "rateLimits.refusedCallbacks",
+                self.config.rate_limits.refused_callbacks,
+            ),
+            (
+                "lockout.failuresPerClient",
+                self.config.lockout.failures_per_client,
+            ),
+            (
+                "lockout.failuresOverall",
+                self.config.lockout.failures_overall,
+            ),
         ] {
             if limit.is_some_and(|l| l.per_minute == 0 || l.burst == 0) {
                 return Err(Error::invalid(field, "must allow at least one request"));
@@ -235,8 +251,17 @@ impl RouterConfigBuilder {
             }
         }
         let lockout = &self.config.lockout;
-        if lockout.max_failures == 0 {
-            return Err(Error::invalid("lockout.maxFailures", "must be at least 1"));
+        if lockout.first_backoff.is_zero() || lockout.max_backoff < lockout.first_backoff {
+            return Err(Error::invalid(
+                "lockout.maxBackoff",
+                "the backoff must start above zero and end no shorter than it starts",
+            ));
+        }
+        if lockout.forget_after.is_zero() {
+            return Err(Error::invalid(
+                "lockout.forgetAfter",
+                "must be more than zero",
+            ));
         }
         Ok(self.config)
     }
@@ -326,14 +351,24 @@ impl RateLimit {
     }
 }
 
-/// Requests per client address; `None` turns a limit off.
+/// Requests per client network (an IPv4 address, an IPv6 /64: a client rotating addresses
+/// within its /64 is one client), and orders per phone number; `None` turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RateLimits {
     /// Every request (default 600 a minute, bursts of 120).
     pub general: Option<RateLimit>,
-    /// Placing orders and starting payments (default 20 a minute, bursts of 10).
+    /// Placing orders and starting payments (default 120 a minute, bursts of 60). Generous:
+    /// a mobile carrier's NAT puts many customers behind one public address, and during a busy
+    /// sale they must not block each other; [`RateLimits::orders_per_phone`] limits one
+    /// customer.
     pub checkout: Option<RateLimit>,
+    /// Orders placed for one phone number, wherever they come from (default 6 a minute, bursts
+    /// of 6), answered 429 `too_many_orders_for_phone`. Counted when the checkout's phone
+    /// number is valid, before the order is placed (a replay of an idempotent request counts
+    /// too). Unpaid orders open at once per phone are limited by the shop itself
+    /// (`ShopConfig::open_orders_per_phone`).
+    pub orders_per_phone: Option<RateLimit>,
     /// Provider callbacks refused (a wrong token, an unreadable body), per address (default
     /// 30 a minute, bursts of 10). An address past it gets 429 on the callback routes before
     /// the shop reads its request; callbacks that are accepted spend nothing, so a provider's
@@ -347,11 +382,18 @@ const REFUSED_CALLBACKS: RateLimit = RateLimit {
     burst: 10,
 };
 
+/// The default of [`RateLimits::orders_per_phone`].
+const ORDERS_PER_PHONE: RateLimit = RateLimit {
+    per_minute: 6,
+    burst: 6,
+};
+
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
             general: Some(RateLimit::new(600, 120)),
-            checkout: Some(RateLimit::new(20, 10)),
+            checkout: Some(RateLimit::new(120, 60)),
+            orders_per_phone: Some(ORDERS_PER_PHONE),
             refused_callbacks: Some(REFUSED_CALLBACKS),
         }
     }
@@ -363,17 +405,26 @@ impl RateLimits {
         RateLimits {
             general: None,
             checkout: None,
+            orders_per_phone: None,
             refused_callbacks: None,
         }
     }
 
-    /// Sets the general and checkout limits; refused callbacks keep their default.
+    /// Sets the general and checkout limits; orders per phone and refused callbacks keep
+    /// their defaults.
     pub fn new(general: Option<RateLimit>, checkout: Option<RateLimit>) -> Self {
         RateLimits {
             general,
             checkout,
+            orders_per_phone: Some(ORDERS_PER_PHONE),
             refused_callbacks: Some(REFUSED_CALLBACKS),
         }
+    }
+
+    /// Sets the limit of orders per phone number.
+    pub fn with_orders_per_phone(mut self, limit: Option<RateLimit>) -> Self {
+        self.orders_per_phone = limit;
+        self
     }
 
     /// Sets the limit of refused callbacks per address.
@@ -409,36 +460,94 @@ impl BodyLimits {
     }
 }
 
-/// After `max_failures` failed admin logins within `window`, a client address is refused
-/// (429) for `duration`.
+/// How admin logins are guarded against password guessing, made for networks where many
+/// people share one address (a mobile carrier's NAT) and one person may have many (an IPv6
+/// /64). A login verified less than [`RouterConfig::admin_login_ttl`] ago passes without
+/// these checks; every other one, before its password is checked:
+///
+/// - **per user name**: after `free_failures` failures in a row, each further attempt for that
+///   name waits `first_backoff`, doubling with each failure up to `max_backoff` (answered 429
+///   `too_many_login_failures_for_user` meanwhile, without a check). A success, or
+///   `forget_after` without a failure, starts it over. Names that exist and names that do
+///   not are treated alike. Someone behind the owner's address who does not aim at the
+///   owner's name cannot delay the owner; someone who does delays the owner's login by the
+///   backoff, never locks it out for long.
+/// - **per client network** (an IPv4 address, an IPv6 /64): failures spend a token of
+///   `failures_per_client`; with none left, attempts from it wait seconds (429
+///   `too_many_login_failures_from_address`). Generous, because a carrier NAT puts many
+///   people behind one address: it bounds how much one network can guess, not who may log in
+///   from it, and a right password from an address where others failed is accepted while a
+///   token is left.
+/// - **overall**: failures from all clients spend a token of `failures_overall`; with none
+///   left, every password check waits seconds (429 `too_many_login_failures`): guessing spread
+///   over many networks is bounded too, while admins already logged in go on working.
+/// - **one check in flight per client network**: a second login from a network whose
+///   password is being checked is answered 429 `login_in_progress_from_address` at once, not
+///   queued.
+///
+/// Every refusal carries `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LockoutPolicy {
-    /// Failures allowed (default 5).
-    pub max_failures: u32,
-    /// The window they are counted in (default 15 minutes).
-    pub window: Duration,
-    /// How long the address is locked out (default 15 minutes).
-    pub duration: Duration,
+    /// Failures in a row a user name may have before its attempts wait (default 5).
+    pub free_failures: u32,
+    /// The first wait; each further failure doubles it (default 1 s).
+    pub first_backoff: Duration,
+    /// The longest wait (default 5 minutes).
+    pub max_backoff: Duration,
+    /// How long a user name's failures are remembered after its last one (default 1 hour).
+    pub forget_after: Duration,
+    /// Failed logins per client network (default 10 a minute, bursts of 20); `None` turns it
+    /// off.
+    pub failures_per_client: Option<RateLimit>,
+    /// Failed logins across all clients (default 60 a minute, bursts of 60); `None` turns it
+    /// off.
+    pub failures_overall: Option<RateLimit>,
 }
 
 impl Default for LockoutPolicy {
     fn default() -> Self {
         LockoutPolicy {
-            max_failures: 5,
-            window: Duration::from_secs(15 * 60),
-            duration: Duration::from_secs(15 * 60),
+            free_failures: 5,
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5 * 60),
+            forget_after: Duration::from_secs(60 * 60),
+            failures_per_client: Some(RateLimit::new(10, 20)),
+            failures_overall: Some(RateLimit::new(60, 60)),
         }
     }
 }
 
 impl LockoutPolicy {
-    /// A policy.
-    pub fn new(max_failures: u32, window: Duration, duration: Duration) -> Self {
-        LockoutPolicy {
-            max_failures,
-            window,
-            duration,
-        }
+    /// Sets the per-user-name backoff: `free_failures` in a row, then waits from
+    /// `first_backoff`, doubling, up to `max_backoff`.
+    pub fn with_user_backoff(
+        mut self,
+        free_failures: u32,
+        first_backoff: Duration,
+        max_backoff: Duration,
+    ) -> Self {
+        self.free_failures = free_failures;
+        self.first_backoff = first_backoff;
+        self.max_backoff = max_backoff;
+        self
+    }
+
+    /// Sets how long a user name's failures are remembered after its last one.
+    pub fn with_forget_after(mut self, forget_after: Duration) -> Self {
+        self.forget_after = forget_after;
+        self
+    }
+
+    /// Sets the failed logins allowed per client network (`None`: no limit).
+    pub fn with_failures_per_client(mut self, limit: Option<RateLimit>) -> Self {
+        self.failures_per_client = limit;
+        self
+    }
+
+    /// Sets the failed logins allowed across all clients (`None`: no limit).
+    pub fn with_failures_overall(mut self, limit: Option<RateLimit>) -> Self {
+        self.failures_overall = limit;
+        self
     }
 }

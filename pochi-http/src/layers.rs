@@ -117,7 +117,7 @@ pub(crate) async fn tag_route(req: Request, next: Next) -> Response {
     response
 }
 
-/// Every request counts against its address's general limit.
+/// Every request counts against its client network's general limit.
 pub(crate) async fn general_limit(
     State(state): State<AppState>,
     req: Request,
@@ -136,8 +136,8 @@ pub(crate) async fn checkout_limit(
 }
 
 async fn limit(limiter: Option<&crate::limits::RateLimiter>, req: Request, next: Next) -> Response {
-    if let (Some(limiter), Some(ClientIp(ip))) = (limiter, req.extensions().get::<ClientIp>()) {
-        if let Err(retry_after) = limiter.check(*ip, Instant::now()) {
+    if let (Some(limiter), Some(client)) = (limiter, req.extensions().get::<ClientIp>()) {
+        if let Err(retry_after) = limiter.check(&client.network(), Instant::now()) {
             tracing::info!("rate limited");
             return ApiError::rate_limited(retry_after).into_response();
         }

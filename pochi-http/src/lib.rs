@@ -54,6 +54,13 @@
 //!   every client shares one rate-limit bucket.
 //! - **Rate limits and lockouts** live in this process's memory: behind a load balancer each
 //!   process counts on its own (a limit per process is enough to stop one client flooding it).
+//!   They count per client network, an IPv4 address or an IPv6 /64 (a client rotating
+//!   addresses within its /64 is one client), and are generous per address: a mobile
+//!   carrier's NAT puts many customers behind one. Orders are also limited per phone number.
+//!   Admin logins are guarded by a backoff per user name, failure budgets per network and
+//!   overall, and one password check in flight per network ([`LockoutPolicy`]); a right
+//!   password from an address where others failed is accepted. Every refusal is 429 with a
+//!   stable code and `Retry-After`.
 //! - **The catalogue cache** keeps serialized `GET /api/products` pages, read single-flight
 //!   (a page missing under load costs one store read, whatever the number of waiting
 //!   requests). Product and settings changes made through this router clear it at once;
@@ -85,6 +92,7 @@ mod extract;
 pub mod jobs;
 mod layers;
 mod limits;
+mod lockout;
 mod logins;
 mod media;
 mod metrics;

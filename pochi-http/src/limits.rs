@@ -1,17 +1,24 @@
-//! Per-address rate limits and login lockouts, kept in this process's memory (one copy per
-//! process is enough), and the client address they are keyed by.
+//! Per-client rate limits, kept in this process's memory (one copy per process is enough),
+//! and the client address they are keyed by.
+//!
+//! Every per-address limit counts by [`ClientNetwork`]: an IPv4 address, or an IPv6 address's
+//! /64 (one subscriber's prefix), so a client rotating addresses within its /64 is one client.
+//! Limits keyed by text a client sends (a phone number, a user name) count by a [`Blinded`]
+//! salted hash of it, so the maps hold no personal data.
 //!
 //! Why not `governor`: its keyed limiter would replace the token buckets (about 40 lines),
-//! but the routes need two things its API does not give: looking at an address's bucket
-//! without taking a token (the refused-callback budget is spent only when a callback is
-//! refused) and the whole seconds until the next token for `Retry-After`; and the map must stay
-//! bounded under a flood of addresses (full buckets are dropped past `MAX_TRACKED`). The
-//! lockout is not a rate limit at all.
+//! but the routes need two things its API does not give: looking at a client's bucket
+//! without taking a token (the refused-callback and login-failure budgets are spent only when
+//! a request is refused) and the whole seconds until the next token for `Retry-After`; and the
+//! map must stay bounded under a flood of addresses (full buckets are dropped past
+//! `MAX_TRACKED`).
 
 use std::{
     collections::HashMap,
+    fmt,
+    hash::Hash,
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::Mutex,
+    sync::{Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -20,11 +27,14 @@ use axum::{
     http::request::Parts,
 };
 
-use crate::config::{LockoutPolicy, RateLimit, TrustedProxy};
+use pochi_core::ClientNetwork;
+use sha2::{Digest as _, Sha256};
 
-/// Beyond this many tracked addresses, idle ones are dropped (a flood of addresses cannot
+use crate::config::{RateLimit, TrustedProxy};
+
+/// Beyond this many tracked clients, idle ones are dropped (a flood of addresses cannot
 /// grow memory without bound).
-const MAX_TRACKED: usize = 100_000;
+pub(crate) const MAX_TRACKED: usize = 100_000;
 
 /// The address a request came from, as the limits see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,6 +70,42 @@ impl ClientIp {
         });
         ClientIp(forwarded.unwrap_or(peer))
     }
+
+    /// The network the limits count this address in (an IPv4 address, an IPv6 /64).
+    pub(crate) fn network(self) -> ClientNetwork {
+        ClientNetwork::of(self.0)
+    }
+}
+
+/// A salted hash of a text a client sends (a phone number, a user name), for limits that
+/// count by it: the same text gives the same key in this process, and the key cannot be
+/// turned back into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Blinded([u8; 16]);
+
+/// Makes [`Blinded`] keys with a random per-process salt.
+pub(crate) struct Blinder([u8; 32]);
+
+impl Blinder {
+    pub(crate) fn new() -> Self {
+        Blinder(rand::random())
+    }
+
+    pub(crate) fn blind(&self, text: &str) -> Blinded {
+        let digest = Sha256::new()
+            .chain_update(self.0)
+            .chain_update(text.as_bytes())
+            .finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Blinded(key)
+    }
+}
+
+impl fmt::Debug for Blinder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Blinder(redacted)")
+    }
 }
 
 /// `203.0.113.7`, `203.0.113.7:5000`, `2001:db8::1` or `[2001:db8::1]:5000`.
@@ -69,11 +115,25 @@ fn parse_ip(text: &str) -> Option<IpAddr> {
         .or_else(|| text.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// Token buckets per address.
-#[derive(Debug)]
-pub(crate) struct RateLimiter {
+/// Token buckets per key: a [`ClientNetwork`] unless said otherwise.
+pub(crate) struct RateLimiter<K = ClientNetwork> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K> fmt::Debug for RateLimiter<K> {
+    // The keys are addresses or hashes of personal data: only their number is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tracked = self
+            .buckets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("RateLimiter")
+            .field("limit", &self.limit)
+            .field("tracked", &tracked)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +142,7 @@ struct Bucket {
     at: Instant,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub(crate) fn new(limit: RateLimit) -> Self {
         RateLimiter {
             limit,
@@ -90,11 +150,11 @@ impl RateLimiter {
         }
     }
 
-    /// `Err(seconds until the next token)` when `ip` has none left; takes nothing.
-    pub(crate) fn peek(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+    /// `Err(seconds until the next token)` when `key` has none left; takes nothing.
+    pub(crate) fn peek(&self, key: &K, now: Instant) -> Result<(), u64> {
         let per_sec = f64::from(self.limit.per_minute) / 60.0;
         let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(bucket) = buckets.get(&ip) else {
+        let Some(bucket) = buckets.get(key) else {
             return Ok(());
         };
         let refilled = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_sec;
@@ -106,8 +166,8 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `ip`: `Ok` to go on, or `Err(seconds until the next token)`.
-    pub(crate) fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+    /// Takes one token for `key`: `Ok` to go on, or `Err(seconds until the next token)`.
+    pub(crate) fn check(&self, key: &K, now: Instant) -> Result<(), u64> {
         let burst = f64::from(self.limit.burst);
         let per_sec = f64::from(self.limit.per_minute) / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -116,7 +176,7 @@ impl RateLimiter {
             buckets
                 .retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < burst);
         }
-        let bucket = buckets.entry(ip).or_insert(Bucket {
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
             tokens: burst,
             at: now,
         });
@@ -140,77 +200,8 @@ impl RateLimiter {
     }
 }
 
-/// Failed admin logins per address, and the addresses locked out.
-#[derive(Debug)]
-pub(crate) struct Lockout {
-    policy: LockoutPolicy,
-    entries: Mutex<HashMap<IpAddr, Failures>>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    first_at: Instant,
-    locked_until: Option<Instant>,
-}
-
-impl Lockout {
-    pub(crate) fn new(policy: LockoutPolicy) -> Self {
-        Lockout {
-            policy,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(seconds left)` while `ip` is locked out.
-    pub(crate) fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(&ip).and_then(|f| f.locked_until) {
-            Some(until) if until > now => Err(whole_seconds(until.duration_since(now))),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failure; `Err(seconds)` when it locks the address out.
-    pub(crate) fn fail(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_TRACKED {
-            let window = self.policy.window;
-            entries.retain(|_, f| {
-                f.locked_until.is_some_and(|t| t > now) || now.duration_since(f.first_at) < window
-            });
-        }
-        let entry = entries.entry(ip).or_insert(Failures {
-            count: 0,
-            first_at: now,
-            locked_until: None,
-        });
-        let expired = now.duration_since(entry.first_at) >= self.policy.window
-            || entry.locked_until.is_some_and(|t| t <= now);
-        if expired {
-            *entry = Failures {
-                count: 0,
-                first_at: now,
-                locked_until: None,
-            };
-        }
-        entry.count += 1;
-        if entry.count >= self.policy.max_failures {
-            entry.locked_until = Some(now + self.policy.duration);
-            return Err(self.policy.duration.as_secs().max(1));
-        }
-        Ok(())
-    }
-
-    /// Forgets the failures of `ip` after a successful login.
-    pub(crate) fn succeed(&self, ip: IpAddr) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&ip);
-    }
-}
-
 /// Seconds, rounded up: a client told to wait that long will not be refused again.
-fn whole_seconds(duration: Duration) -> u64 {
+pub(crate) fn whole_seconds(duration: Duration) -> u64 {
     duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
@@ -253,46 +244,37 @@ mod tests {
         );
     }
 
+    fn network(text: &str) -> ClientNetwork {
+        ClientNetwork::of(text.parse().unwrap())
+    }
+
     #[test]
     fn a_bucket_allows_its_burst_then_refills_over_time() {
         let limiter = RateLimiter::new(RateLimit::new(60, 2));
-        let ip = IpAddr::from([1, 2, 3, 4]);
+        let client = network("1.2.3.4");
         let t0 = Instant::now();
-        assert_eq!(limiter.check(ip, t0), Ok(()));
-        assert_eq!(limiter.check(ip, t0), Ok(()));
-        assert_eq!(limiter.check(ip, t0), Err(1));
-        assert_eq!(limiter.check(IpAddr::from([5, 6, 7, 8]), t0), Ok(()));
-        assert_eq!(limiter.check(ip, t0 + Duration::from_secs(1)), Ok(()));
+        assert_eq!(limiter.check(&client, t0), Ok(()));
+        assert_eq!(limiter.check(&client, t0), Ok(()));
+        assert_eq!(limiter.check(&client, t0), Err(1));
+        assert_eq!(limiter.check(&network("5.6.7.8"), t0), Ok(()));
+        assert_eq!(limiter.check(&client, t0 + Duration::from_secs(1)), Ok(()));
     }
 
     #[test]
-    fn repeated_failures_lock_an_address_out_until_the_time_passes() {
-        let lockout = Lockout::new(LockoutPolicy::new(
-            3,
-            Duration::from_secs(60),
-            Duration::from_secs(300),
-        ));
-        let ip = IpAddr::from([1, 2, 3, 4]);
+    fn addresses_in_one_ipv6_64_share_a_bucket() {
+        let limiter = RateLimiter::new(RateLimit::new(60, 1));
         let t0 = Instant::now();
-        assert_eq!(lockout.fail(ip, t0), Ok(()));
-        assert_eq!(lockout.fail(ip, t0), Ok(()));
-        assert_eq!(lockout.fail(ip, t0), Err(300));
-        assert_eq!(lockout.check(ip, t0 + Duration::from_secs(100)), Err(200));
-        assert_eq!(lockout.check(ip, t0 + Duration::from_secs(301)), Ok(()));
-        assert_eq!(lockout.fail(ip, t0 + Duration::from_secs(301)), Ok(()));
+        assert_eq!(limiter.check(&network("2001:db8:1:2::1"), t0), Ok(()));
+        assert_eq!(limiter.check(&network("2001:db8:1:2:ffff::9"), t0), Err(1));
+        assert_eq!(limiter.check(&network("2001:db8:1:3::1"), t0), Ok(()));
     }
 
     #[test]
-    fn a_success_forgets_earlier_failures() {
-        let lockout = Lockout::new(LockoutPolicy::new(
-            2,
-            Duration::from_secs(60),
-            Duration::from_secs(300),
-        ));
-        let ip = IpAddr::from([1, 2, 3, 4]);
-        let t0 = Instant::now();
-        assert_eq!(lockout.fail(ip, t0), Ok(()));
-        lockout.succeed(ip);
-        assert_eq!(lockout.fail(ip, t0), Ok(()));
+    fn blinded_keys_are_stable_per_process_and_hold_no_text() {
+        let blinder = Blinder::new();
+        assert_eq!(blinder.blind("254712345678"), blinder.blind("254712345678"));
+        assert_ne!(blinder.blind("254712345678"), blinder.blind("254712345679"));
+        assert_ne!(Blinder::new().blind("owner"), blinder.blind("owner"));
+        assert_eq!(format!("{blinder:?}"), "Blinder(redacted)");
     }
 }

@@ -12,7 +12,8 @@ use pochi_core::Shop;
 use crate::{
     cache::CatalogueCache,
     config::RouterConfig,
-    limits::{Lockout, RateLimiter},
+    limits::{Blinded, Blinder, RateLimiter},
+    lockout::LoginGuard,
     logins::VerifiedLogins,
 };
 
@@ -27,7 +28,11 @@ pub(crate) struct Inner {
     pub(crate) general_limit: Option<RateLimiter>,
     pub(crate) checkout_limit: Option<RateLimiter>,
     pub(crate) refused_callbacks: Option<RateLimiter>,
-    pub(crate) lockout: Lockout,
+    /// Orders per phone number, keyed by a [`Blinded`] number.
+    pub(crate) orders_per_phone: Option<RateLimiter<Blinded>>,
+    /// Blinds phone numbers for `orders_per_phone`.
+    pub(crate) phones: Blinder,
+    pub(crate) lockout: LoginGuard,
     pub(crate) catalogue: CatalogueCache,
     pub(crate) logins: VerifiedLogins,
     pub(crate) started: Instant,
@@ -41,7 +46,9 @@ impl AppState {
             general_limit: config.rate_limits.general.map(RateLimiter::new),
             checkout_limit: config.rate_limits.checkout.map(RateLimiter::new),
             refused_callbacks: config.rate_limits.refused_callbacks.map(RateLimiter::new),
-            lockout: Lockout::new(config.lockout),
+            orders_per_phone: config.rate_limits.orders_per_phone.map(RateLimiter::new),
+            phones: Blinder::new(),
+            lockout: LoginGuard::new(config.lockout),
             catalogue: CatalogueCache::new(config.catalogue_cache_ttl),
             logins: VerifiedLogins::new(config.admin_login_ttl),
             started: Instant::now(),

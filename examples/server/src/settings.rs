@@ -14,7 +14,7 @@ use pochi_http::{
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
 use self::values::{
-    boolean, count_or_off, count_per_window, database, duration, lockout, public_url, rate_limit,
+    boolean, count_or_off, count_per_window, database, duration, public_url, rate_limit,
     trusted_proxy,
 };
 
@@ -48,7 +48,11 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MEDIA_DIR",
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
-    "POCHI_ADMIN_LOCKOUT",
+    "POCHI_PHONE_ORDER_RATE_LIMIT",
+    "POCHI_LOGIN_FREE_FAILURES",
+    "POCHI_LOGIN_MAX_BACKOFF",
+    "POCHI_LOGIN_FAILURES_PER_ADDRESS",
+    "POCHI_LOGIN_FAILURES_OVERALL",
     "POCHI_REQUEST_TIMEOUT",
     "POCHI_HEADER_READ_TIMEOUT",
     "POCHI_IDLE_TIMEOUT",
@@ -204,8 +208,8 @@ pub struct Settings {
     pub(crate) trusted_proxy: Option<TrustedProxy>,
     pub(crate) media_dir: PathBuf,
     pub(crate) rate_limits: RateLimits,
-    /// Failed admin logins from one address before it is locked out.
-    pub(crate) admin_lockout: LockoutPolicy,
+    /// How admin logins are guarded against guessing.
+    pub(crate) lockout: LockoutPolicy,
     pub(crate) request_timeout: Duration,
     /// Header-read and idle timeouts, connection cap, shutdown grace.
     pub(crate) serve: ServeOptions,
@@ -245,7 +249,7 @@ impl fmt::Debug for Settings {
             .field("trusted_proxy", &self.trusted_proxy)
             .field("media_dir", &self.media_dir)
             .field("rate_limits", &self.rate_limits)
-            .field("admin_lockout", &self.admin_lockout)
+            .field("lockout", &self.lockout)
             .field("request_timeout", &self.request_timeout)
             .field("serve", &self.serve)
             .field("metrics_token", &self.metrics_token)
@@ -409,9 +413,13 @@ impl Vars {
         let rate_limits = RateLimits::new(
             self.parsed("POCHI_RATE_LIMIT", defaults.general, rate_limit)?,
             self.parsed("POCHI_CHECKOUT_RATE_LIMIT", defaults.checkout, rate_limit)?,
-        );
-        let admin_lockout =
-            self.parsed("POCHI_ADMIN_LOCKOUT", LockoutPolicy::default(), lockout)?;
+        )
+        .with_orders_per_phone(self.parsed(
+            "POCHI_PHONE_ORDER_RATE_LIMIT",
+            defaults.orders_per_phone,
+            rate_limit,
+        )?);
+        let lockout = self.lockout()?;
         let request_timeout =
             self.parsed("POCHI_REQUEST_TIMEOUT", Duration::from_secs(30), duration)?;
         let serve = self.serve_options()?;
@@ -501,7 +509,7 @@ impl Vars {
             trusted_proxy,
             media_dir,
             rate_limits,
-            admin_lockout,
+            lockout,
             request_timeout,
             serve,
             metrics_token,
@@ -554,6 +562,34 @@ impl Vars {
                 ),
             )),
         }
+    }
+
+    /// How admin logins are guarded: `POCHI_LOGIN_FREE_FAILURES`, `POCHI_LOGIN_MAX_BACKOFF`,
+    /// `POCHI_LOGIN_FAILURES_PER_ADDRESS`, `POCHI_LOGIN_FAILURES_OVERALL`.
+    fn lockout(&self) -> Result<LockoutPolicy, ConfigError> {
+        let defaults = LockoutPolicy::default();
+        // `off` lets a user name fail without ever waiting.
+        let free_failures = self
+            .parsed(
+                "POCHI_LOGIN_FREE_FAILURES",
+                Some(defaults.free_failures),
+                count_or_off,
+            )?
+            .unwrap_or(u32::MAX);
+        let max_backoff = self.parsed("POCHI_LOGIN_MAX_BACKOFF", defaults.max_backoff, duration)?;
+        let first_backoff = defaults.first_backoff.min(max_backoff);
+        Ok(defaults
+            .with_user_backoff(free_failures, first_backoff, max_backoff)
+            .with_failures_per_client(self.parsed(
+                "POCHI_LOGIN_FAILURES_PER_ADDRESS",
+                defaults.failures_per_client,
+                rate_limit,
+            )?)
+            .with_failures_overall(self.parsed(
+                "POCHI_LOGIN_FAILURES_OVERALL",
+                defaults.failures_overall,
+                rate_limit,
+            )?))
     }
 
     /// How connections are served: `POCHI_HEADER_READ_TIMEOUT`, `POCHI_IDLE_TIMEOUT`,
@@ -695,7 +731,7 @@ impl Settings {
         let mut builder = RouterConfig::builder(authenticator)
             .cors_origins(self.cors_origins.iter().cloned())
             .rate_limits(self.rate_limits)
-            .lockout(self.admin_lockout)
+            .lockout(self.lockout)
             .request_timeout(self.request_timeout);
         if let Some(proxy) = &self.trusted_proxy {
             builder = builder.trusted_proxy(proxy.clone());
@@ -718,6 +754,14 @@ fn router_error(err: Error) -> ConfigError {
         "POCHI_RATE_LIMIT"
     } else if field == "rateLimits.checkout" {
         "POCHI_CHECKOUT_RATE_LIMIT"
+    } else if field == "rateLimits.ordersPerPhone" {
+        "POCHI_PHONE_ORDER_RATE_LIMIT"
+    } else if field == "lockout.failuresPerClient" {
+        "POCHI_LOGIN_FAILURES_PER_ADDRESS"
+    } else if field == "lockout.failuresOverall" {
+        "POCHI_LOGIN_FAILURES_OVERALL"
+    } else if field == "lockout.maxBackoff" {
+        "POCHI_LOGIN_MAX_BACKOFF"
     } else if field.starts_with("trustedProxy") {
         "POCHI_TRUSTED_PROXY"
     } else if field == "requestTimeout" {
@@ -828,6 +872,10 @@ mod tests {
         assert!(!err.to_string().contains("hunter22"));
         let err = settings(&[("POCHI_RATE_LIMIT", "0/0")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_RATE_LIMIT");
+        let err = settings(&[("POCHI_PHONE_ORDER_RATE_LIMIT", "0/0")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_PHONE_ORDER_RATE_LIMIT");
+        let err = settings(&[("POCHI_LOGIN_FAILURES_PER_ADDRESS", "0/5")]).unwrap_err();
+        assert_eq!(err.variable, "POCHI_LOGIN_FAILURES_PER_ADDRESS");
         let err = settings(&[("POCHI_CORS_ORIGINS", "duka.example")]).unwrap_err();
         assert_eq!(err.variable, "POCHI_CORS_ORIGINS");
         let err = settings(&[("POCHI_ADMIN_USERS", "admin:plaintext-secret")]).unwrap_err();
@@ -836,21 +884,31 @@ mod tests {
     }
 
     #[test]
-    fn the_admin_lockout_is_a_count_per_duration_or_off() {
+    fn the_login_guard_and_orders_per_phone_come_from_their_variables() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.lockout, LockoutPolicy::default());
+        assert_eq!(defaults.rate_limits, RateLimits::default());
+        let s = settings(&[
+            ("POCHI_LOGIN_FREE_FAILURES", "3"),
+            ("POCHI_LOGIN_MAX_BACKOFF", "2m"),
+            ("POCHI_LOGIN_FAILURES_PER_ADDRESS", "off"),
+            ("POCHI_LOGIN_FAILURES_OVERALL", "30/40"),
+            ("POCHI_PHONE_ORDER_RATE_LIMIT", "4/8"),
+        ])
+        .unwrap();
+        assert_eq!(s.lockout.free_failures, 3);
+        assert_eq!(s.lockout.max_backoff, Duration::from_secs(120));
+        assert_eq!(s.lockout.failures_per_client, None);
         assert_eq!(
-            settings(&[]).unwrap().admin_lockout,
-            LockoutPolicy::default()
+            s.lockout.failures_overall,
+            Some(pochi_http::RateLimit::new(30, 40))
         );
-        let s = settings(&[("POCHI_ADMIN_LOCKOUT", "3/10m")]).unwrap();
-        let ten_minutes = Duration::from_secs(600);
         assert_eq!(
-            s.admin_lockout,
-            LockoutPolicy::new(3, ten_minutes, ten_minutes)
+            s.rate_limits.orders_per_phone,
+            Some(pochi_http::RateLimit::new(4, 8))
         );
-        let off = settings(&[("POCHI_ADMIN_LOCKOUT", "off")]).unwrap();
-        assert_eq!(off.admin_lockout.max_failures, u32::MAX);
-        let err = settings(&[("POCHI_ADMIN_LOCKOUT", "3")]).unwrap_err();
-        assert_eq!(err.variable, "POCHI_ADMIN_LOCKOUT");
+        let off = settings(&[("POCHI_LOGIN_FREE_FAILURES", "off")]).unwrap();
+        assert_eq!(off.lockout.free_failures, u32::MAX);
     }
 
     #[test]
@@ -1185,8 +1243,20 @@ mod env_example {
                 vec![],
                 |s| format!("{:?}", router(s).callback_networks),
             ),
-            case("POCHI_ADMIN_LOCKOUT", "off", vec![], |s| {
-                format!("{:?}", router(s).lockout)
+            case("POCHI_LOGIN_FREE_FAILURES", "off", vec![], |s| {
+                format!("{:?}", router(s).lockout.free_failures)
+            }),
+            case("POCHI_LOGIN_MAX_BACKOFF", "2m", vec![], |s| {
+                format!("{:?}", router(s).lockout.max_backoff)
+            }),
+            case("POCHI_LOGIN_FAILURES_PER_ADDRESS", "off", vec![], |s| {
+                format!("{:?}", router(s).lockout.failures_per_client)
+            }),
+            case("POCHI_LOGIN_FAILURES_OVERALL", "30/40", vec![], |s| {
+                format!("{:?}", router(s).lockout.failures_overall)
+            }),
+            case("POCHI_PHONE_ORDER_RATE_LIMIT", "4/8", vec![], |s| {
+                format!("{:?}", router(s).rate_limits.orders_per_phone)
             }),
             case("POCHI_ORDER_EXPIRY", "45m", vec![], |s| {
                 format!("{:?}", s.shop_config().unpaid_order_ttl)

@@ -30,6 +30,8 @@ use crate::{
     responses(
         (status = 200, description = "The figures", body = schema::Stats),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn stats(State(state): State<AppState>) -> ApiResult<axum::Json<Stats>> {
@@ -45,6 +47,8 @@ pub(crate) async fn stats(State(state): State<AppState>) -> ApiResult<axum::Json
         (status = 200, description = "A page of customers", body = schema::CustomerPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn customers(
@@ -64,6 +68,8 @@ pub(crate) async fn customers(
     responses(
         (status = 200, description = "The settings", body = schema::StoreSettings),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn settings(
@@ -83,6 +89,8 @@ pub(crate) async fn settings(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn update_settings(
@@ -104,6 +112,8 @@ pub(crate) async fn update_settings(
         (status = 200, description = "A page of products", body = schema::ProductPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn all_products(
@@ -135,6 +145,8 @@ pub(crate) async fn all_products(
         (status = 404, description = "No product has this id", body = ErrorBody),
         (status = 412, description = "`product_changed`: the product was edited since the `If-Match` version was read (`details.version` is the current one); nothing written", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`), or an update sent `stock`", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn save_product(
@@ -156,7 +168,7 @@ pub(crate) async fn save_product(
 /// edit it).
 #[utoipa::path(
     get, path = "/api/admin/products/{productId}", tag = "admin",
-    params(("productId" = String, Path, description = "The product id")),
+    params(("productId" = String, Path, format = Uuid, description = "The product id")),
     security(("basic" = [])),
     responses(
         (status = 200, description = "The product", body = schema::Product,
@@ -189,7 +201,7 @@ fn with_etag(status: StatusCode, product: Product) -> Response {
 #[utoipa::path(
     post, path = "/api/admin/products/{productId}/stock-adjustments", tag = "admin",
     params(
-        ("productId" = String, Path, description = "The product id"),
+        ("productId" = String, Path, format = Uuid, description = "The product id"),
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters; a retry with the same key returns the first adjustment"),
     ),
     request_body = schema::StockAdjustmentInput,
@@ -227,7 +239,7 @@ pub(crate) async fn adjust_stock(
 /// A product's stock adjustments, newest first, a page at a time.
 #[utoipa::path(
     get, path = "/api/admin/products/{productId}/stock-adjustments", tag = "admin",
-    params(("productId" = String, Path, description = "The product id"), PageQuery),
+    params(("productId" = String, Path, format = Uuid, description = "The product id"), PageQuery),
     security(("basic" = [])),
     responses(
         (status = 200, description = "A page of adjustments", body = schema::StockAdjustmentPage),
@@ -258,6 +270,8 @@ pub(crate) async fn stock_history(
         (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 422, description = "Not a product id", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn remove_product(
@@ -290,6 +304,8 @@ pub(crate) async fn remove_product(
         (status = 413, description = "The image is too large", body = ErrorBody),
         (status = 415, description = "Not multipart, or not a JPEG, PNG, WebP or GIF", body = ErrorBody),
         (status = 503, description = "No media store is configured", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn upload_image(

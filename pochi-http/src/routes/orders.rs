@@ -1,5 +1,7 @@
 //! Order routes: checkout, public tracking, and the admin's list, detail and status moves.
 
+use std::time::Instant;
+
 use axum::{
     Extension,
     extract::State,
@@ -7,14 +9,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use pochi_core::{
-    AdminUser, CheckoutInput, ClientNetwork, Order, OrderListInput, Page, Placement,
+    AdminUser, CheckoutInput, Error, LimitKind, Msisdn, Order, OrderListInput, Page, Placement,
     tracking::TrackedOrder,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::{
-    error::{ApiResult, ErrorBody},
+    error::{ApiError, ApiResult, ErrorBody},
     extract::{IdempotencyKey, Json, Path, Query},
     limits::ClientIp,
     routes::catalogue::{limit_schema, parse_limit},
@@ -53,7 +55,7 @@ pub(crate) fn created_or_replayed(replayed: bool, body: impl IntoResponse) -> Re
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is invalid (named in `field`)", body = ErrorBody),
-        (status = 429, description = "Too many requests (`rate_limited`), or too many unpaid orders open for this phone (`too_many_open_orders_for_phone`) or from this network (`too_many_open_orders_from_address`); `Retry-After` says when to try again", body = ErrorBody,
+        (status = 429, description = "Too many requests from this network (`rate_limited`), too many orders placed for this phone in a short time (`too_many_orders_for_phone`), or too many unpaid orders open for this phone (`too_many_open_orders_for_phone`) or from this network (`too_many_open_orders_from_address`); `Retry-After` says when to try again", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -63,12 +65,13 @@ pub(crate) async fn place_order(
     IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<CheckoutInput>,
 ) -> ApiResult<Response> {
+    limit_orders_per_phone(&state, &input)?;
     // Unpaid orders are limited per client network too; a server without the peer's address
     // (no connect info) counts none rather than every client as one.
     let from = client
-        .map(|Extension(ClientIp(ip))| ip)
-        .filter(|ip| !ip.is_unspecified())
-        .map(ClientNetwork::of);
+        .map(|Extension(client)| client)
+        .filter(|ClientIp(ip)| !ip.is_unspecified())
+        .map(ClientIp::network);
     // The stock it takes shows in the cached catalogue within its TTL (see `cache`).
     let placement = state
         .shop
@@ -77,6 +80,27 @@ pub(crate) async fn place_order(
     Ok(match placement {
         Placement::Placed(order) => created_or_replayed(false, axum::Json(order)),
         Placement::Replayed(order) => created_or_replayed(true, axum::Json(order)),
+    })
+}
+
+/// Counts an order against its phone number's rate limit, by the number as the shop reads it
+/// (`0712 345 678` and `+254712345678` are one phone). A number the shop cannot read counts
+/// nothing: the shop refuses it with its own error.
+fn limit_orders_per_phone(state: &AppState, input: &CheckoutInput) -> Result<(), ApiError> {
+    let Some(limiter) = &state.orders_per_phone else {
+        return Ok(());
+    };
+    let Ok(phone) = Msisdn::parse(&input.phone) else {
+        return Ok(());
+    };
+    let key = state.phones.blind(phone.as_str());
+    limiter.check(&key, Instant::now()).map_err(|secs| {
+        tracing::info!("orders per phone limited");
+        ApiError::from(Error::LimitReached {
+            limit: LimitKind::OrdersPerPhone,
+            message: format!("too many orders for this phone number; try again in {secs} s"),
+            retry_after_secs: secs,
+        })
     })
 }
 
@@ -169,6 +193,8 @@ fn time_filter_schema() -> utoipa::openapi::schema::Schema {
         (status = 200, description = "A page of orders", body = schema::OrderPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 422, description = "A filter is invalid (named in `field`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn list_orders(
@@ -197,6 +223,8 @@ pub(crate) async fn list_orders(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 422, description = "Not an order number", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn get_order(
@@ -230,6 +258,8 @@ pub(crate) struct StatusMove {
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 409, description = "The lifecycle does not allow this move (`details.reason`: `invalid_transition`)", body = ErrorBody),
         (status = 422, description = "Not an order number, or an unknown status", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn move_order(

@@ -119,10 +119,13 @@ pub(crate) async fn callback(
     }
     // An address that keeps sending refused callbacks is turned away before the shop reads
     // (or keeps) another one of them.
-    let budget = state.refused_callbacks.as_ref().zip(client);
-    if let Some((limiter, ip)) = budget {
+    let budget = state
+        .refused_callbacks
+        .as_ref()
+        .zip(client.map(|ip| ClientIp(ip).network()));
+    if let Some((limiter, network)) = &budget {
         limiter
-            .peek(ip, Instant::now())
+            .peek(network, Instant::now())
             .map_err(ApiError::rate_limited)?;
     }
     let body = body.map_err(body_rejection)?;
@@ -135,8 +138,10 @@ pub(crate) async fn callback(
     let reply = match state.shop.receive_notification(&notification).await {
         Ok(reply) => reply,
         Err(err) => {
-            if let (Some((limiter, ip)), "unauthorized" | "invalid_input") = (budget, err.code()) {
-                let _ = limiter.check(ip, Instant::now());
+            if let (Some((limiter, network)), "unauthorized" | "invalid_input") =
+                (&budget, err.code())
+            {
+                let _ = limiter.check(network, Instant::now());
             }
             return Err(err.into());
         }
@@ -165,6 +170,8 @@ pub(crate) async fn callback(
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
         (status = 422, description = "Not an order number", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn payments_of_order(
@@ -187,6 +194,8 @@ pub(crate) async fn payments_of_order(
         (status = 404, description = "No such payment", body = ErrorBody),
         (status = 422, description = "Not a payment id", body = ErrorBody),
         (status = 409, description = "Not waiting for verification (`details.reason`: `payment_not_verifiable`)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn verify_payment(
@@ -212,6 +221,8 @@ pub(crate) async fn verify_payment(
         (status = 200, description = "A page of reviews", body = schema::ReviewPage),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 422, description = "Bad `cursor` or `limit`", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn reviews(

@@ -68,7 +68,8 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Response {
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
         (status = 401, description = "Neither the metrics token nor admin credentials", body = ErrorBody),
-        (status = 429, description = "Too many failed admin logins from this address", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {

@@ -7,6 +7,7 @@ mod cross_site;
 mod errors;
 mod fuzz;
 mod layers;
+mod lockout;
 mod metrics_access;
 mod open_orders;
 mod openapi;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::http::HeaderName;
-use pochi_http::{LockoutPolicy, RateLimit, TrustedProxy};
+use pochi_http::{RateLimit, TrustedProxy};
 
 use super::Database;
 
@@ -122,21 +122,6 @@ pub(super) fn count_per_window(text: &str) -> Result<Option<(u32, Duration)>, St
     let count = count_or_off(count.trim()).ok().flatten().ok_or_else(err)?;
     let window = duration(window.trim()).map_err(|_| err())?;
     Ok(Some((count, window)))
-}
-
-/// Failed admin logins: `COUNT/DURATION` (that many failures within the duration lock the
-/// address out for as long), or `off`.
-pub(super) fn lockout(text: &str) -> Result<LockoutPolicy, String> {
-    match count_per_window(text) {
-        Ok(Some((count, window))) => Ok(LockoutPolicy::new(count, window, window)),
-        // Never reached: the count starts again every minute.
-        Ok(None) => Ok(LockoutPolicy::new(
-            u32::MAX,
-            Duration::from_secs(60),
-            Duration::from_secs(1),
-        )),
-        Err(_) => Err("must be COUNT/DURATION such as 5/15m, or off".to_owned()),
-    }
 }
 
 /// `90s`, `30m`, `2h`, `1d`, or plain seconds; more than zero.
