@@ -131,7 +131,7 @@ pub(crate) async fn all_products(
 /// as read), it is refused with 412 `product_changed` when another edit came in between.
 #[utoipa::path(
     post, path = "/api/admin/products", tag = "admin",
-    params(("If-Match" = Option<String>, Header, description = "On an update: the product's ETag (`\"3\"`, its `version`) as the edit was read; absent or `*`: whatever is stored")),
+    params(("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|"[0-9]+")$"#, description = "On an update: the product's ETag (`\"3\"`, its `version`) as the edit was read; absent or `*`: whatever is stored")),
     request_body = schema::ProductInput,
     security(("basic" = [])),
     responses(
@@ -202,7 +202,7 @@ fn with_etag(status: StatusCode, product: Product) -> Response {
     post, path = "/api/admin/products/{productId}/stock-adjustments", tag = "admin",
     params(
         ("productId" = String, Path, format = Uuid, description = "The product id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 100 visible ASCII characters; a retry with the same key returns the first adjustment"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,100}$", description = "1 to 100 visible ASCII characters; a retry with the same key returns the first adjustment"),
     ),
     request_body = schema::StockAdjustmentInput,
     security(("basic" = [])),

@@ -137,13 +137,18 @@ pub(crate) struct ProductUpdateInput {
 
 /// A change of a product's stock, as an admin sends it.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct StockAdjustmentInput {
     /// Units to add (positive) or take away (negative); not zero.
     #[schema(example = -2, minimum = -1_000_000_000, maximum = 1_000_000_000)]
     delta: i64,
-    /// Why, 1 to 200 characters.
-    #[schema(example = "2 damaged in transit")]
+    /// Why, 1 to 200 characters, one line; spaces around it are dropped.
+    #[schema(
+        example = "2 damaged in transit",
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 200
+    )]
     reason: String,
 }
 
