@@ -2,7 +2,7 @@
 
 `start()` runs `pochi-server` on a loopback port chosen by the system, with a clean
 environment (no `POCHI_*` setting leaks in from the caller's shell), SQLite in `data_dir`,
-simulated M-Pesa and the HTTP rate limits off, plus the caller's own settings; it returns once
+simulated M-Pesa and the HTTP rate limits (per address and per phone) off, plus the caller's own settings; it returns once
 the server says where it listens.
 """
 
@@ -33,6 +33,7 @@ def start(server, data_dir, **settings):
         POCHI_LISTEN="127.0.0.1:0",
         POCHI_RATE_LIMIT="off",
         POCHI_CHECKOUT_RATE_LIMIT="off",
+        POCHI_PHONE_ORDER_RATE_LIMIT="off",
         POCHI_MPESA_MODE="simulated",
         POCHI_LOG="warn",
     )

@@ -150,6 +150,7 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
         .env("POCHI_LISTEN", "127.0.0.1:0")
         .env("POCHI_RATE_LIMIT", "off")
         .env("POCHI_CHECKOUT_RATE_LIMIT", "off")
+        .env("POCHI_PHONE_ORDER_RATE_LIMIT", "off")
         // The load generators order from one address with one phone, as fast as they can.
         .env("POCHI_OPEN_ORDERS_PER_PHONE", "off")
         .env("POCHI_OPEN_ORDERS_PER_ADDRESS", "off")
