@@ -18,7 +18,7 @@ use self::values::{
     trusted_proxy,
 };
 
-mod values;
+pub(crate) mod values;
 
 /// Every variable the server reads.
 pub const VARIABLES: &[&str] = &[

@@ -55,17 +55,10 @@ fn made_locally(headers: &HeaderMap) -> bool {
     if PROXY_HEADERS.iter().any(|name| headers.contains_key(*name)) {
         return false;
     }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.split(':').next().unwrap_or_default(),
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(crate::settings::values::is_loopback_authority)
 }
 
 async fn enabled() -> axum::Json<Value> {

@@ -46,7 +46,12 @@ pub(super) fn is_loopback_url(url: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .unwrap_or(url);
-    let authority = rest.split('/').next().unwrap_or_default();
+    is_loopback_authority(rest.split('/').next().unwrap_or_default())
+}
+
+/// Whether a URL's authority or a `Host` header (`host`, `host:port`, `[v6]:port`) names this
+/// machine: `localhost` or a loopback address.
+pub(crate) fn is_loopback_authority(authority: &str) -> bool {
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
