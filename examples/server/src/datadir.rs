@@ -21,6 +21,9 @@ pub(crate) const ADMIN_FILE: &str = "admin.htpasswd";
 pub(crate) const ADMIN_USER: &str = "admin";
 /// The callback token's file.
 const TOKEN_FILE: &str = "callback-token";
+
+/// Where a generated admin password is kept for a server that has no terminal to show it on.
+pub(crate) const ADMIN_PASSWORD_FILE: &str = "admin-password";
 /// Present once demo products were offered.
 const DEMO_MARK: &str = "demo-products-added";
 
@@ -85,6 +88,32 @@ pub(crate) fn callback_token(dir: &Path) -> Result<CallbackToken, StartError> {
         };
         write_new_secret(&path, token.expose())?;
     }
+}
+
+/// Writes a generated admin login to `DATA_DIR/admin-password` (mode 0600, replacing a file
+/// left by an earlier reset); returns its path.
+pub(crate) fn save_admin_password(
+    dir: &Path,
+    user: &str,
+    password: &str,
+) -> Result<PathBuf, StartError> {
+    let path = dir.join(ADMIN_PASSWORD_FILE);
+    let text = format!(
+        "# The admin login generated on first start. Only its hash is kept (admin.htpasswd).\n\
+         # Sign in at /admin, then delete this file.\nuser: {user}\npassword: {password}\n"
+    );
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(StartError::DataFile {
+                path,
+                message: source.to_string(),
+            });
+        }
+    }
+    write_new_secret(&path, &text)?;
+    Ok(path)
 }
 
 /// Whether demo products were offered already.

@@ -62,7 +62,7 @@ use pochi_pay_mpesa::fake::FakeDaraja;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::settings::Admins;
-pub use crate::settings::{ConfigError, MpesaMode, Settings, VARIABLES};
+pub use crate::settings::{ConfigError, LogFormat, MpesaMode, Settings, VARIABLES};
 pub use pochi_http::JobRuns;
 
 /// Why the server could not start (or stop cleanly). Messages never contain secrets.
@@ -120,6 +120,7 @@ pub struct Running {
     local_addr: SocketAddr,
     base_url: String,
     generated_admin: Option<(String, String)>,
+    data_dir: PathBuf,
     stop: watch::Sender<bool>,
     server: JoinHandle<io::Result<()>>,
     jobs: pochi_http::Jobs,
@@ -156,6 +157,18 @@ impl Running {
     /// The generated admin login on first start (None when admins were configured).
     pub fn generated_admin(&self) -> Option<(String, String)> {
         self.generated_admin.clone()
+    }
+
+    /// Writes the generated admin login (if one was generated on this start) to
+    /// `DATA_DIR/admin-password`, readable by the service user only, for a server whose output
+    /// goes to a journal or log file rather than a person. Returns the file's path.
+    pub fn save_generated_admin(&self) -> Result<Option<PathBuf>, StartError> {
+        match &self.generated_admin {
+            Some((user, password)) => {
+                datadir::save_admin_password(&self.data_dir, user, password).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 
     /// Whether M-Pesa is simulated (the `/api/simulator` routes are mounted).
@@ -290,6 +303,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         local_addr,
         base_url,
         generated_admin,
+        data_dir: settings.data_dir.clone(),
         stop,
         server,
         jobs,

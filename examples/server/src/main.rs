@@ -2,10 +2,13 @@
 //! `POCHI_*` variables, see `.env.example`), or `pochi-server hash-password` to hash an admin
 //! password for `POCHI_ADMIN_USERS` / an htpasswd file.
 
-use std::{io::BufRead, process::ExitCode};
+use std::{
+    io::{BufRead, IsTerminal},
+    process::ExitCode,
+};
 
 use pochi_core::PasswordHash;
-use pochi_server::{MpesaMode, Settings};
+use pochi_server::{LogFormat, MpesaMode, Settings};
 
 const USAGE: &str = "\
 usage: pochi-server                 run the shop (configured by POCHI_* variables)
@@ -63,7 +66,10 @@ fn serve() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logs(settings.log_level());
+    let format = settings
+        .log_format()
+        .resolve(std::env::var("JOURNAL_STREAM").ok().as_deref());
+    init_logs(settings.log_level(), format);
     for name in settings.unknown_variables() {
         tracing::warn!(variable = %name, "unknown POCHI_ variable ignored (misspelt?)");
     }
@@ -88,26 +94,47 @@ fn serve() -> ExitCode {
             }
         };
         let url = public_url.unwrap_or_else(|| running.base_url());
-        println!();
-        println!("  Pochi shop is running (listening on {})", running.local_addr());
-        println!("    shop:   {url}/");
-        println!("    admin:  {url}/admin");
-        println!(
-            "    M-Pesa: {}",
-            match mode {
-                MpesaMode::Simulated =>
-                    "simulated (choose the customer's answer on the payment page)",
-                MpesaMode::Sandbox => "Daraja sandbox",
-                _ => "Daraja production (real money)",
+        let mpesa = match mode {
+            MpesaMode::Simulated => "simulated (choose the customer's answer on the payment page)",
+            MpesaMode::Sandbox => "Daraja sandbox",
+            _ => "Daraja production (real money)",
+        };
+        let on_terminal = std::io::stdout().is_terminal();
+        if !on_terminal && running.generated_admin().is_some() {
+            // A journal or a log file would keep the password for anyone who reads the logs:
+            // write it to a file only the service user can read, and say where.
+            match running.save_generated_admin() {
+                Ok(Some(path)) => tracing::warn!(
+                    file = %path.display(),
+                    "an admin login was generated: its password is in this file (readable by the service user only); sign in, then delete the file"
+                ),
+                Ok(None) => {}
+                Err(err) => {
+                    eprintln!("pochi-server could not keep the generated admin password: {err}");
+                    let _ = running.shutdown().await;
+                    return ExitCode::FAILURE;
+                }
             }
-        );
-        if let Some((user, password)) = running.generated_admin() {
+        }
+        if format == LogFormat::Json {
+            tracing::info!(shop = %format!("{url}/"), admin = %format!("{url}/admin"), mpesa, "shop ready");
+        } else {
+            println!();
+            println!("  Pochi shop is running (listening on {})", running.local_addr());
+            println!("    shop:   {url}/");
+            println!("    admin:  {url}/admin");
+            println!("    M-Pesa: {mpesa}");
+        }
+        if let Some((user, password)) = running.generated_admin().filter(|_| on_terminal) {
+            // A person is watching: show it once; it is never stored.
             println!();
             println!("    admin login (shown only this once): user {user}, password {password}");
             println!("    only its hash is kept; to reset it, delete admin.htpasswd in the data directory");
         }
-        println!();
-        println!("  Ctrl-C stops it.");
+        if format == LogFormat::Text {
+            println!();
+            println!("  Ctrl-C stops it.");
+        }
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
         match running.shutdown().await {
@@ -123,12 +150,23 @@ fn serve() -> ExitCode {
     })
 }
 
-fn init_logs(level: &str) {
+fn init_logs(level: &str, format: LogFormat) {
     let level = level.parse().unwrap_or(tracing::Level::INFO);
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if format == LogFormat::Json {
+        // One object per line: timestamp, level, message and the event's fields at the top
+        // level (route, status, latency_us for each request), the request's span (request_id,
+        // method) under "span".
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.init();
+    }
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (systemd, containers).

@@ -69,8 +69,33 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_EXPIRY_INTERVAL",
     "POCHI_DEMO_PRODUCTS",
     "POCHI_LOG",
+    "POCHI_LOG_FORMAT",
     SIMULATED_IN_PUBLIC,
 ];
+
+/// How the server writes its log lines (`POCHI_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// JSON under systemd (its journal is the log's reader), text otherwise: the default.
+    Auto,
+    /// Human-readable lines, for a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    /// The format to write: `Auto` resolved by whether the process runs under systemd, which
+    /// sets `JOURNAL_STREAM` for a service whose output goes to the journal.
+    pub fn resolve(self, journal_stream: Option<&str>) -> LogFormat {
+        match self {
+            LogFormat::Auto if journal_stream.is_some_and(|v| !v.is_empty()) => LogFormat::Json,
+            LogFormat::Auto => LogFormat::Text,
+            chosen => chosen,
+        }
+    }
+}
 
 /// The override that lets simulated M-Pesa run where the public can reach it (a demo meant
 /// to be shown): named so that nobody sets it by accident.
@@ -222,6 +247,7 @@ pub struct Settings {
     /// `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC`: simulated M-Pesa may be reached by others.
     pub(crate) simulated_in_public: bool,
     pub(crate) log: String,
+    pub(crate) log_format: LogFormat,
     pub(crate) unknown: Vec<String>,
 }
 
@@ -309,6 +335,11 @@ impl Settings {
     /// How M-Pesa payments are taken.
     pub fn mpesa_mode(&self) -> MpesaMode {
         self.mpesa_mode
+    }
+
+    /// How log lines are written (`POCHI_LOG_FORMAT`).
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
     }
 
     /// The log level (`POCHI_LOG`: `error`, `warn`, `info`, `debug` or `trace`).
@@ -486,6 +517,14 @@ impl Vars {
                 _ => Err("must be error, warn, info, debug or trace".to_owned()),
             }
         })?;
+        let log_format = self.parsed("POCHI_LOG_FORMAT", LogFormat::Auto, |text| {
+            match text.to_ascii_lowercase().as_str() {
+                "auto" => Ok(LogFormat::Auto),
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("must be auto, text or json".to_owned()),
+            }
+        })?;
         let unknown = self
             .0
             .keys()
@@ -520,6 +559,7 @@ impl Vars {
             demo_products,
             simulated_in_public,
             log,
+            log_format,
             unknown,
         };
         // The router checks its part (origins, limits, proxy); its fields become variables.
@@ -1290,6 +1330,9 @@ mod env_example {
                 s.demo_products.to_string()
             }),
             case("POCHI_LOG", "debug", vec![], |s| s.log.clone()),
+            case("POCHI_LOG_FORMAT", "json", vec![], |s| {
+                format!("{:?}", s.log_format)
+            }),
             case(
                 SIMULATED_IN_PUBLIC,
                 "true",
