@@ -69,6 +69,8 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_EXPIRY_INTERVAL",
     "POCHI_DEMO_PRODUCTS",
     "POCHI_LOG",
+    "POCHI_BACKUP_DIR",
+    "POCHI_BACKUP_KEEP_DAYS",
     SIMULATED_IN_PUBLIC,
 ];
 
@@ -222,6 +224,10 @@ pub struct Settings {
     /// `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC`: simulated M-Pesa may be reached by others.
     pub(crate) simulated_in_public: bool,
     pub(crate) log: String,
+    /// Where `pochi-server backup` writes its sets (`POCHI_BACKUP_DIR`).
+    pub(crate) backup_dir: PathBuf,
+    /// How many days of backups are kept (`POCHI_BACKUP_KEEP_DAYS`).
+    pub(crate) backup_keep_days: u32,
     pub(crate) unknown: Vec<String>,
 }
 
@@ -259,6 +265,8 @@ impl fmt::Debug for Settings {
             .field("expiry_interval", &self.expiry_interval)
             .field("demo_products", &self.demo_products)
             .field("simulated_in_public", &self.simulated_in_public)
+            .field("backup_dir", &self.backup_dir)
+            .field("backup_keep_days", &self.backup_keep_days)
             .finish_non_exhaustive()
     }
 }
@@ -486,6 +494,13 @@ impl Vars {
                 _ => Err("must be error, warn, info, debug or trace".to_owned()),
             }
         })?;
+        let backup_dir = PathBuf::from(self.get("POCHI_BACKUP_DIR").unwrap_or("./pochi-backups"));
+        let backup_keep_days = self.parsed("POCHI_BACKUP_KEEP_DAYS", 14, |text| {
+            match text.parse::<u32>() {
+                Ok(days) if days > 0 => Ok(days),
+                _ => Err("must be a whole number of days, at least 1".to_owned()),
+            }
+        })?;
         let unknown = self
             .0
             .keys()
@@ -520,6 +535,8 @@ impl Vars {
             demo_products,
             simulated_in_public,
             log,
+            backup_dir,
+            backup_keep_days,
             unknown,
         };
         // The router checks its part (origins, limits, proxy); its fields become variables.
@@ -1290,6 +1307,12 @@ mod env_example {
                 s.demo_products.to_string()
             }),
             case("POCHI_LOG", "debug", vec![], |s| s.log.clone()),
+            case("POCHI_BACKUP_DIR", "/srv/backups", vec![], |s| {
+                format!("{:?}", s.backup_dir)
+            }),
+            case("POCHI_BACKUP_KEEP_DAYS", "30", vec![], |s| {
+                s.backup_keep_days.to_string()
+            }),
             case(
                 SIMULATED_IN_PUBLIC,
                 "true",
