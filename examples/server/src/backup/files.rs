@@ -58,7 +58,7 @@ pub(super) fn archive(
         file.sync_all()
     })();
     written.map_err(failed)?;
-    let (read_back, _) = read(archive)?;
+    let read_back = read(archive)?;
     if read_back != tally {
         return Err(BackupError::Verify {
             what: "media archive",
@@ -71,13 +71,12 @@ pub(super) fn archive(
     Ok(tally)
 }
 
-/// The media tally of an archive and the data files it holds.
-fn read(archive: &Path) -> Result<(MediaTally, Vec<String>), BackupError> {
+/// The media tally of an archive.
+fn read(archive: &Path) -> Result<MediaTally, BackupError> {
     let failed = || BackupError::io("reading the media archive", archive);
     let file = File::open(archive).map_err(failed())?;
     let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
     let mut tally = MediaTally::default();
-    let mut data = Vec::new();
     for entry in tar.entries().map_err(failed())? {
         let entry = entry.map_err(failed())?;
         let path = entry.path().map_err(failed())?.into_owned();
@@ -87,11 +86,9 @@ fn read(archive: &Path) -> Result<(MediaTally, Vec<String>), BackupError> {
         if path.starts_with("media") {
             tally.files += 1;
             tally.bytes += entry.header().size().map_err(failed())?;
-        } else if let Ok(name) = path.strip_prefix("data") {
-            data.push(name.to_string_lossy().into_owned());
         }
     }
-    Ok((tally, data))
+    Ok(tally)
 }
 
 /// Files under `dir` (relative paths), sorted, without uploads in progress.
@@ -118,7 +115,6 @@ pub(super) fn restore(
     media_dir: &Path,
     data_dir: &Path,
 ) -> Result<MediaTally, BackupError> {
-    let (tally, _) = read(archive)?;
     // Unpacked beside the media directory first (same filesystem: the moves are renames), so
     // a damaged archive changes nothing.
     let parent = media_dir
@@ -136,6 +132,18 @@ pub(super) fn restore(
     })();
     let _ = std::fs::remove_dir_all(&staging);
     unpacked?;
+    // What the media directory now holds, for the caller to check against the manifest.
+    let mut restored = Vec::new();
+    walk(media_dir, Path::new(""), &mut restored)
+        .map_err(BackupError::io("reading the restored media", media_dir))?;
+    let mut tally = MediaTally::default();
+    for relative in restored {
+        let path = media_dir.join(relative);
+        tally.files += 1;
+        tally.bytes += std::fs::metadata(&path)
+            .map_err(BackupError::io("reading the restored media", &path))?
+            .len();
+    }
     Ok(tally)
 }
 
