@@ -87,10 +87,14 @@ pub enum BackupError {
         inside: PathBuf,
     },
     /// The database lives in memory: there is nothing on disk to save or replace.
-    #[error("POCHI_DATABASE_URL names an in-memory SQLite database: there is nothing to back up or restore")]
+    #[error(
+        "POCHI_DATABASE_URL names an in-memory SQLite database: there is nothing to back up or restore"
+    )]
     InMemory,
     /// The database server could not be reached or refused the login.
-    #[error("the {backend} database cannot be reached (check POCHI_DATABASE_URL and that the server runs): {reason}")]
+    #[error(
+        "the {backend} database cannot be reached (check POCHI_DATABASE_URL and that the server runs): {reason}"
+    )]
     Unreachable {
         /// `sqlite`, `postgres` or `mysql`.
         backend: &'static str,
@@ -98,7 +102,9 @@ pub enum BackupError {
         reason: String,
     },
     /// The database holds no shop: most likely POCHI_DATABASE_URL names another database.
-    #[error("the {backend} database holds no Pochi shop ({detail}): is POCHI_DATABASE_URL the server's? Nothing was backed up")]
+    #[error(
+        "the {backend} database holds no Pochi shop ({detail}): is POCHI_DATABASE_URL the server's? Nothing was backed up"
+    )]
     Empty {
         /// `sqlite`, `postgres` or `mysql`.
         backend: &'static str,
@@ -148,7 +154,9 @@ pub enum BackupError {
         target: &'static str,
     },
     /// The target database already holds a shop and `--force` was not given.
-    #[error("the {backend} database already holds a shop ({products} products, {orders} orders, {payments} payments); stop the server and run `pochi-server restore --force BACKUP` to replace it")]
+    #[error(
+        "the {backend} database already holds a shop ({products} products, {orders} orders, {payments} payments); stop the server and run `pochi-server restore --force BACKUP` to replace it"
+    )]
     TargetHoldsShop {
         /// `sqlite`, `postgres` or `mysql`.
         backend: &'static str,
@@ -182,7 +190,10 @@ pub enum BackupError {
 }
 
 impl BackupError {
-    pub(crate) fn io(context: &'static str, path: &Path) -> impl FnOnce(io::Error) -> BackupError + use<> {
+    pub(crate) fn io(
+        context: &'static str,
+        path: &Path,
+    ) -> impl FnOnce(io::Error) -> BackupError + use<> {
         let path = path.to_owned();
         move |source| BackupError::Io {
             context,

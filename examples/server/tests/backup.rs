@@ -86,11 +86,13 @@ impl Db {
                     server: server.clone(),
                     name: name.clone(),
                 };
-                db.execute(&format!("CREATE DATABASE {name}")).await.map(|()| db)
+                db.execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .map(|()| db)
             }
             _ => {
-                let server = std::env::var("POCHI_TEST_MYSQL_URL")
-                    .unwrap_or_else(|_| MYSQL_URL.to_owned());
+                let server =
+                    std::env::var("POCHI_TEST_MYSQL_URL").unwrap_or_else(|_| MYSQL_URL.to_owned());
                 let db = Db::MySql {
                     server: server.clone(),
                     name: name.clone(),
@@ -170,7 +172,10 @@ impl Db {
 /// A shop's configuration: its data in `root/data`, backups in `root/backups`.
 fn shop_vars(root: &Path, db: &Db) -> Vec<(String, String)> {
     let mut vars = vec![
-        ("POCHI_DATA_DIR".to_owned(), root.join("data").display().to_string()),
+        (
+            "POCHI_DATA_DIR".to_owned(),
+            root.join("data").display().to_string(),
+        ),
         ("POCHI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         (
             "POCHI_BACKUP_DIR".to_owned(),
@@ -385,7 +390,10 @@ async fn round_trip(db: Db) {
     let base = server.base_url();
     assert_eq!(server.generated_admin(), None, "the admin login came back");
     let after = snapshot(&base, &login).await;
-    assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
     for (what, value) in &before {
         assert_eq!(&after[what], value, "{what} differs after the restore");
     }
@@ -474,24 +482,43 @@ async fn a_backup_of_a_missing_or_empty_sqlite_database_fails_and_creates_nothin
     // The cron bug: no database where the configuration points.
     let err = backup::backup(&settings(&vars)).await.unwrap_err();
     assert!(matches!(err, BackupError::Empty { .. }), "{err}");
-    assert!(!root.path().join("data/pochi.db").exists(), "no file was created");
+    assert!(
+        !root.path().join("data/pochi.db").exists(),
+        "no file was created"
+    );
 
     // A database file without the shop's tables.
     std::fs::write(root.path().join("data/pochi.db"), b"").unwrap();
     let output = pochi_server(&["backup"], &vars).await;
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("holds no Pochi shop"), "{}", stderr(&output));
-    assert_eq!(std::fs::read_dir(root.path().join("backups")).unwrap().count(), 0);
+    assert!(
+        stderr(&output).contains("holds no Pochi shop"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_dir(root.path().join("backups"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 async fn empty_server_database_fails(kind: &str) {
-    let Some(db) = Db::fresh(kind).await else { return };
+    let Some(db) = Db::fresh(kind).await else {
+        return;
+    };
     let root = tempfile::tempdir().unwrap();
     let err = backup::backup(&settings(&shop_vars(root.path(), &db)))
         .await
         .unwrap_err();
     assert!(matches!(err, BackupError::Empty { .. }), "{err}");
-    assert_eq!(std::fs::read_dir(root.path().join("backups")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(root.path().join("backups"))
+            .unwrap()
+            .count(),
+        0
+    );
     db.drop_database().await;
 }
 
@@ -577,7 +604,10 @@ async fn retention_removes_old_backups_but_never_the_newest_complete_one() {
     left.sort();
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left[0].starts_with("pochi-2026"), "{left:?}");
-    assert_eq!(left[1], "pochi-20991231T000000Z", "not a backup: left alone");
+    assert_eq!(
+        left[1], "pochi-20991231T000000Z",
+        "not a backup: left alone"
+    );
 
     // And a failing backup removes nothing.
     let mut broken = vars.clone();

@@ -32,8 +32,10 @@ pub(super) fn archive(
     archive: &Path,
 ) -> Result<MediaTally, BackupError> {
     let failed = BackupError::io("writing the media archive", archive);
-    let file = File::create(archive).map_err(BackupError::io("writing the media archive", archive))?;
-    let mut builder = tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::default()));
+    let file =
+        File::create(archive).map_err(BackupError::io("writing the media archive", archive))?;
+    let mut builder =
+        tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::default()));
     builder.follow_symlinks(false);
     let mut tally = MediaTally::default();
     let mut media = Vec::new();
@@ -54,7 +56,11 @@ pub(super) fn archive(
                 builder.append_path_with_name(&path, Path::new("data").join(name))?;
             }
         }
-        let file = builder.into_inner()?.finish()?.into_inner().map_err(|e| e.into_error())?;
+        let file = builder
+            .into_inner()?
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
         file.sync_all()
     })();
     written.map_err(failed)?;
@@ -124,7 +130,8 @@ pub(super) fn restore(
     super::create_private_dir(parent)?;
     let staging = parent.join(format!(".pochi-restoring-{}", super::random_suffix()));
     let unpacked = (|| {
-        let file = File::open(archive).map_err(BackupError::io("reading the media archive", archive))?;
+        let file =
+            File::open(archive).map_err(BackupError::io("reading the media archive", archive))?;
         let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
         tar.unpack(&staging)
             .map_err(BackupError::io("unpacking the media archive", &staging))?;

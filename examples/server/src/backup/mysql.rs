@@ -208,8 +208,7 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
 /// Compresses the dump at `raw` into `gz`, counting the rows of each counted table (lines
 /// ``INSERT INTO `table` VALUES``).
 fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
-    let input =
-        std::fs::File::open(raw).map_err(BackupError::io("reading the dump", raw))?;
+    let input = std::fs::File::open(raw).map_err(BackupError::io("reading the dump", raw))?;
     let output = std::fs::File::create(gz).map_err(BackupError::io("writing the dump", gz))?;
     let mut encoder = GzEncoder::new(std::io::BufWriter::new(output), Compression::default());
     let prefixes: Vec<(String, &str)> = super::COUNTED_TABLES
@@ -230,7 +229,10 @@ fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
         if read == 0 {
             break;
         }
-        if let Some((_, table)) = prefixes.iter().find(|(p, _)| line.starts_with(p.as_bytes())) {
+        if let Some((_, table)) = prefixes
+            .iter()
+            .find(|(p, _)| line.starts_with(p.as_bytes()))
+        {
             if let Some(n) = counts.get_mut(*table) {
                 *n += 1;
             }
@@ -340,10 +342,7 @@ fn is_missing_database(e: &sqlx::Error) -> bool {
 
 /// Creates the configured database (empty, utf8mb4_bin as the shop's migrations expect); says
 /// how to do it by hand when the user may not.
-async fn create_database(
-    address: &Address,
-    url: &str,
-) -> Result<(), BackupError> {
+async fn create_database(address: &Address, url: &str) -> Result<(), BackupError> {
     let by_hand = |reason: String| BackupError::Database {
         backend: BACKEND,
         context: "creating the missing database",

@@ -7,12 +7,7 @@
 //! The tools get host, port, user and database as arguments and the password in
 //! `PGPASSWORD`, never on their command line.
 
-use std::{
-    io::BufRead,
-    path::Path,
-    process::Command,
-    time::Duration,
-};
+use std::{io::BufRead, path::Path, process::Command, time::Duration};
 
 use pochi_store_postgres::sqlx::{self, Connection, PgConnection, Row, postgres::PgConnectOptions};
 
@@ -53,7 +48,11 @@ fn unreachable(address: &Address, url: &str, e: &sqlx::Error) -> BackupError {
 }
 
 /// Rows of the counted tables, or `None` when the shop's tables are missing.
-async fn rows(conn: &mut PgConnection, address: &Address, url: &str) -> Result<Option<RowCounts>, BackupError> {
+async fn rows(
+    conn: &mut PgConnection,
+    address: &Address,
+    url: &str,
+) -> Result<Option<RowCounts>, BackupError> {
     let checks: Vec<String> = super::SHOP_TABLES
         .iter()
         .map(|t| format!("to_regclass('{t}') IS NOT NULL"))
@@ -71,7 +70,9 @@ async fn rows(conn: &mut PgConnection, address: &Address, url: &str) -> Result<O
         .map_err(failed(address, url, "counting rows"))?;
     let mut counts = RowCounts::new();
     for (i, table) in super::COUNTED_TABLES.iter().enumerate() {
-        let n: i64 = row.try_get(i).map_err(failed(address, url, "counting rows"))?;
+        let n: i64 = row
+            .try_get(i)
+            .map_err(failed(address, url, "counting rows"))?;
         counts.insert((*table).to_owned(), u64::try_from(n).unwrap_or(0));
     }
     Ok(Some(counts))
@@ -101,7 +102,9 @@ fn command(program: &Path, address: &Address) -> Command {
 /// Dumps the database into `dir` and checks the dump holds the rows counted in its snapshot.
 pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
     let address = Address::parse(url, BACKEND)?;
-    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+    let options: PgConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
     let (_, pg_dump) = tools::find(&["pg_dump"])?;
     let (_, pg_restore) = tools::find(&["pg_restore"])?;
     let mut conn = connect(&options)
@@ -179,7 +182,8 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
 /// Rows of the counted tables in a `pg_restore` script: the lines of each table's
 /// `COPY … FROM stdin;` block (one line a row in COPY's text format) up to `\.`.
 fn copy_rows(script: &Path) -> Result<RowCounts, BackupError> {
-    let file = std::fs::File::open(script).map_err(BackupError::io("reading the dump back", script))?;
+    let file =
+        std::fs::File::open(script).map_err(BackupError::io("reading the dump back", script))?;
     let mut counts: RowCounts = super::COUNTED_TABLES
         .iter()
         .map(|t| ((*t).to_owned(), 0))
@@ -207,7 +211,11 @@ fn copy_rows(script: &Path) -> Result<RowCounts, BackupError> {
             None => {
                 if let Some(rest) = text.strip_prefix("COPY ") {
                     let name = rest.split_whitespace().next().unwrap_or_default();
-                    let table = name.rsplit('.').next().unwrap_or_default().trim_matches('"');
+                    let table = name
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_matches('"');
                     current = Some(table.to_owned());
                 }
             }
@@ -223,7 +231,9 @@ pub(super) async fn restore(
     if_exists: IfShopExists,
 ) -> Result<RowCounts, BackupError> {
     let address = Address::parse(url, BACKEND)?;
-    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+    let options: PgConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
     let (_, pg_restore) = tools::find(&["pg_restore"])?;
     let mut conn = match connect(&options).await {
         Ok(conn) => conn,
@@ -268,7 +278,11 @@ fn is_missing_database(e: &sqlx::Error) -> bool {
 
 /// Creates the configured database (empty), connected to the `postgres` database as the
 /// same user; says how to do it by hand when the user may not.
-async fn create_database(options: &PgConnectOptions, address: &Address, url: &str) -> Result<(), BackupError> {
+async fn create_database(
+    options: &PgConnectOptions,
+    address: &Address,
+    url: &str,
+) -> Result<(), BackupError> {
     let by_hand = |reason: String| BackupError::Database {
         backend: BACKEND,
         context: "creating the missing database",

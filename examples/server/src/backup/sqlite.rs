@@ -116,7 +116,10 @@ pub(super) async fn dump(source: &Path, dir: &Path) -> Result<Dumped, BackupErro
         let _ = conn.close().await;
         return Err(BackupError::Empty {
             backend: BACKEND,
-            detail: format!("{} has no products, orders or payments table", source.display()),
+            detail: format!(
+                "{} has no products, orders or payments table",
+                source.display()
+            ),
         });
     }
     let copy = dir.join(DUMP_FILE);
@@ -134,10 +137,12 @@ pub(super) async fn dump(source: &Path, dir: &Path) -> Result<Dumped, BackupErro
 
     let mut copied = open(&copy, true).await?;
     integrity(&mut copied, "backup").await?;
-    let counts = rows(&mut copied).await?.ok_or_else(|| BackupError::Verify {
-        what: "backup",
-        detail: "the copy has no shop tables".to_owned(),
-    })?;
+    let counts = rows(&mut copied)
+        .await?
+        .ok_or_else(|| BackupError::Verify {
+            what: "backup",
+            detail: "the copy has no shop tables".to_owned(),
+        })?;
     let _ = copied.close().await;
     Ok(Dumped {
         file: DUMP_FILE,
@@ -184,7 +189,9 @@ pub(super) async fn restore(
         let side = PathBuf::from(format!("{}{suffix}", target.display()));
         match std::fs::remove_file(&side) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(BackupError::io("removing the old write-ahead log", &side)(e));
+                return Err(BackupError::io("removing the old write-ahead log", &side)(
+                    e,
+                ));
             }
             _ => {}
         }

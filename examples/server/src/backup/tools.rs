@@ -129,7 +129,12 @@ pub(super) fn run(
 }
 
 /// The error for a tool that exited with a failure: its status and last stderr lines.
-pub(super) fn failed(tool: &'static str, output: &Output, address: &Address, url: &str) -> BackupError {
+pub(super) fn failed(
+    tool: &'static str,
+    output: &Output,
+    address: &Address,
+    url: &str,
+) -> BackupError {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last: Vec<&str> = stderr
         .lines()
@@ -151,7 +156,9 @@ pub(super) struct SecretFile {
 
 impl std::fmt::Debug for SecretFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretFile").field("path", &self.path).finish()
+        f.debug_struct("SecretFile")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -170,8 +177,10 @@ impl SecretFile {
             .open(&path)
             .map_err(BackupError::io("writing the client option file", &path))?;
         let secret = SecretFile { path };
-        file.write_all(text.as_bytes())
-            .map_err(BackupError::io("writing the client option file", &secret.path))?;
+        file.write_all(text.as_bytes()).map_err(BackupError::io(
+            "writing the client option file",
+            &secret.path,
+        ))?;
         Ok(secret)
     }
 
@@ -188,8 +197,7 @@ impl Drop for SecretFile {
 
 /// Writes `bytes` to a new file at `path` and syncs it.
 pub(super) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
-    let mut file =
-        std::fs::File::create(path).map_err(BackupError::io("writing a file", path))?;
+    let mut file = std::fs::File::create(path).map_err(BackupError::io("writing a file", path))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(BackupError::io("writing a file", path))
