@@ -105,7 +105,10 @@ impl Db {
             }
         };
         match made {
-            Ok(db) => Some(db),
+            Ok(db) => {
+                db.sweep_stale().await;
+                Some(db)
+            }
             Err(reason) if in_ci() => panic!("{kind} is needed under CI: {reason}"),
             Err(reason) => {
                 eprintln!("skipped: no {kind} server for the backup test ({reason})");
@@ -147,6 +150,56 @@ impl Db {
                     .await
                     .map_err(|e| e.to_string())?;
                 conn.close().await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Drops the test databases of runs that began more than an hour ago (a failed test
+    /// leaves its database behind to be looked at).
+    async fn sweep_stale(&self) {
+        let list = match self {
+            Db::Sqlite => return,
+            Db::Postgres { .. } => {
+                "SELECT datname::text FROM pg_database WHERE datname LIKE 'pochi\\_bk\\_%'"
+            }
+            Db::MySql { .. } => {
+                "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata \
+                 WHERE schema_name LIKE 'pochi\\_bk\\_%'"
+            }
+        };
+        let names: Vec<String> = match self {
+            Db::Postgres { server, .. } => {
+                let mut conn = PgConnection::connect(server).await.unwrap();
+                sqlx::query_scalar(list).fetch_all(&mut conn).await.unwrap()
+            }
+            Db::MySql { server, .. } => {
+                let mut conn = MySqlConnection::connect(server).await.unwrap();
+                sqlx::query_scalar(list).fetch_all(&mut conn).await.unwrap()
+            }
+            Db::Sqlite => return,
+        };
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        for name in names {
+            let began = name
+                .strip_prefix("pochi_bk_")
+                .and_then(|rest| rest.split('_').next())
+                .and_then(|secs| secs.parse::<u64>().ok());
+            if began.is_some_and(|secs| secs + 3600 < now) {
+                let stale = match self {
+                    Db::Postgres { server, .. } => Db::Postgres {
+                        server: server.clone(),
+                        name,
+                    },
+                    Db::MySql { server, .. } => Db::MySql {
+                        server: server.clone(),
+                        name,
+                    },
+                    Db::Sqlite => return,
+                };
+                stale.drop_database().await;
             }
         }
     }
@@ -367,6 +420,21 @@ async fn round_trip(db: Db) {
     let set = sets[0].clone();
     let manifest = backup::Manifest::read(&set).unwrap();
     assert_eq!(manifest.backend, db.kind());
+    let mut files: Vec<String> = std::fs::read_dir(&set)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut expected = vec![
+        manifest.database_file.clone(),
+        "files.tar.gz".to_owned(),
+        MANIFEST_FILE.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(
+        files, expected,
+        "the dump, the archive, the manifest: no option file left"
+    );
     assert_eq!(manifest.rows["orders"], 3);
     assert_eq!(manifest.rows["payments"], 4);
     assert_eq!(manifest.media_files, 1);
@@ -416,7 +484,7 @@ async fn round_trip(db: Db) {
     assert!(forced.status.success(), "{}", stderr(&forced));
 
     eprintln!(
-        "round trip on {}: backup {:.2}s, restore {:.2}s; compared {} products, {} orders, {} payment lists, {} images ({} rows in the manifest)",
+        "round trip on {}: backup {:.2}s, restore {:.2}s; compared {} products, {} orders, {} payment lists, {} images; rows in the manifest: {:?}",
         db.kind(),
         backup_took.as_secs_f64(),
         restore_took.as_secs_f64(),
@@ -424,7 +492,7 @@ async fn round_trip(db: Db) {
         count(&before, "order "),
         count(&before, "payments "),
         count(&before, "image "),
-        manifest.rows.values().sum::<u64>(),
+        manifest.rows,
     );
     db.drop_database().await;
 }
