@@ -38,6 +38,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
+use pochi_store_sqlite::sqlx;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
@@ -543,6 +544,23 @@ pub(crate) fn count_query() -> String {
         .map(|t| format!("(SELECT COUNT(*) FROM {t})"))
         .collect();
     format!("SELECT {}", columns.join(", "))
+}
+
+/// The counts of a row answering [`count_query`], by table.
+pub(crate) fn row_counts<R>(row: &R) -> Result<RowCounts, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Type<R::Database> + for<'r> sqlx::Decode<'r, R::Database>,
+{
+    COUNTED_TABLES
+        .iter()
+        .enumerate()
+        .map(|(i, table)| {
+            let n: i64 = row.try_get(i)?;
+            Ok(((*table).to_owned(), u64::try_from(n).unwrap_or(0)))
+        })
+        .collect()
 }
 
 /// Refuses to replace a database that holds a shop unless asked to.

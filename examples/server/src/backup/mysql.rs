@@ -13,12 +13,11 @@ use std::{
     io::{BufRead, BufReader, Write},
     path::Path,
     process::{Command, Stdio},
-    time::Duration,
 };
 
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
 use pochi_store_mysql::sqlx::{
-    self, Connection, MySqlConnection, Row,
+    self, Connection, MySqlConnection,
     mysql::{MySqlConnectOptions, MySqlDatabaseError},
 };
 
@@ -30,7 +29,6 @@ use super::{
 const BACKEND: &str = "mysql";
 /// The dump's name in a backup.
 const DUMP_FILE: &str = "database.sql.gz";
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Tables rows are never deleted from: the dump must hold at least what was counted before.
 const APPEND_ONLY: &[&str] = &[
     "orders",
@@ -41,37 +39,10 @@ const APPEND_ONLY: &[&str] = &[
     "stock_adjustments",
 ];
 
-fn failed<'a>(
-    address: &'a Address,
-    url: &'a str,
-    context: &'static str,
-) -> impl FnOnce(sqlx::Error) -> BackupError + 'a {
-    move |e| BackupError::Database {
-        backend: BACKEND,
-        context,
-        reason: address.scrub(url, &e.to_string()),
-    }
-}
-
-fn unreachable(address: &Address, url: &str, e: &sqlx::Error) -> BackupError {
-    BackupError::Unreachable {
-        backend: BACKEND,
-        reason: address.scrub(url, &e.to_string()),
-    }
-}
-
-async fn connect(options: &MySqlConnectOptions) -> Result<MySqlConnection, sqlx::Error> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, MySqlConnection::connect_with(options)).await {
-        Ok(result) => result,
-        Err(_) => Err(sqlx::Error::PoolTimedOut),
-    }
-}
-
 /// Rows of the counted tables, or `None` when the shop's tables are missing.
 async fn rows(
     conn: &mut MySqlConnection,
     address: &Address,
-    url: &str,
 ) -> Result<Option<RowCounts>, BackupError> {
     let names = super::SHOP_TABLES
         .iter()
@@ -84,22 +55,17 @@ async fn rows(
     ))
     .fetch_one(&mut *conn)
     .await
-    .map_err(failed(address, url, "looking for the shop's tables"))?;
+    .map_err(address.failed("looking for the shop's tables"))?;
     if usize::try_from(tables).ok() != Some(super::SHOP_TABLES.len()) {
         return Ok(None);
     }
     let row = sqlx::query(&super::count_query())
         .fetch_one(&mut *conn)
         .await
-        .map_err(failed(address, url, "counting rows"))?;
-    let mut counts = RowCounts::new();
-    for (i, table) in super::COUNTED_TABLES.iter().enumerate() {
-        let n: i64 = row
-            .try_get(i)
-            .map_err(failed(address, url, "counting rows"))?;
-        counts.insert((*table).to_owned(), u64::try_from(n).unwrap_or(0));
-    }
-    Ok(Some(counts))
+        .map_err(address.failed("counting rows"))?;
+    super::row_counts(&row)
+        .map(Some)
+        .map_err(address.failed("counting rows"))
 }
 
 /// The option file with the password (and nothing else), in `dir`.
@@ -140,12 +106,12 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
     let address = Address::parse(url, BACKEND)?;
     let options: MySqlConnectOptions = url
         .parse()
-        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+        .map_err(|e: sqlx::Error| address.unreachable(&e))?;
     let (tool, program) = tools::find(&["mariadb-dump", "mysqldump"])?;
-    let mut conn = connect(&options)
+    let mut conn = tools::connect(&options)
         .await
-        .map_err(|e| unreachable(&address, url, &e))?;
-    let before = rows(&mut conn, &address, url).await?;
+        .map_err(|e| address.unreachable(&e))?;
+    let before = rows(&mut conn, &address).await?;
     let _ = conn.close().await;
     let Some(before) = before else {
         return Err(BackupError::Empty {
@@ -157,7 +123,6 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
         });
     };
 
-    let url = url.to_owned();
     let dir = dir.to_owned();
     let in_dump = tokio::task::spawn_blocking(move || {
         let secret = option_file(&dir, &address)?;
@@ -172,7 +137,7 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
         ])
         .arg(format!("--result-file={}", raw.display()))
         .arg(&address.database);
-        let ran = tools::run(tool, dump, &address, &url);
+        let ran = tools::run(tool, dump, &address);
         drop(secret);
         ran?;
         let counted = compress_counting(&raw, &dir.join(DUMP_FILE));
@@ -259,25 +224,25 @@ pub(super) async fn restore(
     let address = Address::parse(url, BACKEND)?;
     let options: MySqlConnectOptions = url
         .parse()
-        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+        .map_err(|e: sqlx::Error| address.unreachable(&e))?;
     let (tool, program) = tools::find(&["mariadb", "mysql"])?;
-    let mut conn = match connect(&options).await {
+    let mut conn = match tools::connect(&options).await {
         Ok(conn) => conn,
         Err(e) if is_missing_database(&e) => {
             create_database(&address, url).await?;
-            connect(&options)
+            tools::connect(&options)
                 .await
-                .map_err(|e| unreachable(&address, url, &e))?
+                .map_err(|e| address.unreachable(&e))?
         }
-        Err(e) => return Err(unreachable(&address, url, &e)),
+        Err(e) => return Err(address.unreachable(&e)),
     };
-    if let Some(existing) = rows(&mut conn, &address, url).await? {
+    if let Some(existing) = rows(&mut conn, &address).await? {
         super::refuse_unless_replacing(BACKEND, &existing, if_exists)?;
     }
 
     let restored = tokio::task::spawn_blocking({
-        let (url, address, dump) = (url.to_owned(), address.clone(), dump.to_owned());
-        move || pipe_into(tool, &program, &dump, &address, &url)
+        let (address, dump) = (address.clone(), dump.to_owned());
+        move || pipe_into(tool, &program, &dump, &address)
     })
     .await
     .map_err(|e| BackupError::Tool {
@@ -285,7 +250,7 @@ pub(super) async fn restore(
         message: e.to_string(),
     })?;
     restored?;
-    let rows = rows(&mut conn, &address, url).await?.unwrap_or_default();
+    let rows = rows(&mut conn, &address).await?.unwrap_or_default();
     let _ = conn.close().await;
     Ok(rows)
 }
@@ -296,7 +261,6 @@ fn pipe_into(
     program: &Path,
     dump: &Path,
     address: &Address,
-    url: &str,
 ) -> Result<(), BackupError> {
     let file = std::fs::File::open(dump).map_err(BackupError::io("reading the dump", dump))?;
     let secret = option_file(&std::env::temp_dir(), address)?;
@@ -321,7 +285,7 @@ fn pipe_into(
     })?;
     drop(secret);
     if !output.status.success() {
-        return Err(tools::failed(tool, &output, address, url));
+        return Err(tools::failed(tool, &output, address));
     }
     match fed.map(std::thread::JoinHandle::join) {
         Some(Ok(Ok(_))) => Ok(()),
@@ -357,10 +321,10 @@ async fn create_database(address: &Address, url: &str) -> Result<(), BackupError
     let without_database: MySqlConnectOptions = server_url
         .as_str()
         .parse()
-        .map_err(|e: sqlx::Error| by_hand(address.scrub(url, &e.to_string())))?;
-    let mut admin = connect(&without_database)
+        .map_err(|e: sqlx::Error| by_hand(address.scrub(&e.to_string())))?;
+    let mut admin: MySqlConnection = tools::connect(&without_database)
         .await
-        .map_err(|e| by_hand(address.scrub(url, &e.to_string())))?;
+        .map_err(|e| by_hand(address.scrub(&e.to_string())))?;
     let quoted = format!("`{}`", address.database.replace('`', "``"));
     let created = sqlx::query(&format!(
         "CREATE DATABASE {quoted} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
@@ -370,5 +334,5 @@ async fn create_database(address: &Address, url: &str) -> Result<(), BackupError
     let _ = admin.close().await;
     created
         .map(drop)
-        .map_err(|e| by_hand(address.scrub(url, &e.to_string())))
+        .map_err(|e| by_hand(address.scrub(&e.to_string())))
 }

@@ -7,9 +7,9 @@
 //! The tools get host, port, user and database as arguments and the password in
 //! `PGPASSWORD`, never on their command line.
 
-use std::{io::BufRead, path::Path, process::Command, time::Duration};
+use std::{io::BufRead, path::Path, process::Command};
 
-use pochi_store_postgres::sqlx::{self, Connection, PgConnection, Row, postgres::PgConnectOptions};
+use pochi_store_postgres::sqlx::{self, Connection, PgConnection, postgres::PgConnectOptions};
 
 use super::{
     BackupError, Dumped, IfShopExists, RowCounts,
@@ -19,39 +19,11 @@ use super::{
 const BACKEND: &str = "postgres";
 /// The dump's name in a backup.
 const DUMP_FILE: &str = "database.pgdump";
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-
-fn failed<'a>(
-    address: &'a Address,
-    url: &'a str,
-    context: &'static str,
-) -> impl FnOnce(sqlx::Error) -> BackupError + 'a {
-    move |e| BackupError::Database {
-        backend: BACKEND,
-        context,
-        reason: address.scrub(url, &e.to_string()),
-    }
-}
-
-async fn connect(options: &PgConnectOptions) -> Result<PgConnection, sqlx::Error> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
-        Ok(result) => result,
-        Err(_) => Err(sqlx::Error::PoolTimedOut),
-    }
-}
-
-fn unreachable(address: &Address, url: &str, e: &sqlx::Error) -> BackupError {
-    BackupError::Unreachable {
-        backend: BACKEND,
-        reason: address.scrub(url, &e.to_string()),
-    }
-}
 
 /// Rows of the counted tables, or `None` when the shop's tables are missing.
 async fn rows(
     conn: &mut PgConnection,
     address: &Address,
-    url: &str,
 ) -> Result<Option<RowCounts>, BackupError> {
     let checks: Vec<String> = super::SHOP_TABLES
         .iter()
@@ -60,22 +32,17 @@ async fn rows(
     let present: bool = sqlx::query_scalar(&format!("SELECT {}", checks.join(" AND ")))
         .fetch_one(&mut *conn)
         .await
-        .map_err(failed(address, url, "looking for the shop's tables"))?;
+        .map_err(address.failed("looking for the shop's tables"))?;
     if !present {
         return Ok(None);
     }
     let row = sqlx::query(&super::count_query())
         .fetch_one(&mut *conn)
         .await
-        .map_err(failed(address, url, "counting rows"))?;
-    let mut counts = RowCounts::new();
-    for (i, table) in super::COUNTED_TABLES.iter().enumerate() {
-        let n: i64 = row
-            .try_get(i)
-            .map_err(failed(address, url, "counting rows"))?;
-        counts.insert((*table).to_owned(), u64::try_from(n).unwrap_or(0));
-    }
-    Ok(Some(counts))
+        .map_err(address.failed("counting rows"))?;
+    super::row_counts(&row)
+        .map(Some)
+        .map_err(address.failed("counting rows"))
 }
 
 /// A PostgreSQL tool with the connection in arguments and the password in its environment.
@@ -96,6 +63,9 @@ fn command(program: &Path, address: &Address) -> Command {
         command.env("PGPASSWORD", password);
     }
     command.env("PGCONNECT_TIMEOUT", "15");
+    if let Some(mode) = &address.sslmode {
+        command.env("PGSSLMODE", mode);
+    }
     command
 }
 
@@ -104,21 +74,21 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
     let address = Address::parse(url, BACKEND)?;
     let options: PgConnectOptions = url
         .parse()
-        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+        .map_err(|e: sqlx::Error| address.unreachable(&e))?;
     let (_, pg_dump) = tools::find(&["pg_dump"])?;
     let (_, pg_restore) = tools::find(&["pg_restore"])?;
-    let mut conn = connect(&options)
+    let mut conn = tools::connect(&options)
         .await
-        .map_err(|e| unreachable(&address, url, &e))?;
+        .map_err(|e| address.unreachable(&e))?;
     sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut conn)
         .await
-        .map_err(failed(&address, url, "starting a snapshot"))?;
+        .map_err(address.failed("starting a snapshot"))?;
     let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
         .fetch_one(&mut conn)
         .await
-        .map_err(failed(&address, url, "exporting a snapshot"))?;
-    let Some(counted) = rows(&mut conn, &address, url).await? else {
+        .map_err(address.failed("exporting a snapshot"))?;
+    let Some(counted) = rows(&mut conn, &address).await? else {
         let _ = conn.close().await;
         return Err(BackupError::Empty {
             backend: BACKEND,
@@ -137,9 +107,8 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
         .arg(format!("--dbname={}", address.database));
     // The transaction holding the snapshot stays open while pg_dump runs.
     let dumped = tokio::task::spawn_blocking({
-        let url = url.to_owned();
         let address = address.clone();
-        move || tools::run("pg_dump", dump, &address, &url).map(drop)
+        move || tools::run("pg_dump", dump, &address).map(drop)
     })
     .await
     .map_err(|e| BackupError::Tool {
@@ -157,11 +126,10 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
         .arg(format!("--file={}", script.display()))
         .arg(&file);
     let in_dump = tokio::task::spawn_blocking({
-        let url = url.to_owned();
         let address = address.clone();
         let script = script.clone();
         move || {
-            tools::run("pg_restore", list, &address, &url)?;
+            tools::run("pg_restore", list, &address)?;
             copy_rows(&script)
         }
     })
@@ -233,19 +201,19 @@ pub(super) async fn restore(
     let address = Address::parse(url, BACKEND)?;
     let options: PgConnectOptions = url
         .parse()
-        .map_err(|e: sqlx::Error| unreachable(&address, url, &e))?;
+        .map_err(|e: sqlx::Error| address.unreachable(&e))?;
     let (_, pg_restore) = tools::find(&["pg_restore"])?;
-    let mut conn = match connect(&options).await {
+    let mut conn = match tools::connect(&options).await {
         Ok(conn) => conn,
         Err(e) if is_missing_database(&e) => {
-            create_database(&options, &address, url).await?;
-            connect(&options)
+            create_database(&options, &address).await?;
+            tools::connect(&options)
                 .await
-                .map_err(|e| unreachable(&address, url, &e))?
+                .map_err(|e| address.unreachable(&e))?
         }
-        Err(e) => return Err(unreachable(&address, url, &e)),
+        Err(e) => return Err(address.unreachable(&e)),
     };
-    if let Some(existing) = rows(&mut conn, &address, url).await? {
+    if let Some(existing) = rows(&mut conn, &address).await? {
         super::refuse_unless_replacing(BACKEND, &existing, if_exists)?;
     }
 
@@ -256,16 +224,15 @@ pub(super) async fn restore(
         .arg(format!("--dbname={}", address.database))
         .arg(dump);
     tokio::task::spawn_blocking({
-        let url = url.to_owned();
         let address = address.clone();
-        move || tools::run("pg_restore", restore, &address, &url).map(drop)
+        move || tools::run("pg_restore", restore, &address).map(drop)
     })
     .await
     .map_err(|e| BackupError::Tool {
         tool: "pg_restore",
         message: e.to_string(),
     })??;
-    let restored = rows(&mut conn, &address, url).await?.unwrap_or_default();
+    let restored = rows(&mut conn, &address).await?.unwrap_or_default();
     let _ = conn.close().await;
     Ok(restored)
 }
@@ -278,11 +245,7 @@ fn is_missing_database(e: &sqlx::Error) -> bool {
 
 /// Creates the configured database (empty), connected to the `postgres` database as the
 /// same user; says how to do it by hand when the user may not.
-async fn create_database(
-    options: &PgConnectOptions,
-    address: &Address,
-    url: &str,
-) -> Result<(), BackupError> {
+async fn create_database(options: &PgConnectOptions, address: &Address) -> Result<(), BackupError> {
     let by_hand = |reason: String| BackupError::Database {
         backend: BACKEND,
         context: "creating the missing database",
@@ -291,9 +254,9 @@ async fn create_database(
             address.database
         ),
     };
-    let mut admin = connect(&options.clone().database("postgres"))
+    let mut admin: PgConnection = tools::connect(&options.clone().database("postgres"))
         .await
-        .map_err(|e| by_hand(address.scrub(url, &e.to_string())))?;
+        .map_err(|e| by_hand(address.scrub(&e.to_string())))?;
     let quoted = format!("\"{}\"", address.database.replace('"', "\"\""));
     let created = sqlx::query(&format!("CREATE DATABASE {quoted}"))
         .execute(&mut admin)
@@ -301,5 +264,5 @@ async fn create_database(
     let _ = admin.close().await;
     created
         .map(drop)
-        .map_err(|e| by_hand(address.scrub(url, &e.to_string())))
+        .map_err(|e| by_hand(address.scrub(&e.to_string())))
 }

@@ -5,12 +5,9 @@
 use std::{
     path::{Path, PathBuf},
     str::FromStr,
-    time::Duration,
 };
 
-use pochi_store_sqlite::sqlx::{
-    self, Connection, Row, SqliteConnection, sqlite::SqliteConnectOptions,
-};
+use pochi_store_sqlite::sqlx::{self, Connection, SqliteConnection, sqlite::SqliteConnectOptions};
 
 use super::{BackupError, Dumped, IfShopExists, RowCounts};
 use crate::{database::DEFAULT_SQLITE_FILE, settings::Database};
@@ -43,7 +40,7 @@ async fn open(path: &Path, read_only: bool) -> Result<SqliteConnection, BackupEr
         .filename(path)
         .create_if_missing(false)
         .read_only(read_only)
-        .busy_timeout(Duration::from_secs(30));
+        .busy_timeout(std::time::Duration::from_secs(30));
     SqliteConnection::connect_with(&options)
         .await
         .map_err(|e| BackupError::Unreachable {
@@ -80,12 +77,9 @@ async fn rows(conn: &mut SqliteConnection) -> Result<Option<RowCounts>, BackupEr
         .fetch_one(&mut *conn)
         .await
         .map_err(failed("counting rows"))?;
-    let mut counts = RowCounts::new();
-    for (i, table) in super::COUNTED_TABLES.iter().enumerate() {
-        let n: i64 = row.try_get(i).map_err(failed("counting rows"))?;
-        counts.insert((*table).to_owned(), u64::try_from(n).unwrap_or(0));
-    }
-    Ok(Some(counts))
+    super::row_counts(&row)
+        .map(Some)
+        .map_err(failed("counting rows"))
 }
 
 async fn integrity(conn: &mut SqliteConnection, what: &'static str) -> Result<(), BackupError> {

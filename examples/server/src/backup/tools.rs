@@ -6,9 +6,22 @@ use std::{
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
+    time::Duration,
 };
 
+use pochi_store_sqlite::sqlx::{self, Connection};
+
 use super::BackupError;
+
+/// How long reaching a database server may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Connects, giving up after [`CONNECT_TIMEOUT`].
+pub(super) async fn connect<C: Connection>(options: &C::Options) -> Result<C, sqlx::Error> {
+    tokio::time::timeout(CONNECT_TIMEOUT, C::connect_with(options))
+        .await
+        .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+}
 
 /// A server database's address, from its URL. The password is kept apart and never shown.
 #[derive(Clone)]
@@ -18,6 +31,12 @@ pub(super) struct Address {
     pub(super) user: Option<String>,
     pub(super) password: Option<String>,
     pub(super) database: String,
+    /// PostgreSQL's `sslmode` from the URL's query, for the tools' `PGSSLMODE`.
+    pub(super) sslmode: Option<String>,
+    /// `postgres` or `mysql`.
+    pub(super) backend: &'static str,
+    /// The whole URL, to scrub from messages.
+    url: String,
 }
 
 impl std::fmt::Debug for Address {
@@ -59,16 +78,40 @@ impl Address {
             },
             password: parsed.password().map(decode).transpose()?,
             database,
+            sslmode: parsed
+                .query_pairs()
+                .find(|(key, _)| key == "sslmode")
+                .map(|(_, mode)| mode.into_owned()),
+            backend,
+            url: url.to_owned(),
         })
     }
 
     /// Removes the password (and the URL) from a message before it is shown.
-    pub(super) fn scrub(&self, url: &str, message: &str) -> String {
-        let mut text = message.replace(url, "[database URL]");
+    pub(super) fn scrub(&self, message: &str) -> String {
+        let mut text = message.replace(&self.url, "[database URL]");
         if let Some(password) = self.password.as_deref().filter(|p| !p.is_empty()) {
             text = text.replace(password, "[password]");
         }
         text
+    }
+
+    /// The error for a failed query while doing `context`.
+    pub(super) fn failed(&self, context: &'static str) -> impl FnOnce(sqlx::Error) -> BackupError {
+        let (backend, scrubbed) = (self.backend, self.clone());
+        move |e| BackupError::Database {
+            backend,
+            context,
+            reason: scrubbed.scrub(&e.to_string()),
+        }
+    }
+
+    /// The error for a server that cannot be reached or refused the login.
+    pub(super) fn unreachable(&self, e: &sqlx::Error) -> BackupError {
+        BackupError::Unreachable {
+            backend: self.backend,
+            reason: self.scrub(&e.to_string()),
+        }
     }
 }
 
@@ -114,7 +157,6 @@ pub(super) fn run(
     tool: &'static str,
     mut command: Command,
     address: &Address,
-    url: &str,
 ) -> Result<Output, BackupError> {
     command.stdin(Stdio::null());
     let output = command.output().map_err(|e| BackupError::Tool {
@@ -124,17 +166,12 @@ pub(super) fn run(
     if output.status.success() {
         Ok(output)
     } else {
-        Err(failed(tool, &output, address, url))
+        Err(failed(tool, &output, address))
     }
 }
 
 /// The error for a tool that exited with a failure: its status and last stderr lines.
-pub(super) fn failed(
-    tool: &'static str,
-    output: &Output,
-    address: &Address,
-    url: &str,
-) -> BackupError {
+pub(super) fn failed(tool: &'static str, output: &Output, address: &Address) -> BackupError {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last: Vec<&str> = stderr
         .lines()
@@ -144,7 +181,7 @@ pub(super) fn failed(
     let tail = last[last.len().saturating_sub(3)..].join(" / ");
     BackupError::Tool {
         tool,
-        message: address.scrub(url, &format!("{} ({})", tail, output.status)),
+        message: address.scrub(&format!("{} ({})", tail, output.status)),
     }
 }
 
@@ -219,7 +256,7 @@ mod tests {
         assert_eq!(address.password.as_deref(), Some("p@ss:word"));
         assert_eq!(address.database, "duka_main");
         assert!(!format!("{address:?}").contains("p@ss"));
-        let scrubbed = address.scrub(url, &format!("failed for {url} with p@ss:word"));
+        let scrubbed = address.scrub(&format!("failed for {url} with p@ss:word"));
         assert!(!scrubbed.contains("p@ss"), "{scrubbed}");
         assert!(!scrubbed.contains("p%40ss"), "{scrubbed}");
     }
