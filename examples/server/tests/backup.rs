@@ -711,25 +711,28 @@ async fn backup_while_customers_order(db: Db, target: Db) {
 
     // Customers buy everything, one unit an order, while the backup runs.
     let placed = std::sync::Arc::new(AtomicU32::new(0));
-    let customers = tokio::spawn({
-        let (base, placed) = (base.clone(), placed.clone());
-        async move {
-            for product in &products {
-                for _ in 0..product["stock"].as_i64().unwrap() {
-                    let n = placed.load(Ordering::SeqCst);
-                    place_order(&base, product, 1, &format!("0712{n:06}")).await;
+    // One customer a product, at once, each buying its stock a unit at a time.
+    let customers: Vec<_> = products
+        .into_iter()
+        .enumerate()
+        .map(|(i, product)| {
+            let (base, placed) = (base.clone(), placed.clone());
+            tokio::spawn(async move {
+                for unit in 0..product["stock"].as_i64().unwrap() {
+                    place_order(&base, &product, 1, &format!("07{i}2{unit:06}")).await;
                     placed.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-            }
-        }
-    });
+            })
+        })
+        .collect();
     while placed.load(Ordering::SeqCst) < 5 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let made = backup::backup(&settings(&vars)).await.unwrap();
     let placed_by_then = u64::from(placed.load(Ordering::SeqCst));
-    customers.await.unwrap();
+    for customer in customers {
+        customer.await.unwrap();
+    }
     server.shutdown().await.unwrap();
     let rows = &made.manifest.rows;
     let total = u64::try_from(stock_at_start).unwrap();
