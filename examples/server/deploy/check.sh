@@ -7,7 +7,6 @@
 #     certificate is fetched, no port bound; the log path points into the temporary directory);
 #   - every systemd unit here (*.service, *.socket, *.timer, ...): `systemd-analyze verify`, with
 #     the binaries the units name under /usr/local/bin replaced by /bin/true;
-#   - backup.sh: `bash -n`;
 #   - that both proxies keep the callback token out of their logs: nginx and caddy are run for
 #     real (in the network namespace, on copies of the files whose log paths point into the
 #     temporary directory, Caddy on plain HTTP), callbacks are sent with a made-up token, and
@@ -225,14 +224,6 @@ elif systemd_analyze="$(tool systemd-analyze)"; then
   fi
 else
   cannot "systemd-analyze verify on ${units[*]}" "$(not_installed systemd-analyze)"
-fi
-
-# ----- backup script -----
-if bash -n "$here/backup.sh"; then
-  echo "backup.sh: bash -n passes"
-else
-  echo "FAILED: bash -n on backup.sh" >&2
-  failed=1
 fi
 
 if [ "$failed" -ne 0 ]; then

@@ -27,6 +27,9 @@ pub(crate) const ADMIN_PASSWORD_FILE: &str = "admin-password";
 /// Present once demo products were offered.
 const DEMO_MARK: &str = "demo-products-added";
 
+/// The server's files in the data directory that a backup keeps (beside the database and media).
+pub(crate) const KEPT_FILES: [&str; 3] = [ADMIN_FILE, TOKEN_FILE, DEMO_MARK];
+
 /// Letters and digits that read out unambiguously (no 0/O, 1/l/I).
 const READABLE: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 

@@ -46,6 +46,7 @@
 //!   (`DATA_DIR/demo-products-added` marks it), never again after the owner removes them.
 
 pub mod assets;
+pub mod backup;
 mod database;
 mod datadir;
 mod demo;

@@ -1,6 +1,8 @@
 //! Runs the reference Pochi shop: `cargo run --release -p pochi-server` (configuration from
 //! `POCHI_*` variables, see `.env.example`), or `pochi-server hash-password` to hash an admin
-//! password for `POCHI_ADMIN_USERS` / an htpasswd file.
+//! password for `POCHI_ADMIN_USERS` / an htpasswd file, or `pochi-server backup` /
+//! `pochi-server restore [--force] BACKUP` with the server's own configuration (see the
+//! `backup` module).
 
 use std::{
     io::{BufRead, IsTerminal},
@@ -8,11 +10,18 @@ use std::{
 };
 
 use pochi_core::PasswordHash;
-use pochi_server::{LogFormat, MpesaMode, Settings};
+use pochi_server::{
+    LogFormat, MpesaMode, Settings,
+    backup::{self, IfShopExists},
+};
 
 const USAGE: &str = "\
 usage: pochi-server                 run the shop (configured by POCHI_* variables)
        pochi-server hash-password   read a password on stdin, print its argon2 hash
+       pochi-server backup          back up the database and media into POCHI_BACKUP_DIR
+       pochi-server restore [--force] BACKUP
+                                    restore a backup (server stopped); --force replaces a
+                                    database that already holds a shop
        pochi-server --help          this text
 
 Variables: see examples/server/.env.example. With none set, the shop keeps its data in
@@ -28,6 +37,11 @@ fn main() -> ExitCode {
     {
         [] => serve(),
         ["hash-password"] => hash_password(),
+        ["backup"] => run_backup(),
+        ["restore", path] => run_restore(path, IfShopExists::Refuse),
+        ["restore", "--force", path] | ["restore", path, "--force"] => {
+            run_restore(path, IfShopExists::Replace)
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -53,6 +67,82 @@ fn hash_password() -> ExitCode {
         }
         Err(err) => {
             eprintln!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The settings and a runtime for a one-shot command, or the exit code of why not.
+fn one_shot() -> Result<(Settings, tokio::runtime::Runtime), ExitCode> {
+    let settings = Settings::from_env().map_err(|err| {
+        eprintln!("configuration error: {err}");
+        ExitCode::from(2)
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            eprintln!("cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        })?;
+    Ok((settings, runtime))
+}
+
+fn run_backup() -> ExitCode {
+    let (settings, runtime) = match one_shot() {
+        Ok(ready) => ready,
+        Err(code) => return code,
+    };
+    match runtime.block_on(backup::backup(&settings)) {
+        Ok(report) => {
+            let rows = |t: &str| report.manifest.rows.get(t).copied().unwrap_or(0);
+            println!(
+                "backup: {} ({} products, {} orders, {} payments, {} media files) in {:.1}s",
+                report.path.display(),
+                rows("products"),
+                rows("orders"),
+                rows("payments"),
+                report.manifest.media_files,
+                report.took.as_secs_f64()
+            );
+            for old in report.removed {
+                println!("backup: removed {}", old.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("backup failed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_restore(path: &str, if_exists: IfShopExists) -> ExitCode {
+    let (settings, runtime) = match one_shot() {
+        Ok(ready) => ready,
+        Err(code) => return code,
+    };
+    match runtime.block_on(backup::restore(
+        &settings,
+        std::path::Path::new(path),
+        if_exists,
+    )) {
+        Ok(report) => {
+            let rows = |t: &str| report.manifest.rows.get(t).copied().unwrap_or(0);
+            println!(
+                "restore: {} taken {} ({} products, {} orders, {} payments, {} media files, checked) in {:.1}s",
+                path,
+                report.manifest.created_at,
+                rows("products"),
+                rows("orders"),
+                rows("payments"),
+                report.manifest.media_files,
+                report.took.as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("restore failed: {err}");
             ExitCode::FAILURE
         }
     }

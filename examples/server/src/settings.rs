@@ -70,6 +70,8 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_DEMO_PRODUCTS",
     "POCHI_LOG",
     "POCHI_LOG_FORMAT",
+    "POCHI_BACKUP_DIR",
+    "POCHI_BACKUP_KEEP_DAYS",
     SIMULATED_IN_PUBLIC,
 ];
 
@@ -248,6 +250,10 @@ pub struct Settings {
     pub(crate) simulated_in_public: bool,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
+    /// Where `pochi-server backup` writes its sets (`POCHI_BACKUP_DIR`).
+    pub(crate) backup_dir: PathBuf,
+    /// How many days of backups are kept (`POCHI_BACKUP_KEEP_DAYS`).
+    pub(crate) backup_keep_days: u32,
     pub(crate) unknown: Vec<String>,
 }
 
@@ -285,6 +291,8 @@ impl fmt::Debug for Settings {
             .field("expiry_interval", &self.expiry_interval)
             .field("demo_products", &self.demo_products)
             .field("simulated_in_public", &self.simulated_in_public)
+            .field("backup_dir", &self.backup_dir)
+            .field("backup_keep_days", &self.backup_keep_days)
             .finish_non_exhaustive()
     }
 }
@@ -525,6 +533,13 @@ impl Vars {
                 _ => Err("must be auto, text or json".to_owned()),
             }
         })?;
+        let backup_dir = PathBuf::from(self.get("POCHI_BACKUP_DIR").unwrap_or("./pochi-backups"));
+        let backup_keep_days = self.parsed("POCHI_BACKUP_KEEP_DAYS", 14, |text| {
+            match text.parse::<u32>() {
+                Ok(days) if days > 0 => Ok(days),
+                _ => Err("must be a whole number of days, at least 1".to_owned()),
+            }
+        })?;
         let unknown = self
             .0
             .keys()
@@ -560,6 +575,8 @@ impl Vars {
             simulated_in_public,
             log,
             log_format,
+            backup_dir,
+            backup_keep_days,
             unknown,
         };
         // The router checks its part (origins, limits, proxy); its fields become variables.
@@ -1332,6 +1349,12 @@ mod env_example {
             case("POCHI_LOG", "debug", vec![], |s| s.log.clone()),
             case("POCHI_LOG_FORMAT", "json", vec![], |s| {
                 format!("{:?}", s.log_format)
+            }),
+            case("POCHI_BACKUP_DIR", "/srv/backups", vec![], |s| {
+                format!("{:?}", s.backup_dir)
+            }),
+            case("POCHI_BACKUP_KEEP_DAYS", "30", vec![], |s| {
+                s.backup_keep_days.to_string()
             }),
             case(
                 SIMULATED_IN_PUBLIC,
