@@ -67,6 +67,14 @@ fn serve() -> ExitCode {
     for name in settings.unknown_variables() {
         tracing::warn!(variable = %name, "unknown POCHI_ variable ignored (misspelt?)");
     }
+    // Before the runtime's threads start: this clears LISTEN_FDS and LISTEN_PID.
+    let passed = match pochi_server::take_passed_listener() {
+        Ok(passed) => passed,
+        Err(err) => {
+            eprintln!("pochi-server could not start: the socket passed by systemd: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -80,7 +88,11 @@ fn serve() -> ExitCode {
     runtime.block_on(async move {
         let public_url = settings.public_url().map(str::to_owned);
         let mode = settings.mpesa_mode();
-        let running = match pochi_server::start(settings).await {
+        let started = match passed {
+            Some(listener) => pochi_server::start_on(settings, listener).await,
+            None => pochi_server::start(settings).await,
+        };
+        let running = match started {
             Ok(running) => running,
             Err(err) => {
                 eprintln!("pochi-server could not start: {err}");

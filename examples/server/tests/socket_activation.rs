@@ -1,0 +1,113 @@
+//! Socket activation (`deploy/pochi.socket`): the built `pochi-server` binary serves a
+//! listening socket it is handed as systemd hands it (fd 3, `LISTEN_FDS=1`, `LISTEN_PID` its
+//! own pid), and a connection that waits in that socket's backlog while the server restarts is
+//! answered by the next process. `benches/load/restart.py` measures the same under load.
+
+use std::{
+    fs::File,
+    net::{Ipv4Addr, TcpListener},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use pochi_server::{Settings, StartError};
+use reqwest::StatusCode;
+
+/// Starts the binary with `listener` as fd 3, as systemd does. Safe Rust cannot place a
+/// descriptor at 3 in a child, so the socket goes in as the shell's stdin and the shell moves
+/// it (`exec 3<&0`) before it becomes the server (`exec`, keeping its pid for `LISTEN_PID`).
+fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Child {
+    let socket = listener.try_clone().unwrap();
+    let log = File::options().create(true).append(true).open(log).unwrap();
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec 3<&0 0</dev/null; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0""#)
+        .arg(env!("CARGO_BIN_EXE_pochi-server"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("POCHI_DATA_DIR", data_dir)
+        // Another port: were the passed socket ignored, nothing would answer on it.
+        .env("POCHI_LISTEN", "127.0.0.1:0")
+        .env("POCHI_LOG", "info")
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(socket)))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Stops the server as systemd does (SIGTERM) and waits for it; its exit status must be 0.
+fn stop(mut server: Child) {
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "pochi-server exited with {status}");
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_server_serves_the_socket_it_is_passed_and_its_successor_answers_the_backlog() {
+    // given a listening socket bound by "systemd" (this test) and the server started on it
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let first = start_with_socket(&listener, &dir.path().join("data"), &log);
+
+    // when a client asks through that socket, then it is answered
+    let health = client().get(format!("{base}/api/health")).send().await;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let health = health.unwrap_or_else(|err| panic!("no answer: {err}\n{text}"));
+    assert_eq!(health.status(), StatusCode::OK, "{text}");
+
+    // when the server stops, and a request arrives before the next one starts
+    stop(first);
+    // (the server said which listener it served)
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("the socket passed by systemd"),
+        "the log does not name the passed socket:\n{text}"
+    );
+    let waiting = tokio::spawn(client().get(format!("{base}/api/products")).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "answered while no server ran");
+    let second = start_with_socket(&listener, &dir.path().join("data"), &log);
+
+    // then the next server answers it from the backlog
+    let answer = waiting.await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let answer = answer.unwrap_or_else(|err| panic!("the waiting request failed: {err}\n{text}"));
+    assert_eq!(answer.status(), StatusCode::OK, "{text}");
+    stop(second);
+}
+
+#[tokio::test]
+async fn simulated_mpesa_refuses_a_passed_socket_other_machines_can_reach() {
+    // given simulated M-Pesa (the default) and a socket bound to every interface
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::from_vars([("POCHI_DATA_DIR", dir.path().to_str().unwrap())]).unwrap();
+    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+    // when the server is started on it, then it refuses, naming the passed socket
+    let err = pochi_server::start_on(settings, listener)
+        .await
+        .unwrap_err();
+    let StartError::Config(err) = err else {
+        panic!("expected a configuration error, got {err}");
+    };
+    assert_eq!(err.variable, "POCHI_MPESA_MODE");
+    assert!(
+        err.message.contains("the socket passed by systemd"),
+        "{}",
+        err.message
+    );
+}
