@@ -14,10 +14,22 @@ use std::{
 use pochi_server::{Settings, StartError};
 use reqwest::StatusCode;
 
+/// A running server, killed if the test fails before it stops it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts the binary with `listener` as fd 3, as systemd does. Safe Rust cannot place a
 /// descriptor at 3 in a child, so the socket goes in as the shell's stdin and the shell moves
 /// it (`exec 3<&0`) before it becomes the server (`exec`, keeping its pid for `LISTEN_PID`).
-fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Child {
+fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Server {
     let socket = listener.try_clone().unwrap();
     let log = File::options().create(true).append(true).open(log).unwrap();
     Command::new("sh")
@@ -34,17 +46,18 @@ fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Chi
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
+        .map(Server)
         .unwrap()
 }
 
 /// Stops the server as systemd does (SIGTERM) and waits for it; its exit status must be 0.
-fn stop(mut server: Child) {
+fn stop(mut server: Server) {
     let term = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(term.success());
-    let status = server.wait().unwrap();
+    let status = server.0.wait().unwrap();
     assert!(status.success(), "pochi-server exited with {status}");
 }
 
