@@ -3,6 +3,8 @@
 //! own pid), and a connection that waits in that socket's backlog while the server restarts is
 //! answered by the next process. `benches/load/restart.py` measures the same under load.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::{
     fs::File,
     net::{Ipv4Addr, TcpListener},
