@@ -86,6 +86,7 @@ fn serve() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let stop = shutdown_signal();
         let public_url = settings.public_url().map(str::to_owned);
         let mode = settings.mpesa_mode();
         let started = match passed {
@@ -120,7 +121,7 @@ fn serve() -> ExitCode {
         }
         println!();
         println!("  Ctrl-C stops it.");
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down: finishing requests in flight");
         match running.shutdown().await {
             Ok(()) => {
@@ -143,26 +144,34 @@ fn init_logs(level: &str) {
         .init();
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM (systemd, containers).
-async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) or SIGTERM (systemd, containers), watched from the moment this is called
+/// (inside the runtime): a signal that comes while the shop starts, when it may already be
+/// answering requests, is then a graceful stop rather than the default immediate death.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "SIGTERM cannot be watched; Ctrl-C still stops");
-                let _ = tokio::signal::ctrl_c().await;
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(error = %err, "signals cannot be watched; Ctrl-C still stops");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
