@@ -24,6 +24,11 @@ requests then fail (refused while no process listens, reset when the listener cl
 connections in its backlog). With `--expect-failures` the script exits 1 when none failed:
 the check that this measurement can see a restart.
 
+`--keep-alive` has the clients keep their connections as nginx does with upstream `keepalive`
+(a GET that fails on a reused connection is resent, a POST is not): a POST that meets the
+stopping server closing its idle connection then fails now and then, which is why
+nginx-pochi.conf and the Caddyfile keep no idle connections to the server.
+
     benches/load/restart.py --server target/debug/pochi-server
     benches/load/restart.py --server target/debug/pochi-server --no-socket-activation --expect-failures
 
@@ -37,6 +42,7 @@ import collections
 import http.client
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -151,6 +157,40 @@ def call(port, method, path, body=None, headers=None):
         conn.close()
 
 
+def call_kept(conn, port, method, path, body=None, headers=None):
+    """One request as nginx sends it with upstream `keepalive`: on a kept connection when there
+    is one; a request that fails on a reused connection is resent on a new one, unless it is a
+    POST (proxy_next_upstream never resends a non-idempotent request). (status, body, the
+    connection to reuse or None)."""
+    if conn is not None and select.select([conn.sock], [], [], 0)[0]:
+        # nginx drops a kept connection the server has closed as soon as it sees the close.
+        conn.close()
+        conn = None
+    reused = conn is not None
+    if conn is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT_SECS)
+    try:
+        headers = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        payload = resp.read()
+        ctype = resp.getheader("Content-Type", "")
+        value = json.loads(payload) if payload and "json" in ctype else payload
+        if resp.will_close:
+            conn.close()
+            conn = None
+        return resp.status, value, conn
+    except Exception:
+        conn.close()
+        if reused and method != "POST":
+            return call_kept(None, port, method, path, body, headers)
+        raise
+
+
 def classify(err):
     if isinstance(err, ConnectionRefusedError):
         return "refused"
@@ -172,8 +212,9 @@ def checkout(product_id, phone):
     }
 
 
-def client(kind, n, port, product_id, numbers, tally, stop):
+def client(kind, n, port, product_id, numbers, tally, stop, keep_alive):
     seq = 0
+    conn = None
     while not stop.is_set():
         seq += 1
         if kind == "products":
@@ -191,8 +232,12 @@ def client(kind, n, port, product_id, numbers, tally, stop):
             body = checkout(product_id, phone)
             headers = {"Idempotency-Key": f"restart-{uuid.uuid4()}"}
         try:
-            status, value = call(port, method, path, body, headers)
+            if keep_alive:
+                status, value, conn = call_kept(conn, port, method, path, body, headers)
+            else:
+                status, value = call(port, method, path, body, headers)
         except Exception as err:  # noqa: BLE001  (every failure is counted, by kind)
+            conn = None
             tally.failure(classify(err), f"{method} {path}: {err!r}")
             continue
         if status in want:
@@ -215,11 +260,17 @@ def main():
                         help="clients of each kind: products, tracking, orders (default 2)")
     parser.add_argument("--no-socket-activation", action="store_true",
                         help="the server binds POCHI_LISTEN itself (the restart then fails requests)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="clients keep connections open, drop one the server closed, and "
+                             "resend a GET that failed on a reused one, as nginx with upstream "
+                             "`keepalive` does (nginx-pochi.conf keeps none)")
     parser.add_argument("--expect-failures", action="store_true",
                         help="exit 1 when no request failed (to show the measurement can fail)")
     args = parser.parse_args()
     activation = not args.no_socket_activation
     mode = "socket-activation" if activation else "no-socket-activation"
+    if args.keep_alive:
+        mode += "+keep-alive"
 
     work = tempfile.mkdtemp(prefix="pochi-restart-")
     data_dir = os.path.join(work, "data")
@@ -279,7 +330,8 @@ def main():
         for kind in ("products", "tracking", "orders"):
             for n in range(args.clients):
                 t = threading.Thread(target=client, daemon=True,
-                                     args=(kind, n, port, product["id"], numbers, tally, stop))
+                                     args=(kind, n, port, product["id"], numbers, tally, stop,
+                                           args.keep_alive))
                 t.start()
                 threads.append(t)
         for i in range(args.restarts):
