@@ -32,11 +32,18 @@ impl Drop for Server {
 /// descriptor at 3 in a child, so the socket goes in as the shell's stdin and the shell moves
 /// it (`exec 3<&0`) before it becomes the server (`exec`, keeping its pid for `LISTEN_PID`).
 fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Server {
+    start_with_socket_for(listener, data_dir, log, "$$")
+}
+
+/// As [`start_with_socket`], with `LISTEN_PID` set to `pid` (a shell word: `$$` is the server).
+fn start_with_socket_for(listener: &TcpListener, data_dir: &Path, log: &Path, pid: &str) -> Server {
     let socket = listener.try_clone().unwrap();
     let log = File::options().create(true).append(true).open(log).unwrap();
     Command::new("sh")
         .arg("-c")
-        .arg(r#"exec 3<&0 0</dev/null; LISTEN_PID=$$ LISTEN_FDS=1 exec "$0""#)
+        .arg(format!(
+            r#"exec 3<&0 0</dev/null; LISTEN_PID={pid} LISTEN_FDS=1 exec "$0""#
+        ))
         .arg(env!("CARGO_BIN_EXE_pochi-server"))
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -124,5 +131,42 @@ async fn simulated_mpesa_refuses_a_passed_socket_other_machines_can_reach() {
         err.message.contains("the socket passed by systemd"),
         "{}",
         err.message
+    );
+}
+
+#[tokio::test]
+async fn a_socket_passed_for_another_process_is_ignored_and_pochi_listen_is_bound() {
+    // given LISTEN_FDS inherited from a parent it was meant for (LISTEN_PID is not the server)
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let server = start_with_socket_for(&listener, &dir.path().join("data"), &log, "1");
+    // when it starts, then it binds POCHI_LISTEN (another port) and says why
+    let mut bound = None;
+    for _ in 0..600 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        bound = text
+            .split("(listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .map(str::to_owned);
+        if bound.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bound = bound.expect("the server did not say where it listens");
+    assert_ne!(bound, listener.local_addr().unwrap().to_string());
+    let health = client()
+        .get(format!("http://{bound}/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    stop(server);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains("LISTEN_FDS is meant for another process"),
+        "no warning in the log:\n{text}"
     );
 }
