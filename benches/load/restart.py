@@ -365,12 +365,13 @@ def main():
         if sock is not None:
             sock.close()
         log = server.log_tail(40)
-        # Each start said which listener it served (the "listening" line).
+        # Each start said which listener it served (the "listening" line has a `listener`
+        # field, in the text format and in JSON).
         passed = bound = 0
         with open(server.log, "a+", errors="replace") as f:
             f.seek(0)
             for line in f:
-                if " listening " in line or line.rstrip().endswith(" listening"):
+                if "listener=" in line or '"listener":' in line:
                     if "the socket passed by systemd" in line:
                         passed += 1
                     else:
