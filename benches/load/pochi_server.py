@@ -25,8 +25,9 @@ def hash_password(server, password):
     ).stdout.strip()
 
 
-def start(server, data_dir, **settings):
-    """Starts `server`; returns (process, host, port)."""
+def environment(data_dir, **settings):
+    """The environment `start` runs the server in: this process's, without its `POCHI_*`
+    variables, with the settings above and then `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POCHI_")}
     env.update(
         POCHI_DATA_DIR=data_dir,
@@ -38,9 +39,14 @@ def start(server, data_dir, **settings):
         POCHI_LOG="warn",
     )
     env.update(settings)
+    return env
+
+
+def start(server, data_dir, **settings):
+    """Starts `server`; returns (process, host, port)."""
     proc = subprocess.Popen(
         [server],
-        env=env,
+        env=environment(data_dir, **settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

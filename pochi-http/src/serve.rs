@@ -30,7 +30,7 @@ use hyper_util::rt::TokioIo;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpListener, TcpStream},
-    sync::{OwnedSemaphorePermit, Semaphore, watch},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, watch},
     task::JoinSet,
 };
 use tower::ServiceExt as _;
@@ -130,9 +130,12 @@ where
     serve_with(listener, router, ServeOptions::default(), shutdown).await
 }
 
-/// Serves `router` on `listener` (HTTP/1.1) until `shutdown` completes, then stops accepting,
-/// closes idle connections, waits up to [`ServeOptions::shutdown_grace`] for the requests in
-/// flight, and closes what is left. Clients' socket addresses reach the rate limits
+/// Serves `router` on `listener` (HTTP/1.1) until `shutdown` completes, then stops accepting
+/// (dropping `listener`: connections still in its backlog stay there when another process
+/// holds the same socket, as with systemd socket activation), closes idle kept-alive
+/// connections, waits up to [`ServeOptions::shutdown_grace`] for the requests in flight
+/// (a connection accepted before shutdown counts as one, even before its first byte
+/// arrives), and closes what is left. Clients' socket addresses reach the rate limits
 /// (`ConnectInfo<SocketAddr>`). Fails only when `options` has a zero timeout or cap.
 pub async fn serve_with<F>(
     listener: TcpListener,
@@ -225,9 +228,11 @@ async fn connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let reads = Arc::new(AtomicU64::new(0));
+    let first_read = Arc::new(Notify::new());
     let io = TokioIo::new(CountedReads {
         stream,
         reads: reads.clone(),
+        first_read: first_read.clone(),
     });
     let service = service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(remote));
@@ -236,7 +241,7 @@ async fn connection(
     let mut builder = http1::Builder::new();
     builder
         .timer(HeadTimer {
-            reads,
+            reads: reads.clone(),
             header_read: options.header_read_timeout,
             idle: options.idle_timeout,
         })
@@ -246,20 +251,36 @@ async fn connection(
         served = conn.as_mut() => served,
         // `wait_for` answers a guard that is not `Send`: drop it at once.
         _ = async { stopping.wait_for(|stop| *stop).await.map(|_| ()) } => {
+            // hyper closes a connection it has read nothing from at once, but an accepted
+            // connection holds a request its client has sent or is sending, which no other
+            // process can take any more (it has left the listen backlog): serve that first
+            // request, as a request in flight (the header-read timeout bounds the wait).
+            if reads.load(Ordering::Relaxed) == 0 {
+                tokio::select! {
+                    served = conn.as_mut() => return closed(served),
+                    () = first_read.notified() => {}
+                }
+            }
             conn.as_mut().graceful_shutdown();
             conn.await
         }
     };
+    closed(served);
+}
+
+fn closed(served: hyper::Result<()>) {
     if let Err(err) = served {
         // Timeouts and clients hanging up: routine, and the client's doing.
         tracing::debug!(error = %err, "connection closed");
     }
 }
 
-/// A TCP stream that counts its reads, so [`HeadTimer`] knows when a request has begun.
+/// A TCP stream that counts its reads, so [`HeadTimer`] knows when a request has begun, and
+/// says when its first bytes came (for shutdown).
 struct CountedReads {
     stream: TcpStream,
     reads: Arc<AtomicU64>,
+    first_read: Arc<Notify>,
 }
 
 impl AsyncRead for CountedReads {
@@ -271,8 +292,9 @@ impl AsyncRead for CountedReads {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.reads.fetch_add(1, Ordering::Relaxed);
+        if buf.filled().len() > before && this.reads.fetch_add(1, Ordering::Relaxed) == 0 {
+            // `notify_one` keeps the notice for a waiter that comes later.
+            this.first_read.notify_one();
         }
         polled
     }

@@ -45,6 +45,7 @@
 //! - Demo products are added once, on the first start of a shop whose catalogue is empty
 //!   (`DATA_DIR/demo-products-added` marks it), never again after the owner removes them.
 
+mod activation;
 pub mod assets;
 pub mod backup;
 mod database;
@@ -63,7 +64,10 @@ use pochi_pay_mpesa::fake::FakeDaraja;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::settings::Admins;
-pub use crate::settings::{ConfigError, LogFormat, MpesaMode, Settings, VARIABLES};
+pub use crate::{
+    activation::take_passed_listener,
+    settings::{ConfigError, LogFormat, MpesaMode, Settings, VARIABLES},
+};
 pub use pochi_http::JobRuns;
 
 /// Why the server could not start (or stop cleanly). Messages never contain secrets.
@@ -98,6 +102,13 @@ pub enum StartError {
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// The listening socket the server was handed cannot be served.
+    #[error("{} cannot be used: {source}", activation::PASSED)]
+    PassedListener {
+        /// Why.
+        #[source]
+        source: io::Error,
     },
     /// The M-Pesa provider could not be set up.
     #[error("M-Pesa could not be set up: {0}")]
@@ -216,6 +227,31 @@ impl Running {
 /// token, starts the payment provider (and the simulator), adds demo products on first start,
 /// binds the listen address and serves until [`Running::shutdown`].
 pub async fn start(settings: Settings) -> Result<Running, StartError> {
+    start_listening(settings, None).await
+}
+
+/// Starts the shop as [`start`] does, serving on `listener` (a socket systemd passed, see
+/// [`take_passed_listener`]) instead of binding `POCHI_LISTEN`. Its address is checked as
+/// `POCHI_LISTEN` would be (simulated M-Pesa refuses one other machines can reach). The server
+/// closes only its own descriptor on shutdown: connections waiting in the socket's backlog
+/// stay there for the next process.
+pub async fn start_on(
+    settings: Settings,
+    listener: std::net::TcpListener,
+) -> Result<Running, StartError> {
+    let passed = |source| StartError::PassedListener { source };
+    let addr = listener.local_addr().map_err(passed)?;
+    settings.check_passed_listener(addr)?;
+    // tokio drives the socket with epoll: accepting must not block. systemd shares the
+    // socket's open file description and does not mind.
+    listener.set_nonblocking(true).map_err(passed)?;
+    start_listening(settings, Some(listener)).await
+}
+
+async fn start_listening(
+    settings: Settings,
+    passed: Option<std::net::TcpListener>,
+) -> Result<Running, StartError> {
     datadir::create_dirs(&settings.data_dir, &settings.media_dir)?;
     let database = database::open(&settings.database, &settings.data_dir).await?;
     let (authenticator, generated_admin): (Arc<dyn Authenticator>, _) = match &settings.admins {
@@ -230,14 +266,24 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
         None => datadir::callback_token(&settings.data_dir)?,
     };
 
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
-    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: settings.listen,
+    let (listener, listener_from) = match passed {
+        Some(passed) => (
+            TcpListener::from_std(passed)
+                .map_err(|source| StartError::PassedListener { source })?,
+            activation::PASSED,
+        ),
+        None => (
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?,
+            "POCHI_LISTEN",
+        ),
+    };
+    let local_addr = listener.local_addr().map_err(|source| StartError::Io {
+        context: "reading the listening address",
         source,
     })?;
     let base_url = format!("http://{}", loopback(local_addr));
@@ -299,7 +345,7 @@ pub async fn start(settings: Settings) -> Result<Running, StartError> {
             let _ = stopped.wait_for(|stop| *stop).await;
         },
     );
-    tracing::info!(%local_addr, mpesa = ?settings.mpesa_mode, database = settings.database.kind(), "listening");
+    tracing::info!(%local_addr, listener = listener_from, mpesa = ?settings.mpesa_mode, database = settings.database.kind(), "listening");
     Ok(Running {
         local_addr,
         base_url,

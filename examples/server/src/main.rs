@@ -163,6 +163,14 @@ fn serve() -> ExitCode {
     for name in settings.unknown_variables() {
         tracing::warn!(variable = %name, "unknown POCHI_ variable ignored (misspelt?)");
     }
+    // Before the runtime's threads start: this clears LISTEN_FDS and LISTEN_PID.
+    let passed = match pochi_server::take_passed_listener() {
+        Ok(passed) => passed,
+        Err(err) => {
+            eprintln!("pochi-server could not start: the socket passed by systemd: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -174,9 +182,14 @@ fn serve() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let stop = shutdown_signal();
         let public_url = settings.public_url().map(str::to_owned);
         let mode = settings.mpesa_mode();
-        let running = match pochi_server::start(settings).await {
+        let started = match passed {
+            Some(listener) => pochi_server::start_on(settings, listener).await,
+            None => pochi_server::start(settings).await,
+        };
+        let running = match started {
             Ok(running) => running,
             Err(err) => {
                 eprintln!("pochi-server could not start: {err}");
@@ -225,7 +238,7 @@ fn serve() -> ExitCode {
             println!();
             println!("  Ctrl-C stops it.");
         }
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down: finishing requests in flight");
         match running.shutdown().await {
             Ok(()) => {
@@ -259,26 +272,34 @@ fn init_logs(level: &str, format: LogFormat) {
     }
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM (systemd, containers).
-async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) or SIGTERM (systemd, containers), watched from the moment this is called
+/// (inside the runtime): a signal that comes while the shop starts, when it may already be
+/// answering requests, is then a graceful stop rather than the default immediate death.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "SIGTERM cannot be watched; Ctrl-C still stops");
-                let _ = tokio::signal::ctrl_c().await;
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(error = %err, "signals cannot be watched; Ctrl-C still stops");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -330,6 +330,21 @@ impl Settings {
         &self.data_dir
     }
 
+    /// Checks the address of a listening socket the server was handed (systemd socket
+    /// activation) as `POCHI_LISTEN` is checked: simulated M-Pesa refuses an address other
+    /// machines can reach unless the override is set.
+    pub(crate) fn check_passed_listener(&self, addr: SocketAddr) -> Result<(), ConfigError> {
+        if self.mpesa_mode == MpesaMode::Simulated && !self.simulated_in_public {
+            Vars::simulated_stays_private(
+                addr,
+                crate::activation::PASSED,
+                self.public_url.as_deref(),
+                self.trusted_proxy.is_some(),
+            )?;
+        }
+        Ok(())
+    }
+
     /// The address to listen on.
     pub fn listen(&self) -> SocketAddr {
         self.listen
@@ -516,7 +531,12 @@ impl Vars {
         )?;
         let simulated_in_public = self.parsed(SIMULATED_IN_PUBLIC, false, boolean)?;
         if mpesa_mode == MpesaMode::Simulated && !simulated_in_public {
-            self.simulated_stays_private(listen, public_url.as_deref(), trusted_proxy.is_some())?;
+            Vars::simulated_stays_private(
+                listen,
+                "POCHI_LISTEN",
+                public_url.as_deref(),
+                trusted_proxy.is_some(),
+            )?;
         }
         let log = self.parsed("POCHI_LOG", "info".to_owned(), |text| {
             let level = text.to_ascii_lowercase();
@@ -589,15 +609,16 @@ impl Vars {
     /// Simulated M-Pesa lets anyone mark their own order paid (the simulator's routes answer
     /// for every visitor), so it runs only where nobody else can reach it: a loopback listen
     /// address, no public URL other than a loopback one, and no proxy in front.
+    /// `listen_from` names where the address comes from (`POCHI_LISTEN` or a passed socket).
     fn simulated_stays_private(
-        &self,
         listen: SocketAddr,
+        listen_from: &'static str,
         public_url: Option<&str>,
         behind_proxy: bool,
     ) -> Result<(), ConfigError> {
         let exposed = if !listen.ip().is_loopback() {
             Some((
-                "POCHI_LISTEN",
+                listen_from,
                 "listens on an address other machines can reach",
             ))
         } else if public_url.is_some_and(|url| !values::is_loopback_url(url)) {

@@ -185,3 +185,27 @@ async fn shutdown_with_a_request_that_never_finishes_returns_within_the_grace_pe
     assert!(started.elapsed() >= Duration::from_millis(250));
     closed_within(&mut client, Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn a_connection_accepted_before_shutdown_is_served_its_first_request() {
+    // given a connection the server accepted but has read nothing from yet (a reverse proxy
+    // that connected just before a restart: its request is on the way)
+    let (addr, stop, server) = start(hello(), relaxed()).await;
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // when shutdown starts, and only then the request arrives
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.write_all(REQUEST).await.unwrap();
+    // then it is answered (the connection left the backlog: no other process could answer
+    // it), the connection is closed after it, and the server stops
+    let answer = timeout(Duration::from_secs(5), read_answer(&mut client))
+        .await
+        .expect("no answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    closed_within(&mut client, Duration::from_secs(1)).await;
+    timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server did not stop")
+        .unwrap();
+}
