@@ -211,7 +211,9 @@ impl From<Error> for ApiError {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::RateLimited { .. } | Error::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PaymentProvider { .. } => StatusCode::BAD_GATEWAY,
-            Error::Unavailable { .. } | Error::StorageFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable { .. } | Error::StorageFull { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = ApiError::new(status, err.code(), err.to_string());
@@ -378,7 +380,10 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (
-                Error::storage_full("the SQLite database's disk is full", std::io::Error::other("x")),
+                Error::storage_full(
+                    "the SQLite database's disk is full",
+                    std::io::Error::other("x"),
+                ),
                 503,
                 "storage_full",
             ),

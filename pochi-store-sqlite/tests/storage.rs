@@ -242,6 +242,9 @@ async fn a_full_disk_is_storage_full_and_leaves_every_connection_usable() {
     // and every connection of the pool still reads (a connection left counting a transaction
     // open would refuse each later BEGIN until the server restarts)
     for _ in 0..40 {
-        assert_eq!(store.order(&first.number).await.unwrap(), Some(first.clone()));
+        assert_eq!(
+            store.order(&first.number).await.unwrap(),
+            Some(first.clone())
+        );
     }
 }

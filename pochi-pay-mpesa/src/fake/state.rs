@@ -166,7 +166,8 @@ mod tests {
     fn a_restarted_fake_issues_receipts_the_first_run_did_not() {
         // given: the receipts of a first run
         let mut first = State::default();
-        let issued: std::collections::HashSet<String> = (0..1000).map(|_| first.receipt()).collect();
+        let issued: std::collections::HashSet<String> =
+            (0..1000).map(|_| first.receipt()).collect();
 
         // when: a new process (a fresh state) issues its own
         let mut second = State::default();
@@ -174,8 +175,14 @@ mod tests {
 
         // then: none repeats, and each looks like an M-Pesa receipt
         assert_eq!(issued.len(), 1000);
-        assert!(again.iter().all(|r| !issued.contains(r)), "a receipt came again");
-        assert!(again.iter().all(|r| r.len() == 10
-            && r.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())));
+        assert!(
+            again.iter().all(|r| !issued.contains(r)),
+            "a receipt came again"
+        );
+        assert!(again.iter().all(|r| {
+            r.len() == 10
+                && r.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }));
     }
 }
