@@ -128,6 +128,17 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// The disk that holds the shop's data (the database, its media) is full: the operation
+    /// did not happen, and may succeed once space is freed.
+    #[error("storage full: {message}")]
+    StorageFull {
+        /// What is full, without paths or secrets.
+        message: String,
+        /// The underlying error, for logs.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// An unexpected failure inside a backend. Its details are for logs, never for clients.
     #[error("internal error in {context}")]
     Backend {
@@ -154,6 +165,7 @@ impl Error {
             Error::LimitReached { limit, .. } => limit.code(),
             Error::PaymentProvider { .. } => "payment_provider_error",
             Error::Unavailable { .. } => "temporarily_unavailable",
+            Error::StorageFull { .. } => "storage_full",
             Error::Backend { .. } => "internal_error",
         }
     }
@@ -169,9 +181,10 @@ impl Error {
     /// Whether the same request may succeed later without any change.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Unavailable { .. } | Error::RateLimited { .. } | Error::LimitReached { .. } => {
-                true
-            }
+            Error::Unavailable { .. }
+            | Error::StorageFull { .. }
+            | Error::RateLimited { .. }
+            | Error::LimitReached { .. } => true,
             Error::PaymentProvider { retryable, .. } => *retryable,
             _ => false,
         }
@@ -204,6 +217,14 @@ impl Error {
     /// `Unavailable` with a source error.
     pub fn unavailable(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Error::Unavailable {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// `StorageFull` with a source error.
+    pub fn storage_full(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::StorageFull {
             message: message.into(),
             source: Some(source.into()),
         }
@@ -441,6 +462,7 @@ mod tests {
                 message: "x".into(),
                 source: None,
             },
+            Error::storage_full("x", std::io::Error::other("x")),
             Error::backend("test", std::io::Error::other("x")),
         ];
         let mut codes: Vec<_> = errors.iter().map(Error::code).collect();

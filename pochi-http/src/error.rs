@@ -211,7 +211,9 @@ impl From<Error> for ApiError {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::RateLimited { .. } | Error::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PaymentProvider { .. } => StatusCode::BAD_GATEWAY,
-            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable { .. } | Error::StorageFull { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = ApiError::new(status, err.code(), err.to_string());
@@ -256,6 +258,13 @@ impl From<Error> for ApiError {
                     tracing::warn!(error = %err, source = %source, "backend unavailable");
                 }
                 api = api.with_header(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            Error::StorageFull { source, .. } => {
+                // The owner must free space: an error in the logs, not a warning.
+                if let Some(source) = source {
+                    tracing::error!(error = %err, source = %source, "storage full");
+                }
+                api = api.with_header(header::RETRY_AFTER, HeaderValue::from_static("30"));
             }
             Error::Backend { context, source } => {
                 tracing::error!(context, error = %source, "internal error");
@@ -369,6 +378,14 @@ mod tests {
                 },
                 503,
                 "temporarily_unavailable",
+            ),
+            (
+                Error::storage_full(
+                    "the SQLite database's disk is full",
+                    std::io::Error::other("x"),
+                ),
+                503,
+                "storage_full",
             ),
             (
                 Error::backend("store", std::io::Error::other("x")),

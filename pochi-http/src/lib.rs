@@ -46,6 +46,9 @@
 //!
 //! - **Timeouts** answer 503 `temporarily_unavailable` (not 408): the client sent its request;
 //!   the server was slow, and a retry may succeed.
+//! - **A full disk** (the database's or the media directory's) answers 503 `storage_full`
+//!   with `Retry-After`, logged as an error: nothing was written, and the same request
+//!   succeeds once the owner frees space.
 //! - **Slow clients**: [`serve`] and [`serve_with`] give a client 10 s to send a request head,
 //!   close a kept-alive connection idle for 60 s, serve at most 1,024 connections at once and
 //!   wait at most 30 s for requests in flight at shutdown ([`ServeOptions`] sets each).

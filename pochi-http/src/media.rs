@@ -66,7 +66,12 @@ impl FsMediaStore {
 }
 
 fn io_error(err: std::io::Error) -> Error {
-    Error::backend("media store", err)
+    match err.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            Error::storage_full("the disk of the media directory is full", err)
+        }
+        _ => Error::backend("media store", err),
+    }
 }
 
 #[async_trait]
@@ -78,7 +83,11 @@ impl MediaStore for FsMediaStore {
         }
         // Write beside, then rename: a reader never sees half a file.
         let partial = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&partial, &bytes).await.map_err(io_error)?;
+        if let Err(err) = tokio::fs::write(&partial, &bytes).await {
+            // A full disk leaves part of the file: take it back.
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(io_error(err));
+        }
         if let Err(err) = tokio::fs::rename(&partial, &path).await {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(io_error(err));

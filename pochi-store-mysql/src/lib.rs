@@ -97,6 +97,9 @@ const RACE_ERRORS: [u16; 2] = [1213, 1205];
 /// shutdown in progress, connection killed (MariaDB).
 const UNREACHABLE_ERRORS: [u16; 3] = [1040, 1053, 1927];
 
+/// Server errors that mean its disk is full: disk full, table full.
+const STORAGE_FULL_ERRORS: [u16; 2] = [1021, 1114];
+
 /// Appends `column IN (…values…)`; `FALSE` for none.
 impl Dialect for MySqlDialect {
     type Db = MySql;
@@ -124,6 +127,8 @@ impl Dialect for MySqlDialect {
             .map(MySqlDatabaseError::number)?;
         if RACE_ERRORS.contains(&number) {
             Some(Failure::LostRace)
+        } else if STORAGE_FULL_ERRORS.contains(&number) {
+            Some(Failure::StorageFull)
         } else if UNREACHABLE_ERRORS.contains(&number) {
             Some(Failure::Unreachable)
         } else {

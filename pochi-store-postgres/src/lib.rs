@@ -102,6 +102,9 @@ impl Dialect for PostgresDialect {
         let code = error.code()?;
         if RACE_STATES.contains(&code.as_ref()) {
             Some(Failure::LostRace)
+        } else if code == "53100" {
+            // disk_full
+            Some(Failure::StorageFull)
         } else if ["08", "57P", "53"]
             .iter()
             .any(|class| code.starts_with(class))

@@ -36,6 +36,8 @@ pub enum Failure {
     LostRace,
     /// The server is going away or refuses connections.
     Unreachable,
+    /// The disk holding the database is full.
+    StorageFull,
 }
 
 /// How a placeholder is written in a statement.

@@ -95,6 +95,10 @@ pub(crate) fn from_sqlx<D: Dialect>(err: sqlx::Error) -> Error {
             Some(Failure::Unreachable) => {
                 Error::unavailable(format!("the {} database is unavailable", D::DATABASE), db)
             }
+            Some(Failure::StorageFull) => Error::storage_full(
+                format!("the disk of the {} database is full", D::DATABASE),
+                db,
+            ),
             None if db.kind() == ErrorKind::UniqueViolation => {
                 // Never reported as success: whatever key it was, the write did not happen.
                 Error::conflict(

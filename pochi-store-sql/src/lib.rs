@@ -232,6 +232,16 @@ impl<D: Dialect> SqlStore<D> {
                     }
                     Ok(true)
                 })
+            })
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    if open_transactions::<D>(conn) > 0 {
+                        // SQLite's driver rolls a dropped transaction back on its own thread:
+                        // a ping, queued behind it, waits for that.
+                        let _ = sqlx::Connection::ping(conn).await;
+                    }
+                    Ok(open_transactions::<D>(conn) == 0)
+                })
             });
         let pool = D::pool_options(&options, pool)
             .connect_with(options)
@@ -284,6 +294,17 @@ impl<D: Dialect> SqlStore<D> {
             other => Error::backend(D::CONTEXT, other),
         })
     }
+}
+
+/// The transactions sqlx counts open on `conn`. A connection is put back in the pool only with
+/// none: when a COMMIT fails because the disk is full, SQLite has already rolled the
+/// transaction back, sqlx's ROLLBACK then fails too, and sqlx goes on counting the transaction
+/// open, so every later BEGIN on that connection would fail ("non-zero transaction depth") and
+/// the store would answer errors until restarted. Such a connection is closed instead.
+fn open_transactions<D: Dialect>(conn: &<D::Db as Database>::Connection) -> usize {
+    <<D::Db as Database>::TransactionManager as sqlx::TransactionManager>::get_transaction_depth(
+        conn,
+    )
 }
 
 impl<D: Dialect> fmt::Debug for SqlStore<D>

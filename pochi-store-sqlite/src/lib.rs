@@ -35,6 +35,8 @@
 //!   processes are waited for by `busy_timeout` (5 s); a transaction still locked out after
 //!   that is run again, [`SqliteDialect::ATTEMPTS`] times in all, then reported as
 //!   `Error::Unavailable`.
+//! - A full disk (`SQLITE_FULL`) is `Error::StorageFull`: the transaction is rolled back, and
+//!   writes succeed again once space is freed.
 //! - Reads of several statements run in a deferred read transaction: one snapshot, and in WAL
 //!   mode they never wait for writers.
 //! - No data-modifying CTEs: a new order's lines, timeline and tallies are one statement each,
@@ -104,6 +106,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// their low byte).
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+/// "Database or disk is full".
+const SQLITE_FULL: i32 = 13;
 
 impl Dialect for SqliteDialect {
     type Db = Sqlite;
@@ -160,7 +164,11 @@ impl Dialect for SqliteDialect {
 
     fn failure(error: &dyn DatabaseError) -> Option<Failure> {
         let code = error.code()?.parse::<i32>().ok()?;
-        matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED).then_some(Failure::LostRace)
+        match code & 0xff {
+            SQLITE_BUSY | SQLITE_LOCKED => Some(Failure::LostRace),
+            SQLITE_FULL => Some(Failure::StorageFull),
+            _ => None,
+        }
     }
 
     fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, sqlx::Error>

@@ -189,3 +189,62 @@ async fn a_file_store_commits_with_a_full_sync() {
         assert_eq!(level, 2);
     }
 }
+
+#[tokio::test]
+async fn a_full_disk_is_storage_full_and_leaves_every_connection_usable() {
+    // given: a shop whose database file may not grow (SQLite's max_page_count stands in for a
+    // full disk)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let kikoi = product("Kikoi", 1500, Some(100_000));
+    let first = order(&[(&kikoi, 1)]);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.migrate().await.unwrap();
+        store.insert_product(&kikoi).await.unwrap();
+        store.place_order(&new_order(first.clone())).await.unwrap();
+        store.pool().close().await;
+    }
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let pages: i64 = pochi_store_sqlite::sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let store = SqliteStore::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&path)
+            .pragma("max_page_count", pages.to_string()),
+    )
+    .await
+    .unwrap();
+
+    // when: orders are placed until the file is full, and a few more after that
+    let mut refusals = Vec::new();
+    for _ in 0..5_000 {
+        if let Err(err) = store.place_order(&new_order(order(&[(&kikoi, 1)]))).await {
+            refusals.push(err);
+            if refusals.len() == 20 {
+                break;
+            }
+        }
+    }
+
+    // then: each refusal says the disk is full, and may be retried
+    assert_eq!(refusals.len(), 20, "the database never filled up");
+    for err in &refusals {
+        assert!(matches!(err, Error::StorageFull { .. }), "{err:?}");
+        assert_eq!(err.code(), "storage_full");
+        assert!(err.is_retryable());
+    }
+    // and every connection of the pool still reads (a connection left counting a transaction
+    // open would refuse each later BEGIN until the server restarts)
+    for _ in 0..40 {
+        assert_eq!(
+            store.order(&first.number).await.unwrap(),
+            Some(first.clone())
+        );
+    }
+}

@@ -6,7 +6,8 @@
 //! - `POST /api/simulator/payments/{paymentId}` with `{"outcome": "paid" | "cancelled" |
 //!   "noAnswer"}` resolves the payment's open push and answers `{"paymentId", "outcome"}` once
 //!   the shop has taken the callback: 404 for an unknown payment, 409 when the payment has no
-//!   open push, 422 for another outcome.
+//!   open push, 422 for another outcome, 503 (`temporarily_unavailable`, `storage_full`) when
+//!   the shop could not record the callback (it settles the payment when it reconciles).
 //!
 //! Outside simulated mode these routes are not mounted (404 like any unknown path). A payment
 //! is resolved only for a request made on the shop's own machine (403 `simulator_local_only`
@@ -98,6 +99,25 @@ fn no_open_push() -> ApiError {
     )
 }
 
+/// The shop answered the simulated callback with a server error (its database away, its disk
+/// full): the customer's answer is given, but the shop has not recorded it. Said with the
+/// shop's own code (503 `temporarily_unavailable` or `storage_full`), never as a success; the
+/// shop learns the outcome when it next reconciles the payment with (simulated) M-Pesa.
+fn callback_not_taken(refused: &pochi_pay_mpesa::fake::CallbackResponse) -> ApiError {
+    let full = refused
+        .json()
+        .is_some_and(|body| body["error"]["code"] == "storage_full");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        if full {
+            "storage_full"
+        } else {
+            "temporarily_unavailable"
+        },
+        "the shop could not record the payment now; it will when it reconciles with M-Pesa",
+    )
+}
+
 async fn resolve(
     State(sim): State<Simulator>,
     headers: HeaderMap,
@@ -130,7 +150,11 @@ async fn resolve(
         _ => return Err(no_open_push()),
     }
     match sim.fake.resolve(&reference, outcome).await {
-        Ok(_) => {}
+        Ok(resolution) => {
+            if let Some(refused) = resolution.responses.iter().find(|r| r.status >= 500) {
+                return Err(callback_not_taken(refused));
+            }
+        }
         Err(FakeError::UnknownPush(_) | FakeError::AlreadyResolved(_)) => {
             return Err(no_open_push());
         }

@@ -101,7 +101,7 @@ fn add_to(method: HttpMethod, operation: &mut Operation) {
     );
     add(
         "503",
-        "The request took too long, or the database is unreachable (`temporarily_unavailable`); try again",
+        "The request took too long, or the database is unreachable (`temporarily_unavailable`), or the disk holding the shop's data is full (`storage_full`); try again",
         false,
     );
     // A route that declares its own 429 (the callbacks') answers it with `Retry-After` too.

@@ -144,8 +144,45 @@ impl State {
         format!("ws_CO_{ddmmyyyy}{}{:06}", &digits[8..], self.next())
     }
 
-    /// An M-Pesa receipt: ten letters and digits.
+    /// An M-Pesa receipt: ten letters and digits, `FKE` and seven random ones. Random, not a
+    /// sequence: a simulated shop restarted with the same database would otherwise issue the
+    /// receipts of its first run again, and the shop would put every payment after the restart
+    /// in review as `receipt_already_used`.
     pub(crate) fn receipt(&mut self) -> String {
-        format!("FKE{:07}", self.next())
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut rng = rand::thread_rng();
+        let tail: String = (0..7)
+            .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+            .collect();
+        format!("FKE{tail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restarted_fake_issues_receipts_the_first_run_did_not() {
+        // given: the receipts of a first run
+        let mut first = State::default();
+        let issued: std::collections::HashSet<String> =
+            (0..1000).map(|_| first.receipt()).collect();
+
+        // when: a new process (a fresh state) issues its own
+        let mut second = State::default();
+        let again: Vec<String> = (0..1000).map(|_| second.receipt()).collect();
+
+        // then: none repeats, and each looks like an M-Pesa receipt
+        assert_eq!(issued.len(), 1000);
+        assert!(
+            again.iter().all(|r| !issued.contains(r)),
+            "a receipt came again"
+        );
+        assert!(again.iter().all(|r| {
+            r.len() == 10
+                && r.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        }));
     }
 }
