@@ -17,8 +17,8 @@
 //! `pochi-*` with a manifest is a complete backup. Retention removes complete backups older
 //! than `POCHI_BACKUP_KEEP_DAYS`, never the newest, and runs only after a backup succeeded.
 //!
-//! Passwords never reach a command line: PostgreSQL's tools get `PGPASSWORD`, MySQL's an
-//! option file of mode 0600 removed afterwards. Errors never repeat the database URL or its
+//! Passwords never reach a command line: PostgreSQL's tools get `PGPASSWORD`, MySQL's
+//! `MYSQL_PWD` (no file a killed run could leave behind). Errors never repeat the database URL or its
 //! password.
 //!
 //! A database without the shop's tables (most often a wrong `POCHI_DATABASE_URL`), a SQLite
@@ -397,8 +397,21 @@ pub async fn restore(
             target,
         });
     }
-    let dump = from.join(&manifest.database_file);
-    let archive = from.join(&manifest.files_archive);
+    // The manifest names its files; only the names a backup of this kind writes are taken (a
+    // path elsewhere would make restore read any file as the dump).
+    let dump_file = match &settings.database {
+        Database::DefaultSqlite | Database::Sqlite(_) => sqlite::DUMP_FILE,
+        Database::Postgres(_) => postgres::DUMP_FILE,
+        Database::MySql(_) => mysql::DUMP_FILE,
+    };
+    if manifest.database_file != dump_file || manifest.files_archive != FILES_ARCHIVE {
+        return Err(BackupError::NotABackup {
+            path: from.to_owned(),
+            reason: format!("its manifest names files other than {dump_file} and {FILES_ARCHIVE}"),
+        });
+    }
+    let dump = from.join(dump_file);
+    let archive = from.join(FILES_ARCHIVE);
     for file in [&dump, &archive] {
         if !file.is_file() {
             return Err(BackupError::NotABackup {
@@ -407,17 +420,37 @@ pub async fn restore(
             });
         }
     }
+    // The files first, unpacked and counted aside: nothing live changes unless they and the
+    // database's dump hold what the manifest lists.
+    let staged = {
+        let (archive, media_dir) = (archive.clone(), settings.media_dir.clone());
+        blocking(move || files::stage(&archive, &media_dir)).await?
+    };
+    if (staged.media.files, staged.media.bytes) != (manifest.media_files, manifest.media_bytes) {
+        return Err(BackupError::Verify {
+            what: "backup's media",
+            detail: format!(
+                "{} files of {} bytes, the manifest lists {} files of {} bytes",
+                staged.media.files, staged.media.bytes, manifest.media_files, manifest.media_bytes
+            ),
+        });
+    }
     let rows = match &settings.database {
         Database::DefaultSqlite | Database::Sqlite(_) => {
             let file = sqlite::file(&settings.database, &settings.data_dir)?;
-            sqlite::restore(&dump, &file, if_exists).await?
+            sqlite::restore(&dump, &file, if_exists, &manifest.rows).await?
         }
-        Database::Postgres(url) => postgres::restore(url, &dump, if_exists).await?,
-        Database::MySql(url) => mysql::restore(url, &dump, if_exists).await?,
+        Database::Postgres(url) => postgres::restore(url, &dump, if_exists, &manifest.rows).await?,
+        Database::MySql(url) => mysql::restore(url, &dump, if_exists, &manifest.rows).await?,
     };
     check_rows("restored database", &manifest.rows, &rows)?;
     let (media_dir, data_dir) = (settings.media_dir.clone(), settings.data_dir.clone());
-    let media = blocking(move || files::restore(&archive, &media_dir, &data_dir)).await?;
+    let media = blocking(move || {
+        files::install(&staged, &media_dir, &data_dir)?;
+        drop(staged);
+        files::tally(&media_dir)
+    })
+    .await?;
     if (media.files, media.bytes) != (manifest.media_files, manifest.media_bytes) {
         return Err(BackupError::Verify {
             what: "restored media",

@@ -809,3 +809,142 @@ async fn a_mariadb_backup_taken_while_customers_order_holds_whole_orders() {
     };
     backup_while_customers_order(db, target).await;
 }
+
+/// A copy of the backup set `set` in `root/name`, for tampering with.
+fn copy_set(set: &Path, root: &Path, name: &str) -> PathBuf {
+    let copy = root.join(name);
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(set).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    copy
+}
+
+/// Rewrites the set's files archive with a symbolic link to `/etc/passwd` among the media.
+fn add_symlink_to_archive(set: &Path) {
+    let path = set.join("files.tar.gz");
+    let mut entries = Vec::new();
+    {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+            std::fs::File::open(&path).unwrap(),
+        ));
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().into_owned();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            entries.push((name, bytes));
+        }
+    }
+    let file = std::fs::File::create(&path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::default(),
+    ));
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o600);
+        header.set_cksum();
+        builder.append_data(&mut header, name, &bytes[..]).unwrap();
+    }
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_mode(0o777);
+    builder
+        .append_link(&mut link, "media/evil.png", "/etc/passwd")
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+}
+
+/// A backup that was tampered with or damaged is refused before the live shop changes: a
+/// symbolic link in its files archive (which the server would then serve), a manifest whose
+/// rows the dump does not hold, a truncated dump.
+async fn damaged_backups_leave_the_live_shop_alone(db: Db) {
+    let root = tempfile::tempdir().unwrap();
+    let vars = shop_vars(root.path(), &db);
+    let server = pochi_server::start(settings(&vars)).await.unwrap();
+    let base = server.base_url();
+    let login = server.generated_admin().expect("a generated admin");
+    let catalogue = admin_get(&base, &login, "/api/admin/products?limit=100").await;
+    let products = catalogue["items"].as_array().unwrap().clone();
+    upload_image(&base, &login, products[0]["id"].as_str().unwrap()).await;
+    place_order(&base, &products[0], 1, "0712 345 678").await;
+    let backed_up = pochi_server(&["backup"], &vars).await;
+    assert!(backed_up.status.success(), "backup: {}", stderr(&backed_up));
+    let set = std::fs::read_dir(root.path().join("backups"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // The live shop moves on after the backup, so a restore of it would show.
+    place_order(&base, &products[1], 1, "0722 000 111").await;
+    let live = snapshot(&base, &login).await;
+    server.shutdown().await.unwrap();
+
+    let linked = copy_set(&set, root.path(), "linked");
+    add_symlink_to_archive(&linked);
+    let lying = copy_set(&set, root.path(), "lying");
+    let manifest_path = lying.join(MANIFEST_FILE);
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let orders = manifest["rows"]["orders"].as_u64().unwrap();
+    manifest["rows"]["orders"] = json!(orders + 4);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let truncated = copy_set(&set, root.path(), "truncated");
+    let dump = truncated.join(backup::Manifest::read(&truncated).unwrap().database_file);
+    let bytes = std::fs::read(&dump).unwrap();
+    std::fs::write(&dump, &bytes[..bytes.len() * 2 / 3]).unwrap();
+
+    for (what, bad) in [
+        ("a symbolic link", &linked),
+        ("a lying manifest", &lying),
+        ("a truncated dump", &truncated),
+    ] {
+        let refused = pochi_server(&["restore", "--force", bad.to_str().unwrap()], &vars).await;
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{what}: {}",
+            stderr(&refused)
+        );
+        eprintln!("{what}: {}", stderr(&refused).trim());
+    }
+    assert!(
+        !root.path().join("data/media/evil.png").exists(),
+        "the link was restored"
+    );
+    let server = pochi_server::start(settings(&vars)).await.unwrap();
+    let after = snapshot(&server.base_url(), &login).await;
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        live.keys().collect::<Vec<_>>()
+    );
+    for (what, value) in &live {
+        assert_eq!(&after[what], value, "{what} changed");
+    }
+    server.shutdown().await.unwrap();
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_sqlite_backup_is_refused_and_leaves_the_live_shop_alone() {
+    damaged_backups_leave_the_live_shop_alone(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_postgres_backup_is_refused_and_leaves_the_live_shop_alone() {
+    if let Some(db) = Db::fresh("postgres").await {
+        damaged_backups_leave_the_live_shop_alone(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_mariadb_backup_is_refused_and_leaves_the_live_shop_alone() {
+    if let Some(db) = Db::fresh("mysql").await {
+        damaged_backups_leave_the_live_shop_alone(db).await;
+    }
+}

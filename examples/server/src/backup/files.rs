@@ -9,7 +9,7 @@
 use std::{
     fs::File,
     io::{self, BufReader, BufWriter},
-    path::{Path, PathBuf},
+    path::{Component, Path, PathBuf},
 };
 
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
@@ -114,40 +114,127 @@ fn walk(root: &Path, relative: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> 
     Ok(())
 }
 
-/// Replaces the media directory's contents with the archive's, and puts the archive's data
-/// files into the data directory; returns the media restored.
-pub(super) fn restore(
-    archive: &Path,
-    media_dir: &Path,
-    data_dir: &Path,
-) -> Result<MediaTally, BackupError> {
-    // Unpacked beside the media directory first (same filesystem: the moves are renames), so
-    // a damaged archive changes nothing.
+/// An archive unpacked and counted beside the media directory (same filesystem: installing
+/// it is renames), before anything live is touched. Dropping it removes it.
+#[derive(Debug)]
+pub(super) struct Staged {
+    dir: PathBuf,
+    /// The media it holds.
+    pub(super) media: MediaTally,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Unpacks the archive beside `media_dir` and counts its media. Only plain files under
+/// `media/` and the data directory's own files under `data/` are taken, written with private
+/// modes; anything else (a link, a device, a path outside those, `..`) refuses the archive:
+/// a symbolic link restored into the media directory would let the server serve any file
+/// its user can read.
+pub(super) fn stage(archive: &Path, media_dir: &Path) -> Result<Staged, BackupError> {
     let parent = media_dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     super::create_private_dir(parent)?;
-    let staging = parent.join(format!(".pochi-restoring-{}", super::random_suffix()));
-    let unpacked = (|| {
-        let file =
-            File::open(archive).map_err(BackupError::io("reading the media archive", archive))?;
-        let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
-        tar.unpack(&staging)
-            .map_err(BackupError::io("unpacking the media archive", &staging))?;
-        move_into(&staging, media_dir, data_dir)
-    })();
-    let _ = std::fs::remove_dir_all(&staging);
-    unpacked?;
-    // What the media directory now holds, for the caller to check against the manifest.
-    let mut restored = Vec::new();
-    walk(media_dir, Path::new(""), &mut restored)
+    let mut staged = Staged {
+        dir: parent.join(format!(".pochi-restoring-{}", super::random_suffix())),
+        media: MediaTally::default(),
+    };
+    super::create_private_dir(&staged.dir)?;
+    unpack(archive, &staged.dir)?;
+    let media = staged.dir.join("media");
+    staged.media = if media.is_dir() {
+        tally(&media)?
+    } else {
+        MediaTally::default()
+    };
+    Ok(staged)
+}
+
+fn unpack(archive: &Path, into: &Path) -> Result<(), BackupError> {
+    let failed = |e: io::Error| BackupError::io("unpacking the media archive", archive)(e);
+    let refused = |reason: String| BackupError::NotABackup {
+        path: archive.to_owned(),
+        reason,
+    };
+    let file =
+        File::open(archive).map_err(BackupError::io("reading the media archive", archive))?;
+    let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
+    for entry in tar.entries().map_err(failed)? {
+        let mut entry = entry.map_err(failed)?;
+        let path = entry.path().map_err(failed)?.into_owned();
+        let parts: Vec<Component<'_>> = path.components().collect();
+        let names: Option<Vec<&std::ffi::OsStr>> = parts
+            .iter()
+            .map(|c| match c {
+                Component::Normal(name) => Some(*name),
+                _ => None,
+            })
+            .collect();
+        let kind = entry.header().entry_type();
+        let allowed = match names.as_deref() {
+            Some([top, ..]) if *top == "media" => true,
+            Some([top, name]) if *top == "data" => {
+                kind.is_file() && datadir::KEPT_FILES.iter().any(|kept| *name == *kept)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(refused(format!(
+                "its files archive holds {}, which no Pochi backup has",
+                path.display()
+            )));
+        }
+        let to = into.join(&path);
+        if kind.is_dir() {
+            super::create_private_dir(&to)?;
+        } else if kind.is_file() {
+            if let Some(parent) = to.parent() {
+                super::create_private_dir(parent)?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut out = options.open(&to).map_err(failed)?;
+            io::copy(&mut entry, &mut out).map_err(failed)?;
+        } else {
+            return Err(refused(format!(
+                "{} in its files archive is not a plain file (a link or a device?)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the media directory's contents with the staged media, and puts the staged data
+/// files into the data directory.
+pub(super) fn install(
+    staged: &Staged,
+    media_dir: &Path,
+    data_dir: &Path,
+) -> Result<(), BackupError> {
+    move_into(&staged.dir, media_dir, data_dir)
+}
+
+/// What the media directory holds (plain files, uploads in progress left out).
+pub(super) fn tally(media_dir: &Path) -> Result<MediaTally, BackupError> {
+    let mut files = Vec::new();
+    walk(media_dir, Path::new(""), &mut files)
         .map_err(BackupError::io("reading the restored media", media_dir))?;
     let mut tally = MediaTally::default();
-    for relative in restored {
+    for relative in files {
         let path = media_dir.join(relative);
         tally.files += 1;
-        tally.bytes += std::fs::metadata(&path)
+        tally.bytes += std::fs::symlink_metadata(&path)
             .map_err(BackupError::io("reading the restored media", &path))?
             .len();
     }

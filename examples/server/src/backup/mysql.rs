@@ -6,8 +6,8 @@
 //! timelines or payments). Restore pipes the dump into `mariadb` (or `mysql`), creating the
 //! database first when it does not exist and the user may.
 //!
-//! The tools get host, port, user and database as arguments and the password in an option
-//! file of mode 0600 (`--defaults-extra-file`), removed afterwards; never on a command line.
+//! The tools get host, port, user and database as arguments and the password in their
+//! environment (`MYSQL_PWD`); never on a command line, never in a file.
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -23,12 +23,12 @@ use pochi_store_mysql::sqlx::{
 
 use super::{
     BackupError, Dumped, IfShopExists, RowCounts,
-    tools::{self, Address, SecretFile},
+    tools::{self, Address},
 };
 
 const BACKEND: &str = "mysql";
 /// The dump's name in a backup.
-const DUMP_FILE: &str = "database.sql.gz";
+pub(super) const DUMP_FILE: &str = "database.sql.gz";
 /// Tables rows are never deleted from: the dump must hold at least what was counted before.
 const APPEND_ONLY: &[&str] = &[
     "orders",
@@ -68,25 +68,11 @@ async fn rows(
         .map_err(address.failed("counting rows"))
 }
 
-/// The option file with the password (and nothing else), in `dir`.
-fn option_file(dir: &Path, address: &Address) -> Result<SecretFile, BackupError> {
-    let password = address.password.as_deref().unwrap_or_default();
-    // Option files take a quoted value with backslash escapes.
-    let quoted = password.replace('\\', "\\\\").replace('"', "\\\"");
-    SecretFile::create(
-        dir,
-        ".pochi-client.cnf",
-        &format!("[client]\npassword=\"{quoted}\"\n"),
-    )
-}
-
-/// A MySQL client tool: the option file first (it must be), then the connection.
-fn command(program: &Path, options: &SecretFile, address: &Address) -> Command {
+/// A MySQL client tool with the connection's arguments; the password goes in its environment
+/// (`MYSQL_PWD`, as `PGPASSWORD` for PostgreSQL's tools): never on the command line, and no
+/// file that a killed run could leave behind.
+fn command(program: &Path, address: &Address) -> Command {
     let mut command = Command::new(program);
-    command.arg(format!(
-        "--defaults-extra-file={}",
-        options.path().display()
-    ));
     command.arg("--protocol=TCP");
     command.arg(format!(
         "--host={}",
@@ -97,7 +83,10 @@ fn command(program: &Path, options: &SecretFile, address: &Address) -> Command {
         command.arg(format!("--user={user}"));
     }
     command.arg("--default-character-set=utf8mb4");
-    command.env_remove("MYSQL_PWD");
+    match &address.password {
+        Some(password) => command.env("MYSQL_PWD", password),
+        None => command.env_remove("MYSQL_PWD"),
+    };
     command
 }
 
@@ -125,9 +114,8 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
 
     let dir = dir.to_owned();
     let in_dump = tokio::task::spawn_blocking(move || {
-        let secret = option_file(&dir, &address)?;
         let raw = dir.join("database.sql");
-        let mut dump = command(&program, &secret, &address);
+        let mut dump = command(&program, &address);
         dump.args([
             "--single-transaction",
             "--skip-extended-insert",
@@ -137,9 +125,7 @@ pub(super) async fn dump(url: &str, dir: &Path) -> Result<Dumped, BackupError> {
         ])
         .arg(format!("--result-file={}", raw.display()))
         .arg(&address.database);
-        let ran = tools::run(tool, dump, &address);
-        drop(secret);
-        ran?;
+        tools::run(tool, dump, &address)?;
         let counted = compress_counting(&raw, &dir.join(DUMP_FILE));
         let _ = std::fs::remove_file(&raw);
         counted
@@ -215,17 +201,31 @@ fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
     Ok(counts)
 }
 
-/// Restores the dump into the configured database; returns the rows it then holds.
+/// Restores the dump into the configured database; returns the rows it then holds. The whole
+/// dump is read first (it must end with the dump tool's completion line and hold the
+/// `expected` rows), before the database is touched: the client applies each table's `DROP`
+/// as it reads it.
 pub(super) async fn restore(
     url: &str,
     dump: &Path,
     if_exists: IfShopExists,
+    expected: &RowCounts,
 ) -> Result<RowCounts, BackupError> {
     let address = Address::parse(url, BACKEND)?;
     let options: MySqlConnectOptions = url
         .parse()
         .map_err(|e: sqlx::Error| address.unreachable(&e))?;
     let (tool, program) = tools::find(&["mariadb", "mysql"])?;
+    let in_dump = {
+        let dump = dump.to_owned();
+        tokio::task::spawn_blocking(move || count_dump(&dump))
+            .await
+            .map_err(|e| BackupError::Tool {
+                tool,
+                message: e.to_string(),
+            })??
+    };
+    super::check_rows("backup's dump", expected, &in_dump)?;
     let mut conn = match tools::connect(&options).await {
         Ok(conn) => conn,
         Err(e) if is_missing_database(&e) => {
@@ -255,6 +255,50 @@ pub(super) async fn restore(
     Ok(rows)
 }
 
+/// The rows of the counted tables in a gzip dump; fails unless it reads to the end and its last
+/// line is the dump tool's `-- Dump completed` (a truncated or damaged dump).
+fn count_dump(gz: &Path) -> Result<RowCounts, BackupError> {
+    let file = std::fs::File::open(gz).map_err(BackupError::io("reading the dump", gz))?;
+    let mut reader = BufReader::new(GzDecoder::new(BufReader::new(file)));
+    let prefixes: Vec<(String, &str)> = super::COUNTED_TABLES
+        .iter()
+        .map(|t| (format!("INSERT INTO `{t}` VALUES "), *t))
+        .collect();
+    let mut counts: RowCounts = super::COUNTED_TABLES
+        .iter()
+        .map(|t| ((*t).to_owned(), 0))
+        .collect();
+    let mut line = Vec::new();
+    let mut completed = false;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(BackupError::io("reading the dump", gz))?;
+        if read == 0 {
+            break;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        completed = line.starts_with(b"-- Dump completed");
+        if let Some((_, table)) = prefixes
+            .iter()
+            .find(|(p, _)| line.starts_with(p.as_bytes()))
+            && let Some(n) = counts.get_mut(*table)
+        {
+            *n += 1;
+        }
+    }
+    if !completed {
+        return Err(BackupError::Verify {
+            what: "backup's dump",
+            detail: "it does not end with the dump tool's completion line (truncated?)".to_owned(),
+        });
+    }
+    Ok(counts)
+}
+
 /// Runs the client on the database with the decompressed dump on its standard input.
 fn pipe_into(
     tool: &'static str,
@@ -263,8 +307,7 @@ fn pipe_into(
     address: &Address,
 ) -> Result<(), BackupError> {
     let file = std::fs::File::open(dump).map_err(BackupError::io("reading the dump", dump))?;
-    let secret = option_file(&std::env::temp_dir(), address)?;
-    let mut client = command(program, &secret, address);
+    let mut client = command(program, address);
     client
         .arg(&address.database)
         .stdin(Stdio::piped())
@@ -283,7 +326,6 @@ fn pipe_into(
         tool,
         message: e.to_string(),
     })?;
-    drop(secret);
     if !output.status.success() {
         return Err(tools::failed(tool, &output, address));
     }

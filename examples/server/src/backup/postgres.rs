@@ -18,7 +18,7 @@ use super::{
 
 const BACKEND: &str = "postgres";
 /// The dump's name in a backup.
-const DUMP_FILE: &str = "database.pgdump";
+pub(super) const DUMP_FILE: &str = "database.pgdump";
 
 /// Rows of the counted tables, or `None` when the shop's tables are missing.
 async fn rows(
@@ -192,11 +192,13 @@ fn copy_rows(script: &Path) -> Result<RowCounts, BackupError> {
     Ok(counts)
 }
 
-/// Restores the dump into the configured database; returns the rows it then holds.
+/// Restores the dump into the configured database; returns the rows it then holds. The dump
+/// is read back first and must hold the `expected` rows, before the database is touched.
 pub(super) async fn restore(
     url: &str,
     dump: &Path,
     if_exists: IfShopExists,
+    expected: &RowCounts,
 ) -> Result<RowCounts, BackupError> {
     let address = Address::parse(url, BACKEND)?;
     let options: PgConnectOptions = url
@@ -216,6 +218,31 @@ pub(super) async fn restore(
     if let Some(existing) = rows(&mut conn, &address).await? {
         super::refuse_unless_replacing(BACKEND, &existing, if_exists)?;
     }
+
+    // Read the dump (into a private temporary directory: it holds customers' data) and check
+    // its rows before anything is dropped.
+    let scratch = std::env::temp_dir().join(format!(".pochi-restore-{}", super::random_suffix()));
+    super::create_private_dir(&scratch)?;
+    let script = scratch.join("verify.sql");
+    let mut list = command(&pg_restore, &address);
+    list.arg("--data-only")
+        .arg(format!("--file={}", script.display()))
+        .arg(dump);
+    let in_dump = tokio::task::spawn_blocking({
+        let address = address.clone();
+        let script = script.clone();
+        move || {
+            tools::run("pg_restore", list, &address)?;
+            copy_rows(&script)
+        }
+    })
+    .await
+    .map_err(|e| BackupError::Tool {
+        tool: "pg_restore",
+        message: e.to_string(),
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    super::check_rows("backup's dump", expected, &in_dump??)?;
 
     let mut restore = command(&pg_restore, &address);
     restore

@@ -14,7 +14,7 @@ use crate::{database::DEFAULT_SQLITE_FILE, settings::Database};
 
 const BACKEND: &str = "sqlite";
 /// The copy's name in a backup.
-const DUMP_FILE: &str = "database.sqlite";
+pub(super) const DUMP_FILE: &str = "database.sqlite";
 
 /// The database file the server uses.
 pub(super) fn file(database: &Database, data_dir: &Path) -> Result<PathBuf, BackupError> {
@@ -145,11 +145,13 @@ pub(super) async fn dump(source: &Path, dir: &Path) -> Result<Dumped, BackupErro
 }
 
 /// Puts a copy of the backup's database at `target` (refusing to replace a shop unless
-/// asked), and returns the rows the restored file holds.
+/// asked), and returns the rows the restored file holds. The copy is checked (integrity and
+/// `expected` rows) before it replaces anything.
 pub(super) async fn restore(
     dump: &Path,
     target: &Path,
     if_exists: IfShopExists,
+    expected: &RowCounts,
 ) -> Result<RowCounts, BackupError> {
     if target.is_file() {
         let mut conn = open(target, false).await?;
@@ -171,7 +173,9 @@ pub(super) async fn restore(
     let checked = async {
         let mut conn = open(&staged, false).await?;
         integrity(&mut conn, "backup's database").await?;
-        conn.close().await.map_err(failed("closing the copy"))
+        let held = rows(&mut conn).await?.unwrap_or_default();
+        conn.close().await.map_err(failed("closing the copy"))?;
+        super::check_rows("backup's database", expected, &held)
     }
     .await;
     if let Err(err) = checked {

@@ -1,6 +1,6 @@
 //! Running the databases' own dump and restore tools without putting a secret on their
 //! command line: where a server database is (host, port, user, database name, as arguments)
-//! and its password (apart, for the tool's environment or option file).
+//! and its password (apart, for the tool's environment).
 
 use std::{
     io::Write,
@@ -182,53 +182,6 @@ pub(super) fn failed(tool: &'static str, output: &Output, address: &Address) -> 
     BackupError::Tool {
         tool,
         message: address.scrub(&format!("{} ({})", tail, output.status)),
-    }
-}
-
-/// A file only its owner can read (mode 0600), removed when dropped: MySQL's option file with
-/// the password.
-pub(super) struct SecretFile {
-    path: PathBuf,
-}
-
-impl std::fmt::Debug for SecretFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretFile")
-            .field("path", &self.path)
-            .finish()
-    }
-}
-
-impl SecretFile {
-    /// Creates `dir/name-<random>` with `text`.
-    pub(super) fn create(dir: &Path, name: &str, text: &str) -> Result<SecretFile, BackupError> {
-        let path = dir.join(format!("{name}-{}", super::random_suffix()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(&path)
-            .map_err(BackupError::io("writing the client option file", &path))?;
-        let secret = SecretFile { path };
-        file.write_all(text.as_bytes()).map_err(BackupError::io(
-            "writing the client option file",
-            &secret.path,
-        ))?;
-        Ok(secret)
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for SecretFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
