@@ -312,7 +312,10 @@ pub async fn backup(settings: &Settings) -> Result<BackupReport, BackupError> {
     let partial = dest.join(format!(".partial-pochi-{stamp}-{}", random_suffix()));
     create_private_dir(&partial)?;
     let written = write_backup(settings, &partial, now).await;
-    let manifest = match written {
+    let manifest = match written.and_then(|manifest| {
+        fewer_rows_than_before(&dest, &manifest)?;
+        Ok(manifest)
+    }) {
         Ok(manifest) => manifest,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&partial);
@@ -465,6 +468,51 @@ pub async fn restore(
         took: started.elapsed(),
     })
 }
+
+/// Refuses a backup holding fewer orders or payments than a complete backup already in `dir`:
+/// the shop never deletes either, so the database is most likely not the shop's (a wrong
+/// `POCHI_DATABASE_URL`, a fresh empty database), and retention would go on to delete the
+/// real backups. The largest counts are taken, not the newest backup's, so a clock that
+/// jumped cannot hide one.
+fn fewer_rows_than_before(dir: &Path, manifest: &Manifest) -> Result<(), BackupError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let complete = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with("pochi-"));
+        let Some(earlier) = complete.then(|| Manifest::read(&path).ok()).flatten() else {
+            continue;
+        };
+        if earlier.backend != manifest.backend {
+            continue;
+        }
+        for table in APPEND_ONLY_COUNTED {
+            let before = earlier.rows.get(table).copied().unwrap_or(0);
+            let now = manifest.rows.get(table).copied().unwrap_or(0);
+            if now < before {
+                return Err(BackupError::Verify {
+                    what: "backup",
+                    detail: format!(
+                        "the database holds {now} {table}, fewer than the {before} of {}: the shop \
+                         never deletes {table}, so POCHI_DATABASE_URL most likely names another \
+                         database. Nothing was written or pruned; to back this database up \
+                         anyway, move the older backups out of {}",
+                        path.display(),
+                        dir.display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Tables the shop only ever adds rows to.
+const APPEND_ONLY_COUNTED: [&str; 2] = ["orders", "payments"];
 
 /// Removes the complete backups in `dir` taken more than `keep_days` days before `now`,
 /// except the newest complete one, and leftovers of interrupted backups (`.partial-*`) older

@@ -948,3 +948,54 @@ async fn a_damaged_mariadb_backup_is_refused_and_leaves_the_live_shop_alone() {
         damaged_backups_leave_the_live_shop_alone(db).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_a_shop_with_fewer_orders_than_its_last_backup_is_refused_and_prunes_nothing() {
+    // Given a shop with an order, backed up.
+    let root = tempfile::tempdir().unwrap();
+    let vars = shop_vars(root.path(), &Db::Sqlite);
+    let server = pochi_server::start(settings(&vars)).await.unwrap();
+    let products = admin_get(
+        &server.base_url(),
+        &server.generated_admin().unwrap(),
+        "/api/admin/products?limit=10",
+    )
+    .await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    place_order(&server.base_url(), &products[0], 1, "0712 345 678").await;
+    server.shutdown().await.unwrap();
+    let first = pochi_server(&["backup"], &vars).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    // When the backup runs against another database: migrated, with the shop's tables, but no
+    // orders (a wrong POCHI_DATABASE_URL, or a fresh database after a move).
+    let other = tempfile::tempdir().unwrap();
+    let mut wrong = shop_vars(other.path(), &Db::Sqlite);
+    wrong.retain(|(name, _)| name != "POCHI_BACKUP_DIR");
+    wrong.push((
+        "POCHI_BACKUP_DIR".to_owned(),
+        root.path().join("backups").display().to_string(),
+    ));
+    pochi_server::start(settings(&wrong))
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+    let refused = pochi_server(&["backup"], &wrong).await;
+
+    // Then it fails, naming the likely cause, and the real backup is all the directory holds.
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("POCHI_DATABASE_URL"),
+        "{}",
+        stderr(&refused)
+    );
+    let sets: Vec<_> = std::fs::read_dir(root.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+}
