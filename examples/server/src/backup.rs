@@ -74,6 +74,17 @@ pub type RowCounts = BTreeMap<String, u64>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BackupError {
+    /// A server runs on the data directory the restore would replace.
+    #[error(
+        "a pochi-server is running on {} (it holds {}): stop it first (systemctl stop pochi.socket pochi)",
+        data_dir.display(), lock.display()
+    )]
+    ServerRunning {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// The lock file the server holds.
+        lock: PathBuf,
+    },
     /// The backup directory is inside the data or media directory.
     #[error(
         "POCHI_BACKUP_DIR ({}) is inside the {what} directory ({}): a backup must survive the loss of the data it saves; choose a directory outside it",
@@ -392,6 +403,13 @@ pub async fn restore(
     if_exists: IfShopExists,
 ) -> Result<RestoreReport, BackupError> {
     let started = Instant::now();
+    create_private_dir(&settings.data_dir)?;
+    let _lock = crate::datadir::lock(&settings.data_dir, true)
+        .map_err(BackupError::io("locking the data directory", &settings.data_dir))?
+        .ok_or_else(|| BackupError::ServerRunning {
+            data_dir: settings.data_dir.clone(),
+            lock: settings.data_dir.join(crate::datadir::LOCK_FILE),
+        })?;
     let manifest = Manifest::read(from)?;
     let target = settings.database.kind();
     if manifest.backend != target {

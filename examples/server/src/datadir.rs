@@ -119,6 +119,40 @@ pub(crate) fn save_admin_password(
     Ok(path)
 }
 
+/// The lock file in the data directory: a running server holds a shared lock on it, a
+/// restore an exclusive one, so that a restore never replaces a database under a server.
+pub(crate) const LOCK_FILE: &str = ".pochi.lock";
+
+/// Opens the lock file and takes the lock: shared for a server (several may share a data
+/// directory), exclusive for a restore. `Ok(None)` when the other side holds it.
+pub(crate) fn lock(dir: &Path, exclusive: bool) -> io::Result<Option<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(LOCK_FILE))?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{FlockOperation, flock};
+        let operation = if exclusive {
+            FlockOperation::NonBlockingLockExclusive
+        } else {
+            FlockOperation::NonBlockingLockShared
+        };
+        match flock(&file, operation) {
+            Ok(()) => Ok(Some(file)),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = exclusive;
+        Ok(Some(file))
+    }
+}
+
 /// Whether demo products were offered already.
 pub(crate) fn demo_offered(dir: &Path) -> bool {
     dir.join(DEMO_MARK).exists()

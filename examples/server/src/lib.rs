@@ -139,6 +139,8 @@ pub struct Running {
     shop: Shop,
     simulator: Option<FakeDaraja>,
     database: database::OpenStore,
+    /// The shared lock on the data directory (see `datadir::lock`), held while running.
+    _lock: std::fs::File,
 }
 
 impl fmt::Debug for Running {
@@ -253,6 +255,15 @@ async fn start_listening(
     passed: Option<std::net::TcpListener>,
 ) -> Result<Running, StartError> {
     datadir::create_dirs(&settings.data_dir, &settings.media_dir)?;
+    let lock = datadir::lock(&settings.data_dir, false)
+        .map_err(|source| StartError::Io {
+            context: "locking the data directory",
+            source,
+        })?
+        .ok_or_else(|| StartError::DataFile {
+            path: settings.data_dir.join(datadir::LOCK_FILE),
+            message: "a restore is running on this data directory; start the server when it has finished".to_owned(),
+        })?;
     let database = database::open(&settings.database, &settings.data_dir).await?;
     let (authenticator, generated_admin): (Arc<dyn Authenticator>, _) = match &settings.admins {
         Admins::Configured(users) => (Arc::new(users.clone()), None),
@@ -357,6 +368,7 @@ async fn start_listening(
         shop,
         simulator,
         database,
+        _lock: lock,
     })
 }
 

@@ -999,3 +999,36 @@ async fn a_backup_of_a_shop_with_fewer_orders_than_its_last_backup_is_refused_an
         .collect();
     assert_eq!(sets.len(), 1, "{sets:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_is_refused_while_a_server_runs_on_the_data_directory() {
+    // Given a backup of a shop whose server is running.
+    let root = tempfile::tempdir().unwrap();
+    let vars = shop_vars(root.path(), &Db::Sqlite);
+    let server = pochi_server::start(settings(&vars)).await.unwrap();
+    let backed_up = pochi_server(&["backup"], &vars).await;
+    assert!(backed_up.status.success(), "{}", stderr(&backed_up));
+    let set = std::fs::read_dir(root.path().join("backups"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let database = root.path().join("data/pochi.db");
+    let inode = |path: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).unwrap().ino()
+    };
+    let before = inode(&database);
+
+    // When it is restored, forced, with the server still up: refused, file untouched.
+    let refused = pochi_server(&["restore", "--force", set.to_str().unwrap()], &vars).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("stop it first"), "{}", stderr(&refused));
+    assert_eq!(inode(&database), before, "the database file was replaced");
+
+    // Then, the server stopped, the same restore runs.
+    server.shutdown().await.unwrap();
+    let restored = pochi_server(&["restore", "--force", set.to_str().unwrap()], &vars).await;
+    assert!(restored.status.success(), "{}", stderr(&restored));
+}
