@@ -405,7 +405,10 @@ pub async fn restore(
     let started = Instant::now();
     create_private_dir(&settings.data_dir)?;
     let _lock = crate::datadir::lock(&settings.data_dir, true)
-        .map_err(BackupError::io("locking the data directory", &settings.data_dir))?
+        .map_err(BackupError::io(
+            "locking the data directory",
+            &settings.data_dir,
+        ))?
         .ok_or_else(|| BackupError::ServerRunning {
             data_dir: settings.data_dir.clone(),
             lock: settings.data_dir.join(crate::datadir::LOCK_FILE),

@@ -262,7 +262,9 @@ async fn start_listening(
         })?
         .ok_or_else(|| StartError::DataFile {
             path: settings.data_dir.join(datadir::LOCK_FILE),
-            message: "a restore is running on this data directory; start the server when it has finished".to_owned(),
+            message:
+                "a restore is running on this data directory; start the server when it has finished"
+                    .to_owned(),
         })?;
     let database = database::open(&settings.database, &settings.data_dir).await?;
     let (authenticator, generated_admin): (Arc<dyn Authenticator>, _) = match &settings.admins {

@@ -1024,7 +1024,11 @@ async fn a_restore_is_refused_while_a_server_runs_on_the_data_directory() {
     // When it is restored, forced, with the server still up: refused, file untouched.
     let refused = pochi_server(&["restore", "--force", set.to_str().unwrap()], &vars).await;
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("stop it first"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("stop it first"),
+        "{}",
+        stderr(&refused)
+    );
     assert_eq!(inode(&database), before, "the database file was replaced");
 
     // Then, the server stopped, the same restore runs.
