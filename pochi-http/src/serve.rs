@@ -255,10 +255,14 @@ async fn connection(
             // connection holds a request its client has sent or is sending, which no other
             // process can take any more (it has left the listen backlog): serve that first
             // request, as a request in flight (the header-read timeout bounds the wait).
+            // A client that connected and sends nothing (a browser's preconnect) may hold
+            // shutdown, and with socket activation the next process, for at most
+            // FIRST_BYTE_AFTER_SHUTDOWN.
             if reads.load(Ordering::Relaxed) == 0 {
                 tokio::select! {
                     served = conn.as_mut() => return closed(served),
                     () = first_read.notified() => {}
+                    () = tokio::time::sleep(FIRST_BYTE_AFTER_SHUTDOWN) => {}
                 }
             }
             conn.as_mut().graceful_shutdown();
@@ -267,6 +271,10 @@ async fn connection(
     };
     closed(served);
 }
+
+/// How long, once shutdown has begun, a connection accepted before it may take to send its
+/// first byte: a request on its way arrives within it; an idle preconnect is closed after it.
+const FIRST_BYTE_AFTER_SHUTDOWN: Duration = Duration::from_secs(2);
 
 fn closed(served: hyper::Result<()>) {
     if let Err(err) = served {

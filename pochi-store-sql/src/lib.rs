@@ -237,8 +237,11 @@ impl<D: Dialect> SqlStore<D> {
                 Box::pin(async move {
                     if open_transactions::<D>(conn) > 0 {
                         // SQLite's driver rolls a dropped transaction back on its own thread:
-                        // a ping, queued behind it, waits for that.
-                        let _ = sqlx::Connection::ping(conn).await;
+                        // a ping, queued behind it, waits for that. A connection that cannot
+                        // even answer a ping is not returned to the pool.
+                        if sqlx::Connection::ping(conn).await.is_err() {
+                            return Ok(false);
+                        }
                     }
                     Ok(open_transactions::<D>(conn) == 0)
                 })

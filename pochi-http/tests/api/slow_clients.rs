@@ -209,3 +209,25 @@ async fn a_connection_accepted_before_shutdown_is_served_its_first_request() {
         .expect("the server did not stop")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_holds_shutdown_only_briefly() {
+    // given a connection the server accepted that never sends a byte (a preconnect), with a
+    // header-read timeout and a grace far longer than the wait allowed for a first byte
+    let (addr, stop, server) = start(hello(), relaxed()).await;
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // when shutdown starts
+    let started = std::time::Instant::now();
+    stop.send(()).unwrap();
+    // then the server stops within a few seconds, not the 30 s header-read timeout
+    timeout(Duration::from_secs(6), server)
+        .await
+        .expect("an idle connection held shutdown")
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "closed at once"
+    );
+    closed_within(&mut client, Duration::from_secs(1)).await;
+}
