@@ -18,7 +18,7 @@ pub(crate) const PASSED: &str = "the socket passed by systemd (LISTEN_FDS, fd 3)
 /// Takes the TCP listening socket passed by the service manager, if there is one for this
 /// process. `Ok(None)` without `LISTEN_FDS` (the server then binds `POCHI_LISTEN`), or when
 /// `LISTEN_PID` names another process (logged: the variables were inherited). Fails when the
-/// passed fd is not a TCP socket. Serve it with [`crate::start_on`].
+/// passed fd is not a TCP socket, or when more than one socket is passed. Serve it with [`crate::start_on`].
 ///
 /// Call it before any other thread runs (before the async runtime starts): it clears
 /// `LISTEN_FDS` and `LISTEN_PID` from the environment.
@@ -38,16 +38,20 @@ pub fn take_passed_listener() -> io::Result<Option<TcpListener>> {
             "LISTEN_FDS is meant for another process (LISTEN_PID): ignored, binding POCHI_LISTEN"
         ),
     }
-    if count
+    let passed_count = count
         .to_str()
         .and_then(|c| c.parse::<u32>().ok())
-        .unwrap_or(0)
-        > 1
-    {
-        tracing::warn!(
-            count = ?count,
-            "systemd passed more than one socket: only the first (fd 3) is served"
-        );
+        .unwrap_or(0);
+    if passed_count > 1 {
+        // Serving only one would leave the others' connections waiting in their backlogs
+        // forever, and the others' descriptors open.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "systemd passed {passed_count} sockets (LISTEN_FDS); the server serves exactly \
+                 one: give pochi.socket a single ListenStream"
+            ),
+        ));
     }
     let mut passed = ListenFd::from_env();
     passed.take_tcp_listener(0)

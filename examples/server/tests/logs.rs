@@ -18,8 +18,18 @@ const NAME: &str = "Wanjiru Kamau";
 const PHONE: &str = "0712345678";
 const ADDRESS: &str = "Mpaka Road, House 4";
 
+/// The server process, killed if a test fails before stopping it.
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The server binary with its data in `dir`, output piped, and `vars` set.
-fn spawn(dir: &Path, vars: &[(&str, &str)]) -> Child {
+fn spawn(dir: &Path, vars: &[(&str, &str)]) -> Spawned {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pochi-server"));
     command
         .env_clear()
@@ -32,12 +42,12 @@ fn spawn(dir: &Path, vars: &[(&str, &str)]) -> Child {
     for (name, value) in vars {
         command.env(name, value);
     }
-    command.spawn().unwrap()
+    Spawned(command.spawn().unwrap())
 }
 
 /// Lines of the child's stdout as they come, on a channel.
-fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
+fn lines_of(child: &mut Spawned) -> mpsc::Receiver<String> {
+    let stdout = child.0.stdout.take().unwrap();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -74,10 +84,11 @@ fn wait_listening(lines: &mpsc::Receiver<String>) -> (String, Vec<String>) {
 
 /// SIGTERM, then everything the server still writes until it exits.
 fn stop(
-    mut child: Child,
+    mut spawned: Spawned,
     lines: mpsc::Receiver<String>,
     mut seen: Vec<String>,
 ) -> (Vec<String>, String) {
+    let child = &mut spawned.0;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -37,12 +37,23 @@ fn start_with_socket(listener: &TcpListener, data_dir: &Path, log: &Path) -> Ser
 
 /// As [`start_with_socket`], with `LISTEN_PID` set to `pid` (a shell word: `$$` is the server).
 fn start_with_socket_for(listener: &TcpListener, data_dir: &Path, log: &Path, pid: &str) -> Server {
+    start_with_sockets(listener, data_dir, log, pid, 1)
+}
+
+/// As [`start_with_socket_for`], announcing `count` sockets in `LISTEN_FDS`.
+fn start_with_sockets(
+    listener: &TcpListener,
+    data_dir: &Path,
+    log: &Path,
+    pid: &str,
+    count: u32,
+) -> Server {
     let socket = listener.try_clone().unwrap();
     let log = File::options().create(true).append(true).open(log).unwrap();
     Command::new("sh")
         .arg("-c")
         .arg(format!(
-            r#"exec 3<&0 0</dev/null; LISTEN_PID={pid} LISTEN_FDS=1 exec "$0""#
+            r#"exec 3<&0 0</dev/null; LISTEN_PID={pid} LISTEN_FDS={count} exec "$0""#
         ))
         .arg(env!("CARGO_BIN_EXE_pochi-server"))
         .env_clear()
@@ -169,4 +180,26 @@ async fn a_socket_passed_for_another_process_is_ignored_and_pochi_listen_is_boun
         text.contains("LISTEN_FDS is meant for another process"),
         "no warning in the log:\n{text}"
     );
+}
+
+#[tokio::test]
+async fn more_than_one_passed_socket_is_refused_with_a_clear_message() {
+    // given a socket unit with two ListenStream lines (LISTEN_FDS=2)
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let mut server = start_with_sockets(&listener, &dir.path().join("data"), &log, "$$", 2);
+    // when it starts, then it exits at once with a failure naming the fix
+    let mut status = None;
+    for _ in 0..300 {
+        status = server.0.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = status.expect("the server kept running with two sockets passed");
+    assert!(!status.success());
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("single ListenStream"), "{text}");
 }
