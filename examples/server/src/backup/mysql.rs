@@ -162,14 +162,7 @@ fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
     let input = std::fs::File::open(raw).map_err(BackupError::io("reading the dump", raw))?;
     let output = std::fs::File::create(gz).map_err(BackupError::io("writing the dump", gz))?;
     let mut encoder = GzEncoder::new(std::io::BufWriter::new(output), Compression::default());
-    let prefixes: Vec<(String, &str)> = super::COUNTED_TABLES
-        .iter()
-        .map(|t| (format!("INSERT INTO `{t}` VALUES "), *t))
-        .collect();
-    let mut counts: RowCounts = super::COUNTED_TABLES
-        .iter()
-        .map(|t| ((*t).to_owned(), 0))
-        .collect();
+    let mut rows = InsertCounter::new();
     let mut reader = BufReader::new(input);
     let mut line = Vec::new();
     loop {
@@ -180,14 +173,7 @@ fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
         if read == 0 {
             break;
         }
-        if let Some((_, table)) = prefixes
-            .iter()
-            .find(|(p, _)| line.starts_with(p.as_bytes()))
-        {
-            if let Some(n) = counts.get_mut(*table) {
-                *n += 1;
-            }
-        }
+        rows.line(&line);
         encoder
             .write_all(&line)
             .map_err(BackupError::io("writing the dump", gz))?;
@@ -198,7 +184,40 @@ fn compress_counting(raw: &Path, gz: &Path) -> Result<RowCounts, BackupError> {
         .map_err(BackupError::io("writing the dump", gz))?;
     file.sync_all()
         .map_err(BackupError::io("writing the dump", gz))?;
-    Ok(counts)
+    Ok(rows.counts)
+}
+
+/// Counts the rows of each counted table in a dump's lines (``INSERT INTO `table` VALUES``,
+/// one a row with `--skip-extended-insert`).
+struct InsertCounter {
+    prefixes: Vec<(String, &'static str)>,
+    counts: RowCounts,
+}
+
+impl InsertCounter {
+    fn new() -> Self {
+        InsertCounter {
+            prefixes: super::COUNTED_TABLES
+                .iter()
+                .map(|t| (format!("INSERT INTO `{t}` VALUES "), *t))
+                .collect(),
+            counts: super::COUNTED_TABLES
+                .iter()
+                .map(|t| ((*t).to_owned(), 0))
+                .collect(),
+        }
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        if let Some((_, table)) = self
+            .prefixes
+            .iter()
+            .find(|(p, _)| line.starts_with(p.as_bytes()))
+            && let Some(n) = self.counts.get_mut(*table)
+        {
+            *n += 1;
+        }
+    }
 }
 
 /// Restores the dump into the configured database; returns the rows it then holds. The whole
@@ -260,14 +279,7 @@ pub(super) async fn restore(
 fn count_dump(gz: &Path) -> Result<RowCounts, BackupError> {
     let file = std::fs::File::open(gz).map_err(BackupError::io("reading the dump", gz))?;
     let mut reader = BufReader::new(GzDecoder::new(BufReader::new(file)));
-    let prefixes: Vec<(String, &str)> = super::COUNTED_TABLES
-        .iter()
-        .map(|t| (format!("INSERT INTO `{t}` VALUES "), *t))
-        .collect();
-    let mut counts: RowCounts = super::COUNTED_TABLES
-        .iter()
-        .map(|t| ((*t).to_owned(), 0))
-        .collect();
+    let mut rows = InsertCounter::new();
     let mut line = Vec::new();
     let mut completed = false;
     loop {
@@ -282,13 +294,7 @@ fn count_dump(gz: &Path) -> Result<RowCounts, BackupError> {
             continue;
         }
         completed = line.starts_with(b"-- Dump completed");
-        if let Some((_, table)) = prefixes
-            .iter()
-            .find(|(p, _)| line.starts_with(p.as_bytes()))
-            && let Some(n) = counts.get_mut(*table)
-        {
-            *n += 1;
-        }
+        rows.line(&line);
     }
     if !completed {
         return Err(BackupError::Verify {
@@ -296,7 +302,7 @@ fn count_dump(gz: &Path) -> Result<RowCounts, BackupError> {
             detail: "it does not end with the dump tool's completion line (truncated?)".to_owned(),
         });
     }
-    Ok(counts)
+    Ok(rows.counts)
 }
 
 /// Runs the client on the database with the decompressed dump on its standard input.
