@@ -83,6 +83,7 @@ mod tallies;
 pub mod tally;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tracking;
 
 use std::{
     fmt,
@@ -109,6 +110,7 @@ use pochi_core::{Error, Result};
 use sqlx::{Database, Pool, Transaction, pool::PoolOptions};
 pub use tallies::Recount;
 use tokio::sync::{Mutex, OwnedMutexGuard};
+pub use tracking::{TRACKING_STATEMENT_BINDS, tracking_statement};
 
 /// Connections in the pool [`SqlStore::connect`] opens.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
