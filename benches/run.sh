@@ -15,12 +15,16 @@
 # 3b. Junk cursors (load/junk-cursors.py): the reference server's resident memory stays flat
 #    under catalogue requests with 60 KB junk cursors (20,000; 2,000 in the smoke).
 # 4. HTTP end to end: for each store, pochi-bench-shop starts the reference server
-#    (pochi-server) on it and seeds it through its API; pochi-bench-idle measures what 1,000
-#    idle keep-alive connections add to its memory; wrk (load/wrk.lua) loads it at each
-#    connection count, in rounds of ceiling -> catalogue-sized ceiling -> GET /api/products
-#    -> GET /api/track/:id -> POST /api/orders -> mixed; on PostgreSQL also POST /api/orders at
-#    32 connections, each round right after the stores bench's raw transaction at 32 callers,
-#    the goal's ceiling.
+#    (pochi-server) on it and seeds it through its API (1,000 products, SEED_ORDERS orders);
+#    pochi-bench-idle measures what 1,000 idle keep-alive connections add to its memory; wrk
+#    (load/wrk.lua, every request with a browser's Accept-Encoding unless said otherwise) loads
+#    it at each connection count, in rounds of ceiling -> catalogue ceiling (the shop's
+#    encoded bytes; then plain, no Accept-Encoding) -> GET /api/products (then with no
+#    Accept-Encoding) -> the raw SQL ceiling of tracking (pochi-bench-track) -> GET
+#    /api/track/:id -> POST /api/orders (one hot product) -> POST /api/orders (two random
+#    products of 1,000) -> mixed; on PostgreSQL also both orders scenarios at 32 connections,
+#    each round right after the stores bench's raw transaction for the same orders at 32
+#    callers, the goals' ceilings.
 #    pochi-bench-report turns the rounds into tables and the goals' verdicts.
 #
 # Environment:
@@ -54,14 +58,18 @@ IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-1000}
 SEED_ORDERS=${SEED_ORDERS:-300}
 # A response slower than this counts as an error (wrk's timeout), not as a latency.
 WRK_TIMEOUT=10s
+# What a browser asks for; load/wrk.lua sends the same unless told otherwise.
+BROWSER_ENCODING="gzip, deflate, br, zstd"
+# The codings the catalogue ceiling offers, if the shop answers in them.
+CODINGS="br zstd gzip deflate"
 if $smoke; then
   PROFILE=${PROFILE:-dev}
   store_args=(--smoke)
-  HTTP_DURATION=1s HTTP_ROUNDS=1 WARMUP=
+  HTTP_DURATION=1s HTTP_ROUNDS=1 WARMUP= TRACK_WARMUP=0.2
 else
   PROFILE=${PROFILE:-release}
   store_args=(--seconds "${STORE_SECONDS:-9}" --rounds "${STORE_ROUNDS:-3}")
-  HTTP_DURATION=${HTTP_DURATION:-10s} HTTP_ROUNDS=${HTTP_ROUNDS:-2} WARMUP=2s
+  HTTP_DURATION=${HTTP_DURATION:-10s} HTTP_ROUNDS=${HTTP_ROUNDS:-2} WARMUP=2s TRACK_WARMUP=1
 fi
 case $PROFILE in
   dev) profile_args=() bin_dir=$TARGET/debug ;;
@@ -105,7 +113,8 @@ bench_bin() {
     grep "\"name\":\"$1\"" | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1
 }
 stores_bin=$(bench_bin stores) scale_bin=$(bench_bin scale) core_bin=$(bench_bin core)
-for tool in pochi-server pochi-bench-server pochi-bench-shop pochi-bench-idle pochi-bench-report; do
+for tool in pochi-server pochi-bench-server pochi-bench-shop pochi-bench-idle pochi-bench-report \
+  pochi-bench-track; do
   [ -x "$bin_dir/$tool" ] || { say "could not find $bin_dir/$tool"; exit 1; }
 done
 for bin in "$stores_bin" "$scale_bin" "$core_bin"; do
@@ -204,6 +213,13 @@ wait_for() {
   done
 }
 
+# coding_of ACCEPT FILE: the Content-Encoding the shop answers $products_url with, asked with
+# Accept-Encoding: ACCEPT; the body, as sent, goes to FILE.
+coding_of() {
+  curl -sf -o "$2" -D - -H "Accept-Encoding: $1" "$products_url" | tr -d '\r' |
+    awk -F': *' 'tolower($1) == "content-encoding" { print $2 }' || true
+}
+
 # stop PID: SIGTERM and wait; fails when the process failed.
 stop() {
   kill -TERM "$1" 2>/dev/null || true
@@ -214,14 +230,16 @@ stop() {
 kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"; }
 
 # wrk_run STORE SCENARIO CONNECTIONS URL SERVER_PID [LUA_SCENARIO]: one round; appends its
-# figures and the server's peak RSS during the round to $work/http.tsv.
+# figures and the server's peak RSS during the round to $work/http.tsv. Requests carry a
+# browser's Accept-Encoding, or none with ENCODING=none.
 wrk_run() {
   local store=$1 scenario=$2 conns=$3 url=$4 pid=$5 lua=${6:-get}
   local threads=$THREADS out
   ((conns >= threads)) || threads=$conns
   # The peak resident memory from here on (Linux resets VmHWM on `5`; root or the owner).
   echo 5 2>/dev/null >"/proc/$pid/clear_refs" || true
-  out=$(POCHI_SCENARIO=$lua POCHI_BENCH_DATA=${data_file:-} wrk -t"$threads" -c"$conns" \
+  out=$(POCHI_SCENARIO=$lua POCHI_BENCH_DATA=${data_file:-} POCHI_ACCEPT_ENCODING=${ENCODING:-} \
+    wrk -t"$threads" -c"$conns" \
     -d"$HTTP_DURATION" --timeout "$WRK_TIMEOUT" -s benches/load/wrk.lua "$url" |
     grep '^POCHI_RESULT ') || { say "wrk found no result for $store $scenario"; exit 1; }
   # POCHI_RESULT requests= duration_us= bytes= p50_us= p99_us= max_us= socket_errors= non_2xx=
@@ -229,6 +247,17 @@ wrk_run() {
     "$store" "$scenario" "$conns" "$(echo "${out#POCHI_RESULT }" | tr ' ' '\t')" \
     "$(kb "$pid" VmHWM)" "$(load | tr ' ' ,)" >>"$work/http.tsv"
   say "$store, $scenario, $conns connections: ${out#POCHI_RESULT }"
+}
+
+# track_raw STORE CONNECTIONS: the raw SQL ceiling of tracking on the server's own database
+# (pochi-bench-track), as long as a round; appends its line to $work/http.tsv.
+track_raw() {
+  local line
+  line=$("$bin_dir/pochi-bench-track" --store "$1" --data "$data_file" --callers "$2" \
+    --seconds "${HTTP_DURATION%s}" --warmup "$TRACK_WARMUP" 2>"$work/track-raw.err") ||
+    { cat "$work/track-raw.err" >&2; say "the raw tracking read on $1 failed"; exit 1; }
+  echo "$line" >>"$work/http.tsv"
+  say "$1, track-raw, $2 callers: $(echo "$line" | tr '\t' ' ' | cut -d' ' -f4-5)"
 }
 
 : >"$work/http.tsv"
@@ -249,7 +278,7 @@ if $http; then
     read -r _ addr _ < <(grep -m1 '^ready ' "$work/router.out")
     router_url="http://$addr/api/products?limit=50"
   fi
-  big_url= big_pid= raw_tsvs=()
+  big_url= big_pid= raw_tsvs=() raw_random_tsvs=()
   first_connections=${CONNECTIONS%%,*}
 
   for store in ${STORES//,/ }; do
@@ -288,12 +317,22 @@ if $http; then
       >>"$work/memory.tsv"
     say "memory on $store: idle $idle_kb kB, $open_kb kB with $IDLE_CONNECTIONS connections (${closed:-?} closed by the server), $seeded_kb kB after seeding"
 
-    # A second ceiling answering with the catalogue's own bytes: how much of the gap is the
-    # payload (15 KB through loopback, parsed by wrk on the same cores) and how much the server.
+    # A second ceiling answering with the catalogue's own bytes, as the shop sends them: plain
+    # without Accept-Encoding, and in each coding the shop answers in, first the one it chose
+    # for a browser (curl keeps the bytes as sent). How much of the gap is the payload (through
+    # loopback, parsed by wrk on the same cores) and how much the server.
     if [ -z "$big_url" ] && command -v curl >/dev/null &&
       curl -sf -o "$work/catalogue.json" "$products_url"; then
-      POCHI_BENCH_HELLO_BODY="$work/catalogue.json" spawn "$work/big.out" \
-        "$bin_dir/pochi-bench-server" hello
+      browser_coding=$(coding_of "$BROWSER_ENCODING" /dev/null)
+      variants=
+      for coding in $browser_coding $CODINGS; do
+        [[ ",$variants" != *",$coding="* ]] || continue
+        [ "$(coding_of "$coding" "$work/catalogue.$coding")" != "$coding" ] ||
+          variants+="$coding=$work/catalogue.$coding,"
+      done
+      say "catalogue ceiling: $(wc -c <"$work/catalogue.json") bytes plain, encoded for a browser as ${browser_coding:-nothing}; variants: ${variants:-none}"
+      POCHI_BENCH_HELLO_BODY="$work/catalogue.json" POCHI_BENCH_HELLO_ENCODED=$variants \
+        spawn "$work/big.out" "$bin_dir/pochi-bench-server" hello
       big_pid=$spawned_pid
       wait_for "$work/big.out" "$big_pid" '^ready ' 30 "the catalogue-sized ceiling"
       read -r _ big_addr _ < <(grep -m1 '^ready ' "$work/big.out")
@@ -302,7 +341,8 @@ if $http; then
 
     if [ -n "$WARMUP" ]; then
       for url in "$hello_url" $big_url "$products_url"; do
-        wrk -t"$THREADS" -c"$first_connections" -d"$WARMUP" "$url" >/dev/null
+        wrk -t"$THREADS" -c"$first_connections" -d"$WARMUP" \
+          -H "Accept-Encoding: $BROWSER_ENCODING" "$url" >/dev/null
       done
       POCHI_SCENARIO=mixed POCHI_BENCH_DATA=$data_file wrk -t"$THREADS" -c"$first_connections" \
         -d"$WARMUP" -s benches/load/wrk.lua "$shop_url" >/dev/null
@@ -312,13 +352,19 @@ if $http; then
       for ((round = 1; round <= HTTP_ROUNDS; round++)); do
         say "HTTP on $store, $conns connections, round $round of $HTTP_ROUNDS ($HTTP_DURATION each)"
         wrk_run "$store" ceiling "$conns" "$hello_url" "$hello_pid"
-        [ -z "$big_url" ] || wrk_run "$store" ceiling-catalogue "$conns" "$big_url" "$big_pid"
+        if [ -n "$big_url" ]; then
+          wrk_run "$store" ceiling-catalogue "$conns" "$big_url" "$big_pid"
+          ENCODING=none wrk_run "$store" ceiling-catalogue-plain "$conns" "$big_url" "$big_pid"
+        fi
         if [ -n "$router_url" ] && [ "$store" = sqlite ] && [ "$conns" = "$first_connections" ]; then
           wrk_run "$store" products-router "$conns" "$router_url" "$router_pid"
         fi
         wrk_run "$store" products "$conns" "$products_url" "$server_pid"
+        ENCODING=none wrk_run "$store" products-plain "$conns" "$products_url" "$server_pid"
+        track_raw "$store" "$conns"
         wrk_run "$store" track "$conns" "$shop_url" "$server_pid" track
         wrk_run "$store" orders "$conns" "$shop_url" "$server_pid" orders
+        wrk_run "$store" orders-random "$conns" "$shop_url" "$server_pid" orders-random
         wrk_run "$store" mixed "$conns" "$shop_url" "$server_pid" mixed
       done
     done
@@ -333,11 +379,23 @@ if $http; then
         say "postgres, raw transaction, 32 callers: $(awk -F'\t' 'NR == 2 { print $4 }' "$work/raw-$round.tsv") orders/s"
         wrk_run "$store" orders 32 "$shop_url" "$server_pid" orders
       done
+      # The same for orders of two random products out of 1,000 (on a catalogue of the stores
+      # bench's own, as large as the shop's).
+      for ((round = 1; round <= HTTP_ROUNDS; round++)); do
+        "$stores_bin" --stores postgres --callers 32 --only raw --orders random \
+          --seconds "${HTTP_DURATION%s}" --rounds 1 --warmup 1 \
+          --tsv "$work/raw-random-$round.tsv" >"$work/raw-random-$round.out" 2>&1 ||
+          { cat "$work/raw-random-$round.out" >&2; say "the raw random-products transaction failed"; exit 1; }
+        raw_random_tsvs+=(--raw-random-tsv "$work/raw-random-$round.tsv")
+        say "postgres, raw transaction of two random products, 32 callers: $(awk -F'\t' 'NR == 2 { print $4 }' "$work/raw-random-$round.tsv") orders/s"
+        wrk_run "$store" orders-random 32 "$shop_url" "$server_pid" orders-random
+      done
     fi
     stop "$shop_tool" || { say "pochi-bench-shop on $store failed to stop cleanly"; exit 1; }
   done
 
-  report_args=(--rounds "$work/http.tsv" --memory "$work/memory.tsv" "${raw_tsvs[@]}")
+  report_args=(--rounds "$work/http.tsv" --memory "$work/memory.tsv" "${raw_tsvs[@]}"
+    "${raw_random_tsvs[@]}")
   if $smoke; then report_args+=(--check); fi
   "$bin_dir/pochi-bench-report" "${report_args[@]}" >"$work/http.md" || http_ok=false
 fi
@@ -417,7 +475,9 @@ $http_ok || { say "the HTTP report failed"; exit 1; }
     echo "## HTTP end to end: the reference server on each store against a plain-hyper ceiling"
     echo
     echo "\`pochi-server\` ($PROFILE build, SQLite file / PostgreSQL / MariaDB, rate limits off, logs at"
-    echo "warn, simulated M-Pesa), seeded through its API with 50 products and $SEED_ORDERS orders."
+    echo "warn, simulated M-Pesa), seeded through its API with 1,000 products and $SEED_ORDERS orders."
+    echo "Every request carries a browser's \`Accept-Encoding: $BROWSER_ENCODING\` unless its row"
+    echo "says otherwise; bytes/resp counts what was sent, so encoded sizes."
     echo "Ceiling rows are measured in the same rounds, right before the shop's scenarios."
     echo
     cat "$work/http.md"

@@ -10,6 +10,10 @@
 //!   hits both), `--warmup 1` (seconds per side, not counted);
 //! - `--smoke`: a fraction of a second each, to show every scenario still runs;
 //! - `--only adapter|raw`: measure one side alone (to profile it; the ratio is then 0);
+//! - `--orders hot|random`: every order for the same tracked product (default: the flash sale,
+//!   one row lock per commit), or for two distinct products picked at random out of 1,000
+//!   (`benches/run.sh` measures the raw side of that on PostgreSQL at 32 callers, the ceiling
+//!   of the random-products orders end to end);
 //! - `--out FILE`: also write the table (Markdown) there;
 //! - `--tsv FILE`: also write the figures as tab-separated values there (a header line, then
 //!   one line per store and caller count; `benches/run.sh` reads PostgreSQL's raw rate at 32
@@ -21,7 +25,7 @@ use pochi_benches::{
     BenchError,
     machine::{LoadAverage, Machine},
     report::{StoreRow, postgres_goal, stores_table, stores_tsv},
-    stores::{Backend, Contest},
+    stores::{Backend, Contest, Orders},
     throughput::{Sample, measure},
 };
 
@@ -34,6 +38,7 @@ struct Plan {
     rounds: u32,
     warmup: Duration,
     sides: Sides,
+    orders: Orders,
     out: Option<String>,
     tsv: Option<String>,
 }
@@ -58,6 +63,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
         rounds: 3,
         warmup: Duration::from_secs(1),
         sides: Sides::Both,
+        orders: Orders::HotProduct,
         out: None,
         tsv: None,
     };
@@ -78,6 +84,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Plan, BenchError> {
             "--seconds" => plan.measured = Duration::from_secs_f64(value()?.parse()?),
             "--rounds" => plan.rounds = value()?.parse::<u32>()?.max(1),
             "--warmup" => plan.warmup = Duration::from_secs_f64(value()?.parse()?),
+            "--orders" => plan.orders = value()?.parse()?,
             "--out" => plan.out = Some(value()?),
             "--tsv" => plan.tsv = Some(value()?),
             "--only" => {
@@ -105,7 +112,7 @@ async fn run(plan: Plan) -> Result<(), BenchError> {
     println!("machine: {}", Machine::describe());
     let mut rows = Vec::new();
     for backend in &plan.stores {
-        let Some(contest) = Contest::prepare(*backend).await? else {
+        let Some(contest) = Contest::prepare(*backend, plan.orders).await? else {
             continue;
         };
         let measured = measure_contest(&contest, &plan).await;

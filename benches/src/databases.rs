@@ -144,6 +144,11 @@ impl BenchDatabase {
         }))
     }
 
+    /// The database's name (`pochi_bench_<pid>`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Drops the database. Close the pools on it first.
     pub async fn drop_database(self) -> Result<(), BenchError> {
         match self.server {
@@ -163,6 +168,20 @@ impl BenchDatabase {
         }
         Ok(())
     }
+}
+
+/// The URL of the database `name` on the PostgreSQL server at `POCHI_TEST_POSTGRES_URL`, with
+/// its credentials: for another process of the run to reach a bench database by name.
+pub fn postgres_url(name: &str) -> Result<String, BenchError> {
+    with_database(
+        &env_url("POCHI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        name,
+    )
+}
+
+/// The URL of the database `name` on the MySQL server at `POCHI_TEST_MYSQL_URL`.
+pub fn mysql_url(name: &str) -> Result<String, BenchError> {
+    with_database(&env_url("POCHI_TEST_MYSQL_URL", DEFAULT_MYSQL_URL), name)
 }
 
 fn env_url(variable: &str, default: &str) -> String {

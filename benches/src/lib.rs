@@ -15,7 +15,8 @@
 //!   (the ceiling); `wrk` loads both on loopback.
 //! - **HTTP end to end** (`benches/run.sh`): `pochi-bench-shop` runs the reference server
 //!   (`pochi-server`) over each store, seeded through its own API; `wrk` loads it beside the
-//!   ceiling, `pochi-bench-idle` holds idle keep-alive connections to measure their memory, and
+//!   ceiling, `pochi-bench-idle` holds idle keep-alive connections to measure their memory,
+//!   `pochi-bench-track` measures the raw SQL ceiling of tracking an order ([`tracking`]), and
 //!   `pochi-bench-report` turns the rounds into tables and goals ([`http`]).
 //!
 //! - **Scale** (`cargo bench -p pochi-benches --bench scale`): the admin's order lists,
@@ -34,6 +35,7 @@ pub mod report;
 pub mod scale;
 pub mod stores;
 pub mod throughput;
+pub mod tracking;
 
 /// What a benchmark step fails with: anything, with its message.
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,16 +1,17 @@
 //! The contestants of the stores bench: for each backend, `place_order` through the adapter and
 //! the raw transaction of [`crate::raw`], on one freshly migrated database.
 //!
-//! The order is the same for both: two lines, one product whose stock is tracked (two units,
-//! from a stock of `MAX_STOCK` that no run can exhaust) and one whose stock is not, placed by
-//! the same customer. Each side gets the pool a user would have: the adapter is opened with its
+//! The orders are the same for both sides, made by one [`Basket`]: by default two lines, one
+//! product whose stock is tracked (two units, from a stock of `MAX_STOCK` that no run can
+//! exhaust) and one whose stock is not, placed by the same customer; with
+//! [`Orders::RandomProducts`], two distinct products picked at random out of
+//! [`RANDOM_CATALOGUE`] tracked ones. Each side gets the pool a user would have: the adapter is opened with its
 //! own constructor (`open`/`connect`, default pool), the raw side gets a pool of the same size
 //! and connection options.
 
 use std::{fmt, str::FromStr, sync::Arc};
 
 use async_trait::async_trait;
-use pochi_core::store::NewOrder;
 use pochi_core::{Placement, Store, product::MAX_STOCK};
 use pochi_store_mysql::{
     MySqlStore,
@@ -27,7 +28,7 @@ use tempfile::TempDir;
 use crate::{
     BenchError,
     databases::BenchDatabase,
-    raw::{RawMySql, RawPostgres, RawSqlite, Reservation},
+    raw::{Basket, RawMySql, RawPostgres, RawSqlite, Reservation},
     throughput::Placer,
 };
 
@@ -35,6 +36,31 @@ use crate::{
 const SQLITE_POOL_SIZE: u32 = 8;
 /// The SQLite store's `busy_timeout`.
 const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Products of the catalogue [`Orders::RandomProducts`] picks from.
+pub const RANDOM_CATALOGUE: usize = 1_000;
+
+/// Which orders a contest places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orders {
+    /// Every order for the same tracked product (and an untracked one): the flash sale, one
+    /// row lock per commit.
+    HotProduct,
+    /// Each order for two distinct products picked at random out of [`RANDOM_CATALOGUE`].
+    RandomProducts,
+}
+
+impl FromStr for Orders {
+    type Err = BenchError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "hot" => Ok(Orders::HotProduct),
+            "random" => Ok(Orders::RandomProducts),
+            _ => Err(format!("unknown orders {text:?} (hot, random)").into()),
+        }
+    }
+}
 
 /// A store the bench knows how to set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,17 +130,18 @@ enum Place {
 }
 
 impl Contest {
-    /// Creates and migrates the bench database of `backend` and stocks it. `Ok(None)`: the
-    /// backend's server cannot be reached and this is not CI (the reason is printed).
-    pub async fn prepare(backend: Backend) -> Result<Option<Contest>, BenchError> {
+    /// Creates and migrates the bench database of `backend` and stocks it for `orders`.
+    /// `Ok(None)`: the backend's server cannot be reached and this is not CI (the reason is
+    /// printed).
+    pub async fn prepare(backend: Backend, orders: Orders) -> Result<Option<Contest>, BenchError> {
         match backend {
-            Backend::Sqlite => Self::sqlite().await.map(Some),
+            Backend::Sqlite => Self::sqlite(orders).await.map(Some),
             Backend::Postgres => match BenchDatabase::postgres().await? {
-                Some(database) => Self::postgres(database).await.map(Some),
+                Some(database) => Self::postgres(database, orders).await.map(Some),
                 None => Ok(None),
             },
             Backend::MySql => match BenchDatabase::mysql().await? {
-                Some(database) => Self::mysql(database).await.map(Some),
+                Some(database) => Self::mysql(database, orders).await.map(Some),
                 None => Ok(None),
             },
         }
@@ -137,7 +164,7 @@ impl Contest {
         Ok(())
     }
 
-    async fn sqlite() -> Result<Contest, BenchError> {
+    async fn sqlite(orders: Orders) -> Result<Contest, BenchError> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("bench.db");
         let store = SqliteStore::open(&path).await?;
@@ -152,16 +179,16 @@ impl Contest {
             .max_connections(SQLITE_POOL_SIZE)
             .connect_with(options)
             .await?;
-        let (template, reservation) = stock(&store).await?;
+        let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::Sqlite,
-            raw: Arc::new(RawSqlite::new(pool, template.clone(), reservation)),
-            adapter: Arc::new(ThroughStore::new(store, template)),
+            raw: Arc::new(RawSqlite::new(pool, basket.clone())),
+            adapter: Arc::new(ThroughStore::new(store, basket)),
             place: Place::File(dir),
         })
     }
 
-    async fn postgres(database: BenchDatabase) -> Result<Contest, BenchError> {
+    async fn postgres(database: BenchDatabase, orders: Orders) -> Result<Contest, BenchError> {
         let store = PostgresStore::connect(&database.url).await?;
         store.migrate().await?;
         let pool = PgPoolOptions::new()
@@ -169,16 +196,16 @@ impl Contest {
             .acquire_timeout(pochi_store_postgres::DEFAULT_ACQUIRE_TIMEOUT)
             .connect(&database.url)
             .await?;
-        let (template, reservation) = stock(&store).await?;
+        let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::Postgres,
-            raw: Arc::new(RawPostgres::new(pool, template.clone(), reservation)),
-            adapter: Arc::new(ThroughStore::new(store, template)),
+            raw: Arc::new(RawPostgres::new(pool, basket.clone())),
+            adapter: Arc::new(ThroughStore::new(store, basket)),
             place: Place::Server(database),
         })
     }
 
-    async fn mysql(database: BenchDatabase) -> Result<Contest, BenchError> {
+    async fn mysql(database: BenchDatabase, orders: Orders) -> Result<Contest, BenchError> {
         let store = MySqlStore::connect(&database.url).await?;
         store.migrate().await?;
         let options = MySqlConnectOptions::from_str(&database.url)?
@@ -189,19 +216,27 @@ impl Contest {
             .acquire_timeout(pochi_store_mysql::DEFAULT_ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        let (template, reservation) = stock(&store).await?;
+        let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::MySql,
-            raw: Arc::new(RawMySql::new(pool, template.clone(), reservation)),
-            adapter: Arc::new(ThroughStore::new(store, template)),
+            raw: Arc::new(RawMySql::new(pool, basket.clone())),
+            adapter: Arc::new(ThroughStore::new(store, basket)),
             place: Place::Server(database),
         })
     }
 }
 
-/// Adds the two products to `store` and returns the order to place again and again, and the
-/// stock it takes.
-async fn stock(store: &dyn Store) -> Result<(NewOrder, Reservation), BenchError> {
+/// Adds the products of `orders` to `store` and returns what makes the orders.
+async fn stock(store: &dyn Store, orders: Orders) -> Result<Basket, BenchError> {
+    if orders == Orders::RandomProducts {
+        let mut products = Vec::with_capacity(RANDOM_CATALOGUE);
+        for i in 0..RANDOM_CATALOGUE {
+            let product = product(&format!("Kikoi {i}"), "1500", Some(MAX_STOCK));
+            store.insert_product(&product).await?;
+            products.push(product);
+        }
+        return Ok(Basket::Random { products });
+    }
     let tracked = product("Kikoi", "1500", Some(MAX_STOCK));
     let untracked = product("Delivery bag", "50", None);
     store.insert_product(&tracked).await?;
@@ -216,20 +251,23 @@ async fn stock(store: &dyn Store) -> Result<(NewOrder, Reservation), BenchError>
         product: tracked.id,
         quantity: 2,
     };
-    Ok((template, reservation))
+    Ok(Basket::Hot {
+        template,
+        reservation,
+    })
 }
 
-/// `Store::place_order` with a fresh order number each call.
+/// `Store::place_order` of the basket's orders, each with a fresh order number.
 struct ThroughStore {
     store: Arc<dyn Store>,
-    template: NewOrder,
+    basket: Basket,
 }
 
 impl ThroughStore {
-    fn new(store: impl Store, template: NewOrder) -> Self {
+    fn new(store: impl Store, basket: Basket) -> Self {
         ThroughStore {
             store: Arc::new(store),
-            template,
+            basket,
         }
     }
 }
@@ -237,8 +275,7 @@ impl ThroughStore {
 #[async_trait]
 impl Placer for ThroughStore {
     async fn place(&self) -> Result<(), BenchError> {
-        let mut new = self.template.clone();
-        new.order.number = order_number();
+        let (new, _) = self.basket.next();
         match self.store.place_order(&new).await? {
             Placement::Placed(_) => Ok(()),
             Placement::Replayed(_) => Err("a new order was answered as a replay".into()),

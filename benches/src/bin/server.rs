@@ -6,7 +6,12 @@
 //!   (one client address sends everything);
 //! - `pochi-bench-server hello [ADDR]`: the ceiling, a plain hyper HTTP/1.1 server answering
 //!   every request with the same small JSON body (or, with `POCHI_BENCH_HELLO_BODY=FILE`, with
-//!   that file's bytes: the ceiling for a response as large as the catalogue's).
+//!   that file's bytes: the ceiling for a response as large as the catalogue's). With
+//!   `POCHI_BENCH_HELLO_ENCODED=CODING=FILE,...` (say `br=page.br,gzip=page.gz`) it also holds
+//!   those encoded variants of the body, the bytes the shop sent for each coding, and answers
+//!   a request with the first of them, in that order, that its `Accept-Encoding` accepts (with
+//!   `Content-Encoding` and `Vary: accept-encoding`), else with the plain body: the ceiling for
+//!   the catalogue exactly as the shop sends it to a browser.
 //!
 //! `ADDR` defaults to `127.0.0.1:0` (a free port). When ready, the server prints one line,
 //! `ready <address> <first product id or ->`, and serves until interrupted.
@@ -17,7 +22,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{
     Request, Response,
-    header::{CONTENT_TYPE, HeaderValue},
+    header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY},
     server::conn::http1,
     service::service_fn,
 };
@@ -64,10 +69,18 @@ async fn run(args: &[String]) -> Result<(), BenchError> {
                 Some(file) => Bytes::from(std::fs::read(file)?),
                 None => Bytes::from_static(HELLO),
             };
+            let variants = match std::env::var("POCHI_BENCH_HELLO_ENCODED") {
+                Ok(spec) => encoded_variants(&spec)?,
+                Err(_) => Vec::new(),
+            };
             let listener = bind(rest.first()).await?;
             ready(&listener, "-")?;
+            let bodies = Arc::new(Bodies {
+                plain: body,
+                variants,
+            });
             tokio::select! {
-                served = hello(listener, body) => served,
+                served = hello(listener, bodies) => served,
                 () = interrupted() => Ok(()),
             }
         }
@@ -125,8 +138,58 @@ async fn shop(db: &Path) -> Result<(axum::Router, String), BenchError> {
     Ok((pochi_http::router(shop, config), product))
 }
 
-/// The ceiling: accepts connections and answers every request on them with `body`.
-async fn hello(listener: TcpListener, body: Bytes) -> Result<(), BenchError> {
+/// What the ceiling answers: the plain body, and encoded variants in order of preference.
+#[derive(Debug)]
+struct Bodies {
+    plain: Bytes,
+    variants: Vec<(HeaderValue, Bytes)>,
+}
+
+impl Bodies {
+    /// The body for a request with this `Accept-Encoding`, and its coding (none: plain).
+    fn pick(&self, accept: Option<&HeaderValue>) -> (&Bytes, Option<&HeaderValue>) {
+        let accepted = |coding: &HeaderValue| {
+            accept
+                .and_then(|a| a.to_str().ok())
+                .is_some_and(|a| accepts(a, coding.to_str().unwrap_or_default()))
+        };
+        match self.variants.iter().find(|(coding, _)| accepted(coding)) {
+            Some((coding, body)) => (body, Some(coding)),
+            None => (&self.plain, None),
+        }
+    }
+}
+
+/// Whether an `Accept-Encoding` value accepts `coding`: named, or `*`, without `q=0`.
+fn accepts(accept: &str, coding: &str) -> bool {
+    accept.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
+    })
+}
+
+/// `CODING=FILE,...`: each coding and its file's bytes, in that order.
+fn encoded_variants(spec: &str) -> Result<Vec<(HeaderValue, Bytes)>, BenchError> {
+    spec.split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| {
+            let (coding, file) = item
+                .split_once('=')
+                .ok_or_else(|| format!("not CODING=FILE: {item:?}"))?;
+            let body =
+                std::fs::read(file.trim()).map_err(|e| format!("cannot read {file}: {e}"))?;
+            Ok((HeaderValue::from_str(coding.trim())?, Bytes::from(body)))
+        })
+        .collect()
+}
+
+/// The ceiling: accepts connections and answers every request on them from `bodies`.
+async fn hello(listener: TcpListener, bodies: Arc<Bodies>) -> Result<(), BenchError> {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -136,22 +199,79 @@ async fn hello(listener: TcpListener, body: Bytes) -> Result<(), BenchError> {
                 continue;
             }
         };
-        let body = body.clone();
+        let bodies = Arc::clone(&bodies);
         tokio::spawn(async move {
-            let service = service_fn(move |_: Request<hyper::body::Incoming>| {
-                let body = body.clone();
-                async move {
-                    let mut response = Response::new(Full::new(body));
-                    response
-                        .headers_mut()
-                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                    Ok::<_, Infallible>(response)
+            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                let (body, coding) = bodies.pick(request.headers().get(ACCEPT_ENCODING));
+                let mut response = Response::new(Full::new(body.clone()));
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                if let Some(coding) = coding {
+                    headers.insert(CONTENT_ENCODING, coding.clone());
                 }
+                if !bodies.variants.is_empty() {
+                    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+                }
+                async move { Ok::<_, Infallible>(response) }
             });
             // A client that goes away mid-request is no error of the server's.
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bodies() -> Bodies {
+        Bodies {
+            plain: Bytes::from_static(b"plain"),
+            variants: vec![
+                (
+                    HeaderValue::from_static("br"),
+                    Bytes::from_static(b"brotli"),
+                ),
+                (
+                    HeaderValue::from_static("gzip"),
+                    Bytes::from_static(b"gzipped"),
+                ),
+            ],
+        }
+    }
+
+    fn pick(accept: Option<&'static str>) -> (String, Option<String>) {
+        let bodies = bodies();
+        let accept = accept.map(HeaderValue::from_static);
+        let (body, coding) = bodies.pick(accept.as_ref());
+        (
+            String::from_utf8_lossy(body).into_owned(),
+            coding.map(|c| c.to_str().unwrap_or_default().to_owned()),
+        )
+    }
+
+    #[test]
+    fn the_first_variant_the_request_accepts_is_served_with_its_coding() {
+        assert_eq!(
+            pick(Some("gzip, deflate, br, zstd")),
+            ("brotli".to_owned(), Some("br".to_owned()))
+        );
+        assert_eq!(
+            pick(Some("gzip;q=1.0, br;q=0")),
+            ("gzipped".to_owned(), Some("gzip".to_owned()))
+        );
+        assert_eq!(
+            pick(Some("*")),
+            ("brotli".to_owned(), Some("br".to_owned()))
+        );
+    }
+
+    #[test]
+    fn without_an_accepted_coding_the_plain_body_is_served() {
+        assert_eq!(pick(None), ("plain".to_owned(), None));
+        assert_eq!(pick(Some("identity")), ("plain".to_owned(), None));
+        assert_eq!(pick(Some("deflate, zstd")), ("plain".to_owned(), None));
     }
 }

@@ -1,7 +1,8 @@
 //! `pochi-bench-shop`: the reference server (`pochi-server`) over one store, seeded through its
 //! own HTTP API, for `benches/run.sh` to load with `wrk`.
 //!
-//! `pochi-bench-shop --server PATH --store sqlite|postgres|mysql --data FILE [--orders N]`
+//! `pochi-bench-shop --server PATH --store sqlite|postgres|mysql --data FILE [--orders N]
+//! [--catalogue N]`
 //!
 //! 1. Prepares the store: the default SQLite file in a temporary data directory, or a database
 //!    of its own on the PostgreSQL or MySQL server (`pochi_benches::databases`: created now,
@@ -14,10 +15,14 @@
 //!    password is random and never shown). Waits until `GET /api/health` answers 200, then a
 //!    second more, and prints `started ADDRESS SERVER_PID`: the server is idle, for the memory
 //!    figures. Waits for SIGUSR1.
-//! 3. Seeds it like a shop owner and customers would: 50 active products through
-//!    `POST /api/admin/products`, each with `MAX_STOCK` units so no run sells out, then N
-//!    orders (default 300) of one to three random lines through `POST /api/orders`. Writes
-//!    `product ID` and `order NUMBER` lines to FILE, which `load/wrk.lua` reads, and prints
+//! 3. Seeds it like a shop owner and customers would: a catalogue of N active products
+//!    (`--catalogue`, default 1,000) through `POST /api/admin/products`, each with `MAX_STOCK`
+//!    units so no run sells out (the first 50 one by one, so they are the catalogue's first
+//!    page, the rest four at a time), then N orders (default 300) of one to three random lines
+//!    of the first 50 through `POST /api/orders`. Writes to FILE, which `load/wrk.lua` and
+//!    `pochi-bench-track` read, `product ID` lines (the first page's 50), `catalogue ID` lines
+//!    (every product), `order NUMBER` lines, and where the server's database is (`sqlite PATH`,
+//!    or `database NAME` on the `POCHI_TEST_*_URL` server), and prints
 //!    `ready ADDRESS SERVER_PID`. On PostgreSQL it runs `ANALYZE` then, and every 10 s after,
 //!    standing in for autovacuum (off on CI's server).
 //! 4. Waits for SIGTERM or SIGINT (at any step), then stops the server (SIGTERM, SIGKILL after
@@ -42,8 +47,13 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Products in the catalogue.
+/// Products on the catalogue's first page (`GET /api/products?limit=50`), which the seeded
+/// orders, the one-hot-product orders and the mixed scenario order from.
 const PRODUCTS: usize = 50;
+/// Products in the whole catalogue by default (the random-products orders pick from them).
+const CATALOGUE: usize = 1_000;
+/// The SQLite file `pochi-server` keeps in its data directory (its `DEFAULT_SQLITE_FILE`).
+const SQLITE_FILE: &str = "pochi.db";
 /// The admin that seeds the catalogue.
 const ADMIN: &str = "bench";
 /// Orders placed at once while seeding.
@@ -58,6 +68,7 @@ struct Options {
     store: Backend,
     data: PathBuf,
     orders: usize,
+    catalogue: usize,
 }
 
 fn main() -> ExitCode {
@@ -78,8 +89,9 @@ fn main() -> ExitCode {
 
 fn options(mut args: impl Iterator<Item = String>) -> Result<Options, BenchError> {
     let usage = "usage: pochi-bench-shop --server PATH --store sqlite|postgres|mysql --data FILE \
-                 [--orders N]";
+                 [--orders N] [--catalogue N]";
     let (mut server, mut store, mut data, mut orders) = (None, None, None, 300);
+    let mut catalogue = CATALOGUE;
     while let Some(arg) = args.next() {
         let mut value = || {
             args.next()
@@ -90,6 +102,7 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, BenchError
             "--store" => store = Some(value()?.parse::<Backend>()?),
             "--data" => data = Some(PathBuf::from(value()?)),
             "--orders" => orders = value()?.parse::<usize>()?.max(1),
+            "--catalogue" => catalogue = value()?.parse::<usize>()?.max(PRODUCTS),
             _ => return Err(usage.into()),
         }
     }
@@ -99,6 +112,7 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, BenchError
             store,
             data,
             orders,
+            catalogue,
         }),
         _ => Err(usage.into()),
     }
@@ -117,7 +131,7 @@ async fn run(options: &Options) -> Result<(), BenchError> {
             None => return skipped(options.store),
         },
     };
-    let url = database.as_ref().map(|d| d.url.as_str());
+    let url = database.as_ref().map(|d| (d.url.as_str(), d.name()));
     let served = serve(options, dir.path(), url).await;
     let dropped = match database {
         Some(database) => database.drop_database().await,
@@ -132,7 +146,12 @@ fn skipped(store: Backend) -> Result<(), BenchError> {
 }
 
 /// Starts, seeds and serves until a signal; the server is stopped however this ends.
-async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), BenchError> {
+async fn serve(
+    options: &Options,
+    dir: &Path,
+    database: Option<(&str, &str)>,
+) -> Result<(), BenchError> {
+    let (url, database) = (database.map(|d| d.0), database.map(|d| d.1));
     let password: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(32)
@@ -179,8 +198,9 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
             return server.stop();
         }
     }
-    let products = seed_products(&client, &base, &password).await?;
-    let orders = seed_orders(&client, &base, &products, options.orders).await?;
+    let catalogue = seed_products(&client, &base, &password, options.catalogue).await?;
+    let products = &catalogue[..PRODUCTS.min(catalogue.len())];
+    let orders = seed_orders(&client, &base, products, options.orders).await?;
     // Where autovacuum is off (CI's PostgreSQL here), its analyses are done here.
     let analyzer = match (options.store, url) {
         (Backend::Postgres, Some(url)) => Some(Analyzer::connect(url).await?),
@@ -190,12 +210,19 @@ async fn serve(options: &Options, dir: &Path, url: Option<&str>) -> Result<(), B
         analyzer.analyze().await?;
     }
     let mut data = String::new();
-    for id in &products {
+    for id in products {
         let _ = writeln!(data, "product {id}");
+    }
+    for id in &catalogue {
+        let _ = writeln!(data, "catalogue {id}");
     }
     for number in &orders {
         let _ = writeln!(data, "order {number}");
     }
+    match database {
+        Some(name) => writeln!(data, "database {name}"),
+        None => writeln!(data, "sqlite {}", dir.join(SQLITE_FILE).display()),
+    }?;
     std::fs::write(&options.data, data)?;
     say(&format!("ready {} {}", server.addr, server.pid()))?;
 
@@ -276,30 +303,69 @@ async fn healthy(client: &Client, base: &str) -> Result<(), BenchError> {
     Err(format!("the server's health check did not answer 200: {last}").into())
 }
 
-/// The catalogue, through the admin API; the new products' ids.
+/// The catalogue of `count` products, through the admin API; the new products' ids, in the
+/// catalogue's order. The first page's products are added one by one (the catalogue lists by
+/// time added), the rest a few at a time.
 async fn seed_products(
     client: &Client,
     base: &str,
     password: &str,
+    count: usize,
 ) -> Result<Vec<String>, BenchError> {
-    let mut ids = Vec::with_capacity(PRODUCTS);
-    for i in 0..PRODUCTS {
-        let response = client
-            .post(format!("{base}/api/admin/products"))
-            .basic_auth(ADMIN, Some(password))
-            .json(&json!({
-                "name": format!("Kikoi {i}"),
-                "description": "Hand-woven cotton from the coast, 100 × 170 cm",
-                "price": format!("{}", 500 + i * 50),
-                "stock": MAX_STOCK,
-                "active": true,
-            }))
-            .send()
-            .await?;
-        let product = created(response, "POST /api/admin/products").await?;
-        ids.push(text_field(&product, "id")?);
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..PRODUCTS.min(count) {
+        ids.push(add_product(client, base, password, i).await?);
     }
+    let rest: Vec<usize> = (PRODUCTS..count).collect();
+    let mut callers = tokio::task::JoinSet::new();
+    for (caller, share) in rest
+        .chunks(rest.len().div_ceil(SEEDING_CALLERS).max(1))
+        .enumerate()
+    {
+        let (client, base, password, share) = (
+            client.clone(),
+            base.to_owned(),
+            password.to_owned(),
+            share.to_vec(),
+        );
+        callers.spawn(async move {
+            let mut ids = Vec::with_capacity(share.len());
+            for i in share {
+                ids.push(add_product(&client, &base, &password, i).await?);
+            }
+            Ok::<_, BenchError>((caller, ids))
+        });
+    }
+    let mut shares = Vec::new();
+    while let Some(joined) = callers.join_next().await {
+        shares.push(joined??);
+    }
+    shares.sort_by_key(|(caller, _)| *caller);
+    ids.extend(shares.into_iter().flat_map(|(_, ids)| ids));
     Ok(ids)
+}
+
+/// Adds the catalogue's product number `i`; its id.
+async fn add_product(
+    client: &Client,
+    base: &str,
+    password: &str,
+    i: usize,
+) -> Result<String, BenchError> {
+    let response = client
+        .post(format!("{base}/api/admin/products"))
+        .basic_auth(ADMIN, Some(password))
+        .json(&json!({
+            "name": format!("Kikoi {i}"),
+            "description": "Hand-woven cotton from the coast, 100 × 170 cm",
+            "price": format!("{}", 500 + (i % 50) * 50),
+            "stock": MAX_STOCK,
+            "active": true,
+        }))
+        .send()
+        .await?;
+    let product = created(response, "POST /api/admin/products").await?;
+    text_field(&product, "id")
 }
 
 /// `count` orders of one to three random lines, a few at a time; their numbers.
@@ -494,6 +560,7 @@ mod tests {
         .unwrap();
         assert_eq!(options.store, Backend::Postgres);
         assert_eq!(options.orders, 7);
+        assert_eq!(options.catalogue, CATALOGUE);
         assert!(super::options(args(&["--store", "sqlite"]).into_iter()).is_err());
         assert!(super::options(args(&["--store", "oracle"]).into_iter()).is_err());
     }
