@@ -37,7 +37,7 @@ pub enum Basket {
     /// an untracked one, so every order meets on the tracked product's row lock.
     Hot {
         /// The order to place again, under a fresh number each time.
-        template: NewOrder,
+        template: Box<NewOrder>,
         /// The tracked product's stock it takes.
         reservation: Reservation,
     },
@@ -58,7 +58,7 @@ impl Basket {
                 template,
                 reservation,
             } => {
-                let mut order = template.clone();
+                let mut order = NewOrder::clone(template);
                 order.order.number = order_number();
                 (order, vec![*reservation])
             }

@@ -252,7 +252,7 @@ async fn stock(store: &dyn Store, orders: Orders) -> Result<Basket, BenchError> 
         quantity: 2,
     };
     Ok(Basket::Hot {
-        template,
+        template: Box::new(template),
         reservation,
     })
 }
