@@ -2,7 +2,7 @@
 # Pochi's benchmarks, each beside its ceiling in the same run (benches/README.md says what and
 # how). Runs what the machine has servers for, prints the tables and writes BENCHMARKS.md.
 #
-#   benches/run.sh           the full run (about 25 minutes besides compiling; release build)
+#   benches/run.sh           the full run (about 35 minutes besides compiling; release build)
 #   benches/run.sh --smoke   every scenario for about a second, so none can rot (CI, after the
 #                            tests: a dev build, reusing what `cargo test` compiled); writes
 #                            nothing and fails on any error response
