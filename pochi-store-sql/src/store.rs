@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use pochi_core::{
     OrderFilter, OrderKey, OrderNumber, Payment, PaymentId, PaymentResult, PaymentReview,
     PaymentStatus, PaymentTarget, Placement, Product, ProductId, ProductRemoval, Result, Settled,
-    StatusChange, Store,
+    StatusChange, Store, TrackedOrder,
     order::{NewOrder, Order},
     page::ReviewKey,
     payment::PaymentCheck,
@@ -89,6 +89,10 @@ where
 
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>> {
         SqlStore::order(self, number).await
+    }
+
+    async fn tracked_order(&self, number: &OrderNumber) -> Result<Option<TrackedOrder>> {
+        SqlStore::tracked_order(self, number).await
     }
 
     async fn list_orders(

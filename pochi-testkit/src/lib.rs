@@ -96,6 +96,8 @@ macro_rules! store_conformance_tests {
             // exactness
             any_unicode_text_round_trips,
             money_at_the_bounds_is_exact,
+            // tracking
+            tracking_shows_exactly_what_the_order_holds,
         );
     };
 }

@@ -9,7 +9,7 @@ use crate::{
     auth::AdminUser,
     checkout::{Checkout, CheckoutInput},
     client::ClientNetwork,
-    error::{ConflictReason, Error, Result},
+    error::{ConflictReason, Entity, Error, Result},
     events::ShopEvent,
     ids::OrderNumber,
     order::{
@@ -157,8 +157,11 @@ impl Shop {
     /// The public tracking view of an order (personal data masked).
     pub async fn track(&self, number: &str) -> Result<TrackedOrder> {
         let number = OrderNumber::parse(number).map_err(|e| e.at("orderId"))?;
-        let order = self.inner.store.order_required(&number).await?;
-        Ok(TrackedOrder::from(&order))
+        self.inner
+            .store
+            .tracked_order(&number)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Order, &number))
     }
 
     /// An order with everything, for the admin.

@@ -19,6 +19,7 @@ use crate::{
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
+    tracking::TrackedOrder,
 };
 
 macro_rules! forward_store {
@@ -72,6 +73,9 @@ macro_rules! forward_store {
             }
             async fn order(&self, number: &OrderNumber) -> Result<Option<Order>> {
                 (**self).order(number).await
+            }
+            async fn tracked_order(&self, number: &OrderNumber) -> Result<Option<TrackedOrder>> {
+                (**self).tracked_order(number).await
             }
             async fn list_orders(
                 &self,

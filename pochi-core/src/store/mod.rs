@@ -51,6 +51,7 @@ use crate::{
     settings::StoreSettings,
     stats::CustomerSummary,
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
+    tracking::TrackedOrder,
 };
 /// The types a store reads and writes that an application using the shop never meets: what to
 /// place, what a move or a settlement writes, the figures behind the statistics.
@@ -196,6 +197,17 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// An order by number, with its lines and timeline.
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>>;
+
+    /// The public tracking view of an order by number ([`TrackedOrder::from`] its
+    /// [`Store::order`]), or `None` for an unknown number.
+    ///
+    /// The default reads [`Store::order`]. A backend overrides it when it can read what the
+    /// tracking page shows more cheaply (the SQL stores read it in one statement); the
+    /// result must equal the default's, masking included: build it with
+    /// [`TrackedOrder::from`], never by masking again.
+    async fn tracked_order(&self, number: &OrderNumber) -> Result<Option<TrackedOrder>> {
+        Ok(self.order(number).await?.as_ref().map(TrackedOrder::from))
+    }
 
     /// Up to `limit` orders passing `filter`, after `after`, newest first (`created_at`
     /// descending, then number descending).

@@ -11,8 +11,9 @@ mod orders;
 mod payments;
 mod reports;
 mod stock;
+mod tracking;
 
 pub use self::{
     catalogue::*, exactness::*, lifecycle::*, limits::*, orders::*, payments::*, reports::*,
-    stock::*,
+    stock::*, tracking::*,
 };
