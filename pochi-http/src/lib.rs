@@ -71,7 +71,8 @@
 //!   same database, the order-expiry job), show within [`RouterConfig::catalogue_cache_ttl`],
 //!   1 s by default. (Orders do not clear it: under load nearly every page would be a store
 //!   read, and an order checks stock in the store anyway.) Servers stay stateless: no process
-//!   needs to tell another anything.
+//!   needs to tell another anything. Each page is kept with its brotli and gzip variants,
+//!   made by the read (see [`encoding`]), so a browser's request is not compressed again.
 //! - **Metrics**: requests are counted by route template here; shop events (orders placed,
 //!   payment outcomes) through [`Metrics::sink`], which chains to your own sink.
 //! - **Admin changes from other sites** (a form on another page riding on the admin's browser
@@ -90,6 +91,7 @@ mod auth;
 mod cache;
 mod config;
 mod cross_site;
+pub mod encoding;
 mod error;
 mod extract;
 pub mod jobs;
@@ -114,7 +116,7 @@ use axum::{
 use bytes::Bytes;
 use pochi_core::Shop;
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{CompressionLayer, DefaultPredicate, Predicate},
     cors::{AllowOrigin, CorsLayer},
 };
 
@@ -157,7 +159,10 @@ pub fn router(shop: Shop, config: RouterConfig) -> Router {
     if config.rate_limits.general.is_some() {
         router = router.layer(from_fn_with_state(state.clone(), layers::general_limit));
     }
-    router = router.layer(CompressionLayer::new());
+    // Catalogue pages come precompressed (`encoding`); everything else is compressed here.
+    router = router.layer(
+        CompressionLayer::new().compress_when(DefaultPredicate::new().and(encoding::NotNegotiated)),
+    );
     if !config.cors_origins.is_empty() {
         router = router.layer(
             CorsLayer::new()

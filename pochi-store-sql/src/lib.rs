@@ -55,7 +55,11 @@
 //!   reported as [`Error::Unavailable`](pochi_core::Error).
 //!
 //! Reads that need several statements (an order with its lines and timeline, a page of orders,
-//! the statistics) run in one read-only transaction on one snapshot. Lists use keyset
+//! the statistics) run in one read-only transaction on one snapshot. The public tracking read
+//! ([`Store::tracked_order`](pochi_core::Store::tracked_order)), the busiest read of a shop, is
+//! one statement instead (see [`tracking_statement`]): the order row, its lines and its
+//! timeline as one ordered `UNION ALL`, each part on its table's primary key, which leads with
+//! the order number, so it needs no transaction and no index of its own. Lists use keyset
 //! pagination on the order the trait documents; a page of orders loads its lines and
 //! timelines in one query each.
 //!
@@ -137,6 +141,8 @@ pub struct SqlStore<D: Dialect> {
     /// Where the dialect has one writer: writers of this process take turns here before they
     /// begin (see [`Dialect::ONE_WRITER`]).
     writers: Arc<Mutex<()>>,
+    /// The [`tracking_statement`], written once (the busiest read should not format it).
+    tracking: Arc<str>,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
@@ -144,6 +150,7 @@ impl<D: Dialect> Clone for SqlStore<D> {
         SqlStore {
             pool: self.pool.clone(),
             writers: Arc::clone(&self.writers),
+            tracking: Arc::clone(&self.tracking),
         }
     }
 }
@@ -265,6 +272,7 @@ impl<D: Dialect> SqlStore<D> {
         SqlStore {
             pool,
             writers: Arc::new(Mutex::new(())),
+            tracking: tracking_statement::<D>().into(),
         }
     }
 

@@ -94,9 +94,8 @@ where
     Option<D::Id>: for<'q> Encode<'q, D::Db>,
 {
     pub(crate) async fn tracked_order(&self, number: &OrderNumber) -> Result<Option<TrackedOrder>> {
-        let statement = tracking_statement::<D>();
         let number = number.as_str();
-        let mut query = sqlx::query(&statement);
+        let mut query = sqlx::query(&self.tracking);
         for _ in 0..TRACKING_STATEMENT_BINDS {
             query = query.bind(number);
         }

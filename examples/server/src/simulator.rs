@@ -159,11 +159,14 @@ async fn resolve(
             return Err(no_open_push());
         }
         Err(err) => {
+            // Not delivered: the shop is stopping (its listener closed) or did not answer in
+            // time. As with a refused callback, the answer is given and the shop learns it when
+            // it reconciles; the client hears the shop's own "not now", never a gateway error.
             tracing::warn!(error = %err, "the simulated callback was not delivered");
             return Err(ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "payment_provider_error",
-                "the simulated M-Pesa could not reach the shop",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the shop could not record the payment now; it will when it reconciles with M-Pesa",
             ));
         }
     }

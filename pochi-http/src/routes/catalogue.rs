@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::State,
-    http::header,
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -83,6 +83,7 @@ pub(crate) fn parse_limit(text: Option<&str>) -> Result<Limit, ApiError> {
 pub(crate) async fn list_products(
     State(state): State<AppState>,
     Query(query): Query<PageQuery>,
+    request: HeaderMap,
 ) -> ApiResult<Response> {
     let limit = query.limit()?;
     // A cursor that does not decode is refused here, before it can become a cache key; one
@@ -94,7 +95,7 @@ pub(crate) async fn list_products(
         .map_err(|e| e.at("cursor"))?
         .map(|key| key.encode());
     let key = page_key(cursor.as_deref(), limit.get());
-    let body = state
+    let page = state
         .catalogue
         .get_or_load(key, || async {
             let page = state.shop.catalogue(cursor.as_deref(), limit).await?;
@@ -103,7 +104,15 @@ pub(crate) async fn list_products(
                 .map_err(|e| Error::backend("catalogue page", e))
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    // The page's variants were made when it was read; this only picks one.
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        page.choose(&request),
+    )
+        .into_response())
 }
 
 /// One active product.

@@ -12,6 +12,7 @@ mod metrics_access;
 mod open_orders;
 mod openapi;
 mod outage;
+mod precompressed;
 mod product_edits;
 mod routes;
 mod slow_clients;

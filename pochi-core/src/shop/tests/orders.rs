@@ -133,6 +133,16 @@ async fn a_date_filter_with_no_utc_instant_is_out_of_range_not_a_panic() {
 }
 
 #[tokio::test]
+async fn tracking_an_unknown_number_is_not_found() {
+    let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
+    let err = w.shop.track("POCHI-23456789AB").await.unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound { entity: Entity::Order, ref id } if id == "POCHI-23456789AB"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn invalid_input_names_the_field() {
     let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
     let cases = [
