@@ -320,22 +320,28 @@ if $http; then
     # A second ceiling answering with the catalogue's own bytes, as the shop sends them: plain
     # without Accept-Encoding, and in each coding the shop answers in, first the one it chose
     # for a browser (curl keeps the bytes as sent). How much of the gap is the payload (through
-    # loopback, parsed by wrk on the same cores) and how much the server.
-    if [ -z "$big_url" ] && command -v curl >/dev/null &&
-      curl -sf -o "$work/catalogue.json" "$products_url"; then
+    # loopback, parsed by wrk on the same cores) and how much the server. One per store: each
+    # store's page has its own ids and times, so its own size once compressed.
+    if [ -n "$big_pid" ]; then
+      kill -TERM "$big_pid" 2>/dev/null || true
+      wait "$big_pid" 2>/dev/null || true
+      big_url= big_pid=
+    fi
+    catalogue="$work/catalogue-$store"
+    if command -v curl >/dev/null && curl -sf -o "$catalogue.json" "$products_url"; then
       browser_coding=$(coding_of "$BROWSER_ENCODING" /dev/null)
       variants=
       for coding in $browser_coding $CODINGS; do
         [[ ",$variants" != *",$coding="* ]] || continue
-        [ "$(coding_of "$coding" "$work/catalogue.$coding")" != "$coding" ] ||
-          variants+="$coding=$work/catalogue.$coding,"
+        [ "$(coding_of "$coding" "$catalogue.$coding")" != "$coding" ] ||
+          variants+="$coding=$catalogue.$coding,"
       done
-      say "catalogue ceiling: $(wc -c <"$work/catalogue.json") bytes plain, encoded for a browser as ${browser_coding:-nothing}; variants: ${variants:-none}"
-      POCHI_BENCH_HELLO_BODY="$work/catalogue.json" POCHI_BENCH_HELLO_ENCODED=$variants \
-        spawn "$work/big.out" "$bin_dir/pochi-bench-server" hello
+      say "catalogue ceiling on $store: $(wc -c <"$catalogue.json") bytes plain, encoded for a browser as ${browser_coding:-nothing}; variants: ${variants:-none}"
+      POCHI_BENCH_HELLO_BODY="$catalogue.json" POCHI_BENCH_HELLO_ENCODED=$variants \
+        spawn "$work/big-$store.out" "$bin_dir/pochi-bench-server" hello
       big_pid=$spawned_pid
-      wait_for "$work/big.out" "$big_pid" '^ready ' 30 "the catalogue-sized ceiling"
-      read -r _ big_addr _ < <(grep -m1 '^ready ' "$work/big.out")
+      wait_for "$work/big-$store.out" "$big_pid" '^ready ' 30 "the catalogue-sized ceiling"
+      read -r _ big_addr _ < <(grep -m1 '^ready ' "$work/big-$store.out")
       big_url="http://$big_addr/"
     fi
 

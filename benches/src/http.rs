@@ -484,7 +484,10 @@ pub fn goals(rows: &[Row], memory: &[Memory], raw: RawOrders) -> Vec<Verdict> {
             "the plain-hyper ceiling sending the same bytes",
             PRODUCTS_SHARE_GOAL,
         ) {
-            verdicts.push(verdict);
+            verdicts.push(Verdict {
+                text: format!("{}{}", verdict.text, bytes_beside_ceiling(rows, store)),
+                ..verdict
+            });
         }
         if let Some(products) = find(rows, store, Scenario::Products, 256) {
             verdicts.push(verdict(
@@ -612,6 +615,39 @@ fn share_goal(
             .iter()
             .all(|(_, share)| share.is_some_and(|share| share >= goal)),
     ))
+}
+
+/// How far apart the bytes per response of the shop's catalogue and its ceiling may be for the
+/// two to be compared (headers differ a little; a body of another size does not compare).
+const COMPARABLE_BYTES: f64 = 0.02;
+
+/// `; bytes/response: shop N, ceiling M` for the products scenario on `store` (over all its
+/// rounds), with "not comparable" when they differ by more than [`COMPARABLE_BYTES`].
+fn bytes_beside_ceiling(rows: &[Row], store: &str) -> String {
+    let per_response = |scenario: Scenario| {
+        let (bytes, requests) = rows
+            .iter()
+            .filter(|r| r.store == store && r.scenario == scenario)
+            .fold((0, 0), |(b, n), r| (b + r.bytes, n + r.requests));
+        (requests > 0).then(|| as_f64(bytes) / as_f64(requests))
+    };
+    match (
+        per_response(Scenario::Products),
+        per_response(Scenario::CeilingCatalogue),
+    ) {
+        (Some(shop), Some(ceiling)) => {
+            let apart = (shop - ceiling).abs() / ceiling.max(1.0);
+            format!(
+                "; bytes/response: shop {shop:.0}, ceiling {ceiling:.0}{}",
+                if apart > COMPARABLE_BYTES {
+                    format!(" (not comparable: {:.1}% apart)", apart * 100.0)
+                } else {
+                    String::new()
+                }
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 /// Every verdict as a line of Markdown (`- text: met`).
@@ -933,12 +969,39 @@ mod tests {
              transaction: not measured (its server was not reachable): missed\n\
              - GET /api/products with browser Accept-Encoding on sqlite: 60% at 64 connections, \
              40% at 256 connections of the plain-hyper ceiling sending the same bytes (goal ≥ \
-             50%): missed\n\
+             50%); bytes/response: shop 100, ceiling 100: missed\n\
              - GET /api/products on sqlite: p99 60.00 ms at 256 connections (goal < 50 ms): missed\n\
              - Mixed scenario on PostgreSQL at 256 connections: not measured (its server was not \
              reachable): missed\n\
              - Idle reference server on sqlite: 19.5 MB resident (goal < 50 MB): met\n\
              - 1,000 idle keep-alive connections on sqlite: +29.3 MB (goal < 100 MB): met\n"
+        );
+    }
+
+    #[test]
+    fn the_products_verdict_says_when_the_ceiling_sends_other_bytes() {
+        let mut larger = round("sqlite", "ceiling-catalogue", 64, 40_000, 5_000);
+        larger.bytes = 40_000 * 103;
+        let rows = rows(&[
+            round("sqlite", "ceiling", 64, 90_000, 5_000),
+            larger,
+            round("sqlite", "products", 64, 24_000, 9_000),
+        ]);
+
+        let verdicts = goals(&rows, &[], RawOrders::default());
+
+        let products: Vec<&str> = verdicts
+            .iter()
+            .map(|v| v.text.as_str())
+            .filter(|t| t.starts_with("GET /api/products with"))
+            .collect();
+        assert_eq!(
+            products,
+            [
+                "GET /api/products with browser Accept-Encoding on sqlite: 60% at 64 connections of \
+              the plain-hyper ceiling sending the same bytes (goal ≥ 50%); bytes/response: shop \
+              100, ceiling 103 (not comparable: 2.9% apart)"
+            ]
         );
     }
 

@@ -5,23 +5,19 @@
 //! product whose stock is tracked (two units, from a stock of `MAX_STOCK` that no run can
 //! exhaust) and one whose stock is not, placed by the same customer; with
 //! [`Orders::RandomProducts`], two distinct products picked at random out of
-//! [`RANDOM_CATALOGUE`] tracked ones. Each side gets the pool a user would have: the adapter is opened with its
-//! own constructor (`open`/`connect`, default pool), the raw side gets a pool of the same size
-//! and connection options.
+//! [`RANDOM_CATALOGUE`] tracked ones. Each side gets the pool a user would have: the adapter is
+//! opened with its own constructor (`open`/`connect`, default pool), and the raw side gets the
+//! pool of a second store opened by the same constructor ([`pochi_store_sql::SqlStore::pool`]),
+//! so its size, connection options, SQLite pragmas and ping-after-idle are the store's by
+//! construction.
 
 use std::{fmt, str::FromStr, sync::Arc};
 
 use async_trait::async_trait;
 use pochi_core::{Placement, Store, product::MAX_STOCK};
-use pochi_store_mysql::{
-    MySqlStore,
-    sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions},
-};
-use pochi_store_postgres::{PostgresStore, sqlx::postgres::PgPoolOptions};
-use pochi_store_sqlite::{
-    SqliteStore,
-    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use pochi_store_mysql::MySqlStore;
+use pochi_store_postgres::PostgresStore;
+use pochi_store_sqlite::SqliteStore;
 use pochi_testkit::fixtures::{T0, checkout, new_order, order_number, product};
 use tempfile::TempDir;
 
@@ -31,11 +27,6 @@ use crate::{
     raw::{Basket, RawMySql, RawPostgres, RawSqlite, Reservation},
     throughput::Placer,
 };
-
-/// Connections of the SQLite store's file pool (`pochi-store-sqlite`'s `FILE_POOL_SIZE`).
-const SQLITE_POOL_SIZE: u32 = 8;
-/// The SQLite store's `busy_timeout`.
-const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Products of the catalogue [`Orders::RandomProducts`] picks from.
 pub const RANDOM_CATALOGUE: usize = 1_000;
@@ -169,16 +160,8 @@ impl Contest {
         let path = dir.path().join("bench.db");
         let store = SqliteStore::open(&path).await?;
         store.migrate().await?;
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(SQLITE_POOL_SIZE)
-            .connect_with(options)
-            .await?;
+        // A pool of its own, built by the store's constructor: the same options by construction.
+        let pool = SqliteStore::open(&path).await?.pool().clone();
         let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::Sqlite,
@@ -191,11 +174,7 @@ impl Contest {
     async fn postgres(database: BenchDatabase, orders: Orders) -> Result<Contest, BenchError> {
         let store = PostgresStore::connect(&database.url).await?;
         store.migrate().await?;
-        let pool = PgPoolOptions::new()
-            .max_connections(pochi_store_postgres::DEFAULT_POOL_SIZE)
-            .acquire_timeout(pochi_store_postgres::DEFAULT_ACQUIRE_TIMEOUT)
-            .connect(&database.url)
-            .await?;
+        let pool = PostgresStore::connect(&database.url).await?.pool().clone();
         let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::Postgres,
@@ -208,14 +187,7 @@ impl Contest {
     async fn mysql(database: BenchDatabase, orders: Orders) -> Result<Contest, BenchError> {
         let store = MySqlStore::connect(&database.url).await?;
         store.migrate().await?;
-        let options = MySqlConnectOptions::from_str(&database.url)?
-            .timezone(Some(String::from("+00:00")))
-            .charset("utf8mb4");
-        let pool = MySqlPoolOptions::new()
-            .max_connections(pochi_store_mysql::DEFAULT_POOL_SIZE)
-            .acquire_timeout(pochi_store_mysql::DEFAULT_ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
+        let pool = MySqlStore::connect(&database.url).await?.pool().clone();
         let basket = stock(&store, orders).await?;
         Ok(Contest {
             backend: Backend::MySql,

@@ -2,44 +2,25 @@
 //! ([`pochi_store_sql::tracking_statement`], one `UNION ALL` of the order, its lines and its
 //! timeline), issued directly with sqlx on the reference server's own database (the seeded
 //! orders and whatever the load has added since), by as many concurrent callers as `wrk` has
-//! connections, through a pool sized like the server's (`pochi-store-sqlite`'s file pool, 8;
-//! `DEFAULT_POOL_SIZE` of the SQL stores, 10). Like the store, it runs the statement on the
+//! connections, through the pool of a store opened by the store's own constructor
+//! ([`pochi_store_sql::SqlStore::pool`]), so its size (8 on SQLite, 10 on the servers),
+//! connection options, pragmas and ping-after-idle are the server's by construction. Like the store, it runs the statement on the
 //! pool with no transaction around it and fetches every row; unlike the store, it decodes
 //! nothing and builds no view.
 //!
 //! Each call tracks a random seeded order and fails unless the statement finds it, so the
 //! ceiling can never quietly measure misses.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
-use pochi_store_mysql::{
-    MySqlDialect,
-    sqlx::{
-        MySqlPool,
-        mysql::{MySqlConnectOptions, MySqlPoolOptions},
-    },
-};
-use pochi_store_postgres::{
-    PostgresDialect,
-    sqlx::{PgPool, postgres::PgPoolOptions},
-};
+use pochi_store_mysql::{MySqlDialect, MySqlStore, sqlx::MySqlPool};
+use pochi_store_postgres::{PostgresDialect, PostgresStore, sqlx::PgPool};
 use pochi_store_sql::{TRACKING_STATEMENT_BINDS, tracking_statement};
-use pochi_store_sqlite::{
-    SqliteDialect,
-    sqlx::{
-        SqlitePool,
-        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions},
-    },
-};
+use pochi_store_sqlite::{SqliteDialect, SqliteStore, sqlx::SqlitePool};
 use rand::Rng;
 
 use crate::{BenchError, stores::Backend, throughput::Placer};
-
-/// Connections of the SQLite store's file pool (`pochi-store-sqlite`'s `FILE_POOL_SIZE`).
-pub const SQLITE_POOL_SIZE: u32 = 8;
-/// The SQLite store's `busy_timeout`.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the ceiling is called in the report.
 pub const CEILING_NAME: &str =
@@ -90,38 +71,23 @@ impl RawTrack {
             return Err("no order numbers to track".into());
         }
         let pool = match (backend, location) {
+            // The store's own pool: `test_before_acquire(false)` with a ping only after
+            // `PING_AFTER_IDLE`, and (SQLite) its pragmas, exactly as the server has them.
             (Backend::Sqlite, Location::File(path)) => {
-                let options = SqliteConnectOptions::new()
-                    .filename(Path::new(path))
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .foreign_keys(true)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(SQLITE_POOL_SIZE)
-                        .connect_with(options)
-                        .await?,
-                )
+                Pool::Sqlite(SqliteStore::open(Path::new(path)).await?.pool().clone())
             }
             (Backend::Postgres, Location::Database(name)) => Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(pochi_store_postgres::DEFAULT_POOL_SIZE)
-                    .acquire_timeout(pochi_store_postgres::DEFAULT_ACQUIRE_TIMEOUT)
-                    .connect(&crate::databases::postgres_url(name)?)
-                    .await?,
+                PostgresStore::connect(&crate::databases::postgres_url(name)?)
+                    .await?
+                    .pool()
+                    .clone(),
             ),
-            (Backend::MySql, Location::Database(name)) => {
-                let options = MySqlConnectOptions::from_str(&crate::databases::mysql_url(name)?)?
-                    .timezone(Some(String::from("+00:00")))
-                    .charset("utf8mb4");
-                Pool::MySql(
-                    MySqlPoolOptions::new()
-                        .max_connections(pochi_store_mysql::DEFAULT_POOL_SIZE)
-                        .acquire_timeout(pochi_store_mysql::DEFAULT_ACQUIRE_TIMEOUT)
-                        .connect_with(options)
-                        .await?,
-                )
-            }
+            (Backend::MySql, Location::Database(name)) => Pool::MySql(
+                MySqlStore::connect(&crate::databases::mysql_url(name)?)
+                    .await?
+                    .pool()
+                    .clone(),
+            ),
             (backend, location) => {
                 return Err(format!("{backend} cannot be found at {location:?}").into());
             }

@@ -160,17 +160,26 @@ impl Bodies {
     }
 }
 
-/// Whether an `Accept-Encoding` value accepts `coding`: named, or `*`, without `q=0`.
+/// Whether an `Accept-Encoding` value accepts `coding`: named without `q=0`, or, when not
+/// named at all, `*` without `q=0` (RFC 9110 §12.5.3: `*` matches only codings not listed).
 fn accepts(accept: &str, coding: &str) -> bool {
-    accept.split(',').any(|item| {
+    let mut named = None;
+    let mut wildcard = None;
+    for item in accept.split(',') {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default();
         let refused = parts.any(|p| {
             p.strip_prefix("q=")
                 .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
         });
-        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
-    })
+        if name.eq_ignore_ascii_case(coding) {
+            // A coding named twice is refused if either says so.
+            named = Some(named.unwrap_or(true) && !refused);
+        } else if name == "*" {
+            wildcard = Some(wildcard.unwrap_or(true) && !refused);
+        }
+    }
+    named.or(wildcard).unwrap_or(false)
 }
 
 /// `CODING=FILE,...`: each coding and its file's bytes, in that order.
@@ -266,6 +275,23 @@ mod tests {
             pick(Some("*")),
             ("brotli".to_owned(), Some("br".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_coding_refused_by_name_is_not_served_for_a_star() {
+        assert_eq!(
+            pick(Some("br;q=0, *")),
+            ("gzipped".to_owned(), Some("gzip".to_owned()))
+        );
+        assert_eq!(
+            pick(Some("*, gzip;q=0, br;q=0")),
+            ("plain".to_owned(), None)
+        );
+        assert_eq!(
+            pick(Some("*;q=0, br")),
+            ("brotli".to_owned(), Some("br".to_owned()))
+        );
+        assert_eq!(pick(Some("*;q=0")), ("plain".to_owned(), None));
     }
 
     #[test]
