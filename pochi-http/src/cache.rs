@@ -16,8 +16,10 @@
 //! Memory: at most [`MAX_PAGES`] pages. The variants add brotli's and gzip's share of a page's
 //! plain bytes, at most about 60% for varied text and far less for catalogue JSON, whose
 //! fields repeat (a 16 KB page of 50 products keeps 0.5 KB of brotli and 0.7 KB of gzip beside
-//! it). So a full cache of the largest pages (100 products, about 32 KB) holds at most about
-//! 50 MB instead of 32 MB; a shop's real pages, a few MB.
+//! it). The hard bound: a variant is kept only when smaller than the plain bytes, so a page
+//! with both holds under 3× its plain bytes, and a full cache of the largest pages (100
+//! products, about 32 KB) under 96 MB. In practice (variants at most about 60% of varied
+//! text) about 50 MB instead of 32 MB; a shop's real pages, a few MB.
 //!
 //! Reads are single-flight: when a page is missing or stale, one request reads the store and
 //! the requests that arrive meanwhile wait for that read and share its page, so a clear under

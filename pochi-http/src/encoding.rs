@@ -11,7 +11,8 @@
 //!   and `*` are honoured, `x-gzip` is gzip; with no `Accept-Encoding` the plain bytes go out.
 //!   Between codings of equal weight brotli wins (smallest), then gzip; a coding is chosen over
 //!   the plain bytes unless the client weighs `identity` higher. An element whose `q` does not
-//!   parse is ignored.
+//!   parse is ignored. Written here because tower-http's negotiation is private to its
+//!   compression layer, and its `ServeDir` precompressed support serves files on disk.
 //! - **No zstd variant**: every browser that sends `zstd` also sends `br` at the same weight,
 //!   so brotli (smaller at these sizes) would always be chosen and a zstd copy would only cost
 //!   memory and a C library in the build.

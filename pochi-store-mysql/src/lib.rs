@@ -54,6 +54,11 @@
 //! any Unicode round-trips and identifiers compare byte for byte. (`utf8mb4_bin` pads: `'A'`
 //! equals `'A '`. No identifier Pochi stores ends with a space.)
 //!
+//! Tested on: CI (`.ci/run`, through `scripts/ensure-databases`) runs the conformance suite on
+//! MariaDB 10.11. MySQL 8 is expected to work but is not tested in CI, including the column
+//! types MySQL infers for the tracking statement's `UNION ALL` (see
+//! `pochi_store_sql::tracking_statement`); run the suite against it before relying on it.
+//!
 //! Distributed MySQL-compatible engines (TiDB, Vitess) are not tested here. Where they differ
 //! from MySQL 8 (CHECK constraints, `SKIP LOCKED`, foreign keys across shards), the store
 //! still relies only on unique keys, row locks and the transaction for correctness.

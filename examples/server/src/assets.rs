@@ -17,8 +17,9 @@
 //!   a 304 costs a round trip but no bytes.)
 //! - **Precompressed**: each file is sent as brotli or gzip when the browser accepts it
 //!   ([`pochi_http::encoding`]), compressed once per process at the highest levels (brotli 11,
-//!   gzip 9), not per request. They are made at first use; [`router`] also starts making them
-//!   all on a background thread at startup, so the first visitor seldom waits. (Not in a build
+//!   gzip 9), not per request. [`router`] starts making them all on a background thread at
+//!   startup; until a file's variants are ready it is sent plain (with the plain `ETag`), so
+//!   no request waits for brotli 11 on an async worker. (Not in a build
 //!   script: that would build the compressor a second time for the build host, and the ~100 KB
 //!   of files take a fraction of a second once per process.) Each variant has its own strong
 //!   `ETag` (the file's tag with `.br` or `.gz`), and every answer says
@@ -30,6 +31,7 @@ use std::sync::{Once, OnceLock};
 
 use axum::{
     Router,
+    body::Bytes,
     extract::Path,
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -37,11 +39,17 @@ use axum::{
 };
 use pochi_http::encoding::{ContentCoding, Precompressed};
 
-/// An embedded file: its name under `/assets/` (pages: their route), type and bytes.
+/// An embedded file: its name under `/assets/` (pages: their route), type and bytes, and what
+/// is computed from them once per process. Kept in `static`s, so each file has one address and
+/// its state lives with it: no lookup, nothing to fall back on.
 struct Asset {
     name: &'static str,
     content_type: &'static str,
     body: &'static [u8],
+    /// The compressed variants, made by the warm-up thread.
+    variants: OnceLock<Precompressed>,
+    /// The `ETag` of the plain bytes.
+    tag: OnceLock<HeaderValue>,
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -55,12 +63,14 @@ macro_rules! asset {
             name: $name,
             content_type: $type,
             body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $file)),
+            variants: OnceLock::new(),
+            tag: OnceLock::new(),
         }
     };
 }
 
 /// The pages, by route.
-const PAGES: &[Asset] = &[
+static PAGES: [Asset; 6] = [
     asset!("/", "index.html", HTML),
     asset!("/checkout", "checkout.html", HTML),
     asset!("/pay", "pay.html", HTML),
@@ -70,7 +80,7 @@ const PAGES: &[Asset] = &[
 ];
 
 /// The files under `/assets/`.
-const FILES: &[Asset] = &[
+static FILES: [Asset; 10] = [
     asset!("style.css", "style.css", CSS),
     asset!("common.js", "common.js", JS),
     asset!("order-view.js", "order-view.js", JS),
@@ -92,20 +102,20 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 pub fn router() -> Router {
     static WARM: Once = Once::new();
     WARM.call_once(|| {
-        // If the thread cannot start, each file is compressed at its first request instead.
+        // If the thread cannot start, the files are sent plain.
         let _ = std::thread::Builder::new()
             .name("compress-assets".into())
             .spawn(|| {
-                for asset in PAGES.iter().chain(FILES) {
-                    variants(asset);
+                for asset in PAGES.iter().chain(&FILES) {
+                    asset.compress();
                 }
             });
     });
     let mut router = Router::new();
-    for (index, page) in PAGES.iter().enumerate() {
+    for page in &PAGES {
         router = router.route(
             page.name,
-            get(move |headers: HeaderMap| async move { serve(&PAGES[index], &headers) }),
+            get(move |headers: HeaderMap| async move { serve(page, &headers) }),
         );
     }
     router.route("/assets/{*name}", get(file))
@@ -133,8 +143,11 @@ async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
 }
 
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
-    let variant = variants(asset).choose(request);
-    let etag = variant_tag(&etag(asset), variant.coding);
+    let variant = match asset.variants.get() {
+        Some(variants) => variants.choose(request),
+        None => Precompressed::uncompressed(Bytes::from_static(asset.body)).choose(request),
+    };
+    let etag = variant_tag(asset.tag(), variant.coding);
     // Weak comparison, as If-None-Match asks (RFC 9110 §13.1.2).
     let fresh = request
         .get_all(header::IF_NONE_MATCH)
@@ -171,17 +184,23 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::REFERRER_POLICY, "same-origin"),
 ];
 
-/// `asset`'s bytes and their compressed variants, made once per process.
-fn variants(asset: &'static Asset) -> &'static Precompressed {
-    const COUNT: usize = PAGES.len() + FILES.len();
-    static VARIANTS: [OnceLock<Precompressed>; COUNT] = [const { OnceLock::new() }; COUNT];
-    let position = PAGES
-        .iter()
-        .chain(FILES)
-        .position(|a| std::ptr::eq(a, asset))
-        .unwrap_or(0);
-    VARIANTS[position]
-        .get_or_init(|| Precompressed::smallest(axum::body::Bytes::from_static(asset.body)))
+impl Asset {
+    /// Makes the compressed variants, once (the warm-up thread's work: brotli 11 takes a while).
+    fn compress(&self) -> &Precompressed {
+        self.variants
+            .get_or_init(|| Precompressed::smallest(Bytes::from_static(self.body)))
+    }
+
+    /// A strong validator from the bytes (FNV-1a, 64 bits: enough to tell versions apart).
+    fn tag(&self) -> &HeaderValue {
+        self.tag.get_or_init(|| {
+            let hash = self.body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            HeaderValue::try_from(format!("\"{hash:016x}\""))
+                .unwrap_or(HeaderValue::from_static("\"0\""))
+        })
+    }
 }
 
 /// The validator of `coding`'s variant: a strong tag differs between codings of one file.
@@ -193,31 +212,6 @@ fn variant_tag(plain: &HeaderValue, coding: ContentCoding) -> HeaderValue {
     };
     let tag = plain.to_str().unwrap_or("\"0\"").trim_end_matches('"');
     HeaderValue::try_from(format!("{tag}{suffix}\"")).unwrap_or_else(|_| plain.clone())
-}
-
-/// A strong validator from the file's bytes (FNV-1a, 64 bits: enough to tell versions apart).
-fn etag(asset: &'static Asset) -> HeaderValue {
-    static TAGS: OnceLock<Vec<HeaderValue>> = OnceLock::new();
-    let tags = TAGS.get_or_init(|| {
-        PAGES
-            .iter()
-            .chain(FILES)
-            .map(|a| {
-                let hash = a.body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-                });
-                HeaderValue::try_from(format!("\"{hash:016x}\""))
-                    .unwrap_or(HeaderValue::from_static("\"0\""))
-            })
-            .collect()
-    });
-    let position = PAGES
-        .iter()
-        .chain(FILES)
-        .position(|a| std::ptr::eq(a, asset));
-    position
-        .and_then(|i| tags.get(i).cloned())
-        .unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 #[cfg(test)]
@@ -319,6 +313,42 @@ mod tests {
         assert!(body_text(again).await.is_empty());
     }
 
+    /// A file of the tests' own, so its variants are made only when a test says so.
+    static LATE: Asset = asset!("late.js", "admin.js", JS);
+
+    #[tokio::test]
+    async fn a_file_is_sent_plain_until_its_variants_are_made() {
+        let browser = HeaderMap::from_iter([(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br, zstd"),
+        )]);
+        // given a file whose variants are not made yet, when a browser asks, then it gets the
+        // plain bytes with the plain tag (nothing is compressed on the request's worker)
+        let early = serve(&LATE, &browser);
+        assert_eq!(early.headers().get(header::CONTENT_ENCODING), None);
+        assert_eq!(&early.headers()[header::ETAG], LATE.tag());
+        assert_eq!(early.headers()[header::VARY], "accept-encoding");
+        assert!(LATE.variants.get().is_none());
+        let body = axum::body::to_bytes(early.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(body, LATE.body);
+
+        // once they are made, the same request gets brotli, with its own tag
+        LATE.compress();
+        let late = serve(&LATE, &browser);
+        assert_eq!(late.headers()[header::CONTENT_ENCODING], "br");
+        let plain_tag = LATE.tag().to_str().unwrap().trim_end_matches('"');
+        assert_eq!(late.headers()[header::ETAG], format!("{plain_tag}.br\""));
+        let body = axum::body::to_bytes(late.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut brotli::Decompressor::new(&body[..], 4096), &mut plain)
+            .unwrap();
+        assert_eq!(plain, LATE.body);
+    }
+
     /// Whether `html` has an inline event handler attribute (` onclick=`, ` onload=`...).
     fn has_inline_handler(html: &str) -> bool {
         html.match_indices(" on").any(|(at, _)| {
@@ -330,7 +360,7 @@ mod tests {
 
     #[test]
     fn pages_load_only_embedded_files_and_nothing_inline() {
-        for page in PAGES {
+        for page in &PAGES {
             let html = std::str::from_utf8(page.body).unwrap();
             for attribute in ["src=\"", "href=\""] {
                 for reference in html.split(attribute).skip(1) {

@@ -49,23 +49,86 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).map(|v| v.to_str().unwrap())
 }
 
+/// Every page and file by URL path, with the bytes embedded from its file.
+const EMBEDDED: [(&str, &[u8]); 16] = [
+    ("/", include_bytes!("../assets/index.html")),
+    ("/checkout", include_bytes!("../assets/checkout.html")),
+    ("/pay", include_bytes!("../assets/pay.html")),
+    (
+        "/confirmation",
+        include_bytes!("../assets/confirmation.html"),
+    ),
+    ("/track", include_bytes!("../assets/track.html")),
+    ("/admin", include_bytes!("../assets/admin.html")),
+    ("/assets/style.css", include_bytes!("../assets/style.css")),
+    ("/assets/common.js", include_bytes!("../assets/common.js")),
+    (
+        "/assets/order-view.js",
+        include_bytes!("../assets/order-view.js"),
+    ),
+    ("/assets/shop.js", include_bytes!("../assets/shop.js")),
+    (
+        "/assets/checkout.js",
+        include_bytes!("../assets/checkout.js"),
+    ),
+    ("/assets/pay.js", include_bytes!("../assets/pay.js")),
+    (
+        "/assets/confirmation.js",
+        include_bytes!("../assets/confirmation.js"),
+    ),
+    ("/assets/track.js", include_bytes!("../assets/track.js")),
+    ("/assets/admin.js", include_bytes!("../assets/admin.js")),
+    (
+        "/assets/favicon.svg",
+        include_bytes!("../assets/favicon.svg"),
+    ),
+];
+
+const BROWSER: &str = "gzip, deflate, br, zstd";
+
+/// Waits for the startup thread to have compressed the files (until then they go out plain).
+async fn compressed(base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    for (path, _) in EMBEDDED {
+        let url = format!("{base}{path}");
+        loop {
+            let (_, headers, _) = get(&url, &[("accept-encoding", BROWSER)]).await;
+            if header(&headers, "content-encoding").is_some() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never compressed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn pages_and_files_are_sent_precompressed_as_the_browser_asks() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
     let base = server.base_url();
-    for path in ["/", "/admin", "/assets/admin.js", "/assets/style.css"] {
+    compressed(&base).await;
+    let mut plain_tags = Vec::new();
+    for (path, embedded) in EMBEDDED {
         let url = format!("{base}{path}");
         let (status, plain_headers, plain) = get(&url, &[]).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(header(&plain_headers, "content-encoding"), None, "{path}");
+        assert!(plain == embedded, "{path}: not its file's bytes");
         let mut tags = vec![header(&plain_headers, "etag").unwrap().to_owned()];
-        for (accept, coding) in [("gzip, deflate, br, zstd", "br"), ("br;q=0, gzip", "gzip")] {
+        plain_tags.push(tags[0].clone());
+        for (accept, coding) in [(BROWSER, "br"), ("br;q=0, gzip", "gzip")] {
             let (status, headers, body) = get(&url, &[("accept-encoding", accept)]).await;
             assert_eq!(status, StatusCode::OK, "{path}");
             assert_eq!(header(&headers, "content-encoding"), Some(coding), "{path}");
             assert!(body.len() < plain.len(), "{path} {coding}");
-            assert_eq!(decode(Some(coding), &body), plain, "{path} {coding}");
+            assert!(
+                decode(Some(coding), &body) == embedded,
+                "{path} {coding}: not its file's bytes"
+            );
             assert_eq!(
                 header(&headers, "content-type"),
                 header(&plain_headers, "content-type")
@@ -94,6 +157,10 @@ async fn pages_and_files_are_sent_precompressed_as_the_browser_asks() {
         tags.dedup();
         assert_eq!(tags.len(), 3, "{path}");
     }
+    // ...and between files.
+    plain_tags.sort();
+    plain_tags.dedup();
+    assert_eq!(plain_tags.len(), EMBEDDED.len(), "{plain_tags:?}");
     server.shutdown().await.unwrap();
 }
 
@@ -101,8 +168,9 @@ async fn pages_and_files_are_sent_precompressed_as_the_browser_asks() {
 async fn a_browser_revalidating_its_copy_gets_304_for_the_same_variant_only() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
+    compressed(&server.base_url()).await;
     let url = format!("{}/assets/common.js", server.base_url());
-    let browser = ("accept-encoding", "gzip, deflate, br, zstd");
+    let browser = ("accept-encoding", BROWSER);
     let (_, headers, _) = get(&url, &[browser]).await;
     let etag = header(&headers, "etag").unwrap().to_owned();
 

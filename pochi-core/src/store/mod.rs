@@ -34,6 +34,12 @@
 //! Start from [`MemoryStore`](crate::MemoryStore): it is the reference implementation, and
 //! every line of its transactions maps to a statement of a SQL store. Then run
 //! `pochi_testkit::store_conformance_tests!` against your backend.
+//!
+//! A few methods are provided (such as [`Store::tracked_order`]): a default built on the
+//! required methods keeps every store working when one is added, and a backend that can do
+//! the same in one read overrides it. So a store that wraps another (a cache, a fault
+//! injector, a metrics wrapper) must forward the provided methods too, not only the required
+//! ones: otherwise it silently runs the default and loses the inner store's fast path.
 
 mod forward;
 pub mod verdict;

@@ -13,7 +13,7 @@ use pochi_core::{
     CustomerSummary, Error, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
     PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
     ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, StockAdjusted, StockAdjustment,
-    Store, StoreSettings,
+    Store, StoreSettings, TrackedOrder,
     page::ReviewKey,
     payment::PaymentCheck,
     product::ProductKey,
@@ -78,6 +78,7 @@ guarded! {
         remove_product(id: ProductId, at: OffsetDateTime) -> ProductRemoval;
         place_order(order: &NewOrder) -> Placement;
         order(number: &OrderNumber) -> Option<Order>;
+        tracked_order(number: &OrderNumber) -> Option<TrackedOrder>;
         list_orders(filter: &OrderFilter, after: Option<OrderKey>, limit: usize) -> Vec<Order>;
         move_order(number: &OrderNumber, change: &StatusChange) -> Order;
         expire_orders(cutoff: &ExpiryCutoff, limit: usize) -> Vec<Order>;
