@@ -330,6 +330,8 @@ pub enum Entity {
     PaymentProvider,
     /// An admin user.
     AdminUser,
+    /// A notification message.
+    Message,
 }
 
 impl fmt::Display for Entity {
@@ -340,6 +342,7 @@ impl fmt::Display for Entity {
             Entity::Payment => "payment",
             Entity::PaymentProvider => "payment provider",
             Entity::AdminUser => "admin user",
+            Entity::Message => "message",
         })
     }
 }
@@ -370,6 +373,8 @@ pub enum ConflictReason {
     OrderExpiring,
     /// The product's stock is not counted, so it cannot be adjusted.
     StockNotTracked,
+    /// The message is not dead, so there is nothing to retry.
+    MessageNotDead,
 }
 
 impl ConflictReason {
@@ -387,6 +392,7 @@ impl ConflictReason {
             ConflictReason::PaymentNotVerifiable => "payment_not_verifiable",
             ConflictReason::OrderExpiring => "order_expiring",
             ConflictReason::StockNotTracked => "stock_not_tracked",
+            ConflictReason::MessageNotDead => "message_not_dead",
         }
     }
 }

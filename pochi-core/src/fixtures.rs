@@ -72,6 +72,7 @@ pub(crate) fn order(code: &str, total: Decimal) -> Order {
         created_at: T0,
         updated_at: T0,
         paid_at: None,
+        language: Default::default(),
     }
 }
 

@@ -56,9 +56,11 @@ pub mod county;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod language;
 pub mod manual;
 pub mod memory;
 pub mod money;
+pub mod notify;
 pub mod order;
 pub mod page;
 pub mod payment;
@@ -89,9 +91,11 @@ pub use crate::{
         AdjustmentId, IdGenerator, OrderNumber, OrderPrefix, PaymentId, ProductId, RandomIds,
         ReviewId, SequentialIds,
     },
+    language::Language,
     manual::ManualCodeProvider,
     memory::{MemorySnapshot, MemoryStore},
     money::{Currency, Money},
+    notify::{Channel, ChannelKind},
     order::{
         Actor, IdempotencyKey, Order, OrderFilter, OrderKey, OrderLine, OrderStatus, Placement,
         StatusChange, TimelineEntry, Trigger,
@@ -121,5 +125,6 @@ pub use crate::{
 
 #[cfg(any(test, feature = "mocks"))]
 pub use crate::{
-    clock::MockClock, events::MockEventSink, provider::MockPaymentProvider, store::MockStore,
+    clock::MockClock, events::MockEventSink, notify::MockChannel, provider::MockPaymentProvider,
+    store::MockStore,
 };

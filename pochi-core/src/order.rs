@@ -268,6 +268,9 @@ pub struct Order {
     /// When it became paid.
     #[serde(with = "time::serde::rfc3339::option")]
     pub paid_at: Option<OffsetDateTime>,
+    /// The language the customer checked out in: the shop's messages to them use it.
+    #[serde(default)]
+    pub language: crate::language::Language,
 }
 
 impl Order {

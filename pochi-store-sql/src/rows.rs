@@ -277,6 +277,7 @@ where
             created_at: Self::time_at(row, "created_at")?,
             updated_at: Self::time_at(row, "updated_at")?,
             paid_at: Self::opt_time_at(row, "paid_at")?,
+            language: Default::default(),
         })
     }
 

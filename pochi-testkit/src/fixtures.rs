@@ -118,6 +118,7 @@ pub fn new_order(
             created_at: at,
             updated_at: at,
             paid_at: None,
+            language: Default::default(),
         },
         idempotency_key: None,
         fingerprint: checkout.fingerprint(),

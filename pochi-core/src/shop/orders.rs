@@ -126,6 +126,7 @@ impl Shop {
                 created_at: now,
                 updated_at: now,
                 paid_at: None,
+                language: Default::default(),
             };
             let new_order = NewOrder {
                 order,

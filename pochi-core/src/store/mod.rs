@@ -50,9 +50,14 @@ use time::OffsetDateTime;
 use crate::{
     error::{Entity, Error, Result},
     ids::{OrderNumber, PaymentId, ProductId},
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     order::{Order, OrderFilter, OrderKey, Placement, StatusChange},
     page::ReviewKey,
     payment::{Payment, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Settled},
+    phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::CustomerSummary,
@@ -324,6 +329,95 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
 
     /// Checks the backend is reachable.
     async fn ping(&self) -> Result<()>;
+
+    // ----- notifications (see [`notify`](crate::notify)) -----
+    //
+    // Writing the outbox is part of the writes above: `place_order` (a new order, not a
+    // replay) writes [`OutboxEvent::placed`]; `move_order` and `expire_orders` write
+    // [`OutboxEvent::moved`] for each move; `settle_payment` and `record_direct_payment`,
+    // when they apply a result, write [`OutboxEvent::settled`] of the payment and the order
+    // afterwards. Each in the same transaction as its change, never after it.
+
+    /// Up to `limit` events not yet expanded into messages, oldest first.
+    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+        let _ = limit;
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Marks event `id` expanded and inserts its messages, atomically, only if it is still
+    /// pending: returns whether this call did it (`false`: another dispatcher expanded it
+    /// first, nothing written). `NotFound` (`Message`) if there is no such event.
+    async fn expand_outbox_event(
+        &self,
+        id: OutboxId,
+        deliveries: &[NewDelivery],
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        let _ = (id, deliveries, at);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Claims up to `claim.limit` due deliveries (state `pending`, `next_attempt_at <=
+    /// claim.now`, no lease or an expired one), earliest due first, for `claim.worker` until
+    /// `claim.lease_until`, and counts one attempt on each; atomically across processes: two
+    /// claims never both get a delivery while its lease holds (the SQL stores skip rows
+    /// another claim has locked, `FOR UPDATE SKIP LOCKED`, or claim under SQLite's one write
+    /// lock).
+    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
+        let _ = claim;
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Records what came of sending a delivery `worker` claimed, and releases the lease;
+    /// only while `worker` still holds it and it is pending (returns `false`, nothing
+    /// written, otherwise). A retry sets `next_attempt_at`; `Dead` keeps it for an admin.
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
+        let _ = (id, worker, outcome);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Up to `limit` deliveries passing `filter`, after `after`, newest first (`created_at`
+    /// descending, then id descending).
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        let _ = (filter, after, limit);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Puts a dead delivery back to `pending`, due at `at`, with its attempts counted from
+    /// zero, and returns it. `NotFound` (`Message`); a delivery that is not dead is a
+    /// `Conflict` (`MessageNotDead`), nothing written.
+    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
+        let _ = (id, at);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Records that the customer with this phone opted out of (or back into) a channel.
+    async fn set_opt_out(
+        &self,
+        phone: &Msisdn,
+        channel: ChannelKind,
+        opted_out: bool,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let _ = (phone, channel, opted_out, at);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
+
+    /// Whether the customer with this phone opted out of a channel.
+    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
+        let _ = (phone, channel);
+        Err(Error::backend("outbox", "this store keeps no outbox"))
+    }
 }
 
 /// Conveniences over [`Store`], for every store.

@@ -116,6 +116,7 @@ pub fn order_at(
         created_at: at,
         updated_at: at,
         paid_at: None,
+        language: Default::default(),
     }
 }
 
