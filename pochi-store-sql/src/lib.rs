@@ -6,7 +6,7 @@
 //! store `SqlStore<ItsDialect>`. Statements are written once, with `?` placeholders (rendered as `$n`
 //! where the database wants that) or sqlx's [`QueryBuilder`](sqlx::QueryBuilder); rows are
 //! decoded once; every transaction (placing, moving and expiring orders, payments and their
-//! settlement, reviews, the catalogue, settings, statistics, customers), the retries of lost
+//! settlement, reviews, the catalogue, settings, statistics, customers, the notification outbox), the retries of lost
 //! races and the mapping of errors exist once. The dialect carries only what differs: how
 //! money, times and ids are kept (natively, or as SQLite's minor units, microseconds and text),
 //! how placeholders, upserts, keyset conditions and lists of values are written, whether several
@@ -77,6 +77,7 @@ mod dialect;
 mod error;
 mod limits;
 mod orders;
+mod outbox;
 mod payments;
 mod placing;
 mod reports;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use pochi_core::{
     Actor, Entity, Error, Order, OrderFilter, OrderKey, OrderNumber, OrderStatus, PaymentStatus,
     ProductId, Result, StatusChange, TimelineEntry, Trigger,
+    notify::OutboxEvent,
     order::StockUnits,
     product::MAX_STOCK,
     store::{ExpiryCutoff, OrderUpdate},
@@ -282,6 +283,9 @@ where
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         let update = order.plan_move(change)?;
         Self::write_move(&mut tx, &mut order, &update).await?;
+        if let Some(event) = OutboxEvent::moved(&order, &update) {
+            Self::write_events(&mut tx, &[event]).await?;
+        }
         tx.commit().await?;
         Ok(order)
     }
@@ -362,17 +366,20 @@ where
         let mut releases = Vec::new();
         let mut changes = TallyChanges::default();
         let mut expired = Vec::with_capacity(orders.len());
+        let mut events = Vec::with_capacity(orders.len());
         for mut order in orders {
             let update = order.plan_move(&change)?;
             let paid_at_before = order.paid_at;
             Self::write_update(&mut tx, &mut order, &update).await?;
             changes.moved(update.from, paid_at_before, &order);
+            events.extend(OutboxEvent::moved(&order, &update));
             releases.extend(update.releases);
             expired.push(order);
         }
         // All releases of the batch at once, in product order, then the tallies.
         Self::release_stock(&mut tx, &releases).await?;
         Self::write_tallies(&mut tx, &changes).await?;
+        Self::write_events(&mut tx, &events).await?;
         tx.commit().await?;
         Ok(expired)
     }

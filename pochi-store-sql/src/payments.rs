@@ -4,6 +4,7 @@
 use pochi_core::{
     Entity, Error, Order, OrderNumber, Payment, PaymentId, PaymentResult, PaymentStatus,
     PaymentTarget, Result, Settled,
+    notify::OutboxEvent,
     payment::{PaymentCheck, Unchanged, settle},
     store::{PaymentInsert, PushLimit, Settlement, verdict},
 };
@@ -348,6 +349,9 @@ where
                 }
                 if let Some(update) = update {
                     Self::write_move(conn, &mut order, &update).await?;
+                }
+                if let Some(event) = OutboxEvent::settled(&order, &updated) {
+                    Self::write_events(conn, &[event]).await?;
                 }
                 Ok(Settled::Applied {
                     payment: updated,

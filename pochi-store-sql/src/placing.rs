@@ -3,6 +3,7 @@
 
 use pochi_core::{
     Entity, Error, Order, Placement, Result,
+    notify::OutboxEvent,
     store::{
         NewOrder, StockUnits,
         verdict::{self, ProductStock},
@@ -99,8 +100,8 @@ where
             "INSERT INTO orders (number, status, customer_name, phone, county, area, address, \
              notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
              flag_received, idempotency_key, fingerprint, created_at, updated_at, paid_at, \
-             placed_from) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             placed_from, language) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ))
         .bind(order.number.as_str())
         .bind(order.status.as_str())
@@ -123,6 +124,7 @@ where
         .bind(D::time(order.updated_at))
         .bind(order.paid_at.map(D::time))
         .bind(new.placed_from.as_ref().map(|n| n.as_str()))
+        .bind(order.language.as_str())
         .execute(&mut *conn)
         .await
         .map_err(|err| {
@@ -138,7 +140,7 @@ where
         Ok(())
     }
 
-    /// The order's lines, its timeline and its tallies: one statement where the dialect has
+    /// The order's lines, its timeline, its outbox event and its tallies: one statement where the dialect has
     /// data-modifying CTEs. The stock locks are held from the reservation to the commit, so
     /// every round trip in between counts.
     async fn insert_lines_timeline_and_tallies(
@@ -185,6 +187,7 @@ where
             },
             "",
         );
+        inserts.push_events(&[OutboxEvent::placed(order)])?;
         // Last, after the product locks (see `tallies`).
         let mut changes = TallyChanges::default();
         changes.placed(order);

@@ -31,7 +31,7 @@ pub(crate) const ADJUSTMENT_COLUMNS: &str =
 
 pub(crate) const ORDER_COLUMNS: &str = "number, status, customer_name, phone, county, area, \
      address, notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
-     flag_received, created_at, updated_at, paid_at";
+     flag_received, created_at, updated_at, paid_at, language";
 
 pub(crate) const LINE_COLUMNS: &str =
     "order_number, position, product_id, name, currency, unit_price, quantity, line_total";
@@ -277,7 +277,9 @@ where
             created_at: Self::time_at(row, "created_at")?,
             updated_at: Self::time_at(row, "updated_at")?,
             paid_at: Self::opt_time_at(row, "paid_at")?,
-            language: Default::default(),
+            language: Self::get::<String>(row, "language")?
+                .parse()
+                .map_err(|e| corrupt("language", e))?,
         })
     }
 

@@ -5,9 +5,14 @@ use pochi_core::{
     OrderFilter, OrderKey, OrderNumber, Payment, PaymentId, PaymentResult, PaymentReview,
     PaymentStatus, PaymentTarget, Placement, Product, ProductId, ProductRemoval, Result, Settled,
     StatusChange, Store, TrackedOrder,
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     order::{NewOrder, Order},
     page::ReviewKey,
     payment::PaymentCheck,
+    phone::Msisdn,
     product::ProductKey,
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
@@ -200,6 +205,59 @@ where
 
     async fn customers(&self, query: &CustomerQuery) -> Result<Vec<CustomerSummary>> {
         SqlStore::customers(self, query).await
+    }
+
+    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+        SqlStore::pending_outbox_events(self, limit).await
+    }
+
+    async fn expand_outbox_event(
+        &self,
+        id: OutboxId,
+        deliveries: &[NewDelivery],
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        SqlStore::expand_outbox_event(self, id, deliveries, at).await
+    }
+
+    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
+        SqlStore::claim_deliveries(self, claim).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
+        SqlStore::finish_delivery(self, id, worker, outcome).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        SqlStore::list_deliveries(self, filter, after, limit).await
+    }
+
+    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
+        SqlStore::retry_delivery(self, id, at).await
+    }
+
+    async fn set_opt_out(
+        &self,
+        phone: &Msisdn,
+        channel: ChannelKind,
+        opted_out: bool,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        SqlStore::set_opt_out(self, phone, channel, opted_out, at).await
+    }
+
+    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
+        SqlStore::opted_out(self, phone, channel).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -98,6 +98,17 @@ macro_rules! store_conformance_tests {
             money_at_the_bounds_is_exact,
             // tracking
             tracking_shows_exactly_what_the_order_holds,
+            // notifications
+            placing_writes_one_outbox_event_and_a_replay_none,
+            moves_expiries_and_payments_write_their_events,
+            an_outbox_event_is_expanded_once,
+            concurrent_claims_never_share_a_delivery,
+            an_expired_lease_can_be_claimed_again,
+            finished_deliveries_keep_their_outcome,
+            only_dead_deliveries_can_be_retried,
+            deliveries_list_filters_and_pages_newest_first,
+            opt_outs_are_kept_per_phone_and_channel,
+            an_order_keeps_its_language,
         );
     };
 }

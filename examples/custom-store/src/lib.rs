@@ -48,10 +48,14 @@ use std::{
 
 use async_trait::async_trait;
 use pochi_core::{
-    Error, MemorySnapshot, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
+    Error, MemorySnapshot, MemoryStore, Msisdn, Order, OrderFilter, OrderKey, OrderNumber, Payment,
     PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
     ProductId, ProductRemoval, Result, Settled, StatusChange, StockAdjusted, StockAdjustment,
     Store,
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     page::ReviewKey,
     product::ProductKey,
     settings::StoreSettings,
@@ -300,5 +304,56 @@ impl Store for JsonFileStore {
     }
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+
+    // ----- notifications: the outbox is written by the changes above, in the same file -----
+
+    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+        self.memory().pending_outbox_events(limit).await
+    }
+    async fn expand_outbox_event(
+        &self,
+        id: OutboxId,
+        deliveries: &[NewDelivery],
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        self.change(async |m| m.expand_outbox_event(id, deliveries, at).await)
+            .await
+    }
+    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
+        self.change(async |m| m.claim_deliveries(claim).await).await
+    }
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
+        self.change(async |m| m.finish_delivery(id, worker, outcome).await)
+            .await
+    }
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        self.memory().list_deliveries(filter, after, limit).await
+    }
+    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
+        self.change(async |m| m.retry_delivery(id, at).await).await
+    }
+    async fn set_opt_out(
+        &self,
+        phone: &Msisdn,
+        channel: ChannelKind,
+        opted_out: bool,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        self.change(async |m| m.set_opt_out(phone, channel, opted_out, at).await)
+            .await
+    }
+    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
+        self.memory().opted_out(phone, channel).await
     }
 }

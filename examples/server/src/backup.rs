@@ -54,6 +54,9 @@ pub const COUNTED_TABLES: &[&str] = &[
     "payments",
     "payment_reviews",
     "stock_adjustments",
+    "outbox_events",
+    "deliveries",
+    "notification_opt_outs",
 ];
 
 /// The tables without which a database is not a Pochi shop.

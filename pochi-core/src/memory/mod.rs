@@ -8,6 +8,7 @@ use std::{
     sync::{Mutex, MutexGuard},
 };
 
+mod outbox;
 mod reports;
 mod snapshot;
 mod state;
@@ -21,6 +22,10 @@ use crate::{
     client::ClientNetwork,
     error::{ConflictReason, Entity, Error, Result},
     ids::{OrderNumber, PaymentId, ProductId},
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     order::{
         Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, Placement,
         StatusChange, Trigger,
@@ -30,6 +35,7 @@ use crate::{
         Payment, PaymentCheck, PaymentKind, PaymentResult, PaymentReview, PaymentStatus,
         PaymentTarget, Receipt, Settled,
     },
+    phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
@@ -80,6 +86,12 @@ struct State {
     placed_from: HashMap<OrderNumber, ClientNetwork>,
     /// Product → its stock adjustments, oldest first.
     adjustments: HashMap<ProductId, Vec<StockAdjustment>>,
+    /// The outbox, in the order events were written.
+    outbox: Vec<outbox::StoredEvent>,
+    /// The messages made from the outbox, with their leases.
+    deliveries: HashMap<DeliveryId, outbox::StoredDelivery>,
+    /// `(phone, channel)` → whether the customer opted out of it.
+    opt_outs: HashMap<(Msisdn, ChannelKind), bool>,
 }
 
 impl MemoryStore {
@@ -299,6 +311,7 @@ impl Store for MemoryStore {
                 .insert(order.number.clone(), network.clone());
         }
         state.orders.insert(order.number.clone(), order.clone());
+        state.write_event(Some(OutboxEvent::placed(order)));
         Ok(Placement::Placed(order.clone()))
     }
 
@@ -334,7 +347,9 @@ impl Store for MemoryStore {
             .get(number)
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         let update = order.plan_move(change)?;
-        state.apply_order_update(number, &update)
+        let order = state.apply_order_update(number, &update)?;
+        state.write_event(OutboxEvent::moved(&order, &update));
+        Ok(order)
     }
 
     async fn expire_orders(&self, cutoff: &ExpiryCutoff, limit: usize) -> Result<Vec<Order>> {
@@ -382,7 +397,9 @@ impl Store for MemoryStore {
                 Some(order) => order.plan_move(&change)?,
                 None => continue,
             };
-            expired.push(state.apply_order_update(&number, &update)?);
+            let order = state.apply_order_update(&number, &update)?;
+            state.write_event(OutboxEvent::moved(&order, &update));
+            expired.push(order);
         }
         Ok(expired)
     }
@@ -622,6 +639,60 @@ impl Store for MemoryStore {
 
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+
+    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+        Ok(self.state().pending_outbox_events(limit))
+    }
+
+    async fn expand_outbox_event(
+        &self,
+        id: OutboxId,
+        deliveries: &[NewDelivery],
+        at: OffsetDateTime,
+    ) -> Result<bool> {
+        self.state().expand_outbox_event(id, deliveries, at)
+    }
+
+    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
+        Ok(self.state().claim_deliveries(claim))
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
+        Ok(self.state().finish_delivery(id, worker, outcome))
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<DeliveryKey>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>> {
+        Ok(self.state().list_deliveries(filter, after, limit))
+    }
+
+    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
+        self.state().retry_delivery(id, at)
+    }
+
+    async fn set_opt_out(
+        &self,
+        phone: &Msisdn,
+        channel: ChannelKind,
+        opted_out: bool,
+        _at: OffsetDateTime,
+    ) -> Result<()> {
+        self.state().set_opt_out(phone, channel, opted_out);
+        Ok(())
+    }
+
+    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
+        Ok(self.state().opted_out(phone, channel))
     }
 }
 

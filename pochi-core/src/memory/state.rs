@@ -6,6 +6,7 @@ use crate::product::MAX_STOCK;
 use crate::{
     error::{Entity, Error, Result},
     ids::OrderNumber,
+    notify::OutboxEvent,
     order::{Order, OrderStatus, OrderUpdate},
     payment::{Payment, PaymentResult, Settled, Settlement, settle},
     store::verdict,
@@ -103,6 +104,7 @@ impl State {
                         .cloned()
                         .ok_or_else(|| Error::not_found(Entity::Order, &number))?,
                 };
+                self.write_event(OutboxEvent::settled(&order, &payment));
                 Ok(Settled::Applied {
                     payment,
                     order: Box::new(order),

@@ -10,11 +10,16 @@ use super::{ExpiryCutoff, PaymentInsert, PushLimit, Store};
 use crate::{
     error::Result,
     ids::{OrderNumber, PaymentId, ProductId},
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     order::{NewOrder, Order, OrderFilter, OrderKey, Placement, StatusChange},
     page::ReviewKey,
     payment::{
         Payment, PaymentCheck, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Settled,
     },
+    phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
@@ -182,6 +187,51 @@ macro_rules! forward_store {
             }
             async fn ping(&self) -> Result<()> {
                 (**self).ping().await
+            }
+            async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
+                (**self).pending_outbox_events(limit).await
+            }
+            async fn expand_outbox_event(
+                &self,
+                id: OutboxId,
+                deliveries: &[NewDelivery],
+                at: OffsetDateTime,
+            ) -> Result<bool> {
+                (**self).expand_outbox_event(id, deliveries, at).await
+            }
+            async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
+                (**self).claim_deliveries(claim).await
+            }
+            async fn finish_delivery(
+                &self,
+                id: DeliveryId,
+                worker: &str,
+                outcome: &DeliveryOutcome,
+            ) -> Result<bool> {
+                (**self).finish_delivery(id, worker, outcome).await
+            }
+            async fn list_deliveries(
+                &self,
+                filter: &DeliveryFilter,
+                after: Option<DeliveryKey>,
+                limit: usize,
+            ) -> Result<Vec<Delivery>> {
+                (**self).list_deliveries(filter, after, limit).await
+            }
+            async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
+                (**self).retry_delivery(id, at).await
+            }
+            async fn set_opt_out(
+                &self,
+                phone: &Msisdn,
+                channel: ChannelKind,
+                opted_out: bool,
+                at: OffsetDateTime,
+            ) -> Result<()> {
+                (**self).set_opt_out(phone, channel, opted_out, at).await
+            }
+            async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
+                (**self).opted_out(phone, channel).await
             }
         }
     };

@@ -339,10 +339,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // afterwards. Each in the same transaction as its change, never after it.
 
     /// Up to `limit` events not yet expanded into messages, oldest first.
-    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        let _ = limit;
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>>;
 
     /// Marks event `id` expanded and inserts its messages, atomically, only if it is still
     /// pending: returns whether this call did it (`false`: another dispatcher expanded it
@@ -352,10 +349,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: OutboxId,
         deliveries: &[NewDelivery],
         at: OffsetDateTime,
-    ) -> Result<bool> {
-        let _ = (id, deliveries, at);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    ) -> Result<bool>;
 
     /// Claims up to `claim.limit` due deliveries (state `pending`, `next_attempt_at <=
     /// claim.now`, no lease or an expired one), earliest due first, for `claim.worker` until
@@ -363,10 +357,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// claims never both get a delivery while its lease holds (the SQL stores skip rows
     /// another claim has locked, `FOR UPDATE SKIP LOCKED`, or claim under SQLite's one write
     /// lock).
-    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>> {
-        let _ = claim;
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    async fn claim_deliveries(&self, claim: &DeliveryClaim) -> Result<Vec<Delivery>>;
 
     /// Records what came of sending a delivery `worker` claimed, and releases the lease;
     /// only while `worker` still holds it and it is pending (returns `false`, nothing
@@ -376,10 +367,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         id: DeliveryId,
         worker: &str,
         outcome: &DeliveryOutcome,
-    ) -> Result<bool> {
-        let _ = (id, worker, outcome);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    ) -> Result<bool>;
 
     /// Up to `limit` deliveries passing `filter`, after `after`, newest first (`created_at`
     /// descending, then id descending).
@@ -388,18 +376,12 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         filter: &DeliveryFilter,
         after: Option<DeliveryKey>,
         limit: usize,
-    ) -> Result<Vec<Delivery>> {
-        let _ = (filter, after, limit);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    ) -> Result<Vec<Delivery>>;
 
     /// Puts a dead delivery back to `pending`, due at `at`, with its attempts counted from
     /// zero, and returns it. `NotFound` (`Message`); a delivery that is not dead is a
     /// `Conflict` (`MessageNotDead`), nothing written.
-    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery> {
-        let _ = (id, at);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    async fn retry_delivery(&self, id: DeliveryId, at: OffsetDateTime) -> Result<Delivery>;
 
     /// Records that the customer with this phone opted out of (or back into) a channel.
     async fn set_opt_out(
@@ -408,16 +390,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         channel: ChannelKind,
         opted_out: bool,
         at: OffsetDateTime,
-    ) -> Result<()> {
-        let _ = (phone, channel, opted_out, at);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    ) -> Result<()>;
 
     /// Whether the customer with this phone opted out of a channel.
-    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool> {
-        let _ = (phone, channel);
-        Err(Error::backend("outbox", "this store keeps no outbox"))
-    }
+    async fn opted_out(&self, phone: &Msisdn, channel: ChannelKind) -> Result<bool>;
 }
 
 /// Conveniences over [`Store`], for every store.

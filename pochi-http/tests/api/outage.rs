@@ -10,10 +10,14 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use pochi_core::store::{ExpiryCutoff, NewOrder, PaymentInsert, PushLimit};
 use pochi_core::{
-    CustomerSummary, Error, MemoryStore, Order, OrderFilter, OrderKey, OrderNumber, Payment,
-    PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement, Product,
-    ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, StockAdjusted, StockAdjustment,
-    Store, StoreSettings, TrackedOrder,
+    CustomerSummary, Error, MemoryStore, Msisdn, Order, OrderFilter, OrderKey, OrderNumber,
+    Payment, PaymentId, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Placement,
+    Product, ProductId, ProductRemoval, Result, Settled, Shop, StatusChange, StockAdjusted,
+    StockAdjustment, Store, StoreSettings, TrackedOrder,
+    notify::{
+        ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
+        DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
+    },
     page::ReviewKey,
     payment::PaymentCheck,
     product::ProductKey,
@@ -98,6 +102,14 @@ guarded! {
         stats(query: &StatsQuery) -> StatsFigures;
         customers(query: &CustomerQuery) -> Vec<CustomerSummary>;
         ping() -> ();
+        pending_outbox_events(limit: usize) -> Vec<OutboxEvent>;
+        expand_outbox_event(id: OutboxId, deliveries: &[NewDelivery], at: OffsetDateTime) -> bool;
+        claim_deliveries(claim: &DeliveryClaim) -> Vec<Delivery>;
+        finish_delivery(id: DeliveryId, worker: &str, outcome: &DeliveryOutcome) -> bool;
+        list_deliveries(filter: &DeliveryFilter, after: Option<DeliveryKey>, limit: usize) -> Vec<Delivery>;
+        retry_delivery(id: DeliveryId, at: OffsetDateTime) -> Delivery;
+        set_opt_out(phone: &Msisdn, channel: ChannelKind, opted_out: bool, at: OffsetDateTime) -> ();
+        opted_out(phone: &Msisdn, channel: ChannelKind) -> bool;
 }
 
 fn router_over(store: Arc<Outage>) -> axum::Router {

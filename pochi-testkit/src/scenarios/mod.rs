@@ -7,6 +7,7 @@ mod catalogue;
 mod exactness;
 mod lifecycle;
 mod limits;
+mod notifications;
 mod orders;
 mod payments;
 mod reports;
@@ -14,6 +15,6 @@ mod stock;
 mod tracking;
 
 pub use self::{
-    catalogue::*, exactness::*, lifecycle::*, limits::*, orders::*, payments::*, reports::*,
-    stock::*, tracking::*,
+    catalogue::*, exactness::*, lifecycle::*, limits::*, notifications::*, orders::*, payments::*,
+    reports::*, stock::*, tracking::*,
 };
