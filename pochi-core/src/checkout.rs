@@ -7,6 +7,7 @@ use crate::{
     county::County,
     error::{Error, Result},
     ids::ProductId,
+    language::Language,
     order::{Customer, Delivery},
     phone::Msisdn,
     text::{bounded_text, optional_text},
@@ -34,6 +35,10 @@ pub struct CheckoutInput {
     pub notes: Option<String>,
     /// What to buy.
     pub items: Vec<CheckoutItemInput>,
+    /// The language the customer reads the shop's messages in (`en` or `sw`); English when
+    /// not given. Not part of what a retry must repeat: it only chooses the messages' words.
+    #[serde(default)]
+    pub language: Option<Language>,
 }
 
 /// One item of a checkout, before validation.
@@ -56,6 +61,8 @@ pub struct Checkout {
     /// What to buy, one entry per product (repeated products are added together), in the order
     /// first given.
     pub items: Vec<CheckoutItem>,
+    /// The language of the shop's messages to the customer.
+    pub language: Language,
 }
 
 /// One validated item.
@@ -151,6 +158,7 @@ impl Checkout {
                 notes,
             },
             items,
+            language: input.language.unwrap_or_default(),
         })
     }
 
@@ -202,6 +210,7 @@ mod tests {
                 product_id: "00000000-0000-0000-0000-000000000001".into(),
                 quantity: 2,
             }],
+            language: None,
         }
     }
 

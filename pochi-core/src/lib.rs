@@ -36,6 +36,7 @@
 //!             address: "Mpaka Road".into(),
 //!             notes: None,
 //!             items: vec![CheckoutItemInput { product_id: kikoi.id.to_string(), quantity: 2 }],
+//!             language: None,
 //!         },
 //!         None,
 //!     )
@@ -113,8 +114,8 @@ pub use crate::{
     },
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{
-        CallbackToken, ManualVerdict, OrderListInput, PaymentInput, PaymentStart, ReconcileReport,
-        Shop, ShopBuilder, ShopConfig,
+        CallbackToken, ManualVerdict, MessageTemplate, OrderListInput, PaymentInput, PaymentStart,
+        ReconcileReport, Shop, ShopBuilder, ShopConfig,
     },
     stats::{CustomerSummary, Stats},
     stock::{StockAdjusted, StockAdjustment, StockAdjustmentInput},

@@ -225,6 +225,25 @@ impl CursorKey for AdjustmentKey {
     }
 }
 
+impl CursorKey for crate::notify::DeliveryKey {
+    fn encode(&self) -> String {
+        pack(&["m", &time_part(self.created_at), &self.id.to_string()])
+    }
+
+    fn decode(cursor: &str) -> Result<Self, InvalidValue> {
+        let parts = unpack(cursor, 3)?;
+        if parts[0] != "m" {
+            return Err(BAD_CURSOR);
+        }
+        Ok(crate::notify::DeliveryKey {
+            created_at: parse_time(&parts[1])?,
+            id: crate::notify::DeliveryId::from_uuid(
+                Uuid::try_parse(&parts[2]).map_err(|_| BAD_CURSOR)?,
+            ),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;

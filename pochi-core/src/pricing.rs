@@ -126,6 +126,7 @@ mod tests {
                     quantity: *q,
                 })
                 .collect(),
+            language: None,
         })
         .unwrap()
     }

@@ -6,6 +6,7 @@ use crate::{
     county::County,
     error::{Error, Result},
     money::{Currency, Money},
+    notify::{TemplateOverride, parse_overrides},
     text::{bounded_text, optional_text},
 };
 
@@ -28,6 +29,9 @@ pub struct StoreSettings {
     pub payment_instructions: Option<String>,
     /// Whether prices must be whole currency units (M-Pesa charges whole shillings).
     pub whole_units_only: bool,
+    /// The owner's own texts for the shop's messages (the defaults for the others).
+    #[serde(default)]
+    pub notification_templates: Vec<TemplateOverride>,
 }
 
 impl StoreSettings {
@@ -44,6 +48,7 @@ impl StoreSettings {
             },
             payment_instructions: None,
             whole_units_only: true,
+            notification_templates: Vec::new(),
         }
     }
 }
@@ -130,6 +135,10 @@ pub struct SettingsInput {
     /// Whether prices must be whole units (default true).
     #[serde(default)]
     pub whole_units_only: Option<bool>,
+    /// The owner's own texts for the shop's messages; absent keeps those saved, an empty list
+    /// goes back to the defaults.
+    #[serde(default)]
+    pub notification_templates: Option<Vec<TemplateOverride>>,
 }
 
 /// A county fee as submitted.
@@ -252,6 +261,9 @@ impl SettingsInput {
             },
             payment_instructions,
             whole_units_only: whole,
+            notification_templates: parse_overrides(
+                self.notification_templates.as_deref().unwrap_or_default(),
+            )?,
         })
     }
 }

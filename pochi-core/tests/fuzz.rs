@@ -188,6 +188,7 @@ fn valid_checkout() -> CheckoutInput {
             product_id: "00000000-0000-0000-0000-000000000001".into(),
             quantity: 2,
         }],
+        language: None,
     }
 }
 
@@ -530,7 +531,7 @@ proptest! {
         notes in prop::option::of(text()),
         items in items(),
     ) {
-        check_checkout(&CheckoutInput { name, phone, county, area, address, notes, items })?;
+        check_checkout(&CheckoutInput { name, phone, county, area, address, notes, items, language: None })?;
     }
 
     #[test]

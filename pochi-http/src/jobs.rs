@@ -1,5 +1,6 @@
 //! The shop's background jobs, owned by the library: payment reconciliation
-//! ([`Shop::reconcile_payments`]) and unpaid-order expiry ([`Shop::expire_unpaid_orders`]).
+//! ([`Shop::reconcile_payments`]), unpaid-order expiry ([`Shop::expire_unpaid_orders`]) and
+//! the notification dispatcher ([`Shop::dispatch_notifications`]).
 //!
 //! Every application serving a shop runs them, whether it is the reference server or a host
 //! that nests [`router`](crate::router) in its own service: without expiry, stock held by
@@ -28,13 +29,16 @@
 //! Each job runs in a loop of its own (a task each), so a payment provider that answers slowly
 //! holds up reconciliation only, never expiry. A job runs at once, then every interval; runs
 //! that fall behind are delayed, not bunched. Shutdown lets a run in progress finish within
-//! [`JobIntervals::shutdown_grace`], then stops both loops (a run still going then is dropped:
+//! [`JobIntervals::shutdown_grace`], then stops the loops (a run still going then is dropped:
 //! every store change is one transaction, so nothing is left half done).
 //!
 //! Several processes may run the jobs on one database. Expiry applies each change once (the
 //! SQL stores take due orders with `FOR UPDATE SKIP LOCKED`). Reconciliation is not claimed:
 //! two processes may both ask the provider about the same pending payment; its answer is
-//! applied once, since settling the same result twice changes nothing.
+//! applied once, since settling the same result twice changes nothing. The dispatcher expands
+//! each outbox event once and claims each message under a lease (`FOR UPDATE SKIP LOCKED`),
+//! so processes sharing a database never send a message twice; a run dropped at shutdown
+//! leaves its claimed messages to be taken again when their lease ends.
 
 use std::{future::Future, time::Duration};
 
@@ -54,6 +58,9 @@ pub struct JobIntervals {
     pub reconcile: Duration,
     /// Between two unpaid-order expiry runs (default 60 s).
     pub expiry: Duration,
+    /// Between two notification dispatcher runs (default 2 s): at most this long passes
+    /// between an order's change and its message leaving.
+    pub notify: Duration,
     /// How long shutdown lets a run in progress finish before dropping it (default 10 s).
     pub shutdown_grace: Duration,
 }
@@ -66,6 +73,7 @@ impl Default for JobIntervals {
         JobIntervals {
             reconcile: Duration::from_secs(30),
             expiry: Duration::from_secs(60),
+            notify: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -81,6 +89,12 @@ impl JobIntervals {
     /// With another expiry interval.
     pub fn with_expiry(mut self, every: Duration) -> Self {
         self.expiry = every;
+        self
+    }
+
+    /// With another notification dispatcher interval.
+    pub fn with_notify(mut self, every: Duration) -> Self {
+        self.notify = every;
         self
     }
 
@@ -101,6 +115,10 @@ pub struct JobRuns {
     pub expiry: u64,
     /// Orders cancelled by expiry, in all.
     pub orders_expired: u64,
+    /// Notification dispatcher runs that finished.
+    pub notify: u64,
+    /// Messages the dispatcher sent, in all.
+    pub messages_sent: u64,
     /// Runs that failed (logged).
     pub failures: u64,
 }
@@ -121,7 +139,7 @@ impl Jobs {
         self.runs.clone()
     }
 
-    /// Waits until both loops have stopped: after the shutdown future completed and any run in
+    /// Waits until every loop has stopped: after the shutdown future completed and any run in
     /// progress finished or was dropped at the end of its grace period.
     pub async fn stopped(self) {
         for task in self.tasks {
@@ -177,6 +195,36 @@ where
             },
         )
     };
+    let notify = {
+        let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+        every(
+            intervals.notify,
+            intervals.shutdown_grace,
+            stop.clone(),
+            move || {
+                let (shop, runs_tx) = (shop.clone(), runs_tx.clone());
+                async move {
+                    let (sent, failed) = match shop.dispatch_notifications().await {
+                        Ok(report) => {
+                            if report != pochi_core::notify::DispatchReport::default() {
+                                tracing::info!(?report, "notifications dispatched");
+                            }
+                            (u64::from(report.sent), false)
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "notification dispatch failed");
+                            (0, true)
+                        }
+                    };
+                    runs_tx.send_modify(|r| {
+                        r.notify += 1;
+                        r.messages_sent += sent;
+                        r.failures += u64::from(failed);
+                    });
+                }
+            },
+        )
+    };
     let expiry = every(
         intervals.expiry,
         intervals.shutdown_grace,
@@ -205,7 +253,7 @@ where
         },
     );
     Jobs {
-        tasks: vec![reconcile, expiry],
+        tasks: vec![reconcile, expiry, notify],
         runs,
     }
 }

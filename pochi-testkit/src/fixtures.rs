@@ -84,6 +84,7 @@ pub fn checkout_by(name: &str, phone: &str, items: &[(&Product, i64)]) -> Checko
                 quantity: *quantity,
             })
             .collect(),
+        language: None,
     }
 }
 

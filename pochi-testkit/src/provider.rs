@@ -56,6 +56,7 @@ fn checkout_for(item: &Product) -> CheckoutInput {
             product_id: item.id.to_string(),
             quantity: 2,
         }],
+        language: None,
     }
 }
 

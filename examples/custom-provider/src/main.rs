@@ -102,6 +102,7 @@ async fn main() -> Result<()> {
                     product_id: kikoi.id.to_string(),
                     quantity: 1,
                 }],
+                language: None,
             },
             None,
         )

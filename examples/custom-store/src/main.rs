@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     product_id: kikoi.id.to_string(),
                     quantity: 1,
                 }],
+                language: None,
             },
             None,
         )

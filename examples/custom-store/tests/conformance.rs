@@ -43,6 +43,7 @@ mod restart {
                 product_id: product.into(),
                 quantity: 2,
             }],
+            language: None,
         }
     }
 

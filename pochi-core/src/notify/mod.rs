@@ -152,6 +152,24 @@ macro_rules! string_enum {
     };
 }
 
+mod dispatch;
+mod plan;
+mod sms;
+mod templates;
+
+pub use self::{
+    dispatch::{DispatchPolicy, DispatchReport, Notifications},
+    plan::{
+        NotifySetup, OPTED_OUT, OwnerContact, order_link, plan_deliveries, sample_messages,
+        sample_vars, webhook_body,
+    },
+    sms::{SmsEncoding, SmsLength, split_segments},
+    templates::{
+        MAX_TEMPLATE_CHARS, PLACEHOLDERS, TemplateName, TemplateOverride, TemplateVars, Templates,
+        check_template, parse_overrides,
+    },
+};
+
 string_enum!(
     /// What happened, as far as a notification is concerned.
     NoticeKind, "event kind" {
@@ -345,8 +363,9 @@ pub struct MessageContent {
     pub body: String,
 }
 
-/// A message as stored, with where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message as stored, with where it stands (as the admin's API shows it: camelCase JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// Its id.
     pub id: DeliveryId,
@@ -367,6 +386,7 @@ pub struct Delivery {
     /// Send attempts so far (a claim counts as one).
     pub attempts: u32,
     /// When it may be sent (again), while pending.
+    #[serde(with = "time::serde::rfc3339")]
     pub next_attempt_at: OffsetDateTime,
     /// The last error's stable code (`rate_limited`, `invalid_recipient`, …) and its
     /// description, free of personal data; or why it was skipped.
@@ -374,8 +394,10 @@ pub struct Delivery {
     /// The channel's own id for the sent message.
     pub provider_ref: Option<String>,
     /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When the channel accepted it.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub sent_at: Option<OffsetDateTime>,
 }
 
@@ -508,6 +530,14 @@ impl SendError {
     pub fn code(&self) -> &'static str {
         match self {
             SendError::Permanent { code, .. } | SendError::Transient { code, .. } => code,
+        }
+    }
+
+    /// What the service asked to wait before trying again, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SendError::Transient { retry_after, .. } => *retry_after,
+            SendError::Permanent { .. } => None,
         }
     }
 

@@ -101,7 +101,10 @@ impl Shop {
 
     /// Validates and saves new settings.
     pub async fn update_settings(&self, input: &SettingsInput) -> Result<StoreSettings> {
-        let settings = input.parse(self.inner.config.currency)?;
+        let mut settings = input.parse(self.inner.config.currency)?;
+        if input.notification_templates.is_none() {
+            settings.notification_templates = self.settings().await?.notification_templates;
+        }
         self.inner.store.save_settings(&settings).await?;
         Ok(settings)
     }

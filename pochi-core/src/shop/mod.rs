@@ -6,6 +6,7 @@ mod admin;
 mod catalogue;
 mod config;
 mod jobs;
+mod notify;
 mod orders;
 mod payments;
 
@@ -16,6 +17,7 @@ use time::OffsetDateTime;
 pub use self::{
     config::{CallbackToken, ShopConfig},
     jobs::ReconcileReport,
+    notify::MessageTemplate,
     orders::OrderListInput,
     payments::{ManualVerdict, PaymentInput, PaymentStart},
 };
@@ -24,6 +26,7 @@ use crate::{
     error::{Entity, Error, Result},
     events::{EventSink, NoEvents, ShopEvent},
     ids::{IdGenerator, RandomIds},
+    notify::Notifications,
     provider::PaymentProvider,
     settings::StoreSettings,
     store::Store,
@@ -56,6 +59,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: ShopConfig,
+    notifications: Notifications,
     /// Refused callbacks kept for review in the current hour: (the hour's start, how many).
     refused_sample: std::sync::Mutex<(OffsetDateTime, u32)>,
 }
@@ -87,6 +91,7 @@ pub struct ShopBuilder {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: ShopConfig,
+    notifications: Notifications,
 }
 
 impl Shop {
@@ -100,6 +105,7 @@ impl Shop {
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
             config: ShopConfig::default(),
+            notifications: Notifications::none(),
         }
     }
 
@@ -199,6 +205,13 @@ impl ShopBuilder {
         self
     }
 
+    /// Sets what the shop sends its messages with, and to whom (the default sends none:
+    /// events are marked done by [`Shop::dispatch_notifications`] as they come).
+    pub fn notifications(mut self, notifications: Notifications) -> Self {
+        self.notifications = notifications;
+        self
+    }
+
     /// Builds the shop. Fails if two providers share a name, or if a provider hands out
     /// callback URLs with another token than the shop's. A shop given no callback token
     /// adopts its providers' (so it is configured once, on the provider).
@@ -241,6 +254,7 @@ impl ShopBuilder {
                 clock: self.clock,
                 ids: self.ids,
                 config: self.config,
+                notifications: self.notifications,
                 refused_sample: std::sync::Mutex::new((OffsetDateTime::UNIX_EPOCH, 0)),
             }),
         })

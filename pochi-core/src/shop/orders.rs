@@ -126,7 +126,7 @@ impl Shop {
                 created_at: now,
                 updated_at: now,
                 paid_at: None,
-                language: Default::default(),
+                language: checkout.language,
             };
             let new_order = NewOrder {
                 order,

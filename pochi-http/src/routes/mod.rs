@@ -3,6 +3,7 @@
 
 mod admin;
 pub(crate) mod catalogue;
+mod messages;
 pub(crate) mod orders;
 mod payments;
 mod system;
@@ -109,6 +110,10 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
         .routes(routes!(payments::reviews))
+        .routes(routes!(messages::list_messages))
+        .routes(routes!(messages::retry_message))
+        .routes(routes!(messages::sms_length))
+        .routes(routes!(messages::message_templates))
         .route_layer(from_fn_with_state(state.clone(), require_admin))
         // Outside the login check: a forged change is refused before any password work.
         .route_layer(from_fn_with_state(state.clone(), refuse_cross_site));

@@ -75,6 +75,55 @@ pub(crate) struct StoreSettings {
     delivery: DeliveryFees,
     payment_instructions: Option<String>,
     whole_units_only: bool,
+    /// The owner's own message texts; the defaults for the others.
+    notification_templates: Vec<TemplateOverride>,
+}
+
+/// Which message a template is for.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum TemplateName {
+    OrderPlaced,
+    PaymentSucceeded,
+    PaymentFailed,
+    OrderDispatched,
+    OrderDelivered,
+    OrderCancelled,
+    OwnerPaymentSucceeded,
+}
+
+/// The owner's own text for one message in one language. The text may use the placeholders
+/// `{shop}`, `{name}`, `{order}`, `{total}`, `{amount}`, `{receipt}`, `{status}` and `{link}`;
+/// any other `{...}`, a `{` left open, a text of only spaces or one with control characters
+/// other than line breaks is a 422 naming `notificationTemplates[i].text`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct TemplateOverride {
+    name: TemplateName,
+    language: super::Language,
+    /// 1 to 1,000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
+    text: String,
+}
+
+/// A message template as the owner edits it.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct MessageTemplate {
+    name: TemplateName,
+    language: super::Language,
+    /// `customer` or `owner`.
+    audience: String,
+    /// The text the shop uses.
+    text: String,
+    default_text: String,
+    /// Whether the owner changed it.
+    overridden: bool,
+    /// A message made from it for a sample order.
+    sample: String,
+    /// How long the sample is as SMS.
+    sms: super::SmsLength,
 }
 
 #[derive(ToSchema)]
@@ -143,6 +192,10 @@ pub(crate) struct SettingsInput {
     payment_instructions: Option<String>,
     /// Whether prices must be whole units; true when absent.
     whole_units_only: Option<bool>,
+    /// The owner's own message texts, each template and language at most once (else 422);
+    /// absent keeps those saved, an empty list goes back to the defaults.
+    #[schema(max_items = 14)]
+    notification_templates: Option<Vec<TemplateOverride>>,
 }
 
 #[derive(ToSchema)]

@@ -237,6 +237,9 @@ pub(crate) struct CheckoutInput {
     /// most the product's (or the shop's) cap per order, else 422.
     #[schema(min_items = 1, max_items = 50)]
     items: Vec<CheckoutItemInput>,
+    /// The language of the shop's text messages about this order; English when absent. Not
+    /// part of what an idempotent retry must repeat.
+    language: Option<Language>,
 }
 
 #[derive(ToSchema)]
@@ -277,6 +280,14 @@ pub(crate) enum OrderStatus {
     Cancelled,
 }
 
+/// A language the shop writes to its customers in: `en` (English) or `sw` (Kiswahili).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub(crate) enum Language {
+    En,
+    Sw,
+}
+
 /// An order, with everything (for its customer right after checkout, and for admins).
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
@@ -298,6 +309,8 @@ pub(crate) struct Order {
     updated_at: String,
     #[schema(format = DateTime)]
     paid_at: Option<String>,
+    /// The language the customer checked out in; the shop's messages to them use it.
+    language: Language,
 }
 
 #[derive(ToSchema)]
@@ -544,4 +557,96 @@ pub(crate) struct ImageUpload {
     /// A JPEG, PNG, WebP or GIF file.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     image: Vec<u8>,
+}
+
+/// Where a message stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum MessageState {
+    Pending,
+    Sent,
+    Dead,
+    Skipped,
+}
+
+/// What a message says, and to whom.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct MessageContent {
+    /// A phone (international digits), an e-mail address or a webhook URL.
+    to: String,
+    language: Language,
+    /// The template it was rendered from (the WhatsApp template's name).
+    template: String,
+    /// The template's values, in order.
+    params: Vec<String>,
+    subject: Option<String>,
+    body: String,
+}
+
+/// A message to a customer or to the shop's owner.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct Message {
+    #[schema(format = Uuid)]
+    id: String,
+    /// The outbox event it was made from.
+    #[schema(format = Uuid)]
+    event: String,
+    order_number: String,
+    /// `order_placed`, `payment_succeeded`, `payment_failed` or `status_changed`.
+    kind: String,
+    /// `sms`, `whatsapp`, `email`, `webhook` or `log`.
+    channel: String,
+    /// `customer` or `owner`.
+    audience: String,
+    message: MessageContent,
+    state: MessageState,
+    attempts: u32,
+    #[schema(format = DateTime)]
+    next_attempt_at: String,
+    /// The last error's code and description, or why it was skipped.
+    last_error: Option<String>,
+    /// The service's id for the sent message.
+    provider_ref: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    sent_at: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct MessagePage {
+    items: Vec<Message>,
+    next_cursor: Option<String>,
+}
+
+/// A text to measure as SMS.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SmsText {
+    /// Up to 2,000 characters.
+    #[schema(max_length = 2000)]
+    text: String,
+    /// Whether `text` is a message template: its placeholders are filled in for a sample order
+    /// (with this shop's name and links) before it is measured. False when absent.
+    template: Option<bool>,
+}
+
+/// How a text goes as SMS.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct SmsLength {
+    /// `gsm7`, or `ucs2` when a character is outside the GSM alphabet.
+    encoding: String,
+    /// Its length in the encoding's units (GSM septets, an extension character counting 2; or
+    /// UTF-16 code units).
+    units: u32,
+    /// How many SMS it takes.
+    segments: u32,
+    /// The units one segment holds at this length (160/153 or 70/67).
+    per_segment_limit: u32,
+    /// Units left in the last segment.
+    remaining: u32,
 }

@@ -140,6 +140,7 @@ impl World {
                         product_id: product.id.to_string(),
                         quantity: 1,
                     }],
+                    language: None,
                 },
                 None,
             )

@@ -44,6 +44,7 @@ fn input(item: &Product, quantity: i64) -> CheckoutInput {
             product_id: item.id.to_string(),
             quantity,
         }],
+        language: None,
     }
 }
 
@@ -135,5 +136,6 @@ mod callbacks;
 mod jobs;
 mod limits;
 mod manual;
+mod notify;
 mod orders;
 mod payments;
