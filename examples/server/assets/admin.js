@@ -1,7 +1,7 @@
 // The admin dashboard: a login form whose credentials go out as HTTP Basic on every admin call
 // (kept in sessionStorage, so closing the tab logs out), then orders (filters, details,
 // payments, status moves, manual-code verification), stats, customers, products (with image
-// upload) and settings.
+// upload), the messages sent to customers and the owner (with a retry for dead ones) and settings.
 "use strict";
 
 (() => {
@@ -111,6 +111,7 @@
     orders: () => loadOrders(true),
     stats: loadStats,
     customers: () => loadCustomers(true),
+    messages: () => loadMessages(true),
     products: loadProducts,
     settings: loadSettings,
   };
@@ -372,6 +373,74 @@
     $("customers-more").hidden = !customersCursor;
   }
 
+  // ---- Messages ----------------------------------------------------------------------------
+
+  let messagesCursor = null;
+  let messagesRefresh = null;
+
+  // While the tab shows the newest messages, it refreshes itself every 5 s: a message leaves
+  // a few seconds after the order change that makes it.
+  function refreshMessagesSoon() {
+    clearTimeout(messagesRefresh);
+    messagesRefresh = setTimeout(() => {
+      const panel = document.querySelector("[data-panel=\"messages\"]");
+      const busy = document.activeElement && document.activeElement.closest("#messages button");
+      if (panel.hidden || $("messages").children.length > 50) return;
+      if (document.hidden || busy) return refreshMessagesSoon();
+      loadMessages(true).catch(() => refreshMessagesSoon());
+    }, 5000);
+  }
+
+  const MESSAGE_STATES = { pending: "Waiting", sent: "Sent", dead: "Dead", skipped: "Skipped" };
+  const CHANNELS = { sms: "SMS", whatsapp: "WhatsApp", email: "E-mail", webhook: "Webhook", log: "Shown here only" };
+
+  async function loadMessages(fresh) {
+    if (fresh) messagesCursor = null;
+    const query = new URLSearchParams({ limit: "50" });
+    const state = $("message-state").value;
+    if (state) query.set("state", state);
+    if (messagesCursor) query.set("cursor", messagesCursor);
+    const page = await admin(`admin/messages?${query}`);
+    const body = $("messages");
+    if (fresh) body.replaceChildren();
+    page.items.forEach((m) => body.append(messageRow(m)));
+    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "6", class: "muted", text: "No messages yet." })));
+    messagesCursor = page.nextCursor;
+    $("messages-more").hidden = !messagesCursor;
+    if (fresh) refreshMessagesSoon();
+  }
+
+  function messageRow(m) {
+    const who = m.audience === "owner" ? "You" : "Customer";
+    const to = el("td", {}, el("div", { text: `${who}, ${CHANNELS[m.channel] || m.channel}` }), el("div", { class: "muted small", text: m.message.to }));
+    const text = el("td", { class: "message-text" }, m.message.subject ? el("strong", { text: m.message.subject }) : null, el("div", { text: m.message.body }));
+    const state = el("td", {}, el("span", { class: `badge message-${m.state}`, text: MESSAGE_STATES[m.state] || m.state }));
+    if (m.lastError) state.append(el("div", { class: "muted small", text: m.lastError }));
+    const actions = el("td");
+    if (m.state === "dead") {
+      actions.append(
+        el("button", {
+          type: "button",
+          class: "secondary",
+          text: "Send again",
+          onclick: async (event) => {
+            event.target.disabled = true;
+            try {
+              const again = await admin(`admin/messages/${encodeURIComponent(m.id)}/retry`, { method: "POST" });
+              row.replaceWith(messageRow(again));
+              say(status, "The message will be sent again in a moment.", "ok");
+            } catch (error) {
+              event.target.disabled = false;
+              say(status, error.message, "error");
+            }
+          },
+        }),
+      );
+    }
+    const row = el("tr", { dataset: { messageId: m.id, state: m.state, template: m.message.template, orderNumber: m.orderNumber } }, el("td", { text: when(m.sentAt || m.createdAt) }), el("td", { text: m.orderNumber }), to, text, state, actions);
+    return row;
+  }
+
   // ---- Products ----------------------------------------------------------------------------
 
   async function loadProducts() {
@@ -578,7 +647,61 @@
     return value ? String(value.amount).replace(/\.00$/, "") : "";
   }
 
+  // The message templates: one text box per template and language, with its SMS length for a
+  // typical order, measured by the server as the owner types.
+  const TEMPLATE_TITLES = {
+    order_placed: "Order placed",
+    payment_succeeded: "Payment received",
+    payment_failed: "Payment failed",
+    order_dispatched: "On its way",
+    order_delivered: "Delivered",
+    order_cancelled: "Cancelled",
+    owner_payment_succeeded: "Your alert: an order was paid",
+  };
+  const LANGUAGES = { en: "English", sw: "Kiswahili" };
+
+  function smsLengthText(length) {
+    const count = length.segments === 1 ? "1 SMS" : `${length.segments} SMS`;
+    const alphabet = length.encoding === "gsm7" ? "" : " (special characters: 70 a message)";
+    return `${count}, ${length.units} characters for a typical order, ${length.remaining} left${alphabet}`;
+  }
+
+  function templateBox(t) {
+    const id = `template-${t.name}-${t.language}`;
+    const area = el("textarea", { id, maxlength: "1000", dataset: { name: t.name, language: t.language, defaultText: t.defaultText } });
+    area.value = t.text;
+    const counter = el("p", { class: "hint sms-length", text: smsLengthText(t.sms), dataset: { segments: String(t.sms.segments) } });
+    let pending = null;
+    area.addEventListener("input", () => {
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        try {
+          const length = await admin("admin/messages/sms-length", { method: "POST", body: { text: area.value, template: true } });
+          counter.textContent = smsLengthText(length);
+          counter.dataset.segments = String(length.segments);
+          counter.classList.toggle("warning", length.segments > 1);
+        } catch (_) {
+          counter.textContent = "";
+        }
+      }, 300);
+    });
+    const reset = el("button", { type: "button", class: "link", text: "Use the default", onclick: () => { area.value = t.defaultText; area.dispatchEvent(new Event("input")); } });
+    return el("div", { class: "template" }, el("label", { for: id, text: `${TEMPLATE_TITLES[t.name] || t.name} (${LANGUAGES[t.language] || t.language})` }), area, counter, reset);
+  }
+
+  async function loadTemplates() {
+    const templates = await admin("admin/messages/templates");
+    $("templates").replaceChildren(...templates.map(templateBox));
+  }
+
+  function readTemplates() {
+    return Array.from($("templates").querySelectorAll("textarea"))
+      .filter((area) => area.value !== area.dataset.defaultText)
+      .map((area) => ({ name: area.dataset.name, language: area.dataset.language, text: area.value }));
+  }
+
   async function loadSettings() {
+    loadTemplates().catch((error) => say(status, error.message, "error"));
     const [settings, publicSettings] = await Promise.all([admin("admin/settings"), Pochi.settings()]);
     counties = publicSettings.counties;
     const form = $("settings-form");
@@ -625,15 +748,21 @@
         }))
         .filter((rule) => rule.county || rule.fee || rule.areas.length),
     };
+    if ($("templates").children.length) body.notificationTemplates = readTemplates();
     $("settings-save").disabled = true;
     try {
       await admin("admin/settings", { method: "POST", body });
       say(status, "Settings saved.", "ok");
+      loadTemplates().catch(() => {});
     } catch (error) {
       if (error.status !== 401) {
         // `countyFees[2].areas[0].fee` is shown under the county fees.
-        const field = error.field && error.field.startsWith("countyFees") ? "countyFees" : error.field;
-        showError(form, { ...error, field, message: error.field && field !== error.field ? `${error.field}: ${error.message}` : error.message }, status);
+        const field = error.field && error.field.startsWith("countyFees") ? "countyFees" : error.field && error.field.startsWith("notificationTemplates") ? "notificationTemplates" : error.field;
+        // `notificationTemplates[1].text` names the second changed template: say which.
+        const changed = error.field && /^notificationTemplates\[(\d+)\]/.exec(error.field);
+        const template = changed && body.notificationTemplates && body.notificationTemplates[Number(changed[1])];
+        const where = template ? `${TEMPLATE_TITLES[template.name] || template.name} (${LANGUAGES[template.language] || template.language})` : error.field;
+        showError(form, { ...error, field, message: error.field && field !== error.field ? `${where}: ${error.message}` : error.message }, status);
       }
     } finally {
       $("settings-save").disabled = false;
@@ -652,6 +781,8 @@
   $("order-filters").addEventListener("reset", () => setTimeout(() => loadOrders(true)));
   $("orders-more").addEventListener("click", () => loadOrders(false).catch((e) => say(status, e.message, "error")));
   $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
+  $("messages-more").addEventListener("click", () => loadMessages(false).catch((e) => say(status, e.message, "error")));
+  $("message-state").addEventListener("change", () => loadMessages(true).catch((e) => say(status, e.message, "error")));
   $("product-form").addEventListener("submit", saveProduct);
   $("product-cancel").addEventListener("click", resetProductForm);
   $("product-adjust").addEventListener("click", adjustStock);

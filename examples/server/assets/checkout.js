@@ -11,7 +11,7 @@
   const county = document.getElementById("county");
   const area = document.getElementById("area");
   const DETAILS_KEY = "pochi.customer.v1";
-  const FIELDS = ["name", "phone", "county", "area", "address", "notes"];
+  const FIELDS = ["name", "phone", "county", "area", "address", "notes", "language"];
   let settings = null;
   let stock = new Map();
   let lastAttempt = null; // { body, key }: a retry of the same checkout reuses its key.
@@ -103,9 +103,12 @@
   function restoreDetails() {
     try {
       const details = JSON.parse(localStorage.getItem(DETAILS_KEY) || "{}");
-      FIELDS.forEach((f) => {
+      FIELDS.filter((f) => f !== "language").forEach((f) => {
         if (typeof details[f] === "string" && !form.elements[f].value) form.elements[f].value = details[f];
       });
+      // The language of the customer's messages: as chosen last time, else the browser's.
+      const guess = (navigator.languages || [navigator.language || ""]).find((l) => /^(sw|en)\b/i.test(l)) || "en";
+      form.elements.language.value = details.language === "sw" || details.language === "en" ? details.language : guess.slice(0, 2).toLowerCase();
     } catch (_) {
       // Nothing remembered.
     }
@@ -138,6 +141,7 @@
       items: cart.lines().map((l) => ({ productId: l.id, quantity: l.quantity })),
     };
     if (form.elements.notes.value.trim()) body.notes = form.elements.notes.value;
+    body.language = form.elements.language.value === "sw" ? "sw" : "en";
     const text = JSON.stringify(body);
     const key = lastAttempt && lastAttempt.body === text ? lastAttempt.key : newKey();
     lastAttempt = { body: text, key };

@@ -52,6 +52,7 @@ mod database;
 mod datadir;
 mod demo;
 mod detach;
+mod notify;
 mod payments;
 mod settings;
 mod simulator;
@@ -113,6 +114,9 @@ pub enum StartError {
     /// The M-Pesa provider could not be set up.
     #[error("M-Pesa could not be set up: {0}")]
     Mpesa(String),
+    /// A notification channel (`POCHI_NOTIFY_*`) could not be set up.
+    #[error(transparent)]
+    Notify(#[from] notify::ChannelError),
     /// The shop refused its configuration or could not prepare its data.
     #[error("the shop could not start: {0}")]
     Shop(#[source] pochi_core::Error),
@@ -308,6 +312,7 @@ async fn start_listening(
         .events(metrics.sink(Arc::new(NoEvents)))
         // The callback token was given to the M-Pesa provider; the shop adopts it from there.
         .config(settings.shop_config())
+        .notifications(notify::notifications(&settings, &base_url)?)
         .build()
         .map_err(StartError::Shop)?;
     if settings.demo_products {
@@ -333,6 +338,9 @@ async fn start_listening(
                 .layer(axum::middleware::from_fn(detach::run_to_completion)),
         );
     }
+    if let Some(callbacks) = notify::callback_router(&settings, shop.clone()) {
+        app = app.merge(callbacks);
+    }
     // Everything the pages and the simulator do not serve is the API's (JSON 404 included).
     let app = app.fallback_service(api);
 
@@ -352,7 +360,8 @@ async fn start_listening(
         shop.clone(),
         JobIntervals::default()
             .with_reconcile(settings.reconcile_interval)
-            .with_expiry(settings.expiry_interval),
+            .with_expiry(settings.expiry_interval)
+            .with_notify(settings.notify.interval),
         async move {
             let mut stopped = stopped;
             let _ = stopped.wait_for(|stop| *stop).await;

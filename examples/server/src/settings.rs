@@ -18,6 +18,7 @@ use self::values::{
     trusted_proxy,
 };
 
+pub(crate) mod notify;
 pub(crate) mod values;
 
 /// Every variable the server reads.
@@ -254,6 +255,8 @@ pub struct Settings {
     pub(crate) backup_dir: PathBuf,
     /// How many days of backups are kept (`POCHI_BACKUP_KEEP_DAYS`).
     pub(crate) backup_keep_days: u32,
+    /// Which channels messages go by, and to whom (`POCHI_NOTIFY_*`).
+    pub(crate) notify: notify::NotifySettings,
     pub(crate) unknown: Vec<String>,
 }
 
@@ -293,6 +296,7 @@ impl fmt::Debug for Settings {
             .field("simulated_in_public", &self.simulated_in_public)
             .field("backup_dir", &self.backup_dir)
             .field("backup_keep_days", &self.backup_keep_days)
+            .field("notify", &self.notify)
             .finish_non_exhaustive()
     }
 }
@@ -560,10 +564,15 @@ impl Vars {
                 _ => Err("must be a whole number of days, at least 1".to_owned()),
             }
         })?;
+        let notify = self.notify(mpesa_mode)?;
         let unknown = self
             .0
             .keys()
-            .filter(|k| !VARIABLES.contains(&k.as_str()) && !k.starts_with("POCHI_TEST_"))
+            .filter(|k| {
+                !VARIABLES.contains(&k.as_str())
+                    && !notify::VARIABLES.contains(&k.as_str())
+                    && !k.starts_with("POCHI_TEST_")
+            })
             .cloned()
             .collect();
 
@@ -597,6 +606,7 @@ impl Vars {
             log_format,
             backup_dir,
             backup_keep_days,
+            notify,
             unknown,
         };
         // The router checks its part (origins, limits, proxy); its fields become variables.
@@ -1149,6 +1159,18 @@ mod env_example {
         ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
     ];
 
+    /// Africa's Talking, configured.
+    const SMS: &[(&str, &str)] = &[
+        ("POCHI_NOTIFY_SMS_USERNAME", "sandbox"),
+        ("POCHI_NOTIFY_SMS_API_KEY", "key"),
+    ];
+
+    /// SMTP, configured.
+    const SMTP: &[(&str, &str)] = &[
+        ("POCHI_NOTIFY_SMTP_HOST", "smtp.example.com"),
+        ("POCHI_NOTIFY_EMAIL_FROM", "duka@example.com"),
+    ];
+
     /// (variable, value, the other variables it needs, what it changes).
     fn cases() -> Vec<Case> {
         let hash = pochi_core::PasswordHash::create("a long password")
@@ -1377,6 +1399,118 @@ mod env_example {
             case("POCHI_BACKUP_KEEP_DAYS", "30", vec![], |s| {
                 s.backup_keep_days.to_string()
             }),
+            case("POCHI_NOTIFY_CUSTOMERS", "off", vec![], |s| {
+                format!("{:?}", s.notify.customer_channels)
+            }),
+            case("POCHI_NOTIFY_OWNER", "log:shopkeeper", vec![], |s| {
+                format!("{:?}", s.notify.owner)
+            }),
+            case("POCHI_NOTIFY_INTERVAL", "5s", vec![], |s| {
+                format!("{:?}", s.notify.interval)
+            }),
+            case(
+                "POCHI_NOTIFY_SMS_USERNAME",
+                "sandbox",
+                vec![("POCHI_NOTIFY_SMS_API_KEY", "key")],
+                |s| format!("{:?}", s.notify.sms),
+            ),
+            case(
+                "POCHI_NOTIFY_SMS_API_KEY",
+                "key",
+                vec![("POCHI_NOTIFY_SMS_USERNAME", "sandbox")],
+                |s| format!("{:?}", s.notify.sms.is_some()),
+            ),
+            case("POCHI_NOTIFY_SMS_SENDER_ID", "DUKA", SMS.to_vec(), |s| {
+                format!("{:?}", s.notify.sms.as_ref().map(|s| &s.sender_id))
+            }),
+            case(
+                "POCHI_NOTIFY_SMS_BASE_URL",
+                "http://127.0.0.1:9000",
+                SMS.to_vec(),
+                |s| format!("{:?}", s.notify.sms.as_ref().map(|s| &s.base_url)),
+            ),
+            case(
+                "POCHI_NOTIFY_SMS_CALLBACK_TOKEN",
+                "0123456789abcdefXYZ",
+                SMS.to_vec(),
+                |s| {
+                    format!(
+                        "{:?}",
+                        s.notify.sms.as_ref().map(|s| s.callback_token.is_some())
+                    )
+                },
+            ),
+            case(
+                "POCHI_NOTIFY_WHATSAPP_TOKEN",
+                "token",
+                vec![("POCHI_NOTIFY_WHATSAPP_PHONE_NUMBER_ID", "1234")],
+                |s| format!("{:?}", s.notify.whatsapp.is_some()),
+            ),
+            case(
+                "POCHI_NOTIFY_WHATSAPP_PHONE_NUMBER_ID",
+                "1234",
+                vec![("POCHI_NOTIFY_WHATSAPP_TOKEN", "token")],
+                |s| {
+                    format!(
+                        "{:?}",
+                        s.notify.whatsapp.as_ref().map(|w| &w.phone_number_id)
+                    )
+                },
+            ),
+            case(
+                "POCHI_NOTIFY_WHATSAPP_BASE_URL",
+                "http://127.0.0.1:9001",
+                vec![
+                    ("POCHI_NOTIFY_WHATSAPP_TOKEN", "token"),
+                    ("POCHI_NOTIFY_WHATSAPP_PHONE_NUMBER_ID", "1234"),
+                ],
+                |s| format!("{:?}", s.notify.whatsapp.as_ref().map(|w| &w.base_url)),
+            ),
+            case(
+                "POCHI_NOTIFY_SMTP_HOST",
+                "smtp.example.com",
+                vec![("POCHI_NOTIFY_EMAIL_FROM", "duka@example.com")],
+                |s| format!("{:?}", s.notify.smtp.as_ref().map(|m| &m.host)),
+            ),
+            case(
+                "POCHI_NOTIFY_EMAIL_FROM",
+                "duka@example.com",
+                vec![("POCHI_NOTIFY_SMTP_HOST", "smtp.example.com")],
+                |s| format!("{:?}", s.notify.smtp.as_ref().map(|m| &m.from)),
+            ),
+            case("POCHI_NOTIFY_SMTP_TLS", "tls", SMTP.to_vec(), |s| {
+                format!("{:?}", s.notify.smtp.as_ref().map(|m| (m.tls, m.port)))
+            }),
+            case("POCHI_NOTIFY_SMTP_PORT", "2525", SMTP.to_vec(), |s| {
+                format!("{:?}", s.notify.smtp.as_ref().map(|m| m.port))
+            }),
+            case(
+                "POCHI_NOTIFY_SMTP_USERNAME",
+                "duka",
+                [SMTP, &[("POCHI_NOTIFY_SMTP_PASSWORD", "pw")]].concat(),
+                |s| format!("{:?}", s.notify.smtp.as_ref().map(|m| &m.username)),
+            ),
+            case(
+                "POCHI_NOTIFY_SMTP_PASSWORD",
+                "pw",
+                [SMTP, &[("POCHI_NOTIFY_SMTP_USERNAME", "duka")]].concat(),
+                |s| format!("{:?}", s.notify.smtp.as_ref().map(|m| m.password.is_some())),
+            ),
+            case(
+                "POCHI_NOTIFY_WEBHOOK_URL",
+                "https://hooks.example.com/pochi",
+                vec![("POCHI_NOTIFY_WEBHOOK_SECRET", "0123456789abcdef")],
+                |s| format!("{:?}", s.notify.webhook.as_ref().map(|w| &w.url)),
+            ),
+            case(
+                "POCHI_NOTIFY_WEBHOOK_SECRET",
+                "0123456789abcdef",
+                vec![(
+                    "POCHI_NOTIFY_WEBHOOK_URL",
+                    "https://hooks.example.com/pochi",
+                )],
+                |s| format!("{:?}", s.notify.webhook.is_some()),
+            ),
             case(
                 SIMULATED_IN_PUBLIC,
                 "true",

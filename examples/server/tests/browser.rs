@@ -316,3 +316,66 @@ async fn the_pages_fit_a_360_px_wide_phone_without_sideways_scrolling() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_demo_shows_the_texts_a_kiswahili_customer_would_get_in_the_dashboard() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        // The customer reads Kiswahili: they choose it at checkout.
+        page.open("/").await;
+        page.click(".product .add-to-cart:not([disabled])").await;
+        page.text_in("[data-cart-count]", "1").await;
+        page.click(".cart-link").await;
+        page.at("/checkout").await;
+        page.fill("#name", "Wanjiru Kamau").await;
+        page.fill("#phone", "0712 345 678").await;
+        page.choose("#county", "Nairobi").await;
+        page.fill("#area", "Westlands").await;
+        page.fill("#address", "Mpaka Road, blue gate").await;
+        page.choose("#language", "sw").await;
+        page.click("#place-order").await;
+        page.at("/pay").await;
+        customer_answers(&page, "paid").await;
+        page.at("/confirmation").await;
+        let number = page.shown("#order-number").await.text().await.unwrap();
+
+        // The simulated shop sent nothing: its Messages tab shows what would have gone.
+        log_in(&page).await;
+        page.click("[data-tab=\"messages\"]").await;
+        let row = |template: &str| {
+            format!(
+                "#messages tr[data-order-number=\"{number}\"][data-template=\"{template}\"][data-state=\"sent\"]"
+            )
+        };
+        // The dispatcher runs every 2 s and the tab refreshes itself every 5 s.
+        page.shown(&row("order_placed")).await;
+        page.shown(&row("payment_succeeded")).await;
+        page.text_in(&row("order_placed"), "Asante").await;
+        page.text_in(&row("order_placed"), &number).await;
+        page.text_in(&row("payment_succeeded"), &number).await;
+        page.shot("admin-messages").await;
+
+        // The owner edits the Kiswahili text in Settings: the counter follows as they type
+        // (a curly quote makes each SMS hold 70 characters), and the text is kept.
+        page.click("[data-tab=\"settings\"]").await;
+        let editor = "#template-order_placed-sw";
+        page.shown(editor).await;
+        page.text_in(&format!("{editor} + .sms-length"), "1 SMS").await;
+        page.fill(
+            editor,
+            "{shop}: “Asante sana” {name}! Oda {order} ya {total} imepokelewa. Lipa: {link}",
+        )
+        .await;
+        page.text_in(&format!("{editor} + .sms-length"), "special characters").await;
+        page.text_in(&format!("{editor} + .sms-length"), "2 SMS").await;
+        page.shot("admin-template-editor").await;
+        page.click("#settings-save").await;
+        page.text_in("#status", "Settings saved").await;
+        page.open("/admin#settings").await;
+        page.shown(editor).await;
+        let kept = page
+            .eval(&format!("return document.querySelector('{editor}').value;"))
+            .await;
+        assert!(kept.as_str().unwrap().contains("Asante sana"), "{kept}");
+    })
+    .await;
+}

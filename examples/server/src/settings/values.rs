@@ -129,7 +129,7 @@ pub(super) fn count_per_window(text: &str) -> Result<Option<(u32, Duration)>, St
     Ok(Some((count, window)))
 }
 
-/// `90s`, `30m`, `2h`, `1d`, or plain seconds; more than zero.
+/// `90s`, `30m`, `2h`, `1d`, `500ms`, or plain seconds; more than zero.
 pub(super) fn duration(text: &str) -> Result<Duration, String> {
     let err = || "must be a duration such as 90s, 30m, 2h or 1d".to_owned();
     let split = text
@@ -137,6 +137,12 @@ pub(super) fn duration(text: &str) -> Result<Duration, String> {
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().map_err(|_| err())?;
+    if unit.trim() == "ms" {
+        if number == 0 {
+            return Err("must be more than zero".to_owned());
+        }
+        return Ok(Duration::from_millis(number));
+    }
     let seconds = match unit.trim() {
         "" | "s" => Some(number),
         "m" | "min" => number.checked_mul(60),
@@ -161,7 +167,9 @@ mod tests {
         assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(duration("0s").is_err());
+        assert!(duration("0ms").is_err());
         assert!(duration("soon").is_err());
         assert_eq!(rate_limit("600/120"), Ok(Some(RateLimit::new(600, 120))));
         assert_eq!(rate_limit("off"), Ok(None));
