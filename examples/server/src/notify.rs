@@ -178,26 +178,44 @@ async fn apply(shop: &Shop, phone: &str, opted_out: bool) -> Response {
     }
 }
 
+/// The phone and what to record for it (nothing for a reply that is no keyword), from one
+/// callback's body; otherwise the name of the form it should have been.
+type Consent = Result<(String, Option<bool>), &'static str>;
+
+async fn callback(state: &Callbacks, token: &str, read: impl FnOnce() -> Consent) -> Response {
+    if !token_matches(token, &state.token) {
+        return not_found();
+    }
+    match read() {
+        Ok((phone, Some(opted_out))) => apply(&state.shop, &phone, opted_out).await,
+        Ok((_, None)) => StatusCode::OK.into_response(),
+        Err(form) => not_the_form(form),
+    }
+}
+
+fn not_the_form(what: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        &format!("expected Africa's Talking's {what} form"),
+    )
+}
+
 async fn incoming(
     State(state): State<Callbacks>,
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !token_matches(&token, &state.token) {
-        return not_found();
-    }
-    let Ok(sms) = IncomingSms::from_form(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "expected Africa's Talking's incoming-message form",
-        );
-    };
-    match Keyword::of(&sms.text) {
-        Some(Keyword::Stop) => apply(&state.shop, &sms.from, true).await,
-        Some(Keyword::Start) => apply(&state.shop, &sms.from, false).await,
-        _ => StatusCode::OK.into_response(),
-    }
+    callback(&state, &token, || {
+        let sms = IncomingSms::from_form(&body).map_err(|_| "incoming-message")?;
+        let consent = match Keyword::of(&sms.text) {
+            Some(Keyword::Stop) => Some(true),
+            Some(Keyword::Start) => Some(false),
+            None => None,
+        };
+        Ok((sms.from, consent))
+    })
+    .await
 }
 
 async fn opt_out(
@@ -205,15 +223,9 @@ async fn opt_out(
     Path(token): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !token_matches(&token, &state.token) {
-        return not_found();
-    }
-    let Ok(notice) = SmsOptOut::from_form(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "expected Africa's Talking's opt-out form",
-        );
-    };
-    apply(&state.shop, &notice.phone_number, true).await
+    callback(&state, &token, || {
+        let notice = SmsOptOut::from_form(&body).map_err(|_| "opt-out")?;
+        Ok((notice.phone_number, Some(true)))
+    })
+    .await
 }
