@@ -347,8 +347,8 @@ pub struct NewDelivery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageContent {
-    /// The address: a phone in international form without `+` for SMS and WhatsApp, an
-    /// e-mail address, or a webhook URL.
+    /// The address: a phone in international form (`+254712345678`) for SMS and WhatsApp, its
+    /// digits for the log channel, an e-mail address, or a webhook URL.
     pub to: String,
     /// The language it is written in.
     pub language: Language,

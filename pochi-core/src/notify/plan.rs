@@ -51,6 +51,11 @@ pub fn order_link(base: &str, kind: NoticeKind, order: &str) -> String {
     }
 }
 
+/// The owner's link: the dashboard's orders.
+pub fn admin_link(base: &str) -> String {
+    format!("{}/admin#orders", base.trim_end_matches('/'))
+}
+
 /// The messages `event` makes under `setup`. `opted_out_of_sms`: the customer sent STOP, so a
 /// customer SMS is made `Skipped` (kept, to show the owner it was not sent).
 pub fn plan_deliveries(
@@ -101,6 +106,11 @@ pub fn plan_deliveries(
         let name = TemplateName::OwnerPaymentSucceeded;
         // The owner reads the dashboard's language: English.
         let language = Language::English;
+        // The owner's link is the dashboard (the tracking page masks the customer's details).
+        let vars = TemplateVars {
+            link: admin_link(&setup.public_base_url),
+            ..vars.clone()
+        };
         let (body, params) = setup.templates.render_with_params(name, language, &vars);
         for contact in &setup.owner_contacts {
             deliveries.push(NewDelivery {
@@ -173,8 +183,13 @@ pub fn sample_messages(setup: &NotifySetup) -> Vec<(TemplateName, Language, Stri
                 TemplateName::PaymentFailed => NoticeKind::PaymentFailed,
                 _ => NoticeKind::StatusChanged,
             };
+            let link = if name == TemplateName::OwnerPaymentSucceeded {
+                admin_link(&setup.public_base_url)
+            } else {
+                order_link(&setup.public_base_url, kind, &vars.order)
+            };
             let vars = TemplateVars {
-                link: order_link(&setup.public_base_url, kind, &vars.order),
+                link,
                 ..vars.clone()
             };
             out.push((
@@ -282,6 +297,11 @@ mod tests {
         assert!(owner[0].message.subject.is_some());
         assert!(owner[0].message.body.contains("SLK4H7Q2XZ"));
         assert!(owner[0].message.body.contains("Wanjiru Njeri Kamau"));
+        assert!(
+            owner[0].message.body.ends_with("https://duka.example/admin#orders"),
+            "{}",
+            owner[0].message.body
+        );
         let sms = planned
             .iter()
             .find(|d| d.channel == ChannelKind::Sms)

@@ -573,7 +573,8 @@ pub(crate) enum MessageState {
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct MessageContent {
-    /// A phone (international digits), an e-mail address or a webhook URL.
+    /// A phone in international form (`+254712345678`, or its digits for a message kept for
+    /// the dashboard), an e-mail address or a webhook URL.
     to: String,
     language: Language,
     /// The template it was rendered from (the WhatsApp template's name).
