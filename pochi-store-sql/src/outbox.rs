@@ -160,6 +160,9 @@ where
         .await?
         .ok_or_else(|| Error::not_found(Entity::Message, id))?;
         if D::rows_affected(&marked) == 0 {
+            // Ended now, not when the dropped transaction's rollback gets its turn: until
+            // then MySQL may hold the row it looked at.
+            tx.commit().await?;
             return Ok(false);
         }
         let order_number: String = Self::get(&event, "order_number")?;
@@ -226,6 +229,10 @@ where
             .map(Self::delivery_row)
             .collect::<DbResult<Vec<_>, D>>()?;
         if claimed.is_empty() {
+            // Committed rather than dropped: a dropped transaction is rolled back only when
+            // its connection is next used, and until then MySQL may hold locks on the rows
+            // it scanned, which the next claim would skip.
+            tx.commit().await?;
             return Ok(claimed);
         }
         let mut lease = QueryBuilder::<D::Db>::new("UPDATE deliveries SET lease_owner = ");

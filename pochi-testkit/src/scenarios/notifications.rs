@@ -315,17 +315,19 @@ pub async fn concurrent_claims_never_share_a_delivery(store: Arc<dyn Store>) {
             tokio::spawn(async move {
                 let worker = format!("worker-{n}");
                 let mut got = Vec::new();
-                loop {
+                // 60 deliveries take at most 12 claims of 5: more means leases do not hold.
+                for _ in 0..13 {
                     let claimed = store
                         .claim_deliveries(&claim(&worker, at(200), 60, 5))
                         .await
                         .unwrap();
                     if claimed.is_empty() {
-                        break got;
+                        return got;
                     }
                     got.extend(ids(&claimed));
                     tokio::task::yield_now().await;
                 }
+                panic!("{worker} kept claiming: leased deliveries were claimed again");
             })
         })
         .collect();
