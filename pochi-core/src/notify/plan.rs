@@ -298,7 +298,10 @@ mod tests {
         assert!(owner[0].message.body.contains("SLK4H7Q2XZ"));
         assert!(owner[0].message.body.contains("Wanjiru Njeri Kamau"));
         assert!(
-            owner[0].message.body.ends_with("https://duka.example/admin#orders"),
+            owner[0]
+                .message
+                .body
+                .ends_with("https://duka.example/admin#orders"),
             "{}",
             owner[0].message.body
         );
