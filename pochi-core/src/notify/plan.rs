@@ -52,7 +52,7 @@ pub fn order_link(base: &str, kind: NoticeKind, order: &str) -> String {
 }
 
 /// The owner's link: the dashboard's orders.
-pub fn admin_link(base: &str) -> String {
+pub(crate) fn admin_link(base: &str) -> String {
     format!("{}/admin#orders", base.trim_end_matches('/'))
 }
 
