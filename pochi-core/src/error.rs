@@ -375,6 +375,12 @@ pub enum ConflictReason {
     StockNotTracked,
     /// The message is not dead, so there is nothing to retry.
     MessageNotDead,
+    /// A pasted M-Pesa message shows a payment to someone other than the shop.
+    PaymentToOtherRecipient,
+    /// A pasted M-Pesa message shows an amount other than what the order needs.
+    PaymentAmountMismatch,
+    /// A pasted M-Pesa message was paid for another paybill account than the order's.
+    PaymentAccountMismatch,
 }
 
 impl ConflictReason {
@@ -393,6 +399,9 @@ impl ConflictReason {
             ConflictReason::OrderExpiring => "order_expiring",
             ConflictReason::StockNotTracked => "stock_not_tracked",
             ConflictReason::MessageNotDead => "message_not_dead",
+            ConflictReason::PaymentToOtherRecipient => "payment_to_other_recipient",
+            ConflictReason::PaymentAmountMismatch => "payment_amount_mismatch",
+            ConflictReason::PaymentAccountMismatch => "payment_account_mismatch",
         }
     }
 }

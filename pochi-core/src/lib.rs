@@ -61,6 +61,7 @@ pub mod language;
 pub mod manual;
 pub mod memory;
 pub mod money;
+pub mod mpesa_sms;
 pub mod notify;
 pub mod order;
 pub mod page;

@@ -1,11 +1,12 @@
 //! Store settings: the shop's name and contacts, delivery fees, payment instructions.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     county::County,
     error::{Error, Result},
     money::{Currency, Money},
+    mpesa_sms::MpesaAccount,
     notify::{TemplateOverride, parse_overrides},
     text::{bounded_text, optional_text},
 };
@@ -32,6 +33,10 @@ pub struct StoreSettings {
     /// The owner's own texts for the shop's messages (the defaults for the others).
     #[serde(default)]
     pub notification_templates: Vec<TemplateOverride>,
+    /// The M-Pesa account customers pay by hand (manual payments): shown on the payment page,
+    /// and a pasted confirmation SMS must name it.
+    #[serde(default)]
+    pub mpesa_account: Option<MpesaAccount>,
 }
 
 impl StoreSettings {
@@ -49,6 +54,7 @@ impl StoreSettings {
             payment_instructions: None,
             whole_units_only: true,
             notification_templates: Vec::new(),
+            mpesa_account: None,
         }
     }
 }
@@ -139,6 +145,35 @@ pub struct SettingsInput {
     /// goes back to the defaults.
     #[serde(default)]
     pub notification_templates: Option<Vec<TemplateOverride>>,
+    /// The M-Pesa account paid by hand; absent keeps the one saved, `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mpesa_account: Option<Option<MpesaAccountInput>>,
+}
+
+/// The M-Pesa account paid by hand, as submitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MpesaAccountInput {
+    /// `till`, `paybill` or `phone` (Send Money, Pochi la Biashara).
+    pub kind: String,
+    /// The till or paybill number, or the phone.
+    pub number: String,
+    /// The name M-Pesa shows as the recipient.
+    pub name: String,
+}
+
+/// A field that was present (`Some(None)` when `null`), for fields where absent and `null`
+/// mean different things.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A county fee as submitted.
@@ -264,6 +299,15 @@ impl SettingsInput {
             notification_templates: parse_overrides(
                 self.notification_templates.as_deref().unwrap_or_default(),
             )?,
+            mpesa_account: self
+                .mpesa_account
+                .as_ref()
+                .and_then(Option::as_ref)
+                .map(|a| {
+                    MpesaAccount::parse(&a.kind, &a.number, &a.name)
+                        .map_err(|e| e.within("mpesaAccount"))
+                })
+                .transpose()?,
         })
     }
 }
@@ -288,6 +332,8 @@ pub struct PublicSettings {
     pub payment_instructions: Option<String>,
     /// The payment methods the shop offers (provider names).
     pub payment_methods: Vec<String>,
+    /// The M-Pesa account customers pay by hand, when the shop set one.
+    pub mpesa_account: Option<MpesaAccount>,
 }
 
 #[cfg(test)]

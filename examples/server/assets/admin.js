@@ -292,8 +292,8 @@
         }
       };
       row.append(
-        el("button", { type: "button", text: "Confirm code", onclick: () => verdict(true) }),
-        el("button", { type: "button", class: "danger", text: "Reject", onclick: () => verdict(false) }),
+        el("button", { type: "button", class: "verify-code", text: "Confirm code", onclick: () => verdict(true) }),
+        el("button", { type: "button", class: "danger reject-code", text: "Reject", onclick: () => verdict(false) }),
       );
     }
     return row;
@@ -713,6 +713,10 @@
     form.elements.freeDeliveryOver.value = plain(settings.delivery.freeDeliveryOver);
     form.elements.paymentInstructions.value = settings.paymentInstructions || "";
     form.elements.wholeUnitsOnly.checked = settings.wholeUnitsOnly;
+    const account = settings.mpesaAccount || {};
+    form.elements["mpesaAccount.kind"].value = account.kind || "";
+    form.elements["mpesaAccount.number"].value = account.number || "";
+    form.elements["mpesaAccount.name"].value = account.name || "";
     $("county-fees").replaceChildren(...settings.delivery.counties.map(countyRow));
   }
 
@@ -749,6 +753,10 @@
         .filter((rule) => rule.county || rule.fee || rule.areas.length),
     };
     if ($("templates").children.length) body.notificationTemplates = readTemplates();
+    const accountKind = form.elements["mpesaAccount.kind"].value;
+    body.mpesaAccount = accountKind
+      ? { kind: accountKind, number: form.elements["mpesaAccount.number"].value.trim(), name: form.elements["mpesaAccount.name"].value }
+      : null;
     $("settings-save").disabled = true;
     try {
       await admin("admin/settings", { method: "POST", body });

@@ -14,6 +14,7 @@
   let paymentId = param("payment");
   let pollTimer = null;
   let simulated = false;
+  let lastOrder = null;
 
   function setPaymentInUrl(id) {
     const url = new URL(location.href);
@@ -138,9 +139,9 @@
     event.preventDefault();
     const form = $("manual-form");
     clearErrors(form);
-    const code = form.elements.code.value.trim().toUpperCase();
+    const code = form.elements.code.value.trim();
     if (!code) {
-      showError(form, { field: "code", message: "Please enter the code from your M-Pesa SMS." }, status);
+      showError(form, { field: "code", message: "Please enter the code from your M-Pesa SMS, or paste the SMS." }, status);
       return;
     }
     $("send-code").disabled = true;
@@ -156,10 +157,37 @@
       $("manual-panel").hidden = true;
       showPayment(payment);
     } catch (error) {
-      showError(form, error, status);
+      // A message that does not fit (another recipient, amount or account) is about the code.
+      const mismatch = error.details && /^payment_(to_other_recipient|amount_mismatch|account_mismatch)$|^receipt_already_used$/.test(error.details.reason || "");
+      showError(form, mismatch ? { field: "code", message: error.message } : error, status);
     } finally {
       $("send-code").disabled = false;
     }
+  }
+
+  /** Where and how to pay by hand: the steps on the customer's M-Pesa menu. */
+  function showPayTo(account, order) {
+    const list = $("pay-to");
+    list.replaceChildren();
+    if (!account || !order) return;
+    const step = (...parts) => list.append(el("li", {}, ...parts));
+    const strong = (text) => el("strong", {}, text);
+    const amount = money(order.total);
+    if (account.kind === "till") {
+      step("On M-Pesa, choose ", strong("Lipa na M-Pesa"), ", then ", strong("Buy Goods and Services"), ".");
+      step("Till number: ", strong(account.number), ".");
+    } else if (account.kind === "paybill") {
+      step("On M-Pesa, choose ", strong("Lipa na M-Pesa"), ", then ", strong("Pay Bill"), ".");
+      step("Business number: ", strong(account.number), ".");
+      step("Account number: ", strong(order.number), ".");
+    } else {
+      step("On M-Pesa, choose ", strong("Send Money"), ".");
+      step("Phone number: ", strong(account.number), ".");
+    }
+    step("Amount: ", strong(amount), " exactly.");
+    step("M-Pesa shows the name ", strong(account.name), ": check it before you enter your PIN.");
+    step("Then type the code from M-Pesa's SMS below, or paste the whole SMS.");
+    list.hidden = false;
   }
 
   /** The order's state; false when there is nothing (more) to pay. */
@@ -171,6 +199,7 @@
       say(status, error.status === 404 ? "We could not find that order. Check the order number." : error.message, "error");
       return false;
     }
+    lastOrder = order;
     $("order-panel").hidden = false;
     $("order-number").textContent = order.number;
     $("order-total").textContent = money(order.total);
@@ -219,9 +248,11 @@
     pushMethod = methods.find((m) => m !== "manual") || null;
     if (methods.includes("manual")) {
       $("manual-panel").hidden = false;
+      showPayTo(settings.mpesaAccount, lastOrder);
       $("instructions").textContent = settings.paymentInstructions || "";
       $("instructions").hidden = !settings.paymentInstructions;
       $("manual-details").open = !pushMethod;
+      if (!pushMethod) $("manual-details").querySelector("summary").textContent = "Pay the shop on M-Pesa, then send the code";
     }
     if (paymentId) {
       poll();

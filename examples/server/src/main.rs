@@ -200,6 +200,7 @@ fn serve() -> ExitCode {
         let mpesa = match mode {
             MpesaMode::Simulated => "simulated (choose the customer's answer on the payment page)",
             MpesaMode::Sandbox => "Daraja sandbox",
+            MpesaMode::Manual => "manual (customers pay your till, paybill or phone and send the code; you verify each payment in the dashboard)",
             _ => "Daraja production (real money)",
         };
         let on_terminal = std::io::stdout().is_terminal();

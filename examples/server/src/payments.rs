@@ -1,16 +1,20 @@
-//! The M-Pesa provider for the configured mode: the real Daraja (sandbox or production), or
-//! the fake Daraja started in process and reached over loopback HTTP like the real one.
+//! The M-Pesa provider for the configured mode: the real Daraja (sandbox or production), the
+//! fake Daraja started in process and reached over loopback HTTP like the real one, or manual
+//! codes (no API: the customer pays by hand and an admin verifies).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use pochi_core::{
-    CallbackToken, Notice, NoticeReply, Notification, Payment, PaymentKind, PaymentProvider,
-    PaymentRequest, ProviderReply, QueryAnswer, Result, StartedPayment,
+    CallbackToken, ManualCodeProvider, Notice, NoticeReply, Notification, Payment, PaymentKind,
+    PaymentProvider, PaymentRequest, ProviderReply, QueryAnswer, Result, StartedPayment,
 };
 use pochi_pay_mpesa::{MpesaProvider, fake::FakeDaraja};
 
-use crate::{StartError, settings::Settings};
+use crate::{
+    StartError,
+    settings::{MpesaMode, Settings},
+};
 
 /// The provider name simulated M-Pesa payments carry, so the dashboard marks them as simulated
 /// for as long as they are kept (even after the shop moves to real M-Pesa).
@@ -23,6 +27,9 @@ pub(crate) async fn provider(
     own_url: &str,
     token: &CallbackToken,
 ) -> std::result::Result<(Arc<dyn PaymentProvider>, Option<FakeDaraja>), StartError> {
+    if settings.mpesa_mode == MpesaMode::Manual {
+        return Ok((Arc::new(ManualCodeProvider::new()), None));
+    }
     let (config, fake) = match &settings.mpesa {
         Some(builder) => (
             builder

@@ -133,6 +133,9 @@ pub enum MpesaMode {
     Sandbox,
     /// Safaricom's production API: real money.
     Production,
+    /// No Daraja API: customers pay the shop's till, paybill or phone by hand and type the
+    /// M-Pesa code or paste the confirmation SMS; an admin verifies each payment. Real money.
+    Manual,
 }
 
 /// Which store the database URL picks.
@@ -421,7 +424,8 @@ impl Vars {
                 "simulated" => Ok(MpesaMode::Simulated),
                 "sandbox" => Ok(MpesaMode::Sandbox),
                 "production" => Ok(MpesaMode::Production),
-                _ => Err("must be simulated, sandbox or production".to_owned()),
+                "manual" => Ok(MpesaMode::Manual),
+                _ => Err("must be simulated, sandbox, production or manual".to_owned()),
             })?;
         let callback_token = self.parsed("POCHI_MPESA_CALLBACK_TOKEN", None, |text| {
             CallbackToken::parse(text)
@@ -441,6 +445,13 @@ impl Vars {
             ));
         }
         let c2b = self.parsed("POCHI_MPESA_C2B", false, boolean)?;
+        if c2b && mpesa_mode == MpesaMode::Manual {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_C2B",
+                "C2B payments come through Daraja, which manual mode does not use: set \
+                 POCHI_MPESA_MODE=sandbox or production with Daraja keys, or turn C2B off",
+            ));
+        }
         let callback_networks = self.parsed("POCHI_CALLBACK_ALLOWED_NETWORKS", None, |text| {
             CallbackNetworks::parse(text)
                 .map(Some)
@@ -450,7 +461,7 @@ impl Vars {
                 })
         })?;
         let mpesa = match mpesa_mode {
-            MpesaMode::Simulated => None,
+            MpesaMode::Simulated | MpesaMode::Manual => None,
             live => Some(self.mpesa(live, public_url.as_deref())?),
         };
         let admins = self.admins()?;

@@ -11,7 +11,7 @@
 
 mod browser_support;
 
-use browser_support::{Page, with_shop};
+use browser_support::{Page, with_shop, with_shop_configured};
 use serde_json::Value;
 
 const DESKTOP: (u32, u32) = (1280, 900);
@@ -378,6 +378,118 @@ async fn a_demo_shows_the_texts_a_kiswahili_customer_would_get_in_the_dashboard(
             .eval(&format!("return document.querySelector('{editor}').value;"))
             .await;
         assert!(kept.as_str().unwrap().contains("Asante sana"), "{kept}");
+    })
+    .await;
+}
+
+/// A Buy Goods confirmation SMS as a customer pastes it: line breaks, no full stop before "on".
+fn till_sms(code: &str, amount: &str, to: &str) -> String {
+    format!(
+        "{code} Confirmed. Ksh{amount} paid to {to}\non 29/11/25 at 7:25 PM New M-PESA balance \
+         is Ksh3,240.50. Transaction cost, Ksh0.00.\nPIN YAKO SIRI YAKO"
+    )
+}
+
+#[tokio::test]
+async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows_paid() {
+    let vars = [
+        ("POCHI_MPESA_MODE", "manual"),
+        ("POCHI_DEMO_PRODUCTS", "on"),
+    ];
+    with_shop_configured(DESKTOP.0, DESKTOP.1, &vars, |page| async move {
+        // The owner sets the till customers pay, with the name M-Pesa shows them.
+        log_in(&page).await;
+        page.click("[data-tab=\"settings\"]").await;
+        page.choose("#set-mpesa-kind", "till").await;
+        page.fill("#set-mpesa-number", "123456").await;
+        page.fill("#set-mpesa-name", "Duka la Mama Wanjiku").await;
+        page.click("#settings-save").await;
+        page.text_in("#status", "Settings saved").await;
+
+        // The customer buys; the payment page says where to pay and how much, no prompt.
+        add_first_product_and_check_out(&page, "0712 345 678").await;
+        page.at("/pay?order=").await;
+        page.text_in("#pay-to", "Till number: 123456").await;
+        page.text_in("#pay-to", "Duka la Mama Wanjiku").await;
+        assert!(
+            !page
+                .shown("#manual-panel")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        page.shot("pay-manual").await;
+        let number = page.shown("#order-number").await.text().await.unwrap();
+        let total = page
+            .eval(&format!(
+                "return fetch('api/track/{number}').then(r => r.json()).then(o => o.total.amount);"
+            ))
+            .await;
+        let total = total.as_str().unwrap().to_owned();
+
+        // A message paid to another till, or for another amount, is refused, saying which.
+        page.fill("#code", &till_sms("TKT4FVBL1Z", &total, "DUKA LA BABA"))
+            .await;
+        page.click("#send-code").await;
+        page.text_in("[data-error-for=\"code\"]", "not to Duka la Mama Wanjiku")
+            .await;
+        page.fill(
+            "#code",
+            &till_sms("TKT4FVBL1Z", "1.00", "DUKA LA MAMA WANJIKU"),
+        )
+        .await;
+        page.click("#send-code").await;
+        page.text_in("[data-error-for=\"code\"]", "but the order needs")
+            .await;
+        page.fill("#code", "Sent you the money, thanks").await;
+        page.click("#send-code").await;
+        page.text_in("[data-error-for=\"code\"]", "not an M-Pesa confirmation")
+            .await;
+        page.shot("pay-manual-refused").await;
+
+        // The real one waits for the shop.
+        let sms = till_sms("TKT4FVBL1Z", &total, "DUKA LA MAMA WANJIKU");
+        page.fill("#code", &sms).await;
+        page.click("#send-code").await;
+        page.text_in("#push-title", "Code received").await;
+        page.open(&format!("/track?order={number}")).await;
+        page.shown("#order-status [data-status=\"pending_payment\"]")
+            .await;
+
+        // The admin confirms the code from the order's payments.
+        page.open("/admin").await;
+        page.shown("#dashboard").await;
+        let card = format!(".order[data-order-number=\"{number}\"]");
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.text_in(
+            &format!("{card} .order-details [data-status=\"pending_verification\"]"),
+            "pending verification",
+        )
+        .await;
+        page.text_in(&format!("{card} .order-details"), "manual code")
+            .await;
+        page.shot("admin-verify-code").await;
+        page.click(&format!("{card} .order-details button.verify-code"))
+            .await;
+        page.text_in("#status", "Payment confirmed").await;
+        page.shown(&format!("{card}[data-status=\"paid\"]")).await;
+
+        // Tracking shows it paid.
+        page.open(&format!("/track?order={number}")).await;
+        page.shown("#order-status [data-status=\"paid\"]").await;
+        page.shown("#timeline li[data-status=\"paid\"]").await;
+        page.shot("track-manual-paid").await;
+
+        // The same SMS for another order is refused: a code counts once.
+        add_first_product_and_check_out(&page, "0712 345 678").await;
+        page.at("/pay?order=").await;
+        page.shown("#code").await;
+        page.fill("#code", &sms).await;
+        page.click("#send-code").await;
+        page.text_in("[data-error-for=\"code\"]", "already submitted")
+            .await;
     })
     .await;
 }

@@ -102,8 +102,14 @@ impl Shop {
     /// Validates and saves new settings.
     pub async fn update_settings(&self, input: &SettingsInput) -> Result<StoreSettings> {
         let mut settings = input.parse(self.inner.config.currency)?;
-        if input.notification_templates.is_none() {
-            settings.notification_templates = self.settings().await?.notification_templates;
+        if input.notification_templates.is_none() || input.mpesa_account.is_none() {
+            let saved = self.settings().await?;
+            if input.notification_templates.is_none() {
+                settings.notification_templates = saved.notification_templates;
+            }
+            if input.mpesa_account.is_none() {
+                settings.mpesa_account = saved.mpesa_account;
+            }
         }
         self.inner.store.save_settings(&settings).await?;
         Ok(settings)
@@ -120,6 +126,7 @@ impl Shop {
             delivery: settings.delivery,
             counties: County::all().map(County::name).collect(),
             payment_instructions: settings.payment_instructions,
+            mpesa_account: settings.mpesa_account,
             payment_methods: self
                 .inner
                 .providers

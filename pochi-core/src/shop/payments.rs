@@ -10,6 +10,7 @@ use crate::{
     events::ShopEvent,
     ids::{OrderNumber, PaymentId, ReviewId},
     money::Money,
+    mpesa_sms::{CodeOrSms, read_code_or_sms},
     order::{Actor, IdempotencyKey, Order, OrderStatus},
     page::{CursorKey, Limit, Page, ReviewKey},
     payment::{
@@ -28,6 +29,8 @@ use crate::{
 const PAYMENT_DESCRIPTION: &str = "Order payment";
 /// The most bytes of a refused notification kept for review.
 const MAX_REFUSED_PAYLOAD: usize = 4 * 1024;
+/// The most characters of a pasted M-Pesa message (one is about 250).
+const MAX_PASTED_SMS: usize = 2_000;
 
 /// A request to pay for an order, as the client sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +45,7 @@ pub struct PaymentInput {
     /// The phone to ask (push payments); the order's phone when absent.
     #[serde(default)]
     pub phone: Option<String>,
-    /// The confirmation code (manual payments).
+    /// The confirmation code (manual payments), or the whole M-Pesa confirmation SMS pasted.
     #[serde(default)]
     pub code: Option<String>,
 }
@@ -112,6 +115,16 @@ impl Shop {
             .transpose()
             .map_err(|e| e.at("Idempotency-Key"))?;
         let number = OrderNumber::parse(&input.order_number).map_err(|e| e.at("orderNumber"))?;
+        if input
+            .code
+            .as_deref()
+            .is_some_and(|c| c.chars().count() > MAX_PASTED_SMS)
+        {
+            return Err(Error::invalid(
+                "code",
+                format!("must be at most {MAX_PASTED_SMS} characters: paste one M-Pesa message"),
+            ));
+        }
         let provider = self.provider(input.method.as_deref())?.clone();
         let phone = input
             .phone
@@ -140,6 +153,12 @@ impl Shop {
                 ),
             ));
         }
+        // A manual payment names its code, typed alone or inside the pasted SMS; a message is
+        // checked against the shop's M-Pesa account and the order before anything is stored.
+        let code = match provider.kind() {
+            PaymentKind::Manual => Some(self.manual_code(input, amount, &number).await?),
+            _ => input.code.clone(),
+        };
         let now = self.now();
         if provider.kind() == PaymentKind::StkPush {
             // The order must outlive the push: a customer who pays after expiry pays for a
@@ -209,7 +228,7 @@ impl Shop {
             description: PAYMENT_DESCRIPTION.to_owned(),
             amount,
             phone: attempt.phone.clone(),
-            code: input.code.clone(),
+            code,
         };
         match provider.start(&request).await {
             Ok(started) => {
@@ -237,6 +256,34 @@ impl Shop {
             Err(err) => {
                 self.fail_attempt(&attempt, &err.to_string()).await?;
                 Err(err)
+            }
+        }
+    }
+
+    /// The confirmation code of a manual payment: typed alone, or read from the pasted M-Pesa
+    /// SMS, which must name the shop's account, the amount due and (on a paybill) the order.
+    async fn manual_code(
+        &self,
+        input: &PaymentInput,
+        due: Money,
+        number: &OrderNumber,
+    ) -> Result<String> {
+        let text = input
+            .code
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "code",
+                    "enter the M-Pesa confirmation code, or paste the whole M-Pesa SMS",
+                )
+            })?;
+        match read_code_or_sms(text).map_err(|e| e.at("code"))? {
+            CodeOrSms::Code(code) => Ok(code.as_str().to_owned()),
+            CodeOrSms::Sms(sms) => {
+                let settings = self.settings().await?;
+                sms.check(settings.mpesa_account.as_ref(), due, number)?;
+                Ok(sms.code.as_str().to_owned())
             }
         }
     }

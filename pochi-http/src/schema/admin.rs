@@ -77,6 +77,47 @@ pub(crate) struct StoreSettings {
     whole_units_only: bool,
     /// The owner's own message texts; the defaults for the others.
     notification_templates: Vec<TemplateOverride>,
+    mpesa_account: Option<MpesaAccount>,
+}
+
+/// The M-Pesa account customers pay by hand (manual payments): shown on the payment page; a
+/// pasted confirmation SMS must name it (by name, or for a phone by number).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct MpesaAccount {
+    kind: MpesaAccountKind,
+    /// Digits only: the till or paybill number, or the phone as typed (`0722000111`).
+    number: String,
+    /// The name M-Pesa prints as the recipient.
+    name: String,
+}
+
+/// `till` (Buy Goods), `paybill` (the customer types the order number as the account) or
+/// `phone` (Send Money, Pochi la Biashara).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum MpesaAccountKind {
+    Till,
+    Paybill,
+    Phone,
+}
+
+/// The M-Pesa account paid by hand, as submitted. A till or paybill number has 5 to 7 digits,
+/// a phone 9 to 12 (else 422 on `mpesaAccount.number`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct MpesaAccountInput {
+    kind: MpesaAccountKind,
+    #[schema(pattern = r"^ *\+?( *[0-9]){5,12} *$", example = "123456")]
+    number: String,
+    /// 1 to 100 characters, one line: the name exactly as M-Pesa shows it to customers.
+    #[schema(
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        max_length = 100,
+        example = "DUKA LA MAMA WANJIKU"
+    )]
+    name: String,
 }
 
 /// Which message a template is for.
@@ -196,6 +237,9 @@ pub(crate) struct SettingsInput {
     /// absent keeps those saved, an empty list goes back to the defaults.
     #[schema(max_items = 14)]
     notification_templates: Option<Vec<TemplateOverride>>,
+    /// The M-Pesa account customers pay by hand; absent keeps the one saved, `null` removes it.
+    #[schema(nullable)]
+    mpesa_account: Option<MpesaAccountInput>,
 }
 
 #[derive(ToSchema)]
@@ -240,6 +284,7 @@ pub(crate) struct PublicSettings {
     counties: Vec<String>,
     payment_instructions: Option<String>,
     payment_methods: Vec<String>,
+    mpesa_account: Option<MpesaAccount>,
 }
 
 /// The service's health.

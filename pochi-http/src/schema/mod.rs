@@ -439,7 +439,13 @@ pub(crate) struct PaymentInput {
     /// The phone to prompt (a Kenyan mobile number); the order's phone when absent.
     #[schema(pattern = r"^(\+?254|0)?[17][0-9]{8}$", example = "0712345678")]
     phone: Option<String>,
-    /// The M-Pesa confirmation code, for manual payments.
+    /// For manual payments: the M-Pesa confirmation code, or the whole confirmation SMS pasted
+    /// (up to 2,000 characters). A message is read for its code, amount, recipient and
+    /// account: one that is not an M-Pesa confirmation is 422 on `code`; one paid to another
+    /// recipient than the shop's M-Pesa account, for another amount, or (paybill) for another
+    /// account is 409 (`payment_to_other_recipient`, `payment_amount_mismatch`,
+    /// `payment_account_mismatch`).
+    #[schema(max_length = 2000)]
     code: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Every route's success path, in process, with a snapshot of its JSON shape.
 
 use axum::http::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -522,6 +522,60 @@ async fn admins_read_and_replace_settings() {
     let public = get("/api/settings").send(&app.router).await;
     assert_eq!(public.json()["storeName"], "Duka la Mama");
     snapshot("admin_settings", &read.json());
+}
+
+#[tokio::test]
+async fn the_mpesa_account_is_kept_until_replaced_or_removed_and_shown_to_customers() {
+    let app = app();
+    let base = json!({"storeName": "Duka la Mama", "defaultDeliveryFee": "300"});
+    let with = |account: Value| {
+        let mut body = base.clone();
+        body["mpesaAccount"] = account;
+        body
+    };
+    let save = |body: Value| {
+        let router = app.router.clone();
+        async move {
+            post("/api/admin/settings", body)
+                .admin()
+                .send(&router)
+                .await
+        }
+    };
+    let till = json!({"kind": "till", "number": " 123 456 ", "name": "Duka  la Mama\u{a0}Wanjiku"});
+    let saved = save(with(till)).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let expected = json!({"kind": "till", "number": "123456", "name": "Duka la Mama Wanjiku"});
+    assert_eq!(saved.json()["mpesaAccount"], expected);
+    // Customers see it on the payment page.
+    let public = get("/api/settings").send(&app.router).await;
+    assert_eq!(public.json()["mpesaAccount"], expected);
+    // Settings saved without the field keep it.
+    let kept = save(base.clone()).await;
+    assert_eq!(kept.json()["mpesaAccount"], expected);
+    // A till number of a phone's length is refused, naming the field; nothing changes.
+    let bad = save(with(
+        json!({"kind": "till", "number": "0722000111", "name": "X"}),
+    ))
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["field"], "mpesaAccount.number");
+    let unknown = save(with(
+        json!({"kind": "bank", "number": "123456", "name": "X"}),
+    ))
+    .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        get("/api/settings").send(&app.router).await.json()["mpesaAccount"],
+        expected
+    );
+    // `null` removes it.
+    let removed = save(with(Value::Null)).await;
+    assert_eq!(removed.json()["mpesaAccount"], Value::Null);
+    assert_eq!(
+        get("/api/settings").send(&app.router).await.json()["mpesaAccount"],
+        Value::Null
+    );
 }
 
 #[tokio::test]

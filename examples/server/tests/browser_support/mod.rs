@@ -65,16 +65,30 @@ where
     F: FnOnce(Page) -> Fut,
     Fut: Future<Output = ()>,
 {
+    with_shop_configured(width, height, &[], test).await;
+}
+
+/// [`with_shop`] with more settings for the shop (`POCHI_MPESA_MODE=manual`, ...).
+pub(crate) async fn with_shop_configured<F, Fut>(
+    width: u32,
+    height: u32,
+    vars: &[(&str, &str)],
+    test: F,
+) where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()>,
+{
     if !browser_available() {
         return;
     }
     let _turn = ONE_AT_A_TIME.acquire().await.unwrap();
     let data = tempfile::tempdir().unwrap();
-    let settings = pochi_server::Settings::from_vars([
+    let mut all = vec![
         ("POCHI_DATA_DIR", data.path().to_str().unwrap()),
         ("POCHI_LISTEN", "127.0.0.1:0"),
-    ])
-    .unwrap();
+    ];
+    all.extend_from_slice(vars);
+    let settings = pochi_server::Settings::from_vars(all).unwrap();
     let running = pochi_server::start(settings).await.unwrap();
     let admin = running
         .generated_admin()

@@ -107,3 +107,95 @@ async fn manual_codes_are_verified_by_an_admin_or_by_a_matching_confirmation() {
         OrderStatus::Paid
     );
 }
+
+#[tokio::test]
+async fn a_pasted_sms_is_checked_against_the_shops_account_before_anything_is_stored() {
+    // Given a manual-code shop paid on a till named DUKA LA MAMA WANJIKU, and an order of 1,500
+    let store = Arc::new(MemoryStore::new());
+    let item = product(1, dec!(1500), None);
+    store.insert_product(&item).await.unwrap();
+    let shop = Shop::builder(store.clone())
+        .provider(Arc::new(crate::ManualCodeProvider::new()))
+        .clock(Arc::new(ManualClock::new(T0)))
+        .build()
+        .unwrap();
+    let mut settings = shop.settings().await.unwrap();
+    settings.mpesa_account = Some(
+        crate::mpesa_sms::MpesaAccount::parse("till", "123456", "Duka la Mama Wanjiku").unwrap(),
+    );
+    store.save_settings(&settings).await.unwrap();
+    let order = shop
+        .place_order(&input(&item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    let sms = |amount: &str, to: &str| {
+        format!(
+            "TKT4FVBL1Z Confirmed. Ksh{amount} paid to {to}. on 29/11/25 at 7:25 PM.New M-PESA balance is Ksh3,240.50."
+        )
+    };
+    let submit = |text: String| PaymentInput {
+        order_number: order.number.to_string(),
+        code: Some(text),
+        ..PaymentInput::default()
+    };
+
+    // When the message names another till, another amount, or is not a confirmation at all
+    let refusals = [
+        (
+            sms("1,500.00", "DUKA LA BABA"),
+            Some(ConflictReason::PaymentToOtherRecipient),
+        ),
+        (
+            sms("1,400.00", "DUKA LA MAMA WANJIKU"),
+            Some(ConflictReason::PaymentAmountMismatch),
+        ),
+        ("I have paid, thank you".to_owned(), None),
+        ("x".repeat(2_001), None),
+    ];
+    for (text, reason) in refusals {
+        let err = shop.start_payment(&submit(text), None).await.unwrap_err();
+        // Then each is refused for its reason, and no attempt is stored
+        assert_eq!(err.conflict_reason(), reason, "{err}");
+        if reason.is_none() {
+            assert_eq!(err.field(), Some("code"), "{err}");
+        }
+    }
+    assert!(
+        shop.payments_of_order(order.number.as_str())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // When the right message is pasted, its code is what the shop verifies
+    let claim = shop
+        .start_payment(&submit(sms("1,500.00", "DUKA LA MAMA WANJIKU")), None)
+        .await
+        .unwrap()
+        .into_payment();
+    assert_eq!(claim.status, PaymentStatus::PendingVerification);
+    assert_eq!(claim.provider_reference.as_deref(), Some("TKT4FVBL1Z"));
+
+    // And the same message for another order is refused: the code counts once
+    let second = shop
+        .place_order(&input(&item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    let err = shop
+        .start_payment(
+            &PaymentInput {
+                order_number: second.number.to_string(),
+                code: Some(sms("1,500.00", "DUKA LA MAMA WANJIKU")),
+                ..PaymentInput::default()
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.conflict_reason(),
+        Some(ConflictReason::ReceiptAlreadyUsed)
+    );
+}
