@@ -36,7 +36,7 @@ impl Daraja {
             .timeout(config.request_timeout)
             .user_agent(concat!("pochi-pay-mpesa/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let base_url = config.environment.base_url().to_owned();
+        let base_url = config.base_url().to_owned();
         let tokens = TokenManager::new(
             &base_url,
             &config.consumer_key,

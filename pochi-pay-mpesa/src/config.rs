@@ -69,6 +69,7 @@ impl From<ConfigError> for pochi_core::Error {
 #[non_exhaustive]
 pub struct MpesaConfig {
     pub(crate) environment: Environment,
+    pub(crate) base_url: Option<String>,
     pub(crate) business: Business,
     pub(crate) passkey: SecretString,
     pub(crate) consumer_key: String,
@@ -94,6 +95,15 @@ impl MpesaConfig {
     /// The environment.
     pub fn environment(&self) -> &Environment {
         &self.environment
+    }
+
+    /// Where Daraja's API is reached: the base URL set with
+    /// [`MpesaConfigBuilder::with_base_url`] (a proxy, a test double), else the environment's.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_deref().map_or_else(
+            || self.environment.base_url(),
+            |url| url.trim_end_matches('/'),
+        )
     }
 
     /// The shop's account.
@@ -202,6 +212,9 @@ impl<'de> Deserialize<'de> for MpesaConfig {
 #[non_exhaustive]
 pub struct MpesaConfigBuilder {
     pub(crate) environment: Option<Environment>,
+    /// A Daraja-compatible base URL that replaces the environment's (the environment's checks
+    /// still apply: production stays production behind a proxy).
+    pub(crate) base_url: Option<String>,
     pub(crate) business: Option<Business>,
     pub(crate) passkey: Option<SecretString>,
     pub(crate) consumer_key: Option<String>,
@@ -236,6 +249,14 @@ impl fmt::Debug for MpesaConfigBuilder {
 }
 
 impl MpesaConfigBuilder {
+    /// Reaches Daraja at `url` (an `http` or `https` base URL: an egress proxy, a test double)
+    /// instead of the environment's host. The environment's rules still apply, so production
+    /// behind a proxy is checked as production.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
     /// Sets the environment.
     pub fn with_environment(mut self, environment: Environment) -> Self {
         self.environment = Some(environment);
@@ -362,6 +383,25 @@ impl MpesaConfigBuilder {
         if let Environment::Custom(url) = &environment {
             Url::parse(url).map_err(|_| ConfigError::new("environment", "is not a valid URL"))?;
         }
+        let base_url = self
+            .base_url
+            .map(|url| {
+                let trimmed = url.trim().to_owned();
+                match Url::parse(&trimmed) {
+                    Ok(parsed)
+                        if matches!(parsed.scheme(), "http" | "https")
+                            && parsed.host_str().is_some()
+                            && parsed.query().is_none() =>
+                    {
+                        Ok(trimmed)
+                    }
+                    _ => Err(ConfigError::new(
+                        "base_url",
+                        "must be an http or https base URL such as https://proxy.example:8443",
+                    )),
+                }
+            })
+            .transpose()?;
         let production = environment.is_production();
         let business = self
             .business
@@ -406,6 +446,7 @@ impl MpesaConfigBuilder {
         };
         Ok(MpesaConfig {
             environment,
+            base_url,
             business,
             passkey,
             consumer_key,

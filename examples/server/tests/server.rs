@@ -330,6 +330,122 @@ async fn the_simulator_is_not_mounted_outside_simulated_mode() {
 }
 
 #[tokio::test]
+async fn pochi_mpesa_base_url_sends_daraja_requests_to_another_host() {
+    // A Daraja double on its own port, as a proxy or a test double would be.
+    let daraja = pochi_pay_mpesa::fake::FakeDaraja::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_MODE", "sandbox"),
+            ("POCHI_MPESA_BASE_URL", daraja.base_url()),
+            (
+                "POCHI_MPESA_CONSUMER_KEY",
+                pochi_pay_mpesa::fake::FAKE_CONSUMER_KEY,
+            ),
+            (
+                "POCHI_MPESA_CONSUMER_SECRET",
+                pochi_pay_mpesa::fake::FAKE_CONSUMER_SECRET,
+            ),
+            ("POCHI_DEMO_PRODUCTS", "on"),
+            ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    start_payment(&base, &order).await;
+    assert!(daraja.token_fetches() >= 1);
+    let pushes = daraja.pushes();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    server.shutdown().await.unwrap();
+
+    // A base URL that is not one is refused, naming the variable.
+    let err = config_error(&[
+        ("POCHI_MPESA_MODE", "sandbox"),
+        ("POCHI_MPESA_BASE_URL", "proxy.internal:8443"),
+        ("POCHI_MPESA_CONSUMER_KEY", "k"),
+        ("POCHI_MPESA_CONSUMER_SECRET", "s"),
+        ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+    ]);
+    assert!(err.to_string().contains("POCHI_MPESA_BASE_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn a_manual_shop_refuses_a_pasted_sms_that_does_not_fit_saying_which() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(
+        dir.path(),
+        &[
+            ("POCHI_MPESA_MODE", "manual"),
+            ("POCHI_DEMO_PRODUCTS", "on"),
+        ],
+    )
+    .await;
+    let base = server.base_url();
+    let (user, password) = server.generated_admin().unwrap();
+    let (status, settings) = {
+        let response = Client::new()
+            .post(format!("{base}/api/admin/settings"))
+            .basic_auth(&user, Some(&password))
+            .json(&json!({
+                "storeName": "Pochi Shop",
+                "defaultDeliveryFee": "0",
+                "mpesaAccount": {"kind": "paybill", "number": "400200", "name": "POCHI SHOP"},
+            }))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    let (_, public) = get(format!("{base}/api/settings")).await;
+    assert_eq!(public["paymentMethods"], json!(["manual"]));
+    let order = place_order(&base).await;
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    let total = tracked["total"]["amount"].as_str().unwrap().to_owned();
+    let sms = |to: &str, account: &str, amount: &str| {
+        format!(
+            "TKS9FVBG9G Confirmed. Ksh{amount} sent to {to} for account {account} on 28/11/25 \
+             at 3:06 PM New M-PESA balance is Ksh840.00. Transaction cost, Ksh0.00."
+        )
+    };
+    let pay = |code: String| {
+        let base = base.clone();
+        let order = order.clone();
+        async move {
+            post(
+                format!("{base}/api/payments"),
+                json!({"orderNumber": order, "method": "manual", "code": code}),
+            )
+            .await
+        }
+    };
+    for (text, reason) in [
+        (
+            sms("OTHER SHOP", &order, &total),
+            "payment_to_other_recipient",
+        ),
+        (
+            sms("POCHI SHOP", "POCHI-2222222222", &total),
+            "payment_account_mismatch",
+        ),
+        (sms("POCHI SHOP", &order, "1.00"), "payment_amount_mismatch"),
+    ] {
+        let (status, body) = pay(text).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"]["details"]["reason"], reason, "{body}");
+    }
+    let (status, body) = pay("paid you yesterday".to_owned()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "code");
+    let (status, body) = pay(sms("Pochi Shop", &order, &total)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "pending_verification");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_expiry_job_cancels_unpaid_orders_and_reconciliation_runs() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_in(

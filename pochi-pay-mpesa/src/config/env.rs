@@ -14,6 +14,7 @@ impl MpesaConfigBuilder {
     /// | variable | meaning |
     /// |---|---|
     /// | `MPESA_ENVIRONMENT` | `sandbox`, `production` or a base URL (the fake Daraja) |
+    /// | `MPESA_BASE_URL` | optional, a Daraja-compatible base URL (a proxy) used instead of the environment's host, under the environment's rules |
     /// | `MPESA_SHORTCODE` | the paybill number, or a till's store (head-office) number |
     /// | `MPESA_TILL_NUMBER` | set for a till: the till number (`PartyB`) |
     /// | `MPESA_PASSKEY` | the Lipa na M-Pesa Online passkey |
@@ -36,6 +37,7 @@ impl MpesaConfigBuilder {
         if let Some(env) = get("MPESA_ENVIRONMENT") {
             builder.environment = Some(Environment::parse(&env)?);
         }
+        builder.base_url = get("MPESA_BASE_URL");
         let shortcode = get("MPESA_SHORTCODE")
             .map(|s| ShortCode::parse(&s))
             .transpose()

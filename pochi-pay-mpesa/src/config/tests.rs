@@ -208,3 +208,39 @@ fn deserialising_a_configuration_checks_it() {
     let err = serde_json::from_value::<MpesaConfig>(bad).unwrap_err();
     assert!(err.to_string().contains("callback_base_url"), "{err}");
 }
+
+#[test]
+fn a_base_url_replaces_the_host_but_not_the_environments_rules() {
+    let proxied = production()
+        .with_base_url("http://daraja-proxy.internal:8443/")
+        .build()
+        .unwrap();
+    assert_eq!(proxied.base_url(), "http://daraja-proxy.internal:8443");
+    assert!(proxied.environment().is_production());
+    assert_eq!(
+        production().build().unwrap().base_url(),
+        "https://api.safaricom.co.ke"
+    );
+    // Production behind a proxy is still production: sandbox values are refused.
+    let err = refused(
+        production()
+            .with_base_url("http://daraja-proxy.internal:8443")
+            .with_public_sandbox_paybill(),
+    );
+    assert_eq!(err.field, "business");
+    for bad in [
+        "daraja-proxy.internal",
+        "ftp://proxy",
+        "http://",
+        "https://p/?x=1",
+    ] {
+        let err = refused(production().with_base_url(bad));
+        assert_eq!(err.field, "base_url", "{bad}");
+        assert!(!err.message.contains(bad), "the URL is not repeated: {err}");
+    }
+    let from_env = MpesaConfigBuilder::from_lookup(|name| {
+        (name == "MPESA_BASE_URL").then(|| "https://proxy.example".to_owned())
+    })
+    .unwrap();
+    assert_eq!(from_env.base_url.as_deref(), Some("https://proxy.example"));
+}
