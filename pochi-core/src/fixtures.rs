@@ -68,6 +68,7 @@ pub(crate) fn order(code: &str, total: Decimal) -> Order {
             status: OrderStatus::PendingPayment,
             note: "Order placed, waiting for payment".into(),
             actor: Actor::Customer,
+            for_customer: true,
         }],
         created_at: T0,
         updated_at: T0,

@@ -169,6 +169,27 @@ pub struct TimelineEntry {
     pub note: String,
     /// Who did it.
     pub actor: Actor,
+    /// Whether the customer's tracking page shows `note`. An admin's own note on a status move
+    /// stays private unless the admin marks it for the customer; the page then shows the
+    /// status's plain description ([`customer_note`]) instead.
+    #[serde(default = "shown")]
+    pub for_customer: bool,
+}
+
+fn shown() -> bool {
+    true
+}
+
+/// What a customer reads for a status when the entry's own note is private.
+pub fn customer_note(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::PendingPayment => "Order placed, waiting for payment",
+        OrderStatus::Paid => "Payment received",
+        OrderStatus::Processing => "Order is being prepared",
+        OrderStatus::Dispatched => "Order dispatched",
+        OrderStatus::Delivered => "Order delivered",
+        OrderStatus::Cancelled => "Order cancelled",
+    }
 }
 
 /// The customer who placed an order.
@@ -314,6 +335,7 @@ impl Order {
                 status: change.to,
                 note,
                 actor: change.actor.clone(),
+                for_customer: change.note.is_none() || change.note_for_customer,
             },
             releases,
             paid_at: (change.to == OrderStatus::Paid).then_some(change.at),
@@ -385,6 +407,8 @@ pub struct StatusChange {
     pub actor: Actor,
     /// A note for the timeline (a default one when absent).
     pub note: Option<String>,
+    /// Whether the customer's tracking page shows `note` (a default note always shows).
+    pub note_for_customer: bool,
     /// When.
     pub at: OffsetDateTime,
 }

@@ -508,6 +508,7 @@ pub fn settle(
                     Some(receipt) => format!("Payment received ({receipt})"),
                     None => "Payment received".to_owned(),
                 }),
+                note_for_customer: true,
                 at: result.at,
             })?;
             update.payment_flag = None;
@@ -558,6 +559,7 @@ fn flag_update(
             status: order.status,
             note,
             actor: result.actor.clone(),
+            for_customer: true,
         },
         releases: Vec::new(),
         paid_at: None,

@@ -8,7 +8,7 @@ use crate::{
     county::County,
     ids::OrderNumber,
     money::Money,
-    order::{Order, OrderStatus},
+    order::{Order, OrderStatus, customer_note},
 };
 
 /// An order as the tracking page shows it.
@@ -114,7 +114,11 @@ impl From<&Order> for TrackedOrder {
                 .map(|entry| TrackedEvent {
                     at: entry.at,
                     status: entry.status,
-                    note: entry.note.clone(),
+                    note: if entry.for_customer {
+                        entry.note.clone()
+                    } else {
+                        customer_note(entry.status).to_owned()
+                    },
                 })
                 .collect(),
             placed_at: order.created_at,

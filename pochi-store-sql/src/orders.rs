@@ -168,7 +168,7 @@ where
         let position = i32::try_from(position).map_err(|e| corrupt("timeline position", e))?;
         sqlx::query(&sql::<D>(
             "INSERT INTO order_timeline (order_number, position, at, status, note, actor_kind, \
-             actor_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             actor_name, for_customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         ))
         .bind(number)
         .bind(position)
@@ -177,6 +177,7 @@ where
         .bind(&entry.note)
         .bind(actor_kind)
         .bind(actor_name)
+        .bind(entry.for_customer)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -361,6 +362,7 @@ where
             trigger: Trigger::Expiry,
             actor: Actor::System,
             note: None,
+            note_for_customer: true,
             at: cutoff.at,
         };
         let mut releases = Vec::new();

@@ -173,7 +173,7 @@ where
         }
         inserts.push(
             "INSERT INTO order_timeline (order_number, position, at, status, note, actor_kind, \
-             actor_name) ",
+             actor_name, for_customer) ",
             entries.into_iter(),
             |mut row, (position, entry)| {
                 let (actor_kind, actor_name) = rows::actor_parts(&entry.actor);
@@ -183,7 +183,8 @@ where
                     .push_bind(entry.status.as_str())
                     .push_bind(&entry.note)
                     .push_bind(actor_kind)
-                    .push_bind(actor_name);
+                    .push_bind(actor_name)
+                    .push_bind(entry.for_customer);
             },
             "",
         );

@@ -37,7 +37,7 @@ pub(crate) const LINE_COLUMNS: &str =
     "order_number, position, product_id, name, currency, unit_price, quantity, line_total";
 
 pub(crate) const TIMELINE_COLUMNS: &str =
-    "order_number, position, at, status, note, actor_kind, actor_name";
+    "order_number, position, at, status, note, actor_kind, actor_name, for_customer";
 
 pub(crate) const PAYMENT_COLUMNS: &str = "id, order_number, provider, kind, currency, amount, \
      phone, status, provider_reference, receipt, payer, result_code, result_description, \
@@ -310,6 +310,7 @@ where
                     &Self::get::<String>(row, "actor_kind")?,
                     Self::get(row, "actor_name")?,
                 )?,
+                for_customer: Self::get(row, "for_customer")?,
             },
         ))
     }

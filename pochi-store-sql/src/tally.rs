@@ -240,6 +240,7 @@ mod tests {
                 trigger: Trigger::Payment,
                 actor: Actor::System,
                 note: None,
+                note_for_customer: true,
                 at,
             })
             .unwrap();

@@ -55,18 +55,18 @@ pub fn tracking_statement<D: Dialect>() -> String {
         "SELECT CAST(0 AS {bigint}) AS part, o.number AS order_number, 0 AS position, \
          {order_columns}, \
          l.product_id, l.name, l.unit_price, l.quantity, l.line_total, \
-         t.at, t.note, t.actor_kind, t.actor_name \
+         t.at, t.note, t.actor_kind, t.actor_name, t.for_customer \
          FROM orders o \
          LEFT JOIN order_lines l ON l.order_number = o.number AND l.position < 0 \
          LEFT JOIN order_timeline t ON t.order_number = o.number AND t.position < 0 \
          WHERE o.number = ? \
          UNION ALL \
          SELECT 1, order_number, position, {line_order}, \
-         product_id, name, unit_price, quantity, line_total, NULL, NULL, NULL, NULL \
+         product_id, name, unit_price, quantity, line_total, NULL, NULL, NULL, NULL, NULL \
          FROM order_lines WHERE order_number = ? \
          UNION ALL \
          SELECT 2, order_number, position, {entry_order}, \
-         NULL, NULL, NULL, NULL, NULL, at, note, actor_kind, actor_name \
+         NULL, NULL, NULL, NULL, NULL, at, note, actor_kind, actor_name, for_customer \
          FROM order_timeline WHERE order_number = ? \
          ORDER BY part, position",
         bigint = D::BIGINT,

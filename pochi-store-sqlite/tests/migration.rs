@@ -78,6 +78,8 @@ async fn a_file_of_the_first_schema_reads_back_whole_after_migrating() {
         status: OrderStatus::Paid,
         note: "paid at the till".to_owned(),
         actor: Actor::Admin("wanjiru".to_owned()),
+        // Migration 0006 makes the notes admins wrote private (tracking shows the status).
+        for_customer: false,
     });
     let pending = order_at(
         &[(&kikoi, 1)],
@@ -257,6 +259,7 @@ async fn a_file_of_the_first_schema_reads_back_whole_after_migrating() {
                 trigger: pochi_core::Trigger::Admin,
                 actor: Actor::Admin("wanjiru".to_owned()),
                 note: None,
+                note_for_customer: true,
                 at: T0 + Duration::hours(2),
             },
         )

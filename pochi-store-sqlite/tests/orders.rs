@@ -335,6 +335,7 @@ async fn a_forbidden_move_is_a_conflict_and_changes_nothing() {
                 trigger: Trigger::Admin,
                 actor: Actor::Admin("mama".into()),
                 note: None,
+                note_for_customer: true,
                 at: T0 + Duration::minutes(5),
             },
         )

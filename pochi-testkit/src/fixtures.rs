@@ -115,6 +115,7 @@ pub fn new_order(
                 status: OrderStatus::PendingPayment,
                 note: "Order placed, waiting for payment".to_owned(),
                 actor: Actor::Customer,
+                for_customer: true,
             }],
             created_at: at,
             updated_at: at,
@@ -277,6 +278,7 @@ pub fn admin_move(to: OrderStatus, at: OffsetDateTime) -> StatusChange {
         trigger: Trigger::Admin,
         actor: Actor::Admin("admin".to_owned()),
         note: None,
+        note_for_customer: true,
         at,
     }
 }
@@ -292,6 +294,7 @@ pub fn move_by(to: OrderStatus, trigger: Trigger, at: OffsetDateTime) -> StatusC
             Trigger::Expiry => Actor::System,
         },
         note: None,
+        note_for_customer: true,
         at,
     }
 }

@@ -207,10 +207,12 @@
       { name: "status", "aria-label": `New status for ${order.number}`, class: "move-status" },
       moves.map((s) => el("option", { value: s, text: statusLabel(s) })),
     );
-    const note = el("input", { type: "text", name: "note", placeholder: "Note (optional)", "aria-label": "Note", maxlength: "500" });
+    const note = el("input", { type: "text", name: "note", class: "move-note", placeholder: "Note (optional, private)", "aria-label": "Note", maxlength: "500" });
+    const forCustomer = el("input", { type: "checkbox", name: "noteForCustomer", class: "note-for-customer" });
+    const shareNote = el("label", { class: "checkbox small" }, forCustomer, " Show the note to the customer on the tracking page");
     const error = el("p", { class: "field-error", hidden: true });
     const button = el("button", { type: "submit", class: "move-order", text: "Update status" });
-    const form = el("form", { class: "mover", novalidate: true }, el("label", { text: "Move to", for: `move-${order.number}` }), select, note, error, el("div", { class: "actions" }, button));
+    const form = el("form", { class: "mover", novalidate: true }, el("label", { text: "Move to", for: `move-${order.number}` }), select, note, shareNote, error, el("div", { class: "actions" }, button));
     select.id = `move-${order.number}`;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -219,7 +221,10 @@
       button.disabled = true;
       try {
         const body = { status: select.value };
-        if (note.value.trim()) body.note = note.value.trim();
+        if (note.value.trim()) {
+          body.note = note.value.trim();
+          body.noteForCustomer = forCustomer.checked;
+        }
         const moved = await admin(`orders/${encodeURIComponent(order.number)}/status`, { method: "PUT", body });
         fillOrderCard(card, moved);
         say(status, `Order ${moved.number} is now: ${statusLabel(moved.status)}.`, "ok");
@@ -244,6 +249,7 @@
           el("strong", { text: statusLabel(t.status) }),
           el("time", { datetime: t.at, text: when(t.at) }),
           el("span", { class: "small", text: `${t.note || ""}${t.actor && t.actor.name ? ` (${t.actor.name})` : t.actor ? ` (${t.actor.kind})` : ""}` }),
+          t.forCustomer === false ? el("span", { class: "status status-private small", text: "private", title: "The customer's tracking page shows the status only" }) : null,
         ),
       ),
     );

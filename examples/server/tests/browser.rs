@@ -170,9 +170,17 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         page.shown(&format!("{card}[data-status=\"paid\"]")).await;
         page.shot("admin-orders").await;
 
-        for next in ["processing", "dispatched"] {
+        // The first move's note is the admin's own; the second is marked for the customer.
+        for (next, note, share) in [
+            ("processing", "Call the rider before noon", false),
+            ("dispatched", "Rider Juma is on his way", true),
+        ] {
             page.choose(&format!("{card} select.move-status"), next)
                 .await;
+            page.fill(&format!("{card} input.move-note"), note).await;
+            if share {
+                page.click(&format!("{card} input.note-for-customer")).await;
+            }
             page.click(&format!("{card} button.move-order")).await;
             page.shown(&format!("{card}[data-status=\"{next}\"]")).await;
         }
@@ -181,6 +189,14 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         // Its details: the timeline and the M-Pesa payment with its receipt.
         page.click(&format!("{card} .order-details-toggle")).await;
         page.text_in(&format!("{card} .order-details"), "Payments")
+            .await;
+        // The admin reads the private note, marked as such.
+        page.text_in(
+            &format!("{card} .order-details .timeline"),
+            "Call the rider before noon",
+        )
+        .await;
+        page.shown(&format!("{card} .order-details .timeline .status-private"))
             .await;
         page.shown(&format!(
             "{card} .order-details [data-status=\"succeeded\"]"
@@ -218,6 +234,13 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
             .await;
         page.text_in("#order-status", "On its way").await;
         page.shown("#timeline li[data-status=\"dispatched\"]").await;
+        page.text_in("#timeline", "Rider Juma is on his way").await;
+        page.text_in("#timeline", "Order is being prepared").await;
+        let shown = page.eval("return document.body.innerText;").await;
+        assert!(
+            !shown.as_str().unwrap().contains("Call the rider"),
+            "a private note reached the tracking page:\n{shown}"
+        );
         page.shot("track-dispatched").await;
     })
     .await;

@@ -389,6 +389,7 @@ impl Store for MemoryStore {
             trigger: Trigger::Expiry,
             actor: Actor::System,
             note: None,
+            note_for_customer: true,
             at: cutoff.at,
         };
         let mut expired = Vec::with_capacity(due.len());

@@ -122,6 +122,7 @@ impl Shop {
                     status: OrderStatus::PendingPayment,
                     note: "Order placed, waiting for payment".to_owned(),
                     actor: Actor::Customer,
+                    for_customer: true,
                 }],
                 created_at: now,
                 updated_at: now,
@@ -212,6 +213,7 @@ impl Shop {
         number: &str,
         to: &str,
         note: Option<&str>,
+        note_for_customer: bool,
         admin: &AdminUser,
     ) -> Result<Order> {
         let number = OrderNumber::parse(number).map_err(|e| e.at("orderId"))?;
@@ -222,6 +224,7 @@ impl Shop {
             trigger: Trigger::Admin,
             actor: Actor::Admin(admin.username.clone()),
             note,
+            note_for_customer,
             at: self.now(),
         };
         let order = self.inner.store.move_order(&number, &change).await?;

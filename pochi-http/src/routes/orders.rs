@@ -236,11 +236,13 @@ pub(crate) async fn get_order(
 
 /// An admin's status move.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct StatusMove {
     status: String,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    note_for_customer: Option<bool>,
 }
 
 /// Moves an order along its lifecycle (`paid → processing → dispatched → delivered`, or
@@ -270,7 +272,13 @@ pub(crate) async fn move_order(
 ) -> ApiResult<axum::Json<Order>> {
     let order = state
         .shop
-        .move_order(&number, &input.status, input.note.as_deref(), &admin)
+        .move_order(
+            &number,
+            &input.status,
+            input.note.as_deref(),
+            input.note_for_customer.unwrap_or(false),
+            &admin,
+        )
         .await?;
     // Stock a cancellation releases shows in the cached catalogue within its TTL.
     Ok(axum::Json(order))

@@ -349,12 +349,15 @@ pub(crate) struct PaymentFlag {
 }
 
 #[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
 pub(crate) struct TimelineEntry {
     #[schema(format = DateTime)]
     at: String,
     status: OrderStatus,
     note: String,
     actor: Actor,
+    /// Whether the customer's tracking page shows `note` (else the status's plain description).
+    for_customer: bool,
 }
 
 /// Who did it: `{"kind": "customer" | "system"}` or `{"kind": "admin" | "provider", "name"}`.
@@ -413,6 +416,7 @@ pub(crate) struct TrackedEvent {
 /// An admin's status move.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(rename_all = "camelCase")]
 pub(crate) struct StatusMove {
     status: OrderStatus,
     /// Up to 500 characters; empty or absent for none.
@@ -421,6 +425,9 @@ pub(crate) struct StatusMove {
         max_length = 500
     )]
     note: Option<String>,
+    /// Whether the customer's tracking page shows the note (default false: an admin's note is
+    /// private, and tracking shows the status's plain description instead).
+    note_for_customer: Option<bool>,
 }
 
 /// A request to pay for an order.

@@ -337,6 +337,40 @@ async fn admins_move_orders_along_their_lifecycle() {
         "cancelling released the stock"
     );
     snapshot("order_moved", &reply.json());
+    // The admin's note is private: tracking shows the status's plain description.
+    let tracked = get(&format!("/api/track/{number}")).send(&app.router).await;
+    assert_eq!(tracked.json()["timeline"][1]["note"], "Order cancelled");
+    let text = String::from_utf8_lossy(&tracked.body).into_owned();
+    assert!(!text.contains("Customer called"), "{text}");
+}
+
+#[tokio::test]
+async fn a_note_marked_for_the_customer_shows_on_tracking() {
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(2)).await;
+    let number = order(&app.shop, &kikoi, 1).await;
+    let reply = put(
+        &format!("/api/orders/{number}/status"),
+        json!({"status": "cancelled", "note": "Out of stock, sorry", "noteForCustomer": true}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json());
+    assert_eq!(reply.json()["timeline"][1]["forCustomer"], true);
+    let tracked = get(&format!("/api/track/{number}")).send(&app.router).await;
+    assert_eq!(tracked.json()["timeline"][1]["note"], "Out of stock, sorry");
+    // `null` is "not marked", as the schema allows.
+    let other = order(&app.shop, &kikoi, 1).await;
+    let reply = put(
+        &format!("/api/orders/{other}/status"),
+        json!({"status": "cancelled", "note": "x", "noteForCustomer": null}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json());
+    assert_eq!(reply.json()["timeline"][1]["forCustomer"], false);
 }
 
 #[tokio::test]

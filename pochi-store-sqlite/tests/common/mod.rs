@@ -112,6 +112,7 @@ pub fn order_at(
             status: OrderStatus::PendingPayment,
             note: "Order placed, waiting for payment".to_owned(),
             actor: Actor::Customer,
+            for_customer: true,
         }],
         created_at: at,
         updated_at: at,

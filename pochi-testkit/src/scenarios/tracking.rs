@@ -60,7 +60,8 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
     stock_shelves(store.as_ref(), &[&kikoi, &chai, &sabuni]).await;
     let catalogue = [kikoi.clone(), chai.clone(), sabuni.clone()];
 
-    // And an order of three lines, paid by push, then moved along to delivered with notes
+    // And an order of three lines, paid by push, then moved along to delivered with notes, the
+    // last one marked for the customer and the others the admin's own
     let delivered = place(
         store.as_ref(),
         &new_order(
@@ -93,6 +94,7 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         let seconds = 200 + i64::try_from(i).unwrap_or(0);
         let mut change = admin_move(to, at_micros(seconds, 999_999));
         change.note = Some(format!("Hatua {i}: sawa 👍"));
+        change.note_for_customer = i == 2;
         store
             .move_order(&delivered.number, &change)
             .await
@@ -201,7 +203,19 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         ]
     );
     assert_eq!(tracked.timeline[4].at, at_micros(202, 999_999));
+    // The note marked for the customer shows; the admin's own ones give way to the status's
+    // plain description, though the admin still reads them on the order.
     assert_eq!(tracked.timeline[4].note, "Hatua 2: sawa 👍");
+    assert_eq!(tracked.timeline[2].note, "Order is being prepared");
+    assert_eq!(tracked.timeline[3].note, "Order dispatched");
+    let kept = store
+        .order(&delivered.number)
+        .await
+        .expect("order")
+        .expect("the order is there");
+    assert_eq!(kept.timeline[3].note, "Hatua 1: sawa 👍");
+    assert!(!kept.timeline[3].for_customer);
+    assert!(kept.timeline[4].for_customer);
     let tracked = store
         .tracked_order(&waiting.number)
         .await
