@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use crate::{
     error::Result,
     ids::{OrderNumber, PaymentId},
+    language::Language,
     money::Money,
     payment::{Payment, PaymentKind, PaymentStatus, ProviderResult, Receipt},
     phone::Msisdn,
@@ -209,6 +210,14 @@ pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
     /// out any. The shop adopts it when it was given none, and refuses to build with another
     /// (a callback that could never be accepted).
     fn callback_token(&self) -> Option<CallbackToken> {
+        None
+    }
+
+    /// What to tell the customer, in `language`, about an attempt that ended with the
+    /// provider's `result_code` (wrong PIN, cancelled, insufficient funds, ...), instead of the
+    /// provider's own text. `None` (the default) shows the provider's text as it came.
+    fn customer_message(&self, result_code: &str, language: Language) -> Option<String> {
+        let _ = (result_code, language);
         None
     }
 }

@@ -4,13 +4,14 @@ use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use pochi_core::{
-    CallbackToken, Clock, Error, Notice, NoticeReply, Notification, Payment, PaymentKind,
+    CallbackToken, Clock, Error, Language, Notice, NoticeReply, Notification, Payment, PaymentKind,
     PaymentProvider, PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer,
     RejectReason, Result, StartedPayment, SystemClock,
 };
 
 use crate::{
     client::{Daraja, STK_PUSH_PATH, STK_QUERY_PATH},
+    codes::ResultCode,
     config::{CallbackChannel, MpesaConfig},
     error::GatewayError,
     notify::{C2bNotice, RegisterUrlAnswer, StkCallback, StkPushAccepted, StkQueryAnswer},
@@ -146,6 +147,17 @@ impl PaymentProvider for MpesaProvider {
 
     fn callback_token(&self) -> Option<CallbackToken> {
         Some(self.inner.config.callback_token().clone())
+    }
+
+    fn customer_message(&self, result_code: &str, language: Language) -> Option<String> {
+        let info = ResultCode::parse(result_code).info();
+        Some(
+            match language {
+                Language::Kiswahili => info.message_sw,
+                _ => info.message_en,
+            }
+            .to_owned(),
+        )
     }
 
     fn kind(&self) -> PaymentKind {

@@ -786,7 +786,10 @@
   // ---- Start -------------------------------------------------------------------------------
 
   $("login").addEventListener("submit", login);
-  $("logout").addEventListener("click", () => showLogin("You are logged out."));
+  $("logout").addEventListener("click", () => {
+    showLogin("");
+    location.replace("logged-out");
+  });
   document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => openTab(b.dataset.tab)));
   $("order-filters").addEventListener("submit", (event) => {
     event.preventDefault();

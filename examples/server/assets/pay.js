@@ -16,6 +16,16 @@
   let simulated = false;
   let lastOrder = null;
 
+  /** The language the customer chose at checkout (its messages come in it), if any. */
+  function chosenLanguage() {
+    try {
+      const details = JSON.parse(localStorage.getItem("pochi.customer.v1") || "{}");
+      return details.language === "sw" || details.language === "en" ? details.language : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
   function setPaymentInUrl(id) {
     const url = new URL(location.href);
     if (id) url.searchParams.set("payment", id);
@@ -64,15 +74,15 @@
         $("simulator").hidden = !simulated;
         return true;
       case "cancelled":
-        showPush({ title: "Payment cancelled", text: "The M-Pesa prompt was cancelled. Nothing was charged.", retry: true, otherPhone: true });
+        showPush({ title: "Payment cancelled", text: payment.message || "The M-Pesa prompt was cancelled. Nothing was charged.", retry: true, otherPhone: true });
         return false;
       case "timed_out":
-        showPush({ title: "No answer", text: "The M-Pesa prompt was not answered in time. Nothing was charged.", retry: true, otherPhone: true });
+        showPush({ title: "No answer", text: payment.message || "The M-Pesa prompt was not answered in time. Nothing was charged.", retry: true, otherPhone: true });
         return false;
       default:
         showPush({
           title: "Payment not completed",
-          text: payment.message ? `M-Pesa said: ${payment.message}` : "The payment did not go through. Nothing was charged.",
+          text: payment.message || "The payment did not go through. Nothing was charged.",
           retry: true,
           otherPhone: true,
         });
@@ -84,7 +94,8 @@
     clearTimeout(pollTimer);
     if (!paymentId) return;
     try {
-      const payment = await api(`payments/${encodeURIComponent(paymentId)}`);
+      const language = chosenLanguage();
+      const payment = await api(`payments/${encodeURIComponent(paymentId)}${language ? `?language=${language}` : ""}`);
       if (showPayment(payment)) pollTimer = setTimeout(poll, POLL_MS);
     } catch (error) {
       say(status, error.message, "error");

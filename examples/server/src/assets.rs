@@ -70,17 +70,18 @@ macro_rules! asset {
 }
 
 /// The pages, by route.
-static PAGES: [Asset; 6] = [
+static PAGES: [Asset; 7] = [
     asset!("/", "index.html", HTML),
     asset!("/checkout", "checkout.html", HTML),
     asset!("/pay", "pay.html", HTML),
     asset!("/confirmation", "confirmation.html", HTML),
     asset!("/track", "track.html", HTML),
     asset!("/admin", "admin.html", HTML),
+    asset!("/logged-out", "logged-out.html", HTML),
 ];
 
 /// The files under `/assets/`.
-static FILES: [Asset; 10] = [
+static FILES: [Asset; 11] = [
     asset!("style.css", "style.css", CSS),
     asset!("common.js", "common.js", JS),
     asset!("order-view.js", "order-view.js", JS),
@@ -90,6 +91,7 @@ static FILES: [Asset; 10] = [
     asset!("confirmation.js", "confirmation.js", JS),
     asset!("track.js", "track.js", JS),
     asset!("admin.js", "admin.js", JS),
+    asset!("logged-out.js", "logged-out.js", JS),
     asset!("favicon.svg", "favicon.svg", SVG),
 ];
 
@@ -244,6 +246,7 @@ mod tests {
             "/confirmation",
             "/track",
             "/admin",
+            "/logged-out",
         ] {
             let response = get(path).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use pochi_core::{
-    CallbackToken, ManualCodeProvider, Notice, NoticeReply, Notification, Payment, PaymentKind,
-    PaymentProvider, PaymentRequest, ProviderReply, QueryAnswer, Result, StartedPayment,
+    CallbackToken, Language, ManualCodeProvider, Notice, NoticeReply, Notification, Payment,
+    PaymentKind, PaymentProvider, PaymentRequest, ProviderReply, QueryAnswer, Result,
+    StartedPayment,
 };
 use pochi_pay_mpesa::{MpesaProvider, fake::FakeDaraja};
 
@@ -103,5 +104,9 @@ impl PaymentProvider for Simulated {
 
     fn callback_token(&self) -> Option<CallbackToken> {
         self.0.callback_token()
+    }
+
+    fn customer_message(&self, result_code: &str, language: Language) -> Option<String> {
+        self.0.customer_message(result_code, language)
     }
 }

@@ -1339,6 +1339,12 @@ mod env_example {
                 format!("{:?}", mpesa(s).phone_format())
             }),
             case(
+                "POCHI_MPESA_BASE_URL",
+                "https://daraja-proxy.example",
+                sandbox(&[]),
+                |s| mpesa(s).base_url().to_owned(),
+            ),
+            case(
                 "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",
                 "the-previous-callback-token",
                 vec![("POCHI_MPESA_CALLBACK_TOKEN", "a-shared-callback-token-01")],

@@ -50,7 +50,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Every page and file by URL path, with the bytes embedded from its file.
-const EMBEDDED: [(&str, &[u8]); 16] = [
+const EMBEDDED: [(&str, &[u8]); 18] = [
     ("/", include_bytes!("../assets/index.html")),
     ("/checkout", include_bytes!("../assets/checkout.html")),
     ("/pay", include_bytes!("../assets/pay.html")),
@@ -60,6 +60,7 @@ const EMBEDDED: [(&str, &[u8]); 16] = [
     ),
     ("/track", include_bytes!("../assets/track.html")),
     ("/admin", include_bytes!("../assets/admin.html")),
+    ("/logged-out", include_bytes!("../assets/logged-out.html")),
     ("/assets/style.css", include_bytes!("../assets/style.css")),
     ("/assets/common.js", include_bytes!("../assets/common.js")),
     (
@@ -78,6 +79,10 @@ const EMBEDDED: [(&str, &[u8]); 16] = [
     ),
     ("/assets/track.js", include_bytes!("../assets/track.js")),
     ("/assets/admin.js", include_bytes!("../assets/admin.js")),
+    (
+        "/assets/logged-out.js",
+        include_bytes!("../assets/logged-out.js"),
+    ),
     (
         "/assets/favicon.svg",
         include_bytes!("../assets/favicon.svg"),

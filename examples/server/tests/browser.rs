@@ -229,6 +229,21 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
         page.shown("#set-store-name").await;
         page.shot("admin-settings").await;
 
+        // Logging out lands on the logged-out page, and the dashboard asks for the login again.
+        page.click("#logout").await;
+        page.at("/logged-out").await;
+        page.text_in("#logged-out h1", "You are logged out").await;
+        page.shot("logged-out").await;
+        let kept = page
+            .eval("return sessionStorage.getItem('pochi.admin.v1');")
+            .await;
+        assert_eq!(kept, Value::Null, "the login is forgotten");
+        page.click("#log-in-again").await;
+        page.at("/admin").await;
+        page.shown("#login").await;
+        assert!(!page.shown("#login").await.text().await.unwrap().is_empty());
+        log_in(&page).await;
+
         page.open(&format!("/track?order={number}")).await;
         page.shown("#order-status [data-status=\"dispatched\"]")
             .await;

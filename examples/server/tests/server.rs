@@ -260,6 +260,44 @@ async fn a_cancelled_payment_leaves_the_order_unpaid_and_a_retry_pays_it() {
 }
 
 #[tokio::test]
+async fn a_failed_payment_tells_the_customer_why_in_their_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let order = place_order(&base).await;
+    let payment = start_payment(&base, &order).await;
+    let (status, _) = simulate(&base, &payment, "cancelled").await;
+    assert_eq!(status, StatusCode::OK);
+    let message = |query: &'static str, accept: Option<&'static str>| {
+        let url = format!("{base}/api/payments/{payment}{query}");
+        async move {
+            let mut request = Client::new().get(url);
+            if let Some(accept) = accept {
+                request = request.header("Accept-Language", accept);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    // M-Pesa's catalogue text for its result code, not Daraja's raw description.
+    let (_, body) = message("", None).await;
+    assert_eq!(body["status"], "cancelled");
+    assert_eq!(body["message"], "You cancelled the payment request.");
+    let (_, body) = message("?language=sw", None).await;
+    assert_eq!(body["message"], "Umesitisha ombi la malipo.");
+    let (_, body) = message("", Some("sw-KE,sw;q=0.9,en;q=0.8")).await;
+    assert_eq!(body["message"], "Umesitisha ombi la malipo.");
+    let (_, body) = message("?language=en", Some("sw")).await;
+    assert_eq!(body["message"], "You cancelled the payment request.");
+    let (status, body) = message("?language=fr", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "language");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unanswered_push_stays_pending_and_can_still_be_answered() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_in(dir.path(), &[]).await;

@@ -9,6 +9,7 @@ use crate::{
     error::{ConflictReason, Entity, Error, Result},
     events::ShopEvent,
     ids::{OrderNumber, PaymentId, ReviewId},
+    language::Language,
     money::Money,
     mpesa_sms::{CodeOrSms, read_code_or_sms},
     order::{Actor, IdempotencyKey, Order, OrderStatus},
@@ -355,9 +356,31 @@ impl Shop {
 
     /// The status of an attempt, for the payment page to poll.
     pub async fn payment_status(&self, id: &str) -> Result<PaymentView> {
+        self.payment_status_in(id, Language::English).await
+    }
+
+    /// [`payment_status`](Self::payment_status), with the message for an attempt that did not
+    /// go through in `language`: the provider's catalogue text for its result code (wrong PIN,
+    /// cancelled, insufficient funds, phone unreachable, expired), not the provider's raw text.
+    pub async fn payment_status_in(&self, id: &str, language: Language) -> Result<PaymentView> {
         let id = PaymentId::parse(id).map_err(|e| e.at("paymentId"))?;
         let payment = self.inner.store.payment_required(id).await?;
-        Ok(PaymentView::from(&payment))
+        let mut view = PaymentView::from(&payment);
+        let ended = matches!(
+            payment.status,
+            PaymentStatus::Failed | PaymentStatus::Cancelled | PaymentStatus::TimedOut
+        );
+        if let (true, Some(code)) = (ended, payment.result_code.as_deref()) {
+            let provider = self
+                .inner
+                .providers
+                .iter()
+                .find(|p| p.name() == payment.provider);
+            if let Some(message) = provider.and_then(|p| p.customer_message(code, language)) {
+                view.message = Some(message);
+            }
+        }
+        Ok(view)
     }
 
     /// The attempts of an order, for the admin.

@@ -5,15 +5,18 @@ use axum::{
     Extension,
     body::Bytes,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use pochi_core::{
-    AdminUser, ManualVerdict, Notification, Page, Payment, PaymentInput, PaymentReview,
+    AdminUser, Language, ManualVerdict, Notification, Page, Payment, PaymentInput, PaymentReview,
     PaymentStart, payment::PaymentView,
 };
 
 use std::time::Instant;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
@@ -60,21 +63,50 @@ pub(crate) async fn start_payment(
     )
 }
 
-/// Where a payment stands, for the payment page to poll.
+/// The language of a payment's message.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MessageLanguage {
+    /// The language of `message` for an attempt that did not go through; without it, the
+    /// first language of `Accept-Language` the shop speaks, else English.
+    #[param(value_type = Option<schema::Language>)]
+    language: Option<String>,
+}
+
+/// Where a payment stands, for the payment page to poll. An attempt that did not go through
+/// carries a `message` for the customer (wrong PIN, cancelled, insufficient funds, phone
+/// unreachable, expired) in their language.
 #[utoipa::path(
     get, path = "/api/payments/{paymentId}", tag = "payments",
-    params(("paymentId" = String, Path, format = Uuid, description = "The payment id")),
+    params(("paymentId" = String, Path, format = Uuid, description = "The payment id"), MessageLanguage),
     responses(
         (status = 200, description = "The attempt", body = schema::PaymentView),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
         (status = 404, description = "No such payment", body = ErrorBody),
-        (status = 422, description = "Not a payment id", body = ErrorBody),
+        (status = 422, description = "Not a payment id, or a language other than `en` or `sw`", body = ErrorBody),
     )
 )]
 pub(crate) async fn payment_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(query): Query<MessageLanguage>,
+    headers: HeaderMap,
 ) -> ApiResult<axum::Json<PaymentView>> {
-    Ok(axum::Json(state.shop.payment_status(&id).await?))
+    let language = match query.language.as_deref() {
+        Some("en") => Language::English,
+        Some("sw") => Language::Kiswahili,
+        Some(_) => {
+            return Err(pochi_core::Error::invalid("language", "must be en or sw").into());
+        }
+        None => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Language::English, Language::from_accept_language),
+    };
+    Ok(axum::Json(
+        state.shop.payment_status_in(&id, language).await?,
+    ))
 }
 
 /// A payment provider's notification (M-Pesa STK result, C2B validation or confirmation). The
