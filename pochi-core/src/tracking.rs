@@ -9,6 +9,7 @@ use crate::{
     ids::OrderNumber,
     money::Money,
     order::{Order, OrderStatus, customer_note},
+    payment::{Payment, PaymentStatus, Receipt},
 };
 
 /// An order as the tracking page shows it.
@@ -40,6 +41,25 @@ pub struct TrackedOrder {
     /// When it was placed.
     #[serde(with = "time::serde::rfc3339")]
     pub placed_at: OffsetDateTime,
+    /// The M-Pesa receipts of the payments that went through, oldest first (by when the
+    /// attempt was made, then by receipt).
+    pub receipts: Vec<Receipt>,
+}
+
+impl TrackedOrder {
+    /// The view of `order` with the receipts of its succeeded `payments` (oldest first): what
+    /// [`Store::tracked_order`](crate::Store::tracked_order) returns.
+    pub fn of(order: &Order, payments: &[Payment]) -> Self {
+        let mut paid: Vec<&Payment> = payments
+            .iter()
+            .filter(|p| p.status == PaymentStatus::Succeeded && p.receipt.is_some())
+            .collect();
+        paid.sort_by(|a, b| (a.created_at, &a.receipt).cmp(&(b.created_at, &b.receipt)));
+        TrackedOrder {
+            receipts: paid.into_iter().filter_map(|p| p.receipt.clone()).collect(),
+            ..TrackedOrder::from(order)
+        }
+    }
 }
 
 /// One item on the tracking page.
@@ -86,6 +106,7 @@ pub fn mask_name(name: &str) -> String {
     masked
 }
 
+/// The view of an order without its payments (no receipts): see [`TrackedOrder::of`].
 impl From<&Order> for TrackedOrder {
     fn from(order: &Order) -> Self {
         TrackedOrder {
@@ -122,6 +143,7 @@ impl From<&Order> for TrackedOrder {
                 })
                 .collect(),
             placed_at: order.created_at,
+            receipts: Vec::new(),
         }
     }
 }

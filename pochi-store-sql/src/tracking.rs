@@ -8,7 +8,7 @@
 //! with no JSON in between (whose numbers and times each database writes its own way).
 //! Each part reads the primary key of its table, which leads with the order number.
 
-use pochi_core::{OrderNumber, Result, TrackedOrder};
+use pochi_core::{OrderNumber, Receipt, Result, TrackedOrder};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::Date;
 
@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// How many times the [`tracking_statement`] binds the order number: once per part.
-pub const TRACKING_STATEMENT_BINDS: usize = 3;
+pub const TRACKING_STATEMENT_BINDS: usize = 4;
 
 /// The single statement the tracking read ([`Store::tracked_order`](pochi_core::Store::tracked_order))
 /// issues, as dialect `D` writes it; for benchmarks, which issue it directly for the raw
@@ -68,10 +68,16 @@ pub fn tracking_statement<D: Dialect>() -> String {
          SELECT 2, order_number, position, {entry_order}, \
          NULL, NULL, NULL, NULL, NULL, at, note, actor_kind, actor_name, for_customer \
          FROM order_timeline WHERE order_number = ? \
+         UNION ALL \
+         SELECT 3, order_number, 0, {payment_order}, \
+         NULL, NULL, NULL, NULL, NULL, created_at, receipt, NULL, NULL, NULL \
+         FROM payments WHERE order_number = ? AND status = 'succeeded' \
+         AND receipt IS NOT NULL \
          ORDER BY part, position",
         bigint = D::BIGINT,
         line_order = order_nulls("currency"),
         entry_order = order_nulls("status"),
+        payment_order = order_nulls(""),
     );
     sql::<D>(&statement).into_owned()
 }
@@ -108,14 +114,26 @@ where
     /// The view from the statement's rows: the order row first, then its lines and entries.
     fn tracked_rows(rows: &[Row<D>]) -> DbResult<Option<TrackedOrder>, D> {
         let mut order = None;
+        let mut receipts = Vec::new();
         for row in rows {
             match (Self::get::<i64>(row, "part")?, &mut order) {
                 (0, None) => order = Some(Self::order_row(row)?),
                 (1, Some(order)) => order.lines.push(Self::line_row(row)?.1),
                 (2, Some(order)) => order.timeline.push(Self::timeline_row(row)?.1),
+                (3, Some(_)) => {
+                    let receipt = Self::get::<String>(row, "note")?;
+                    let receipt =
+                        Receipt::parse(&receipt).map_err(|e| corrupt("payment receipt", e))?;
+                    receipts.push((Self::time_at(row, "at")?, receipt));
+                }
                 (part, _) => return Err(corrupt("tracking row", part)),
             }
         }
-        Ok(order.as_ref().map(TrackedOrder::from))
+        // Oldest first, as `TrackedOrder::of` orders them.
+        receipts.sort();
+        Ok(order.as_ref().map(|order| TrackedOrder {
+            receipts: receipts.into_iter().map(|(_, receipt)| receipt).collect(),
+            ..TrackedOrder::from(order)
+        }))
     }
 }

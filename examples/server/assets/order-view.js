@@ -1,5 +1,5 @@
-// Shows an order as the tracking API gives it (personal data masked): items, totals, delivery,
-// timeline. Used by the confirmation and tracking pages.
+// Shows an order as the tracking API gives it (personal data masked): items, totals, M-Pesa
+// receipts, delivery, timeline. Used by the confirmation, tracking and receipt pages.
 "use strict";
 
 window.PochiOrder = (() => {
@@ -54,9 +54,23 @@ window.PochiOrder = (() => {
     );
   }
 
-  function summary(order) {
-    return [items(order), totals(order), delivery(order)];
+  /** The M-Pesa receipts of the payments that went through, and a link to a printable receipt. */
+  function receipts(order) {
+    if (!order.receipts || order.receipts.length === 0) return null;
+    const codes = order.receipts.flatMap((code, i) => [i ? ", " : "", el("strong", { class: "receipt-code", text: code })]);
+    return el(
+      "p",
+      { class: "receipts", id: "receipts" },
+      order.receipts.length === 1 ? "M-Pesa receipt: " : "M-Pesa receipts: ",
+      ...codes,
+      " · ",
+      el("a", { href: `receipt?order=${encodeURIComponent(order.number)}`, id: "receipt-link", text: "Printable receipt" }),
+    );
   }
 
-  return { summary, timeline, statusBadge };
+  function summary(order) {
+    return [items(order), totals(order), receipts(order), delivery(order)].filter(Boolean);
+  }
+
+  return { summary, timeline, statusBadge, items, totals };
 })();

@@ -70,7 +70,7 @@ macro_rules! asset {
 }
 
 /// The pages, by route.
-static PAGES: [Asset; 7] = [
+static PAGES: [Asset; 8] = [
     asset!("/", "index.html", HTML),
     asset!("/checkout", "checkout.html", HTML),
     asset!("/pay", "pay.html", HTML),
@@ -78,10 +78,11 @@ static PAGES: [Asset; 7] = [
     asset!("/track", "track.html", HTML),
     asset!("/admin", "admin.html", HTML),
     asset!("/logged-out", "logged-out.html", HTML),
+    asset!("/receipt", "receipt.html", HTML),
 ];
 
 /// The files under `/assets/`.
-static FILES: [Asset; 11] = [
+static FILES: [Asset; 12] = [
     asset!("style.css", "style.css", CSS),
     asset!("common.js", "common.js", JS),
     asset!("order-view.js", "order-view.js", JS),
@@ -92,6 +93,7 @@ static FILES: [Asset; 11] = [
     asset!("track.js", "track.js", JS),
     asset!("admin.js", "admin.js", JS),
     asset!("logged-out.js", "logged-out.js", JS),
+    asset!("receipt.js", "receipt.js", JS),
     asset!("favicon.svg", "favicon.svg", SVG),
 ];
 
@@ -247,6 +249,7 @@ mod tests {
             "/track",
             "/admin",
             "/logged-out",
+            "/receipt",
         ] {
             let response = get(path).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");

@@ -50,7 +50,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Every page and file by URL path, with the bytes embedded from its file.
-const EMBEDDED: [(&str, &[u8]); 18] = [
+const EMBEDDED: [(&str, &[u8]); 20] = [
     ("/", include_bytes!("../assets/index.html")),
     ("/checkout", include_bytes!("../assets/checkout.html")),
     ("/pay", include_bytes!("../assets/pay.html")),
@@ -61,6 +61,7 @@ const EMBEDDED: [(&str, &[u8]); 18] = [
     ("/track", include_bytes!("../assets/track.html")),
     ("/admin", include_bytes!("../assets/admin.html")),
     ("/logged-out", include_bytes!("../assets/logged-out.html")),
+    ("/receipt", include_bytes!("../assets/receipt.html")),
     ("/assets/style.css", include_bytes!("../assets/style.css")),
     ("/assets/common.js", include_bytes!("../assets/common.js")),
     (
@@ -83,6 +84,7 @@ const EMBEDDED: [(&str, &[u8]); 18] = [
         "/assets/logged-out.js",
         include_bytes!("../assets/logged-out.js"),
     ),
+    ("/assets/receipt.js", include_bytes!("../assets/receipt.js")),
     (
         "/assets/favicon.svg",
         include_bytes!("../assets/favicon.svg"),

@@ -121,12 +121,32 @@ async fn a_customer_fixes_a_bad_phone_pays_and_tracks_the_paid_order() {
         page.text_in("[data-cart-count]", "0").await;
         page.shot("confirmation").await;
 
-        // Track: paid, with the timeline.
+        // The M-Pesa receipt shows on the confirmation.
+        let receipt = page
+            .shown("#receipts .receipt-code")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(receipt.len() >= 8, "{receipt}");
+
+        // Track: paid, with the timeline and the receipt.
         page.click("#track-link").await;
         page.at("/track?order=").await;
         page.shown("#order-status [data-status=\"paid\"]").await;
         page.shown("#timeline li[data-status=\"paid\"]").await;
+        page.text_in("#receipts", &receipt).await;
         page.shot("track").await;
+
+        // The printable receipt: the shop, the order, its lines, totals and M-Pesa receipt.
+        page.click("#receipt-link").await;
+        page.at("/receipt?order=").await;
+        page.text_in("#order-number", &number).await;
+        page.text_in("#mpesa-receipts", &receipt).await;
+        page.text_in("#shop-name", "Pochi Shop").await;
+        page.text_in("#receipt .totals", "Total").await;
+        page.shown("#receipt .lines .line").await;
+        page.shot("receipt").await;
     })
     .await;
 }
@@ -518,6 +538,7 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
         page.open(&format!("/track?order={number}")).await;
         page.shown("#order-status [data-status=\"paid\"]").await;
         page.shown("#timeline li[data-status=\"paid\"]").await;
+        page.text_in("#receipts", "TKT4FVBL1Z").await;
         page.shot("track-manual-paid").await;
 
         // The same SMS for another order is refused: a code counts once.

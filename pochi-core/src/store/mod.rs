@@ -209,15 +209,19 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// An order by number, with its lines and timeline.
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>>;
 
-    /// The public tracking view of an order by number ([`TrackedOrder::from`] its
-    /// [`Store::order`]), or `None` for an unknown number.
+    /// The public tracking view of an order by number ([`TrackedOrder::of`] its
+    /// [`Store::order`] and [`Store::payments_for_order`]), or `None` for an unknown number.
     ///
-    /// The default reads [`Store::order`]. A backend overrides it when it can read what the
-    /// tracking page shows more cheaply (the SQL stores read it in one statement); the
-    /// result must equal the default's, masking included: build it with
-    /// [`TrackedOrder::from`], never by masking again.
+    /// The default reads both. A backend overrides it when it can read what the tracking page
+    /// shows more cheaply (the SQL stores read it in one statement); the result must equal the
+    /// default's, masking included: build it with [`TrackedOrder::from`], never by masking
+    /// again.
     async fn tracked_order(&self, number: &OrderNumber) -> Result<Option<TrackedOrder>> {
-        Ok(self.order(number).await?.as_ref().map(TrackedOrder::from))
+        let Some(order) = self.order(number).await? else {
+            return Ok(None);
+        };
+        let payments = self.payments_for_order(number).await?;
+        Ok(Some(TrackedOrder::of(&order, &payments)))
     }
 
     /// Up to `limit` orders passing `filter`, after `after`, newest first (`created_at`

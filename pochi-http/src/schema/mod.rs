@@ -394,6 +394,9 @@ pub(crate) struct TrackedOrder {
     timeline: Vec<TrackedEvent>,
     #[schema(format = DateTime)]
     placed_at: String,
+    /// The M-Pesa receipts of the payments that went through, oldest first.
+    #[schema(example = json!(["SLK4H7Q2XZ"]))]
+    receipts: Vec<String>,
 }
 
 #[derive(ToSchema)]

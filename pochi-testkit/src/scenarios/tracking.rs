@@ -20,12 +20,12 @@ fn at_micros(seconds: i64, micros: i64) -> OffsetDateTime {
 
 /// What the old path shows: the view of the order as [`Store::order`] reads it.
 async fn tracked_from_order(store: &dyn Store, number: &OrderNumber) -> Option<TrackedOrder> {
-    store
-        .order(number)
+    let order = store.order(number).await.expect("read order")?;
+    let payments = store
+        .payments_for_order(number)
         .await
-        .expect("read order")
-        .as_ref()
-        .map(TrackedOrder::from)
+        .expect("read payments");
+    Some(TrackedOrder::of(&order, &payments))
 }
 
 /// Settles a succeeded push for `amount` on `order` (receipt `receipt`).
@@ -183,6 +183,15 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         .expect("tracked order")
         .expect("the order is there");
     assert_eq!(tracked.customer_name, "Wanjiru N. K.");
+    // The receipt of the payment that went through shows; failed attempts show none.
+    assert_eq!(
+        tracked
+            .receipts
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>(),
+        ["QKT1000001"]
+    );
     assert_eq!(tracked.customer_phone, "2547*****678");
     let names: Vec<_> = tracked.items.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, [kikoi.name.as_str(), &chai.name, &sabuni.name]);
@@ -222,6 +231,7 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         .expect("tracked order")
         .expect("the order is there");
     assert_eq!(tracked.customer_name, "Ñjeri Ō. W. K.");
+    assert!(tracked.receipts.is_empty());
 
     // And an unknown number is none
     assert_eq!(
