@@ -52,6 +52,7 @@ mod database;
 mod datadir;
 mod demo;
 mod detach;
+mod mpesa_setup;
 mod notify;
 mod payments;
 mod settings;
@@ -67,6 +68,7 @@ use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use crate::settings::Admins;
 pub use crate::{
     activation::take_passed_listener,
+    mpesa_setup::{C2bRegistered, register_c2b},
     settings::{ConfigError, LogFormat, MpesaMode, Settings, VARIABLES},
 };
 pub use pochi_http::JobRuns;

@@ -2,7 +2,8 @@
 //! `POCHI_*` variables, see `.env.example`), or `pochi-server hash-password` to hash an admin
 //! password for `POCHI_ADMIN_USERS` / an htpasswd file, or `pochi-server backup` /
 //! `pochi-server restore [--force] BACKUP` with the server's own configuration (see the
-//! `backup` module).
+//! `backup` module), or `pochi-server mpesa register-c2b` to register the shop's C2B URLs with
+//! Daraja.
 
 use std::{
     io::{BufRead, IsTerminal},
@@ -22,6 +23,10 @@ usage: pochi-server                 run the shop (configured by POCHI_* variable
        pochi-server restore [--force] BACKUP
                                     restore a backup (server stopped); --force replaces a
                                     database that already holds a shop
+       pochi-server mpesa register-c2b
+                                    register the shop's C2B validation and confirmation
+                                    URLs with Daraja (POCHI_MPESA_C2B=on, sandbox or
+                                    production)
        pochi-server --help          this text
 
 Variables: see examples/server/.env.example. With none set, the shop keeps its data in
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         [] => serve(),
         ["hash-password"] => hash_password(),
         ["backup"] => run_backup(),
+        ["mpesa", "register-c2b"] => run_register_c2b(),
         ["restore", path] => run_restore(path, IfShopExists::Refuse),
         ["restore", "--force", path] | ["restore", path, "--force"] => {
             run_restore(path, IfShopExists::Replace)
@@ -112,6 +118,34 @@ fn run_backup() -> ExitCode {
         }
         Err(err) => {
             eprintln!("backup failed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_register_c2b() -> ExitCode {
+    let (settings, runtime) = match one_shot() {
+        Ok(ready) => ready,
+        Err(code) => return code,
+    };
+    match runtime.block_on(pochi_server::register_c2b(&settings)) {
+        Ok(registered) => {
+            println!(
+                "register-c2b: Daraja said {:?} (conversation {})",
+                registered.message, registered.conversation_id
+            );
+            println!(
+                "register-c2b: validation URL   {}",
+                registered.validation_url
+            );
+            println!(
+                "register-c2b: confirmation URL {}",
+                registered.confirmation_url
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("register-c2b failed: {err}");
             ExitCode::FAILURE
         }
     }

@@ -1,0 +1,200 @@
+//! `pochi-server mpesa register-c2b`, run as a shop owner runs it: the real binary, configured
+//! by `POCHI_*` variables, against the fake Daraja (reached through `POCHI_MPESA_BASE_URL`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
+use std::process::{Command, Output};
+
+use pochi_pay_mpesa::fake::{FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FakeDaraja};
+
+const TOKEN: &str = "c2b-registration-token-0123";
+
+/// Runs the real `pochi-server` with exactly `vars` as its `POCHI_*` configuration.
+async fn pochi_server(args: &[&str], vars: Vec<(String, String)>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pochi-server"));
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("POCHI_") {
+            command.env_remove(name);
+        }
+    }
+    command.envs(vars);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn vars(daraja: &FakeDaraja, data: &std::path::Path, c2b: &str) -> Vec<(String, String)> {
+    [
+        ("POCHI_DATA_DIR", data.to_str().unwrap()),
+        ("POCHI_MPESA_MODE", "sandbox"),
+        ("POCHI_MPESA_BASE_URL", daraja.base_url()),
+        ("POCHI_MPESA_CONSUMER_KEY", FAKE_CONSUMER_KEY),
+        ("POCHI_MPESA_CONSUMER_SECRET", FAKE_CONSUMER_SECRET),
+        ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+        ("POCHI_MPESA_CALLBACK_TOKEN", TOKEN),
+        ("POCHI_MPESA_C2B", c2b),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+#[tokio::test]
+async fn register_c2b_tells_daraja_the_shops_urls_without_printing_the_token() {
+    let daraja = FakeDaraja::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let output = pochi_server(&["mpesa", "register-c2b"], vars(&daraja, data.path(), "on")).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+
+    // Daraja holds the shop's two URLs, each with the secret token the server checks.
+    let registered = daraja.registered_urls().expect("the URLs were registered");
+    assert_eq!(
+        registered.validation_url,
+        format!("https://duka.example.co.ke/api/pay/callbacks/c2b-validation/{TOKEN}")
+    );
+    assert_eq!(
+        registered.confirmation_url,
+        format!("https://duka.example.co.ke/api/pay/callbacks/c2b-confirmation/{TOKEN}")
+    );
+    // The owner sees what was registered, but never the token.
+    assert!(
+        stdout.contains("/api/pay/callbacks/c2b-confirmation/…"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+        "{stdout}\n{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn register_c2b_is_refused_while_the_shop_does_not_take_c2b() {
+    let daraja = FakeDaraja::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    // C2B off: the URLs would answer 404, so nothing is registered.
+    let output = pochi_server(
+        &["mpesa", "register-c2b"],
+        vars(&daraja, data.path(), "off"),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success());
+    assert!(stderr.contains("POCHI_MPESA_C2B"), "{stderr}");
+    assert!(daraja.registered_urls().is_none());
+
+    // Simulated M-Pesa has no Daraja to register with.
+    let simulated = vec![(
+        "POCHI_DATA_DIR".to_owned(),
+        data.path().to_str().unwrap().to_owned(),
+    )];
+    let output = pochi_server(&["mpesa", "register-c2b"], simulated).await;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success());
+    assert!(stderr.contains("POCHI_MPESA_MODE"), "{stderr}");
+}
+
+#[tokio::test]
+async fn after_registering_daraja_validates_and_confirms_direct_payments_against_orders() {
+    use pochi_pay_mpesa::fake::C2bPayment;
+    use serde_json::{Value, json};
+
+    // The shop on a known loopback port, registered with the fake Daraja at that address.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let daraja = FakeDaraja::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut vars = vars(&daraja, data.path(), "on");
+    vars.retain(|(k, _)| k != "POCHI_PUBLIC_URL");
+    vars.extend(
+        [
+            ("POCHI_PUBLIC_URL", base.as_str()),
+            ("POCHI_LISTEN", &format!("127.0.0.1:{port}")),
+            ("POCHI_DEMO_PRODUCTS", "on"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let output = pochi_server(&["mpesa", "register-c2b"], vars.clone()).await;
+    assert!(output.status.success(), "{output:?}");
+    let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
+        .await
+        .unwrap();
+
+    let client = reqwest::Client::new();
+    let products: Value = client
+        .get(format!("{base}/api/products"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order: Value = client
+        .post(format!("{base}/api/orders"))
+        .json(&json!({
+            "name": "Wanjiru Kamau", "phone": "0712 345 678", "county": "Nairobi",
+            "area": "Westlands", "address": "Mpaka Road",
+            "items": [{"productId": products["items"][0]["id"], "quantity": 1}],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = order["number"].as_str().unwrap().to_owned();
+    let total: u32 = order["total"]["amount"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let code = number.split_once('-').unwrap().1.to_owned();
+    let answer = |delivery: pochi_pay_mpesa::fake::C2bDelivery| {
+        delivery.response.json().unwrap()["ResultCode"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // Validation: a wrong amount and an unknown account are refused, the right one accepted.
+    let wrong_amount = daraja
+        .send_c2b_validation(&C2bPayment::new(total - 1, &code))
+        .await
+        .unwrap();
+    assert_eq!(answer(wrong_amount), "C2B00013");
+    let unknown = daraja
+        .send_c2b_validation(&C2bPayment::new(total, "NOSUCHORDER"))
+        .await
+        .unwrap();
+    assert_eq!(answer(unknown), "C2B00012");
+    let right = C2bPayment::new(total, &code).with_trans_id("TKC2B00001");
+    assert_eq!(
+        answer(daraja.send_c2b_validation(&right).await.unwrap()),
+        "0"
+    );
+
+    // Confirmation: the order is paid, with the M-Pesa receipt on its tracking page.
+    let confirmed = daraja.send_c2b_confirmation(&right).await.unwrap();
+    assert_eq!(confirmed.response.status, 200);
+    let tracked: Value = client
+        .get(format!("{base}/api/track/{number}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tracked["status"], "paid", "{tracked}");
+    assert_eq!(tracked["receipts"], json!(["TKC2B00001"]));
+    server.shutdown().await.unwrap();
+}
