@@ -44,6 +44,8 @@ pub struct TrackedOrder {
     /// The M-Pesa receipts of the payments that went through, oldest first (by when the
     /// attempt was made, then by receipt).
     pub receipts: Vec<Receipt>,
+    /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
+    pub awaiting_verification: bool,
 }
 
 impl TrackedOrder {
@@ -57,6 +59,9 @@ impl TrackedOrder {
         paid.sort_by(|a, b| (a.created_at, &a.receipt).cmp(&(b.created_at, &b.receipt)));
         TrackedOrder {
             receipts: paid.into_iter().filter_map(|p| p.receipt.clone()).collect(),
+            awaiting_verification: payments
+                .iter()
+                .any(|p| p.status == PaymentStatus::PendingVerification),
             ..TrackedOrder::from(order)
         }
     }
@@ -144,6 +149,7 @@ impl From<&Order> for TrackedOrder {
                 .collect(),
             placed_at: order.created_at,
             receipts: Vec::new(),
+            awaiting_verification: false,
         }
     }
 }

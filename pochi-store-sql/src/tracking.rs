@@ -71,13 +71,13 @@ pub fn tracking_statement<D: Dialect>() -> String {
          UNION ALL \
          SELECT 3, order_number, 0, {payment_order}, \
          NULL, NULL, NULL, NULL, NULL, created_at, receipt, NULL, NULL, NULL \
-         FROM payments WHERE order_number = ? AND status = 'succeeded' \
-         AND receipt IS NOT NULL \
+         FROM payments WHERE order_number = ? AND ((status = 'succeeded' \
+         AND receipt IS NOT NULL) OR status = 'pending_verification') \
          ORDER BY part, position",
         bigint = D::BIGINT,
         line_order = order_nulls("currency"),
         entry_order = order_nulls("status"),
-        payment_order = order_nulls(""),
+        payment_order = order_nulls("status"),
     );
     sql::<D>(&statement).into_owned()
 }
@@ -115,17 +115,21 @@ where
     fn tracked_rows(rows: &[Row<D>]) -> DbResult<Option<TrackedOrder>, D> {
         let mut order = None;
         let mut receipts = Vec::new();
+        let mut awaiting_verification = false;
         for row in rows {
             match (Self::get::<i64>(row, "part")?, &mut order) {
                 (0, None) => order = Some(Self::order_row(row)?),
                 (1, Some(order)) => order.lines.push(Self::line_row(row)?.1),
                 (2, Some(order)) => order.timeline.push(Self::timeline_row(row)?.1),
-                (3, Some(_)) => {
-                    let receipt = Self::get::<String>(row, "note")?;
-                    let receipt =
-                        Receipt::parse(&receipt).map_err(|e| corrupt("payment receipt", e))?;
-                    receipts.push((Self::time_at(row, "at")?, receipt));
-                }
+                // A payment that went through (its receipt), or one waiting for the shop.
+                (3, Some(_)) => match Self::get::<Option<String>>(row, "note")? {
+                    Some(receipt) if Self::get::<String>(row, "status")? == "succeeded" => {
+                        let receipt =
+                            Receipt::parse(&receipt).map_err(|e| corrupt("payment receipt", e))?;
+                        receipts.push((Self::time_at(row, "at")?, receipt));
+                    }
+                    _ => awaiting_verification = true,
+                },
                 (part, _) => return Err(corrupt("tracking row", part)),
             }
         }
@@ -133,6 +137,7 @@ where
         receipts.sort();
         Ok(order.as_ref().map(|order| TrackedOrder {
             receipts: receipts.into_iter().map(|(_, receipt)| receipt).collect(),
+            awaiting_verification,
             ..TrackedOrder::from(order)
         }))
     }

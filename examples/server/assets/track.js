@@ -21,7 +21,9 @@
       document.getElementById("placed-at").textContent = when(order.placedAt);
       document.getElementById("timeline-wrap").replaceChildren(PochiOrder.timeline(order));
       document.getElementById("summary").replaceChildren(...PochiOrder.summary(order));
-      document.getElementById("pay-now").hidden = order.status !== "pending_payment";
+      const verifying = order.status === "pending_payment" && order.awaitingVerification;
+      document.getElementById("verifying").hidden = !verifying;
+      document.getElementById("pay-now").hidden = order.status !== "pending_payment" || verifying;
       document.getElementById("pay-link").href = `pay?order=${encodeURIComponent(order.number)}`;
       if (!["delivered", "cancelled"].includes(order.status)) {
         timer = setTimeout(() => show(number, true), REFRESH_MS);

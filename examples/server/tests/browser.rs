@@ -515,6 +515,13 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
         page.open(&format!("/track?order={number}")).await;
         page.shown("#order-status [data-status=\"pending_payment\"]")
             .await;
+        page.text_in("#verifying", "the shop is checking the payment")
+            .await;
+        // No "Pay now" while the code is being checked.
+        let pay_now_hidden = page
+            .eval("return document.getElementById('pay-now').hidden;")
+            .await;
+        assert_eq!(pay_now_hidden, Value::Bool(true));
 
         // The admin confirms the code from the order's payments.
         page.open("/admin").await;

@@ -397,6 +397,8 @@ pub(crate) struct TrackedOrder {
     /// The M-Pesa receipts of the payments that went through, oldest first.
     #[schema(example = json!(["SLK4H7Q2XZ"]))]
     receipts: Vec<String>,
+    /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
+    awaiting_verification: bool,
 }
 
 #[derive(ToSchema)]

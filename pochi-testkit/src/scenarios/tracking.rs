@@ -151,6 +151,22 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         .await
         .expect("settle failure");
 
+    // And a manual code for it, waiting for the shop to check it
+    let code = attempt(&waiting, waiting.total, PaymentKind::Manual, "manual", None);
+    store
+        .insert_payment(&code, None)
+        .await
+        .expect("insert payment");
+    store
+        .mark_payment_started(
+            code.id,
+            Some("QKT1000009".into()),
+            PaymentStatus::PendingVerification,
+            at_micros(3, 0),
+        )
+        .await
+        .expect("code submitted");
+
     // When each is tracked
     // Then the view equals the old path's, for every order
     for (order, status, items, entries) in [
@@ -232,6 +248,13 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         .expect("the order is there");
     assert_eq!(tracked.customer_name, "Ñjeri Ō. W. K.");
     assert!(tracked.receipts.is_empty());
+    assert!(tracked.awaiting_verification, "the submitted code waits");
+    let delivered_view = store
+        .tracked_order(&delivered.number)
+        .await
+        .expect("tracked order")
+        .expect("the order is there");
+    assert!(!delivered_view.awaiting_verification);
 
     // And an unknown number is none
     assert_eq!(
