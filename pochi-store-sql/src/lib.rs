@@ -57,8 +57,8 @@
 //! Reads that need several statements (an order with its lines and timeline, a page of orders,
 //! the statistics) run in one read-only transaction on one snapshot. The public tracking read
 //! ([`Store::tracked_order`](pochi_core::Store::tracked_order)), the busiest read of a shop, is
-//! one statement instead (see [`tracking_statement`]): the order row, its lines and its
-//! timeline as one ordered `UNION ALL`, each part on its table's primary key, which leads with
+//! one statement instead (see [`tracking_statement`]): the order row, its lines, its timeline
+//! and its payments' receipts as one ordered `UNION ALL`, each part on an index that leads with
 //! the order number, so it needs no transaction and no index of its own. Lists use keyset
 //! pagination on the order the trait documents; a page of orders loads its lines and
 //! timelines in one query each.

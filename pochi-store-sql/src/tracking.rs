@@ -1,12 +1,15 @@
-//! The tracking read: an order with its lines and timeline in one statement.
+//! The tracking read: an order with its lines, timeline and payment receipts in one statement.
 //!
 //! The statement is a `UNION ALL` of typed rows, ordered: the order row (`part` 0), then its
-//! lines (`part` 1) and its timeline entries (`part` 2), each by position. Every row has every
-//! column (what is not its own is `NULL`), so each is decoded by the same row functions as
+//! lines (`part` 1) and its timeline entries (`part` 2), each by position, then its payments
+//! that went through or wait for the shop (`part` 3: the payment's status in the `status`
+//! column, its receipt in `note`, its creation time in `at`). Every row has every column (what
+//! is not its own is `NULL`), so each is decoded by the same row functions as
 //! [`Store::order`](pochi_core::Store::order) uses, and the view is
-//! [`TrackedOrder::from`] that order: money, times and masking are exactly the old path's,
-//! with no JSON in between (whose numbers and times each database writes its own way).
-//! Each part reads the primary key of its table, which leads with the order number.
+//! [`TrackedOrder::of`] that order and its payments: money, times and masking are exactly the
+//! old path's, with no JSON in between (whose numbers and times each database writes its own
+//! way). Each part reads an index that leads with the order number (the primary keys of the
+//! order, line and timeline tables; `payments_by_order`).
 
 use pochi_core::{OrderNumber, Receipt, Result, TrackedOrder};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
