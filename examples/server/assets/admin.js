@@ -112,6 +112,7 @@
     stats: loadStats,
     customers: () => loadCustomers(true),
     messages: () => loadMessages(true),
+    reviews: () => loadReviews(true),
     products: loadProducts,
     settings: loadSettings,
   };
@@ -377,6 +378,75 @@
     if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: "No customers yet." })));
     customersCursor = page.nextCursor;
     $("customers-more").hidden = !customersCursor;
+  }
+
+  // ---- Reviews -----------------------------------------------------------------------------
+
+  let reviewsCursor = null;
+
+  /** A kept notice's reason in the owner's words. */
+  function reviewReason(reason) {
+    switch (reason.kind) {
+      case "unknown_attempt":
+        return "A result for a payment request this shop never made";
+      case "amount_mismatch":
+        return `Wrong amount: ${money(reason.received)} for ${money(reason.expected)}`;
+      case "currency_mismatch":
+        return "Paid in another currency";
+      case "conflicting_result":
+        return "A second, different result for a payment already made";
+      case "receipt_already_used":
+        return "An M-Pesa receipt already counted on another payment";
+      case "unmatched_payment":
+        return "Money that matches no order";
+      case "invalid_callback_token":
+        return "A callback with the wrong secret (forged, or an old URL)";
+      case "other_shortcode":
+        return `Paid to another business number${reason.shortcode ? ` (${reason.shortcode})` : ""}`;
+      case "unreadable_notification":
+        return "A notification that could not be read";
+      case "reconcile_limit_reached":
+        return "M-Pesa never gave a final answer for this payment";
+      default:
+        return String(reason.kind || "").replace(/_/g, " ");
+    }
+  }
+
+  async function loadReviews(fresh) {
+    if (fresh) reviewsCursor = null;
+    const page = await admin(`admin/reviews?limit=50${reviewsCursor ? `&cursor=${encodeURIComponent(reviewsCursor)}` : ""}`);
+    const body = $("reviews");
+    if (fresh) body.replaceChildren();
+    page.items.forEach((r) => {
+      const order = r.orderNumber
+        ? el("button", {
+            type: "button",
+            class: "link",
+            text: r.orderNumber,
+            title: "Show this order",
+            onclick: () => {
+              const form = $("order-filters");
+              form.reset();
+              if (form.elements.q) form.elements.q.value = r.orderNumber;
+              openTab("orders");
+            },
+          })
+        : el("span", { class: "muted", text: r.accountReference ? `account ${r.accountReference}` : "none" });
+      body.append(
+        el(
+          "tr",
+          { dataset: { reason: r.reason.kind } },
+          el("td", { text: when(r.at) }),
+          el("td", { text: reviewReason(r.reason) }),
+          el("td", {}, order),
+          el("td", { text: r.amount ? money(r.amount) : "" }),
+          el("td", { class: "small", text: r.receipt || r.reference || "" }),
+        ),
+      );
+    });
+    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: "Nothing to review." })));
+    reviewsCursor = page.nextCursor;
+    $("reviews-more").hidden = !reviewsCursor;
   }
 
   // ---- Messages ----------------------------------------------------------------------------
@@ -798,6 +868,7 @@
   $("order-filters").addEventListener("reset", () => setTimeout(() => loadOrders(true)));
   $("orders-more").addEventListener("click", () => loadOrders(false).catch((e) => say(status, e.message, "error")));
   $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
+  $("reviews-more").addEventListener("click", () => loadReviews(false).catch((e) => say(status, e.message, "error")));
   $("messages-more").addEventListener("click", () => loadMessages(false).catch((e) => say(status, e.message, "error")));
   $("message-state").addEventListener("change", () => loadMessages(true).catch((e) => say(status, e.message, "error")));
   $("product-form").addEventListener("submit", saveProduct);

@@ -559,3 +559,30 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_reviews_tab_shows_a_forged_payment_callback_in_plain_words() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        // Someone posts a payment result to the callback URL with a guessed token.
+        page.open("/").await;
+        let status = page
+            .eval(
+                "return fetch('api/pay/callbacks/stk/guessed-token-000000000', {method: 'POST', \
+                 headers: {'Content-Type': 'application/json'}, body: '{\"Body\":{}}'}) \
+                 .then(r => r.status);",
+            )
+            .await;
+        assert_eq!(status, Value::from(401));
+
+        // The owner finds it under Reviews, said plainly; no order changed.
+        log_in(&page).await;
+        page.click("[data-tab=\"reviews\"]").await;
+        page.text_in(
+            "#reviews tr[data-reason=\"invalid_callback_token\"]",
+            "wrong secret",
+        )
+        .await;
+        page.shot("admin-reviews").await;
+    })
+    .await;
+}
