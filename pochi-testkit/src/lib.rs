@@ -62,6 +62,7 @@ macro_rules! store_conformance_tests {
             a_taken_order_number_is_a_conflict,
             archived_products_cannot_be_ordered,
             order_lists_filter_and_page_newest_first,
+            order_search_finds_numbers_and_names,
             // lifecycle
             every_allowed_move_succeeds,
             every_forbidden_move_is_a_conflict,
@@ -90,6 +91,7 @@ macro_rules! store_conformance_tests {
             reviews_list_newest_first,
             // reports
             stats_are_exact,
+            daily_revenue_counts_east_africa_days,
             customer_summaries_are_exact,
             concurrent_orders_and_payments_are_counted_once,
             settings_round_trip,

@@ -17,14 +17,32 @@ use crate::{
         StatusChange, TimelineEntry, Trigger,
     },
     page::{CursorKey, Limit, Page},
+    payment::{PaymentStatus, Receipt},
     phone::Msisdn,
     pricing,
+    search::OrderSearch,
     store::{OpenOrderLimits, StoreExt},
     tracking::TrackedOrder,
 };
 
 /// How many fresh order numbers to try when one is taken (50-bit codes: practically never).
 const ORDER_NUMBER_ATTEMPTS: usize = 5;
+
+/// The most orders one export holds (see [`Shop::export_orders`]).
+pub const EXPORT_MAX_ORDERS: usize = 50_000;
+
+/// How many orders an export reads from the store at a time.
+const EXPORT_PAGE: usize = 500;
+
+/// An order with the receipts of its succeeded payments, as [`Shop::export_orders`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedOrder {
+    /// The order.
+    pub order: Order,
+    /// The provider receipts (M-Pesa transaction codes) of its succeeded payments, oldest
+    /// first.
+    pub receipts: Vec<Receipt>,
+}
 
 /// Filters of the admin order list, as the client sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +55,8 @@ pub struct OrderListInput {
     pub from: Option<String>,
     /// Placed on or before: a date (the whole day counts) or an RFC 3339 time (exclusive).
     pub to: Option<String>,
+    /// Part of an order number or of a customer's name (see [`OrderSearch`]).
+    pub q: Option<String>,
     /// The cursor of the page to read.
     pub cursor: Option<String>,
     /// Page size.
@@ -173,7 +193,68 @@ impl Shop {
 
     /// The admin's order list: newest first, filtered, a page at a time.
     pub async fn orders(&self, input: &OrderListInput) -> Result<Page<Order>> {
-        let filter = OrderFilter {
+        let filter = self.order_filter(input)?;
+        let limit = Limit::new(input.limit).map_err(|e| e.at("limit"))?;
+        let after = input
+            .cursor
+            .as_deref()
+            .map(OrderKey::decode)
+            .transpose()
+            .map_err(|e| e.at("cursor"))?;
+        let items = self
+            .inner
+            .store
+            .list_orders(&filter, after, limit.get() + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, limit, Order::key))
+    }
+
+    /// Every order the list's filters pass (its cursor and limit are ignored), newest first,
+    /// each with the M-Pesa receipts of its succeeded payments: what an export of the shop's
+    /// accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
+    /// `from`, asking for a shorter period.
+    pub async fn export_orders(&self, input: &OrderListInput) -> Result<Vec<ExportedOrder>> {
+        let filter = self.order_filter(input)?;
+        let mut exported: Vec<ExportedOrder> = Vec::new();
+        let mut after: Option<OrderKey> = None;
+        loop {
+            let page = self
+                .inner
+                .store
+                .list_orders(&filter, after.take(), EXPORT_PAGE)
+                .await?;
+            let full = page.len() == EXPORT_PAGE;
+            after = page.last().map(Order::key);
+            for order in page {
+                if exported.len() == EXPORT_MAX_ORDERS {
+                    return Err(Error::invalid(
+                        "from",
+                        format!(
+                            "more than {EXPORT_MAX_ORDERS} orders match; export a shorter \
+                             period (from, to)"
+                        ),
+                    ));
+                }
+                let receipts = self
+                    .inner
+                    .store
+                    .payments_for_order(&order.number)
+                    .await?
+                    .into_iter()
+                    .filter(|p| p.status == PaymentStatus::Succeeded)
+                    .filter_map(|p| p.receipt)
+                    .collect();
+                exported.push(ExportedOrder { order, receipts });
+            }
+            if !full {
+                return Ok(exported);
+            }
+        }
+    }
+
+    /// The store filter for the list's filters.
+    fn order_filter(&self, input: &OrderListInput) -> Result<OrderFilter> {
+        Ok(OrderFilter {
             status: input
                 .status
                 .as_deref()
@@ -190,20 +271,14 @@ impl Shop {
                 .map_err(|e| e.at("phone"))?,
             placed_from: self.parse_bound(input.from.as_deref(), "from", false)?,
             placed_before: self.parse_bound(input.to.as_deref(), "to", true)?,
-        };
-        let limit = Limit::new(input.limit).map_err(|e| e.at("limit"))?;
-        let after = input
-            .cursor
-            .as_deref()
-            .map(OrderKey::decode)
-            .transpose()
-            .map_err(|e| e.at("cursor"))?;
-        let items = self
-            .inner
-            .store
-            .list_orders(&filter, after, limit.get() + 1)
-            .await?;
-        Ok(Page::from_overfetch(items, limit, Order::key))
+            search: input
+                .q
+                .as_deref()
+                .map(OrderSearch::parse)
+                .transpose()
+                .map_err(|e| e.at("q"))?
+                .flatten(),
+        })
     }
 
     /// Moves an order along its lifecycle on an admin's request.
