@@ -153,7 +153,7 @@ pub(crate) struct OrderQuery {
 }
 
 /// A status filter: a status, or empty for any.
-fn status_filter_schema() -> utoipa::openapi::schema::Object {
+pub(crate) fn status_filter_schema() -> utoipa::openapi::schema::Object {
     let mut statuses: Vec<&str> = pochi_core::OrderStatus::ALL
         .iter()
         .map(|status| status.as_str())
@@ -166,7 +166,7 @@ fn status_filter_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// A time filter: a date, an RFC 3339 time, or empty for none.
-fn time_filter_schema() -> utoipa::openapi::schema::Schema {
+pub(crate) fn time_filter_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::{
         ObjectBuilder, OneOfBuilder,
         schema::{KnownFormat, SchemaFormat, Type},
