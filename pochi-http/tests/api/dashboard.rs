@@ -158,11 +158,19 @@ async fn a_search_too_long_or_with_control_characters_is_422_on_q() {
 }
 
 #[tokio::test]
-async fn the_export_needs_an_admin() {
+async fn the_export_is_refused_without_an_admin_login() {
     let app = app();
     let reply = get("/api/admin/orders/export.csv").send(&app.router).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "unauthorized");
+    assert_eq!(reply.header("content-disposition"), None);
+    // and an admin gets the file (a header row when there are no orders)
+    let reply = get("/api/admin/orders/export.csv")
+        .admin()
+        .send(&app.router)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(String::from_utf8(reply.body).unwrap().lines().count(), 1);
 }
 
 #[tokio::test]
