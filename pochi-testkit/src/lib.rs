@@ -87,6 +87,7 @@ macro_rules! store_conformance_tests {
             final_results_never_regress,
             short_and_over_payments_are_flagged,
             payment_attempts_are_idempotent,
+            payments_of_several_orders_are_read_together,
             reconciliation_queue,
             reviews_list_newest_first,
             // reports

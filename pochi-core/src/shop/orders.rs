@@ -1,5 +1,7 @@
 //! Order use cases: placing, tracking, and an admin's list and status moves.
 
+use std::collections::HashMap;
+
 use time::{
     Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
 };
@@ -225,27 +227,30 @@ impl Shop {
                 .await?;
             let full = page.len() == EXPORT_PAGE;
             after = page.last().map(Order::key);
-            for order in page {
-                if exported.len() == EXPORT_MAX_ORDERS {
-                    return Err(Error::invalid(
-                        "from",
-                        format!(
-                            "more than {EXPORT_MAX_ORDERS} orders match; export a shorter \
-                             period (from, to)"
-                        ),
-                    ));
-                }
-                let receipts = self
-                    .inner
-                    .store
-                    .payments_for_order(&order.number)
-                    .await?
-                    .into_iter()
-                    .filter(|p| p.status == PaymentStatus::Succeeded)
-                    .filter_map(|p| p.receipt)
-                    .collect();
-                exported.push(ExportedOrder { order, receipts });
+            if exported.len() + page.len() > EXPORT_MAX_ORDERS {
+                return Err(Error::invalid(
+                    "from",
+                    format!(
+                        "more than {EXPORT_MAX_ORDERS} orders match; export a shorter period \
+                         (from, to)"
+                    ),
+                ));
             }
+            let numbers: Vec<OrderNumber> = page.iter().map(|o| o.number.clone()).collect();
+            let mut receipts: HashMap<OrderNumber, Vec<Receipt>> = HashMap::new();
+            for payment in self.inner.store.payments_for_orders(&numbers).await? {
+                if let (PaymentStatus::Succeeded, Some(receipt)) = (payment.status, payment.receipt)
+                {
+                    receipts
+                        .entry(payment.order_number)
+                        .or_default()
+                        .push(receipt);
+                }
+            }
+            exported.extend(page.into_iter().map(|order| ExportedOrder {
+                receipts: receipts.remove(&order.number).unwrap_or_default(),
+                order,
+            }));
             if !full {
                 return Ok(exported);
             }
