@@ -216,6 +216,17 @@ impl Shop {
     /// accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
     /// `from`, asking for a shorter period.
     pub async fn export_orders(&self, input: &OrderListInput) -> Result<Vec<ExportedOrder>> {
+        self.export_orders_within(input, EXPORT_MAX_ORDERS, EXPORT_PAGE)
+            .await
+    }
+
+    /// [`Shop::export_orders`] with its limit and page size given (tests use small ones).
+    pub(crate) async fn export_orders_within(
+        &self,
+        input: &OrderListInput,
+        max: usize,
+        page_size: usize,
+    ) -> Result<Vec<ExportedOrder>> {
         let filter = self.order_filter(input)?;
         let mut exported: Vec<ExportedOrder> = Vec::new();
         let mut after: Option<OrderKey> = None;
@@ -223,17 +234,14 @@ impl Shop {
             let page = self
                 .inner
                 .store
-                .list_orders(&filter, after.take(), EXPORT_PAGE)
+                .list_orders(&filter, after.take(), page_size)
                 .await?;
-            let full = page.len() == EXPORT_PAGE;
+            let full = page.len() == page_size;
             after = page.last().map(Order::key);
-            if exported.len() + page.len() > EXPORT_MAX_ORDERS {
+            if exported.len() + page.len() > max {
                 return Err(Error::invalid(
                     "from",
-                    format!(
-                        "more than {EXPORT_MAX_ORDERS} orders match; export a shorter period \
-                         (from, to)"
-                    ),
+                    format!("more than {max} orders match; export a shorter period (from, to)"),
                 ));
             }
             let numbers: Vec<OrderNumber> = page.iter().map(|o| o.number.clone()).collect();
