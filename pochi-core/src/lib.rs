@@ -70,6 +70,7 @@ pub mod phone;
 pub mod pricing;
 pub mod product;
 pub mod provider;
+pub mod search;
 pub mod settings;
 pub mod shop;
 pub mod stats;
@@ -115,10 +116,10 @@ pub use crate::{
     },
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{
-        CallbackToken, ManualVerdict, MessageTemplate, OrderListInput, PaymentInput, PaymentStart,
-        ReconcileReport, Shop, ShopBuilder, ShopConfig,
+        CallbackToken, EXPORT_MAX_ORDERS, ExportedOrder, ManualVerdict, MessageTemplate,
+        OrderListInput, PaymentInput, PaymentStart, ReconcileReport, Shop, ShopBuilder, ShopConfig,
     },
-    stats::{CustomerSummary, Stats},
+    stats::{CustomerSummary, DailyFigures, Stats},
     stock::{StockAdjusted, StockAdjustment, StockAdjustmentInput},
     store::{Store, StoreExt},
     text::Quantity,

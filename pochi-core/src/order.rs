@@ -545,6 +545,8 @@ pub struct OrderFilter {
     pub placed_from: Option<OffsetDateTime>,
     /// Only orders placed before this time.
     pub placed_before: Option<OffsetDateTime>,
+    /// Only orders whose number or customer name the search finds.
+    pub search: Option<crate::search::OrderSearch>,
 }
 
 impl OrderFilter {
@@ -557,6 +559,7 @@ impl OrderFilter {
                 .is_none_or(|p| &order.customer.phone == p)
             && self.placed_from.is_none_or(|t| order.created_at >= t)
             && self.placed_before.is_none_or(|t| order.created_at < t)
+            && self.search.as_ref().is_none_or(|s| s.matches(order))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Shop statistics and customer summaries for the admin.
 
-use serde::Serialize;
-use time::OffsetDateTime;
+use serde::{Serialize, Serializer};
+use time::{Date, OffsetDateTime};
 
 use crate::{
     ids::ProductId,
@@ -22,6 +22,23 @@ pub struct StatsQuery {
     pub windows: Vec<OffsetDateTime>,
     /// How many top products to return.
     pub top_products: usize,
+    /// The boundaries of the days to add up revenue for, ascending: `n + 1` instants give
+    /// `n` days, day `i` running from `days[i]` (inclusive) to `days[i + 1]` (exclusive).
+    /// The shop computes them in its time zone; empty for no days.
+    pub days: Vec<OffsetDateTime>,
+}
+
+impl StatsQuery {
+    /// Which of [`StatsQuery::days`] an order paid at `paid_at` falls in, if any.
+    pub fn day_of(&self, paid_at: OffsetDateTime) -> Option<usize> {
+        let after = self.days.partition_point(|start| *start <= paid_at);
+        (after > 0 && after < self.days.len()).then(|| after - 1)
+    }
+
+    /// How many days [`StatsQuery::days`] describes.
+    pub fn day_count(&self) -> usize {
+        self.days.len().saturating_sub(1)
+    }
 }
 
 /// The sums a store returns for a [`StatsQuery`].
@@ -37,6 +54,34 @@ pub struct StatsFigures {
     pub revenue_since: Vec<Money>,
     /// Best sellers in revenue orders: most units first, ties by product id.
     pub top_products: Vec<TopProduct>,
+    /// One entry per day of [`StatsQuery::days`], in order (zeros for a day without sales).
+    pub daily: Vec<DayFigures>,
+}
+
+/// What a store adds up for one day: the revenue orders paid in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFigures {
+    /// Σ totals.
+    pub revenue: Money,
+    /// How many orders.
+    pub orders: u64,
+}
+
+/// Revenue and paid orders on one day in the shop's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyFigures {
+    /// The day (`2026-12-04`), in the shop's time zone.
+    #[serde(serialize_with = "iso_date")]
+    pub date: Date,
+    /// Σ totals of the orders paid that day that count as revenue.
+    pub revenue: Money,
+    /// How many orders counting as revenue were paid that day.
+    pub orders: u64,
+}
+
+fn iso_date<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
 }
 
 /// A best-selling product.
@@ -69,9 +114,17 @@ pub struct Stats {
     pub average_order_value: Money,
     /// Best sellers.
     pub top_products: Vec<TopProduct>,
+    /// Revenue and paid orders per day for the last [`Stats::DAYS`] days in the shop's time
+    /// zone, oldest first, today last; a day without sales is zeros.
+    pub daily: Vec<DailyFigures>,
     /// When these figures were computed.
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,
+}
+
+impl Stats {
+    /// How many days [`Stats::daily`] covers.
+    pub const DAYS: u8 = 30;
 }
 
 /// Revenue over several periods.

@@ -130,6 +130,15 @@ where
         if let Some(before) = filter.placed_before {
             query.push(" AND created_at < ").push_bind(D::time(before));
         }
+        if let Some(search) = &filter.search {
+            // `!` escapes the wildcards (see `OrderSearch`).
+            query
+                .push(" AND (number LIKE ")
+                .push_bind(search.number_pattern())
+                .push(" ESCAPE '!' OR LOWER(customer_name) LIKE ")
+                .push_bind(search.name_pattern())
+                .push(" ESCAPE '!')");
+        }
         if let Some(after) = after {
             push_after::<D, _, _>(
                 &mut query,

@@ -5,7 +5,7 @@
 use pochi_core::{
     Currency, Error, Money, Msisdn, OrderStatus, ProductId, Result,
     settings::StoreSettings,
-    stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    stats::{CustomerQuery, CustomerSummary, DayFigures, StatsFigures, StatsQuery, TopProduct},
 };
 use rust_decimal::Decimal;
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
@@ -129,6 +129,8 @@ where
             revenue_since.push(Self::sum_in(query.currency, &sums)?);
         }
 
+        let daily = Self::daily_revenue(&mut tx, &revenue_statuses, query).await?;
+
         // Best sellers among revenue orders: most units, then product id, under the product's
         // current name (a product that was ever ordered is archived, never deleted).
         let mut top_query = QueryBuilder::<D::Db>::new(format!(
@@ -175,7 +177,49 @@ where
             revenue_orders,
             revenue_since,
             top_products,
+            daily,
         })
+    }
+
+    /// Revenue and orders per day of `query.days`. Days in the shop's time zone do not line up
+    /// with `paid_tallies`' UTC days, so this reads the revenue orders paid in the period
+    /// (through `orders_by_paid`) and puts each in its day: a month of a small shop's orders.
+    async fn daily_revenue(
+        conn: &mut Conn<D>,
+        statuses: &[String],
+        query: &StatsQuery,
+    ) -> Result<Vec<DayFigures>> {
+        let (Some(first), Some(end)) = (query.days.first(), query.days.last()) else {
+            return Ok(Vec::new());
+        };
+        let mut select = QueryBuilder::<D::Db>::new(
+            "SELECT paid_at, currency, total FROM orders WHERE paid_at >= ",
+        );
+        select
+            .push_bind(D::time(*first))
+            .push(" AND paid_at < ")
+            .push_bind(D::time(*end))
+            .push(" AND ");
+        D::push_one_of_texts(&mut select, "status", statuses.to_vec());
+        let found = D::fetch_all(&mut select, &mut *conn)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        let mut sums: Vec<(Vec<(String, Decimal)>, u64)> = vec![(Vec::new(), 0); query.day_count()];
+        for row in &found {
+            let paid_at = Self::time_at(row, "paid_at")?;
+            if let Some((amounts, orders)) = query.day_of(paid_at).and_then(|i| sums.get_mut(i)) {
+                amounts.push(Self::currency_sum(row, "total")?);
+                *orders += 1;
+            }
+        }
+        sums.iter()
+            .map(|(amounts, orders)| {
+                Ok(DayFigures {
+                    revenue: Self::sum_in(query.currency, amounts)?,
+                    orders: *orders,
+                })
+            })
+            .collect()
     }
 
     /// The revenue per currency of orders in `statuses` paid at or after `since`: the whole

@@ -167,6 +167,10 @@ where
         SqlStore::payments_for_order(self, number).await
     }
 
+    async fn payments_for_orders(&self, numbers: &[OrderNumber]) -> Result<Vec<Payment>> {
+        SqlStore::payments_for_orders(self, numbers).await
+    }
+
     async fn payments_due_for_check(
         &self,
         now: OffsetDateTime,

@@ -233,6 +233,7 @@ async fn a_file_of_the_first_schema_reads_back_whole_after_migrating() {
             revenue_statuses: vec![OrderStatus::Paid],
             windows: vec![T0, paid_at + Duration::minutes(1)],
             top_products: 5,
+            days: Vec::new(),
         })
         .await
         .unwrap();

@@ -62,6 +62,7 @@ macro_rules! store_conformance_tests {
             a_taken_order_number_is_a_conflict,
             archived_products_cannot_be_ordered,
             order_lists_filter_and_page_newest_first,
+            order_search_finds_numbers_and_names,
             // lifecycle
             every_allowed_move_succeeds,
             every_forbidden_move_is_a_conflict,
@@ -86,10 +87,12 @@ macro_rules! store_conformance_tests {
             final_results_never_regress,
             short_and_over_payments_are_flagged,
             payment_attempts_are_idempotent,
+            payments_of_several_orders_are_read_together,
             reconciliation_queue,
             reviews_list_newest_first,
             // reports
             stats_are_exact,
+            daily_revenue_counts_east_africa_days,
             customer_summaries_are_exact,
             concurrent_orders_and_payments_are_counted_once,
             settings_round_trip,

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { api, el, say, money, when, statusBadge, statusLabel, showError, clearErrors, productImage, fromCents, toCents, newKey } = Pochi;
+  const { api, el, svg, say, money, when, statusBadge, statusLabel, showError, clearErrors, productImage, fromCents, toCents, newKey } = Pochi;
   const $ = (id) => document.getElementById(id);
   const status = $("status");
   const AUTH_KEY = "pochi.admin.v1";
@@ -135,7 +135,7 @@
   function orderFilters() {
     const form = $("order-filters");
     const query = new URLSearchParams();
-    for (const name of ["status", "phone", "from", "to"]) {
+    for (const name of ["status", "phone", "from", "to", "q"]) {
       const value = form.elements[name].value.trim();
       if (value) query.set(name, value);
     }
@@ -162,6 +162,58 @@
     ordersCursor = page.nextCursor;
     $("orders-more").hidden = !ordersCursor;
     $("orders-empty").hidden = list.children.length > 0;
+  }
+
+  /**
+   * Downloads the orders the filters select as CSV. The admin's credentials travel in a header,
+   * which a plain link cannot send, so the file is fetched and handed over as a Blob URL.
+   */
+  async function exportOrders() {
+    const form = $("order-filters");
+    clearErrors(form);
+    const credentials = auth();
+    if (!credentials) {
+      showLogin("");
+      return;
+    }
+    const button = $("orders-export");
+    button.disabled = true;
+    try {
+      let response;
+      try {
+        response = await fetch(`api/admin/orders/export.csv?${orderFilters()}`, {
+          headers: { Accept: "text/csv, application/json", Authorization: credentials },
+          credentials: "omit",
+        });
+      } catch (_) {
+        say(status, "We could not reach the shop. Check your connection and try again.", "error");
+        return;
+      }
+      if (response.status === 401) {
+        showLogin("Your session ended. Please log in again.");
+        return;
+      }
+      if (!response.ok) {
+        let error = {};
+        try {
+          error = (await response.json()).error || {};
+        } catch (_) {
+          error = {};
+        }
+        const message = error.message ? `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.` : "The export did not work. Please try again.";
+        showError(form, new Pochi.ApiError(response.status, error.code, message, error.field), status);
+        return;
+      }
+      const blob = await response.blob();
+      const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+      const link = el("a", { href: URL.createObjectURL(blob), download: named ? named[1] : "orders.csv", hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   function orderCard(order) {
@@ -324,6 +376,8 @@
         figure("All orders", String(stats.totalOrders)),
         figure("Average order", money(stats.averageOrderValue)),
       ),
+      el("h2", { text: "Last 30 days" }),
+      dailyChart(stats.daily || []),
       el("h2", { text: "Orders by status" }),
       el(
         "div",
@@ -348,6 +402,61 @@
           )
         : el("p", { class: "muted", text: "Nothing sold yet." }),
       el("p", { class: "small muted", text: `Figures as of ${when(stats.generatedAt)}.` }),
+    );
+  }
+
+  /** A short date: "4 Dec". */
+  function shortDate(iso) {
+    const [year, month, day] = iso.split("-").map(Number);
+    return new Date(Date.UTC(year, month - 1, day)).toLocaleDateString("en-KE", { day: "numeric", month: "short", timeZone: "UTC" });
+  }
+
+  /**
+   * Revenue per day as SVG bars, each day's paid orders above its bar and both in its tooltip.
+   * The drawing scales to its box (a viewBox and width 100%), so it fits a phone.
+   */
+  function dailyChart(days) {
+    if (!days.length) return el("p", { class: "muted", text: "No figures yet." });
+    const W = 360;
+    const H = 190;
+    const left = 4;
+    const top = 16;
+    const bottom = 24;
+    const plot = H - top - bottom;
+    const slot = (W - left * 2) / days.length;
+    const cents = days.map((d) => Number(toCents(d.revenue.amount)));
+    const most = Math.max(...cents, 0);
+    const currency = days[0].revenue.currency;
+    const bars = days.map((d, i) => {
+      const height = most > 0 ? Math.round((cents[i] / most) * plot * 10) / 10 : 0;
+      const x = left + i * slot;
+      const orders = d.orders === 1 ? "1 order" : `${d.orders} orders`;
+      return svg(
+        "g",
+        { class: "day", "data-date": d.date },
+        svg("title", { text: `${shortDate(d.date)}: ${money(d.revenue)}, ${orders}` }),
+        svg("rect", { class: "hit", x: x.toFixed(1), y: top, width: slot.toFixed(1), height: plot, fill: "transparent" }),
+        svg("rect", { class: "bar", "data-date": d.date, x: (x + slot * 0.15).toFixed(1), y: (top + plot - height).toFixed(1), width: (slot * 0.7).toFixed(1), height: height.toFixed(1) }),
+        d.orders > 0 ? svg("text", { class: "count", x: (x + slot / 2).toFixed(1), y: (top + plot - height - 3).toFixed(1), "text-anchor": "middle", text: String(d.orders) }) : null,
+      );
+    });
+    const label = (i, anchor) => svg("text", { class: "axis", x: (left + i * slot + slot / 2).toFixed(1), y: H - 6, "text-anchor": anchor, text: shortDate(days[i].date) });
+    const last = days.length - 1;
+    const total = days.reduce((sum, d) => sum + d.orders, 0);
+    return el(
+      "figure",
+      { class: "chart" },
+      svg(
+        "svg",
+        { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `Revenue per day for the last ${days.length} days; highest ${money({ amount: Pochi.fromCents(BigInt(most)), currency })}` },
+        svg("line", { class: "baseline", x1: left, x2: W - left, y1: top + plot, y2: top + plot }),
+        svg("text", { class: "axis", x: left, y: 11, text: `Highest day: ${money({ amount: Pochi.fromCents(BigInt(most)), currency })}` }),
+        bars,
+        label(0, "start"),
+        label(Math.floor(last / 2), "middle"),
+        label(last, "end"),
+      ),
+      el("figcaption", { class: "small muted", text: `Bars: revenue of the orders paid each day (East Africa Time); numbers above them: paid orders (${total} in all).` }),
     );
   }
 
@@ -866,6 +975,7 @@
     loadOrders(true);
   });
   $("order-filters").addEventListener("reset", () => setTimeout(() => loadOrders(true)));
+  $("orders-export").addEventListener("click", () => exportOrders().catch((e) => say(status, e.message, "error")));
   $("orders-more").addEventListener("click", () => loadOrders(false).catch((e) => say(status, e.message, "error")));
   $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
   $("reviews-more").addEventListener("click", () => loadReviews(false).catch((e) => say(status, e.message, "error")));

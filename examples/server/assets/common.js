@@ -200,10 +200,18 @@ window.Pochi = (() => {
 
   /** Builds an element; text goes in as text, never as HTML. */
   function el(tag, attributes = {}, ...children) {
-    const node = document.createElement(tag);
+    return fill(document.createElement(tag), attributes, children);
+  }
+
+  /** Builds an SVG element (a chart's `rect`, `text`, `title` …) the way `el` builds HTML. */
+  function svg(tag, attributes = {}, ...children) {
+    return fill(document.createElementNS("http://www.w3.org/2000/svg", tag), attributes, children);
+  }
+
+  function fill(node, attributes, children) {
     for (const [name, value] of Object.entries(attributes)) {
       if (value === false || value === null || value === undefined) continue;
-      if (name === "class") node.className = value;
+      if (name === "class") node.setAttribute("class", value);
       else if (name === "text") node.textContent = value;
       else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
       else if (name === "dataset") Object.assign(node.dataset, value);
@@ -330,6 +338,7 @@ window.Pochi = (() => {
     money,
     cart,
     el,
+    svg,
     say,
     showError,
     clearErrors,

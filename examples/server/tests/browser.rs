@@ -282,6 +282,98 @@ async fn an_admin_dispatches_an_order_and_the_track_page_shows_it() {
 }
 
 #[tokio::test]
+async fn an_owner_sees_sales_per_day_searches_orders_and_exports_them_on_a_phone() {
+    with_shop(PHONE.0, PHONE.1, |page| async move {
+        let number = buy_and_pay(&page).await;
+        log_in(&page).await;
+
+        // Stats: a bar for today (in East Africa Time) that is not empty, with its tooltip,
+        // and the chart fits the phone.
+        page.click("[data-tab=\"stats\"]").await;
+        page.shown("#stats .chart svg").await;
+        let today = page
+            .eval(
+                "const today = new Date(Date.now() + 3 * 3600 * 1000).toISOString().slice(0, 10); \
+                 const bar = document.querySelector(`#stats rect.bar[data-date=\"${today}\"]`); \
+                 const title = bar && bar.parentNode.querySelector('title'); \
+                 return { bars: document.querySelectorAll('#stats rect.bar').length, \
+                   height: bar ? Number(bar.getAttribute('height')) : 0, \
+                   last: bar === [...document.querySelectorAll('#stats rect.bar')].pop(), \
+                   title: title ? title.textContent : '' };",
+            )
+            .await;
+        assert_eq!(today["bars"], 30, "{today}");
+        assert!(today["height"].as_f64().is_some_and(|h| h > 0.0), "{today}");
+        assert_eq!(today["last"], true, "{today}");
+        assert!(
+            today["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("1 order")),
+            "{today}"
+        );
+        let overflow = page
+            .eval("const d = document.documentElement; return d.scrollWidth - d.clientWidth;")
+            .await;
+        assert_eq!(
+            overflow.as_i64(),
+            Some(0),
+            "the stats scroll sideways at 360 px"
+        );
+        page.shot("admin-stats-chart-360px").await;
+
+        // Orders: found by the customer's name and by part of the number, in lower case;
+        // a search that matches nothing says so.
+        page.click("[data-tab=\"orders\"]").await;
+        let card = format!(".order[data-order-number=\"{number}\"]");
+        let part = number[number.len() - 6..].to_lowercase();
+        for search in ["wanjiru", part.as_str()] {
+            page.fill("#filter-q", "nobody like this").await;
+            page.click("#order-filters button[type=\"submit\"]").await;
+            page.shown("#orders-empty").await;
+            page.fill("#filter-q", search).await;
+            page.click("#order-filters button[type=\"submit\"]").await;
+            page.shown(&card).await;
+        }
+        let overflow = page
+            .eval("const d = document.documentElement; return d.scrollWidth - d.clientWidth;")
+            .await;
+        assert_eq!(
+            overflow.as_i64(),
+            Some(0),
+            "the orders scroll sideways at 360 px"
+        );
+        page.shot("admin-orders-search-360px").await;
+
+        // Export: the button hands over a CSV file of the searched orders, with the order.
+        page.eval(
+            "window.exported = null; const make = URL.createObjectURL; \
+             URL.createObjectURL = (blob) => { window.exported = blob; return make(blob); }; \
+             return true;",
+        )
+        .await;
+        page.click("#orders-export").await;
+        let csv = page
+            .until("the export is handed over", || async {
+                let text = page
+                    .eval("return window.exported ? window.exported.text() : null;")
+                    .await;
+                text.as_str().map(str::to_owned)
+            })
+            .await;
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 2, "{csv}");
+        assert!(
+            rows[0].starts_with("Placed at (EAT),Order number,"),
+            "{csv}"
+        );
+        assert!(rows[1].contains(&number), "{csv}");
+        assert!(rows[1].contains("Wanjiru Kamau"), "{csv}");
+        assert!(rows[1].contains(",paid,"), "{csv}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_admin_adds_a_product_with_a_photo_and_it_appears_in_the_shop() {
     with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
         let photo_dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Result},
     money::Money,
     order::{Order, OrderStatus},
-    stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery, TopProduct},
+    stats::{CustomerQuery, CustomerSummary, DayFigures, StatsFigures, StatsQuery, TopProduct},
 };
 
 pub(super) fn stats(state: &State, query: &StatsQuery) -> Result<StatsFigures> {
@@ -43,6 +43,23 @@ pub(super) fn stats(state: &State, query: &StatsQuery) -> Result<StatsFigures> {
                 .collect())
         })
         .collect::<Result<Vec<_>>>()?;
+    let mut daily = vec![
+        DayFigures {
+            revenue: Money::zero(query.currency),
+            orders: 0,
+        };
+        query.day_count()
+    ];
+    for order in &revenue_orders {
+        if let Some(day) = order
+            .paid_at
+            .and_then(|paid| query.day_of(paid))
+            .and_then(|i| daily.get_mut(i))
+        {
+            day.revenue = sum(vec![day.revenue, order.total])?;
+            day.orders += 1;
+        }
+    }
     let mut top: Vec<TopProduct> = Vec::new();
     for line in revenue_orders.iter().flat_map(|o| &o.lines) {
         match top.iter_mut().find(|t| t.product_id == line.product_id) {
@@ -76,6 +93,7 @@ pub(super) fn stats(state: &State, query: &StatsQuery) -> Result<StatsFigures> {
         revenue_orders: revenue_orders.len() as u64,
         revenue_since,
         top_products: top,
+        daily,
     })
 }
 

@@ -11,7 +11,9 @@ use crate::{
     page::{CursorKey, Limit, Page},
     phone::Msisdn,
     settings::{PublicSettings, SettingsInput, StoreSettings},
-    stats::{CustomerQuery, CustomerSummary, Revenue, Stats, StatsQuery, StatusCount},
+    stats::{
+        CustomerQuery, CustomerSummary, DailyFigures, Revenue, Stats, StatsQuery, StatusCount,
+    },
 };
 
 /// How many best sellers the statistics list.
@@ -27,6 +29,12 @@ impl Shop {
             .replace_time(time::Time::MIDNIGHT)
             .to_offset(time::UtcOffset::UTC);
         let windows = vec![today, now - Duration::days(7), now - Duration::days(30)];
+        // Day boundaries at local midnights: the last `DAYS` days, today included, then the
+        // coming midnight. A fixed offset (East Africa Time has no DST) makes each 24 hours.
+        let first_day = local.date() - Duration::days(i64::from(Stats::DAYS) - 1);
+        let days: Vec<_> = (0..=i64::from(Stats::DAYS))
+            .map(|i| today + Duration::days(i - i64::from(Stats::DAYS) + 1))
+            .collect();
         let currency = self.inner.config.currency;
         let figures = self
             .inner
@@ -36,6 +44,7 @@ impl Shop {
                 revenue_statuses: OrderStatus::REVENUE.to_vec(),
                 windows,
                 top_products: TOP_PRODUCTS,
+                days,
             })
             .await?;
         let since = |i: usize| {
@@ -57,6 +66,12 @@ impl Shop {
                     .sum(),
             })
             .collect();
+        if figures.daily.len() != usize::from(Stats::DAYS) {
+            return Err(Error::backend(
+                "stats",
+                "the store returned the wrong number of days",
+            ));
+        }
         Ok(Stats {
             revenue: Revenue {
                 all_time: figures.revenue,
@@ -72,6 +87,16 @@ impl Shop {
                 .divided_by(figures.revenue_orders)
                 .unwrap_or_else(|| Money::zero(currency)),
             top_products: figures.top_products,
+            daily: figures
+                .daily
+                .iter()
+                .zip(0..)
+                .map(|(day, i)| DailyFigures {
+                    date: first_day + Duration::days(i),
+                    revenue: day.revenue,
+                    orders: day.orders,
+                })
+                .collect(),
             generated_at: now,
         })
     }

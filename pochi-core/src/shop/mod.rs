@@ -18,7 +18,7 @@ pub use self::{
     config::{CallbackToken, ShopConfig},
     jobs::ReconcileReport,
     notify::MessageTemplate,
-    orders::OrderListInput,
+    orders::{EXPORT_MAX_ORDERS, ExportedOrder, OrderListInput},
     payments::{ManualVerdict, PaymentInput, PaymentStart},
 };
 use crate::{

@@ -1,5 +1,7 @@
 //! Order use cases: placing, tracking, and an admin's list and status moves.
 
+use std::collections::HashMap;
+
 use time::{
     Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
 };
@@ -17,14 +19,32 @@ use crate::{
         StatusChange, TimelineEntry, Trigger,
     },
     page::{CursorKey, Limit, Page},
+    payment::{PaymentStatus, Receipt},
     phone::Msisdn,
     pricing,
+    search::OrderSearch,
     store::{OpenOrderLimits, StoreExt},
     tracking::TrackedOrder,
 };
 
 /// How many fresh order numbers to try when one is taken (50-bit codes: practically never).
 const ORDER_NUMBER_ATTEMPTS: usize = 5;
+
+/// The most orders one export holds (see [`Shop::export_orders`]).
+pub const EXPORT_MAX_ORDERS: usize = 50_000;
+
+/// How many orders an export reads from the store at a time.
+const EXPORT_PAGE: usize = 500;
+
+/// An order with the receipts of its succeeded payments, as [`Shop::export_orders`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedOrder {
+    /// The order.
+    pub order: Order,
+    /// The provider receipts (M-Pesa transaction codes) of its succeeded payments, oldest
+    /// first.
+    pub receipts: Vec<Receipt>,
+}
 
 /// Filters of the admin order list, as the client sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +57,8 @@ pub struct OrderListInput {
     pub from: Option<String>,
     /// Placed on or before: a date (the whole day counts) or an RFC 3339 time (exclusive).
     pub to: Option<String>,
+    /// Part of an order number or of a customer's name (see [`OrderSearch`]).
+    pub q: Option<String>,
     /// The cursor of the page to read.
     pub cursor: Option<String>,
     /// Page size.
@@ -174,7 +196,79 @@ impl Shop {
 
     /// The admin's order list: newest first, filtered, a page at a time.
     pub async fn orders(&self, input: &OrderListInput) -> Result<Page<Order>> {
-        let filter = OrderFilter {
+        let filter = self.order_filter(input)?;
+        let limit = Limit::new(input.limit).map_err(|e| e.at("limit"))?;
+        let after = input
+            .cursor
+            .as_deref()
+            .map(OrderKey::decode)
+            .transpose()
+            .map_err(|e| e.at("cursor"))?;
+        let items = self
+            .inner
+            .store
+            .list_orders(&filter, after, limit.get() + 1)
+            .await?;
+        Ok(Page::from_overfetch(items, limit, Order::key))
+    }
+
+    /// Every order the list's filters pass (its cursor and limit are ignored), newest first,
+    /// each with the M-Pesa receipts of its succeeded payments: what an export of the shop's
+    /// accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
+    /// `from`, asking for a shorter period.
+    pub async fn export_orders(&self, input: &OrderListInput) -> Result<Vec<ExportedOrder>> {
+        self.export_orders_within(input, EXPORT_MAX_ORDERS, EXPORT_PAGE)
+            .await
+    }
+
+    /// [`Shop::export_orders`] with its limit and page size given (tests use small ones).
+    pub(crate) async fn export_orders_within(
+        &self,
+        input: &OrderListInput,
+        max: usize,
+        page_size: usize,
+    ) -> Result<Vec<ExportedOrder>> {
+        let filter = self.order_filter(input)?;
+        let mut exported: Vec<ExportedOrder> = Vec::new();
+        let mut after: Option<OrderKey> = None;
+        loop {
+            let page = self
+                .inner
+                .store
+                .list_orders(&filter, after.take(), page_size)
+                .await?;
+            let full = page.len() == page_size;
+            after = page.last().map(Order::key);
+            if exported.len() + page.len() > max {
+                return Err(Error::invalid(
+                    "from",
+                    format!("more than {max} orders match; export a shorter period (from, to)"),
+                ));
+            }
+            let numbers: Vec<OrderNumber> = page.iter().map(|o| o.number.clone()).collect();
+            let mut receipts: HashMap<OrderNumber, Vec<Receipt>> = HashMap::new();
+            for payment in self.inner.store.payments_for_orders(&numbers).await? {
+                if let (PaymentStatus::Succeeded, Some(receipt)) = (payment.status, payment.receipt)
+                {
+                    receipts
+                        .entry(payment.order_number)
+                        .or_default()
+                        .push(receipt);
+                }
+            }
+            exported.extend(page.into_iter().map(|order| ExportedOrder {
+                receipts: receipts.remove(&order.number).unwrap_or_default(),
+                order,
+            }));
+            if !full {
+                return Ok(exported);
+            }
+        }
+    }
+
+    /// The store filter for the list's filters.
+    fn order_filter(&self, input: &OrderListInput) -> Result<OrderFilter> {
+        Ok(OrderFilter {
             status: input
                 .status
                 .as_deref()
@@ -191,20 +285,14 @@ impl Shop {
                 .map_err(|e| e.at("phone"))?,
             placed_from: self.parse_bound(input.from.as_deref(), "from", false)?,
             placed_before: self.parse_bound(input.to.as_deref(), "to", true)?,
-        };
-        let limit = Limit::new(input.limit).map_err(|e| e.at("limit"))?;
-        let after = input
-            .cursor
-            .as_deref()
-            .map(OrderKey::decode)
-            .transpose()
-            .map_err(|e| e.at("cursor"))?;
-        let items = self
-            .inner
-            .store
-            .list_orders(&filter, after, limit.get() + 1)
-            .await?;
-        Ok(Page::from_overfetch(items, limit, Order::key))
+            search: input
+                .q
+                .as_deref()
+                .map(OrderSearch::parse)
+                .transpose()
+                .map_err(|e| e.at("q"))?
+                .flatten(),
+        })
     }
 
     /// Moves an order along its lifecycle on an admin's request.

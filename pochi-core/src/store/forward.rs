@@ -149,6 +149,9 @@ macro_rules! forward_store {
             async fn payments_for_order(&self, number: &OrderNumber) -> Result<Vec<Payment>> {
                 (**self).payments_for_order(number).await
             }
+            async fn payments_for_orders(&self, numbers: &[OrderNumber]) -> Result<Vec<Payment>> {
+                (**self).payments_for_orders(numbers).await
+            }
             async fn payments_due_for_check(
                 &self,
                 now: OffsetDateTime,

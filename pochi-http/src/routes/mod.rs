@@ -3,6 +3,7 @@
 
 mod admin;
 pub(crate) mod catalogue;
+mod export;
 mod messages;
 pub(crate) mod orders;
 mod payments;
@@ -95,6 +96,7 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
     }
     let admin = OpenApiRouter::new()
         .routes(routes!(orders::list_orders))
+        .routes(routes!(export::export_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::move_order))
         .routes(routes!(admin::stats))

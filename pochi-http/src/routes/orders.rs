@@ -140,6 +140,10 @@ pub(crate) struct OrderQuery {
     /// any.
     #[param(schema_with = time_filter_schema)]
     to: Option<String>,
+    /// Part of an order number (`pochi-7k3m`, `7K3M`) or of a customer's name, in any case;
+    /// at most 100 characters, no control characters; empty for any.
+    #[param(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    q: Option<String>,
     /// The `nextCursor` of the previous page (only a cursor the server returned is accepted).
     #[param(max_length = 200)]
     cursor: Option<String>,
@@ -149,7 +153,7 @@ pub(crate) struct OrderQuery {
 }
 
 /// A status filter: a status, or empty for any.
-fn status_filter_schema() -> utoipa::openapi::schema::Object {
+pub(crate) fn status_filter_schema() -> utoipa::openapi::schema::Object {
     let mut statuses: Vec<&str> = pochi_core::OrderStatus::ALL
         .iter()
         .map(|status| status.as_str())
@@ -162,7 +166,7 @@ fn status_filter_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// A time filter: a date, an RFC 3339 time, or empty for none.
-fn time_filter_schema() -> utoipa::openapi::schema::Schema {
+pub(crate) fn time_filter_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::{
         ObjectBuilder, OneOfBuilder,
         schema::{KnownFormat, SchemaFormat, Type},
@@ -207,6 +211,7 @@ pub(crate) async fn list_orders(
         phone: query.phone,
         from: query.from,
         to: query.to,
+        q: query.q,
         cursor: query.cursor.filter(|c| !c.trim().is_empty()),
         limit: i64::try_from(limit.get()).ok(),
     };

@@ -15,8 +15,20 @@ pub(crate) struct Stats {
     paid_orders: u64,
     average_order_value: Money,
     top_products: Vec<TopProduct>,
+    /// The last 30 days in the shop's time zone, oldest first, today last.
+    daily: Vec<DailyFigures>,
     #[schema(format = DateTime)]
     generated_at: String,
+}
+
+/// Revenue and paid orders on one day: the orders counting as revenue, by the day they were
+/// paid; zeros on a day without sales.
+#[derive(ToSchema)]
+pub(crate) struct DailyFigures {
+    #[schema(format = Date)]
+    date: String,
+    revenue: Money,
+    orders: u64,
 }
 
 #[derive(ToSchema)]

@@ -243,13 +243,14 @@ fn any_list_query_is_a_page_or_a_json_client_error() {
         ("/api/products", false),
         ("/api/admin/products", true),
         ("/api/admin/orders", true),
+        ("/api/admin/orders/export.csv", true),
         ("/api/admin/customers", true),
         ("/api/admin/reviews", true),
     ]);
     let params = prop::collection::vec(
         (
             prop::sample::select(vec![
-                "cursor", "limit", "status", "phone", "from", "to", "x",
+                "cursor", "limit", "status", "phone", "from", "to", "q", "x",
             ]),
             prop_oneof![query_value(), cursor()],
         ),

@@ -15,6 +15,7 @@ fn admin_routes() -> Vec<Call> {
     let id = "00000000-0000-0000-0000-000000000001";
     vec![
         get("/api/admin/orders"),
+        get("/api/admin/orders/export.csv"),
         get("/api/admin/orders/POCHI-2222222223"),
         get("/api/admin/stats"),
         get("/api/admin/customers"),

@@ -4,6 +4,7 @@
 
 mod callback_defences;
 mod cross_site;
+mod dashboard;
 mod errors;
 mod fuzz;
 mod layers;

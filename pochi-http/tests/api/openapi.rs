@@ -15,6 +15,7 @@ const ROUTES: &[&str] = &[
     "GET /api/track/{orderId}",
     "GET /api/settings",
     "GET /api/admin/orders",
+    "GET /api/admin/orders/export.csv",
     "GET /api/admin/orders/{orderId}",
     "GET /api/admin/stats",
     "GET /api/admin/customers",

@@ -5,6 +5,7 @@ use std::{collections::HashSet, sync::Arc};
 use futures::future::join_all;
 use pochi_core::{
     ConflictReason, Error, OrderFilter, OrderStatus, Placement, Store, StoreExt, phone::Msisdn,
+    search::OrderSearch,
 };
 
 use crate::fixtures::{
@@ -296,6 +297,90 @@ pub async fn archived_products_cannot_be_ordered(store: Arc<dyn Store>) {
         store.product_required(fresh.id).await.unwrap().stock,
         Some(10)
     );
+}
+
+/// The admin search finds orders by part of their number or of the customer's name in any
+/// case, takes `%` and `_` literally, and combines with the filters and paging.
+pub async fn order_search_finds_numbers_and_names(store: Arc<dyn Store>) {
+    // Given five orders, the third one paid
+    let kikoi = product("Kikoi", "100", None);
+    stock_shelves(store.as_ref(), &[&kikoi]).await;
+    let mut orders = Vec::new();
+    for (i, name) in (0..).zip([
+        "Wanjiru Kamau",
+        "Otieno",
+        "wanjiru",
+        "Asha 50%_off!",
+        "Asha 50 off",
+    ]) {
+        let input = checkout_by(name, "0711000000", &[(&kikoi, 1)]);
+        let order = place(
+            store.as_ref(),
+            &new_order(order_number(), &input, &[kikoi.clone()], at(i * 60)),
+        )
+        .await;
+        orders.push(order);
+    }
+    bring_to(store.as_ref(), &orders[2], OrderStatus::Paid).await;
+    let filter = |q: &str, status: Option<OrderStatus>| OrderFilter {
+        status,
+        search: OrderSearch::parse(q).unwrap(),
+        ..OrderFilter::default()
+    };
+    let store = store.as_ref();
+    let find = |q: &'static str| async move {
+        let found = store.list_orders(&filter(q, None), None, 10).await.unwrap();
+        found.into_iter().map(|o| o.number).collect::<Vec<_>>()
+    };
+    let numbers =
+        |picked: &[usize]| -> Vec<_> { picked.iter().map(|i| orders[*i].number.clone()).collect() };
+
+    // By name, in any case, newest first
+    assert_eq!(find("WANJIRU").await, numbers(&[2, 0]));
+    assert_eq!(find("kamau").await, numbers(&[0]));
+    // By part of the number, in any case, and by the whole number
+    let code = orders[1].number.as_str().split_once('-').unwrap().1;
+    let part: &'static str = code[2..8].to_lowercase().leak();
+    assert_eq!(find(part).await, numbers(&[1]));
+    let whole: &'static str = orders[3].number.as_str().to_lowercase().leak();
+    assert_eq!(find(whole).await, numbers(&[3]));
+    // LIKE's wildcards and the escape character are plain characters
+    assert_eq!(find("50%_off!").await, numbers(&[3]));
+    assert_eq!(find("%").await, numbers(&[3]));
+    assert_eq!(find("_").await, numbers(&[3]));
+    assert_eq!(find("!").await, numbers(&[3]));
+    assert_eq!(find("nobody").await, numbers(&[]));
+
+    // With a status filter
+    let paid = store
+        .list_orders(&filter("wanjiru", Some(OrderStatus::Paid)), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        paid.into_iter().map(|o| o.number).collect::<Vec<_>>(),
+        numbers(&[2])
+    );
+
+    // Paging one at a time
+    let first = store
+        .list_orders(&filter("wanjiru", None), None, 1)
+        .await
+        .unwrap();
+    let second = store
+        .list_orders(&filter("wanjiru", None), first.last().map(|o| o.key()), 1)
+        .await
+        .unwrap();
+    let third = store
+        .list_orders(&filter("wanjiru", None), second.last().map(|o| o.key()), 1)
+        .await
+        .unwrap();
+    let paged: Vec<_> = first
+        .iter()
+        .chain(&second)
+        .chain(&third)
+        .map(|o| o.number.clone())
+        .collect();
+    assert_eq!(paged, numbers(&[2, 0]));
 }
 
 /// The admin list is newest first, filters by status, phone and time, and pages without

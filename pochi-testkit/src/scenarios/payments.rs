@@ -649,3 +649,48 @@ pub async fn reviews_list_newest_first(store: Arc<dyn Store>) {
     let expected: Vec<_> = reviews.into_iter().rev().collect();
     assert_eq!(all, expected);
 }
+
+/// The attempts of several orders, read together, are each order's attempts, oldest first.
+pub async fn payments_of_several_orders_are_read_together(store: Arc<dyn Store>) {
+    // Given two attempts on one order, one on another, none on a third
+    let (item, first) = setup(store.as_ref()).await;
+    let second = order_for(store.as_ref(), &item, 1).await;
+    let none = order_for(store.as_ref(), &item, 1).await;
+    started_attempt(store.as_ref(), &first, first.total, "ws_CO_A1").await;
+    started_attempt(store.as_ref(), &second, second.total, "ws_CO_B1").await;
+    started_attempt(store.as_ref(), &first, first.total, "ws_CO_A2").await;
+
+    // When they are read together, then each order's attempts come in their order
+    let together = store
+        .payments_for_orders(&[
+            none.number.clone(),
+            second.number.clone(),
+            first.number.clone(),
+        ])
+        .await
+        .unwrap();
+    let of = |order: &Order| -> Vec<_> {
+        together
+            .iter()
+            .filter(|p| p.order_number == order.number)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(together.len(), 3);
+    assert_eq!(
+        of(&first),
+        store.payments_for_order(&first.number).await.unwrap()
+    );
+    assert_eq!(
+        of(&second),
+        store.payments_for_order(&second.number).await.unwrap()
+    );
+    assert_eq!(store.payments_for_orders(&[]).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .payments_for_orders(std::slice::from_ref(&none.number))
+            .await
+            .unwrap(),
+        vec![]
+    );
+}

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use pochi_core::{
-    County, Limit, OrderStatus, Store, Trigger,
+    County, Currency, Limit, OrderStatus, Store, Trigger,
     settings::{AreaFee, CountyFee, DeliveryFees, StoreSettings},
     stats::StatusCount,
 };
-use time::Duration;
+use time::{
+    Duration,
+    macros::{date, datetime},
+};
 
 use crate::fixtures::{
     T0, by_reference, checkout_by, kes, move_by, new_order, order_number, place, product, shop,
@@ -144,6 +147,90 @@ pub async fn stats_are_exact(store: Arc<dyn Store>) {
             (a.id, "Product A", 5, kes("500.00")),
             (b.id, "Product B", 2, kes("501.00")),
         ]
+    );
+}
+
+/// Revenue and paid orders per day for the last 30 days: days run midnight to midnight in
+/// East Africa Time (UTC+3), only revenue orders count, by when they were paid, and a day
+/// without sales is zeros.
+pub async fn daily_revenue_counts_east_africa_days(store: Arc<dyn Store>) {
+    // Given orders paid around the day boundaries (T0 is 2026-03-02 12:00 EAT)
+    let a = product("Product A", "100", None);
+    stock_shelves(store.as_ref(), &[&a]).await;
+    let pay = |units: i64, paid_at: time::OffsetDateTime, then: Option<OrderStatus>| {
+        let a = a.clone();
+        let store = store.clone();
+        async move {
+            let order = place(
+                store.as_ref(),
+                &new_order(
+                    order_number(),
+                    &checkout_by("Wanjiru", "0711000000", &[(&a, units)]),
+                    &[a.clone()],
+                    paid_at - Duration::minutes(1),
+                ),
+            )
+            .await;
+            store
+                .move_order(
+                    &order.number,
+                    &move_by(OrderStatus::Paid, Trigger::Payment, paid_at),
+                )
+                .await
+                .unwrap();
+            if let Some(status) = then {
+                store
+                    .move_order(
+                        &order.number,
+                        &move_by(status, Trigger::Admin, paid_at + Duration::minutes(1)),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    // 23:59:59 EAT on 1 March, and 00:00 EAT on 2 March
+    pay(1, datetime!(2026-03-01 20:59:59 UTC), None).await;
+    pay(2, datetime!(2026-03-01 21:00 UTC), None).await;
+    // later on 2 March, now processing (still revenue)
+    pay(1, T0 - Duration::hours(1), Some(OrderStatus::Processing)).await;
+    // the first of the 30 days starts at 00:00 EAT on 1 February; a second earlier is out
+    pay(1, datetime!(2026-01-31 21:00 UTC), None).await;
+    pay(1, datetime!(2026-01-31 20:59:59 UTC), None).await;
+    // paid then cancelled: not revenue
+    pay(
+        5,
+        datetime!(2026-02-15 10:00 UTC),
+        Some(OrderStatus::Cancelled),
+    )
+    .await;
+    let (shop, _) = shop(store.clone());
+
+    // When the owner reads the statistics
+    let daily = shop.stats().await.unwrap().daily;
+
+    // Then there are 30 days, 1 February to today, and the sales fall on their EAT days
+    assert_eq!(daily.len(), 30);
+    assert_eq!(daily[0].date, date!(2026 - 02 - 01));
+    assert_eq!(daily[29].date, date!(2026 - 03 - 02));
+    let sales: Vec<_> = daily
+        .iter()
+        .filter(|d| d.orders > 0 || !d.revenue.is_zero())
+        .map(|d| (d.date, d.revenue, d.orders))
+        .collect();
+    assert_eq!(
+        sales,
+        vec![
+            (date!(2026 - 02 - 01), kes("100.00"), 1),
+            (date!(2026 - 03 - 01), kes("100.00"), 1),
+            (date!(2026 - 03 - 02), kes("300.00"), 2),
+        ]
+    );
+    assert!(daily.iter().all(|d| d.revenue.currency() == Currency::Kes));
+    assert!(
+        daily
+            .windows(2)
+            .all(|w| w[1].date == w[0].date.next_day().unwrap())
     );
 }
 

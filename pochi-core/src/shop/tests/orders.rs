@@ -133,6 +133,34 @@ async fn a_date_filter_with_no_utc_instant_is_out_of_range_not_a_panic() {
 }
 
 #[tokio::test]
+async fn an_export_past_its_limit_asks_for_a_shorter_period_and_one_within_it_has_every_order() {
+    // Given three orders
+    let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
+    for _ in 0..3 {
+        w.shop.place_order(&input(&w.item, 1), None).await.unwrap();
+    }
+    let all = OrderListInput::default();
+
+    // When the export may hold two, read one at a time, then it is refused, naming `from`
+    let err = w.shop.export_orders_within(&all, 2, 1).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.field(), Some("from"));
+    assert_eq!(
+        err.to_string(),
+        "from: more than 2 orders match; export a shorter period (from, to)"
+    );
+
+    // and with room for three, across pages of two, it holds each order once, newest first
+    let exported = w.shop.export_orders_within(&all, 3, 2).await.unwrap();
+    let listed = w.shop.orders(&all).await.unwrap().items;
+    assert_eq!(
+        exported.iter().map(|e| &e.order).collect::<Vec<_>>(),
+        listed.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(exported.len(), 3);
+}
+
+#[tokio::test]
 async fn tracking_an_unknown_number_is_not_found() {
     let w = world(push_provider(), Arc::new(crate::NoEvents)).await;
     let err = w.shop.track("POCHI-23456789AB").await.unwrap_err();
