@@ -57,6 +57,19 @@ pub enum Recipient {
 }
 
 impl Recipient {
+    /// How the message names the recipient, for people: `DUKA LA MAMA (Buy Goods)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Recipient::PaidTo(name) => format!("{name} (Buy Goods)"),
+            Recipient::PayBill { name, .. } => format!("{name} (Pay Bill)"),
+            Recipient::SentTo {
+                name,
+                phone: Some(phone),
+            } => format!("{name} {phone}"),
+            Recipient::SentTo { name, phone: None } => format!("{name} (Send Money)"),
+        }
+    }
+
     /// The recipient's name as the message prints it.
     pub fn name(&self) -> &str {
         match self {
@@ -106,6 +119,16 @@ pub enum MpesaAccountKind {
 }
 
 impl MpesaAccount {
+    /// How customers know the account: `till 123456, Duka la Mama`.
+    pub fn describe(&self) -> String {
+        let kind = match self.kind {
+            MpesaAccountKind::Till => "till",
+            MpesaAccountKind::Paybill => "paybill",
+            MpesaAccountKind::Phone => "M-Pesa number",
+        };
+        format!("{kind} {}, {}", self.number, self.name)
+    }
+
     /// Checks an account as submitted: kind `till`, `paybill` or `phone`; a number of 5 to 7
     /// digits (till, paybill) or 9 to 12 (a phone, which may start with `+`), spaces allowed;
     /// the name M-Pesa prints, one line of at most 100 characters.
@@ -145,49 +168,61 @@ impl MpesaAccount {
         })
     }
 
-    /// Whether `recipient` is this account: the same name (case, spaces and punctuation
-    /// aside) or, for a phone, the same number.
+    /// Whether `recipient` is this account: a message of the account's kind (Buy Goods for a
+    /// till, Pay Bill for a paybill, Send Money for a phone) naming it. A message that shows a
+    /// phone is decided by the number; one without (a Pochi la Biashara wallet, a till, a
+    /// paybill) by the name, case, spaces and punctuation aside.
     pub fn is(&self, recipient: &Recipient) -> bool {
-        if same_name(recipient.name(), &self.name) {
-            return true;
-        }
-        match recipient {
-            Recipient::SentTo {
-                phone: Some(phone), ..
-            } => self.kind == MpesaAccountKind::Phone && same_phone(phone, &self.number),
+        match (self.kind, recipient) {
+            (
+                MpesaAccountKind::Phone,
+                Recipient::SentTo {
+                    phone: Some(phone), ..
+                },
+            ) => same_phone(phone, &self.number),
+            (MpesaAccountKind::Phone, Recipient::SentTo { phone: None, name })
+            | (MpesaAccountKind::Till, Recipient::PaidTo(name))
+            | (MpesaAccountKind::Paybill, Recipient::PayBill { name, .. }) => {
+                same_name(name, &self.name)
+            }
             _ => false,
         }
     }
 }
 
 impl ConfirmationSms {
-    /// Reads a pasted confirmation message.
+    /// Reads a pasted confirmation message: the first "CODE Confirmed. KshAMOUNT paid to /
+    /// sent to …" in it (words before it, such as "payment confirmed", are skipped).
     pub fn parse(text: &str) -> std::result::Result<Self, InvalidValue> {
         let text = squeeze(text);
         let upper = text.to_ascii_uppercase();
-        let not_one = || {
-            InvalidValue::new(
-                "this is not an M-Pesa confirmation message: paste the whole SMS from M-Pesa, \
-                 or type its confirmation code",
-            )
-        };
-        let confirmed = upper.find(" CONFIRMED").ok_or_else(not_one)?;
+        let mut from = 0;
+        while let Some(i) = upper[from..].find(" CONFIRMED") {
+            if let Some(sms) = Self::parse_at(&text, &upper, from + i) {
+                return Ok(sms);
+            }
+            from += i + 1;
+        }
+        Err(InvalidValue::new(
+            "this is not an M-Pesa confirmation message: paste the whole SMS from M-Pesa, or \
+             type its confirmation code",
+        ))
+    }
+
+    /// The message whose " CONFIRMED" is at `confirmed`, if it is one.
+    fn parse_at(text: &str, upper: &str, confirmed: usize) -> Option<Self> {
         let code = text[..confirmed]
             .split(' ')
             .next_back()
             .map(|t| t.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
-            .filter(|t| looks_like_code(t))
-            .ok_or_else(not_one)?;
-        let code = Receipt::parse(code)?;
+            .filter(|t| looks_like_code(t))?;
+        let code = Receipt::parse(code).ok()?;
 
         // The amount: "Ksh1,510.00" (or "Ksh 1,510.00", "KES1,510.00") after "Confirmed".
         let after = confirmed + " CONFIRMED".len();
         let rest = upper[after..].trim_start_matches(['.', ' ']);
         let rest_at = upper.len() - rest.len();
-        let currency = ["KSH", "KES"]
-            .iter()
-            .find(|c| rest.starts_with(**c))
-            .ok_or_else(not_one)?;
+        let currency = ["KSH", "KES"].iter().find(|c| rest.starts_with(**c))?;
         let number_at = rest_at + currency.len();
         let digits = upper[number_at..].trim_start();
         let digits_at = upper.len() - digits.len();
@@ -195,7 +230,7 @@ impl ConfirmationSms {
             .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
             .unwrap_or(digits.len());
         let amount_text = digits[..end].trim_end_matches('.').replace(',', "");
-        let amount = Decimal::from_str(&amount_text).map_err(|_| not_one())?;
+        let amount = Decimal::from_str(&amount_text).ok()?;
         let mut at = digits_at + end;
 
         // The recipient: "paid to" (Buy Goods) or "sent to".
@@ -205,11 +240,11 @@ impl ConfirmationSms {
         } else if paid.starts_with("SENT TO ") {
             (false, "SENT TO ".len())
         } else {
-            return Err(not_one());
+            return None;
         };
         at = upper.len() - paid.len() + skip;
-        let date_at = date_position(&upper, at);
-        let recipient_end = date_at.unwrap_or_else(|| {
+        let date_at = date_position(upper, at);
+        let recipient_end = date_at.map(|(end, _)| end).unwrap_or_else(|| {
             upper[at..]
                 .find(" NEW M-PESA")
                 .map_or(upper.len(), |i| at + i)
@@ -228,10 +263,10 @@ impl ConfirmationSms {
             }
         };
         if recipient.name().is_empty() {
-            return Err(not_one());
+            return None;
         }
-        let at = date_at.and_then(|i| read_date(&upper[i + " ON ".len()..]));
-        Ok(ConfirmationSms {
+        let at = date_at.and_then(|(_, date)| read_date(&upper[date..]));
+        Some(ConfirmationSms {
             code,
             amount,
             recipient,
@@ -253,9 +288,9 @@ impl ConfirmationSms {
                 return Err(Error::conflict(
                     ConflictReason::PaymentToOtherRecipient,
                     format!(
-                        "this M-Pesa message shows a payment to {}, not to {}",
-                        self.recipient.name(),
-                        account.name
+                        "this M-Pesa message shows a payment to {}, not to the shop's {}",
+                        self.recipient.describe(),
+                        account.describe()
                     ),
                 ));
             }
@@ -265,7 +300,7 @@ impl ConfirmationSms {
                 ConflictReason::PaymentAmountMismatch,
                 format!(
                     "this M-Pesa message shows Ksh {}, but the order needs {due}",
-                    self.amount.round_dp(2)
+                    self.amount
                 ),
             ));
         }
@@ -310,17 +345,23 @@ fn looks_like_code(token: &str) -> bool {
         && token.chars().any(|c| c.is_ascii_alphabetic())
 }
 
-/// Where " ON d/m/y" begins after `from`, if anywhere.
-fn date_position(upper: &str, from: usize) -> Option<usize> {
+/// Where the recipient ends and the date begins, for the first "ON d/m/y" after `from`
+/// preceded by a space or a full stop ("WANJIKU. ON", "WANJIKU.ON", "WANJIKU ON").
+fn date_position(upper: &str, from: usize) -> Option<(usize, usize)> {
     let mut search = from;
-    while let Some(i) = upper[search..].find(" ON ") {
+    while let Some(i) = upper[search..].find("ON ") {
         let at = search + i;
-        let after = &upper[at + " ON ".len()..];
-        let date = after.split(' ').next().unwrap_or("");
-        if date.split('/').count() == 3 && date.starts_with(|c: char| c.is_ascii_digit()) {
-            return Some(at);
-        }
         search = at + 1;
+        let before = upper[..at].chars().next_back();
+        if at <= from || !matches!(before, Some(' ' | '.')) {
+            continue;
+        }
+        let date_at = at + "ON ".len();
+        let date = upper[date_at..].split(' ').next().unwrap_or("");
+        if date.split('/').count() == 3 && date.starts_with(|c: char| c.is_ascii_digit()) {
+            let end = if before == Some(' ') { at - 1 } else { at };
+            return Some((end, date_at));
+        }
     }
     None
 }
@@ -345,7 +386,13 @@ fn read_date(text: &str) -> Option<PrimitiveDateTime> {
     }
     let clock = words.next()?.trim_end_matches('.');
     // "7:25PM" or "7:25 PM."
-    let letters = |w: &str| -> String { w.chars().take_while(char::is_ascii_alphabetic).collect() };
+    // "PM", "PM." or "PMNEW" (no space before "New"): the first two letters.
+    let letters = |w: &str| -> String {
+        w.chars()
+            .take_while(char::is_ascii_alphabetic)
+            .take(2)
+            .collect()
+    };
     let (clock, meridiem) = match clock.find(['A', 'P']) {
         Some(i) => (&clock[..i], letters(&clock[i..])),
         None => (clock, words.next().map(letters).unwrap_or_default()),
@@ -508,6 +555,15 @@ mod tests {
         assert_eq!(sms.code.as_str(), "NLJ7RT61S");
         assert_eq!(sms.recipient.name(), "DUKA LA MAMA WANJIKU");
         assert_eq!(sms.at, None);
+        // Words before the message that say "confirmed" too; no space before "on" and "New".
+        let sms = ConfirmationSms::parse(
+            "Hi, payment confirmed. TKT4FVBL1Z Confirmed. Ksh1,510.00 paid to DUKA LA MAMA \
+             WANJIKU.on 29/11/25 at 7:25 PMNew M-PESA balance is Ksh3,240.50.",
+        )
+        .unwrap();
+        assert_eq!(sms.code.as_str(), "TKT4FVBL1Z");
+        assert_eq!(sms.recipient.name(), "DUKA LA MAMA WANJIKU");
+        assert_eq!(sms.at, Some(datetime!(2025-11-29 19:25)));
         // Midnight and noon.
         let sms = ConfirmationSms::parse(
             "TKT4FVBL1Z Confirmed. Ksh5.00 paid to X on 1/2/26 at 12:05 AM.",
@@ -551,7 +607,12 @@ mod tests {
             err.conflict_reason(),
             Some(ConflictReason::PaymentToOtherRecipient)
         );
-        assert!(err.to_string().contains("DUKA LA MAMA WANJIKU"), "{err}");
+        assert!(
+            err.to_string().contains(
+                "DUKA LA MAMA WANJIKU (Buy Goods), not to the shop's till 123456, DUKA LA BABA"
+            ),
+            "{err}"
+        );
 
         let err = sms
             .check(Some(&till), kes(dec!(1500)), &order())
@@ -574,6 +635,25 @@ mod tests {
             err.conflict_reason(),
             Some(ConflictReason::PaymentAccountMismatch)
         );
+        // A paybill is paid by Pay Bill: the same name by Send Money or Buy Goods is not it,
+        // and a message without "for account" cannot skip the account check.
+        for other in [
+            PAYBILL.replace(" for account POCHI-7K3M9QXA2B", ""),
+            PAYBILL.replace(
+                "sent to POCHI SHOP for account POCHI-7K3M9QXA2B",
+                "paid to POCHI SHOP",
+            ),
+        ] {
+            let err = ConfirmationSms::parse(&other)
+                .unwrap()
+                .check(Some(&paybill), kes(dec!(2400)), &order())
+                .unwrap_err();
+            assert_eq!(
+                err.conflict_reason(),
+                Some(ConflictReason::PaymentToOtherRecipient),
+                "{other}"
+            );
+        }
         // The account typed as the code alone is the same order.
         let typed_code = PAYBILL.replace("POCHI-7K3M9QXA2B", "7k3m9qxa2b");
         ConfirmationSms::parse(&typed_code)
@@ -587,10 +667,15 @@ mod tests {
         let sms = ConfirmationSms::parse(PERSON).unwrap();
         let by_number = MpesaAccount::parse("phone", "+254 722 000 111", "Amina O.").unwrap();
         assert!(by_number.is(&sms.recipient));
-        let by_name = MpesaAccount::parse("phone", "0799 999 999", "Amina Otieno").unwrap();
-        assert!(by_name.is(&sms.recipient));
-        let neither = MpesaAccount::parse("phone", "0799 999 999", "Amina O.").unwrap();
-        assert!(!neither.is(&sms.recipient));
+        // A message that shows a phone is decided by the number: the same name on another
+        // number is another person.
+        let namesake = MpesaAccount::parse("phone", "0799 999 999", "Amina Otieno").unwrap();
+        assert!(!namesake.is(&sms.recipient));
+        // A Pochi la Biashara wallet shows no number: its name decides.
+        let wallet = ConfirmationSms::parse(POCHI).unwrap();
+        let pochi = MpesaAccount::parse("phone", "0799 999 999", "Amina Enterprises").unwrap();
+        assert!(pochi.is(&wallet.recipient));
+        assert!(!namesake.is(&wallet.recipient));
         // A till never matches by a phone number.
         let till = MpesaAccount {
             kind: MpesaAccountKind::Till,

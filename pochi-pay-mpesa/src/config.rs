@@ -391,7 +391,8 @@ impl MpesaConfigBuilder {
                     Ok(parsed)
                         if matches!(parsed.scheme(), "http" | "https")
                             && parsed.host_str().is_some()
-                            && parsed.query().is_none() =>
+                            && parsed.query().is_none()
+                            && parsed.fragment().is_none() =>
                     {
                         Ok(trimmed)
                     }

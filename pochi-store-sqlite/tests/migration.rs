@@ -81,6 +81,14 @@ async fn a_file_of_the_first_schema_reads_back_whole_after_migrating() {
         // Migration 0006 makes the notes admins wrote private (tracking shows the status).
         for_customer: false,
     });
+    // But what the shop wrote for an admin's action (a verified code) stays public.
+    paid.timeline.push(TimelineEntry {
+        at: paid_at,
+        status: OrderStatus::Paid,
+        note: "Payment received (QK1ZZZZZ98)".to_owned(),
+        actor: Actor::Admin("wanjiru".to_owned()),
+        for_customer: true,
+    });
     let pending = order_at(
         &[(&kikoi, 1)],
         "Otieno",

@@ -583,8 +583,11 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
         page.fill("#code", &till_sms("TKT4FVBL1Z", &total, "DUKA LA BABA"))
             .await;
         page.click("#send-code").await;
-        page.text_in("[data-error-for=\"code\"]", "not to Duka la Mama Wanjiku")
-            .await;
+        page.text_in(
+            "[data-error-for=\"code\"]",
+            "not to the shop's till 123456, Duka la Mama Wanjiku",
+        )
+        .await;
         page.fill(
             "#code",
             &till_sms("TKT4FVBL1Z", "1.00", "DUKA LA MAMA WANJIKU"),

@@ -366,6 +366,23 @@ impl Shop {
         let id = PaymentId::parse(id).map_err(|e| e.at("paymentId"))?;
         let payment = self.inner.store.payment_required(id).await?;
         let mut view = PaymentView::from(&payment);
+        if payment.kind == PaymentKind::Manual && payment.status == PaymentStatus::Failed {
+            // The admin's reason for rejecting a code is theirs, not the customer's to read.
+            view.message = Some(
+                match language {
+                    Language::Kiswahili => {
+                        "Duka halikuweza kuthibitisha malipo haya. Hakikisha msimbo wa M-Pesa, \
+                         au wasiliana na duka."
+                    }
+                    _ => {
+                        "The shop could not confirm this payment. Check the M-Pesa code, or \
+                         contact the shop."
+                    }
+                }
+                .to_owned(),
+            );
+            return Ok(view);
+        }
         let ended = matches!(
             payment.status,
             PaymentStatus::Failed | PaymentStatus::Cancelled | PaymentStatus::TimedOut

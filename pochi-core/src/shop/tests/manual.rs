@@ -198,4 +198,35 @@ async fn a_pasted_sms_is_checked_against_the_shops_account_before_anything_is_st
         err.conflict_reason(),
         Some(ConflictReason::ReceiptAlreadyUsed)
     );
+
+    // When the admin rejects the first code with a note of their own
+    let admin = crate::AdminUser {
+        username: "mama".into(),
+    };
+    shop.verify_manual_payment(
+        &claim.id.to_string(),
+        &ManualVerdict {
+            approve: false,
+            note: Some("Looks fake: phoned the customer".into()),
+        },
+        &admin,
+    )
+    .await
+    .unwrap();
+    // Then the customer's payment page reads a plain reason, never the admin's note
+    for language in [crate::Language::English, crate::Language::Kiswahili] {
+        let view = shop
+            .payment_status_in(&claim.id.to_string(), language)
+            .await
+            .unwrap();
+        assert_eq!(view.status, PaymentStatus::Failed);
+        let message = view.message.unwrap();
+        assert!(!message.contains("phoned"), "{message}");
+        assert!(message.contains("M-Pesa"), "{message}");
+    }
+    let admin_view = shop.payments_of_order(order.number.as_str()).await.unwrap();
+    assert_eq!(
+        admin_view[0].result_description.as_deref(),
+        Some("Looks fake: phoned the customer")
+    );
 }
