@@ -381,6 +381,8 @@ pub enum ConflictReason {
     PaymentAmountMismatch,
     /// A pasted M-Pesa message was paid for another paybill account than the order's.
     PaymentAccountMismatch,
+    /// A pasted M-Pesa message is from well before the order was placed (another purchase).
+    PaymentBeforeOrder,
 }
 
 impl ConflictReason {
@@ -402,6 +404,7 @@ impl ConflictReason {
             ConflictReason::PaymentToOtherRecipient => "payment_to_other_recipient",
             ConflictReason::PaymentAmountMismatch => "payment_amount_mismatch",
             ConflictReason::PaymentAccountMismatch => "payment_account_mismatch",
+            ConflictReason::PaymentBeforeOrder => "payment_before_order",
         }
     }
 }

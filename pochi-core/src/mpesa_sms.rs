@@ -274,6 +274,14 @@ impl ConfirmationSms {
         })
     }
 
+    /// Whether the message is dated more than a day before `placed` (the order's time, in
+    /// the message's zone): an old SMS of another purchase, not a payment for this order. A
+    /// message without a date is not refused for it.
+    pub fn predates(&self, placed: PrimitiveDateTime) -> bool {
+        self.at
+            .is_some_and(|at| at < placed - time::Duration::days(1))
+    }
+
     /// Checks the message against the shop's account (when it has one set) and what the order
     /// needs: the recipient, the amount and, on a paybill, the account typed. Each mismatch is
     /// a `Conflict` whose reason says which.
@@ -660,6 +668,16 @@ mod tests {
             .unwrap()
             .check(Some(&paybill), kes(dec!(2400)), &order())
             .unwrap();
+    }
+
+    #[test]
+    fn a_message_from_before_the_order_is_old() {
+        let sms = ConfirmationSms::parse(TILL).unwrap();
+        assert!(!sms.predates(datetime!(2025-11-29 19:20)));
+        assert!(!sms.predates(datetime!(2025-11-30 19:25)));
+        assert!(sms.predates(datetime!(2025-11-30 19:26)));
+        let undated = ConfirmationSms { at: None, ..sms };
+        assert!(!undated.predates(datetime!(2026-11-30 19:26)));
     }
 
     #[test]

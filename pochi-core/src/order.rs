@@ -378,12 +378,7 @@ impl Order {
 fn default_note(to: OrderStatus, trigger: Trigger) -> &'static str {
     match (to, trigger) {
         (OrderStatus::Cancelled, Trigger::Expiry) => "Cancelled: not paid in time",
-        (OrderStatus::Cancelled, _) => "Order cancelled",
-        (OrderStatus::Paid, _) => "Payment received",
-        (OrderStatus::Processing, _) => "Order is being prepared",
-        (OrderStatus::Dispatched, _) => "Order dispatched",
-        (OrderStatus::Delivered, _) => "Order delivered",
-        (OrderStatus::PendingPayment, _) => "Order placed, waiting for payment",
+        (to, _) => customer_note(to),
     }
 }
 

@@ -534,8 +534,9 @@ async fn a_demo_shows_the_texts_a_kiswahili_customer_would_get_in_the_dashboard(
 
 /// A Buy Goods confirmation SMS as a customer pastes it: line breaks, no full stop before "on".
 fn till_sms(code: &str, amount: &str, to: &str) -> String {
+    let today = eat_today();
     format!(
-        "{code} Confirmed. Ksh{amount} paid to {to}\non 29/11/25 at 7:25 PM New M-PESA balance \
+        "{code} Confirmed. Ksh{amount} paid to {to}\non {today} at 7:25 PM New M-PESA balance \
          is Ksh3,240.50. Transaction cost, Ksh0.00.\nPIN YAKO SIRI YAKO"
     )
 }
@@ -680,4 +681,15 @@ async fn the_reviews_tab_shows_a_forged_payment_callback_in_plain_words() {
         page.shot("admin-reviews").await;
     })
     .await;
+}
+
+/// Today in East Africa Time as M-Pesa writes it (`4/12/26`).
+fn eat_today() -> String {
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+3));
+    format!(
+        "{}/{}/{:02}",
+        now.day(),
+        u8::from(now.month()),
+        now.year() % 100
+    )
 }

@@ -442,9 +442,11 @@ async fn a_manual_shop_refuses_a_pasted_sms_that_does_not_fit_saying_which() {
     let order = place_order(&base).await;
     let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
     let total = tracked["total"]["amount"].as_str().unwrap().to_owned();
+    let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+3));
+    let today = format!("{}/{}/{}", now.day(), u8::from(now.month()), now.year());
     let sms = |to: &str, account: &str, amount: &str| {
         format!(
-            "TKS9FVBG9G Confirmed. Ksh{amount} sent to {to} for account {account} on 28/11/25 \
+            "TKS9FVBG9G Confirmed. Ksh{amount} sent to {to} for account {account} on {today} \
              at 3:06 PM New M-PESA balance is Ksh840.00. Transaction cost, Ksh0.00."
         )
     };

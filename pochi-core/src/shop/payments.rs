@@ -1,7 +1,7 @@
 //! Payment use cases: starting a payment, hearing back from providers, manual codes.
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 use super::Shop;
 use crate::{
@@ -157,7 +157,10 @@ impl Shop {
         // A manual payment names its code, typed alone or inside the pasted SMS; a message is
         // checked against the shop's M-Pesa account and the order before anything is stored.
         let code = match provider.kind() {
-            PaymentKind::Manual => Some(self.manual_code(input, amount, &number).await?),
+            PaymentKind::Manual => Some(
+                self.manual_code(input, amount, &number, order.created_at)
+                    .await?,
+            ),
             _ => input.code.clone(),
         };
         let now = self.now();
@@ -268,6 +271,7 @@ impl Shop {
         input: &PaymentInput,
         due: Money,
         number: &OrderNumber,
+        placed_at: OffsetDateTime,
     ) -> Result<String> {
         let text = input
             .code
@@ -284,6 +288,15 @@ impl Shop {
             CodeOrSms::Sms(sms) => {
                 let settings = self.settings().await?;
                 sms.check(settings.mpesa_account.as_ref(), due, number)?;
+                // M-Pesa dates its messages in the shop's time (East Africa Time).
+                let placed = placed_at.to_offset(self.inner.config.utc_offset);
+                if sms.predates(PrimitiveDateTime::new(placed.date(), placed.time())) {
+                    return Err(Error::conflict(
+                        ConflictReason::PaymentBeforeOrder,
+                        "this M-Pesa message is from more than a day before the order was \
+                         placed: paste the message of the payment for this order",
+                    ));
+                }
                 Ok(sms.code.as_str().to_owned())
             }
         }

@@ -454,9 +454,9 @@ pub(crate) struct PaymentInput {
     /// For manual payments: the M-Pesa confirmation code, or the whole confirmation SMS pasted
     /// (up to 2,000 characters). A message is read for its code, amount, recipient and
     /// account: one that is not an M-Pesa confirmation is 422 on `code`; one paid to another
-    /// recipient than the shop's M-Pesa account, for another amount, or (paybill) for another
-    /// account is 409 (`payment_to_other_recipient`, `payment_amount_mismatch`,
-    /// `payment_account_mismatch`).
+    /// recipient than the shop's M-Pesa account, for another amount, (paybill) for another
+    /// account, or dated more than a day before the order is 409 (`payment_to_other_recipient`,
+    /// `payment_amount_mismatch`, `payment_account_mismatch`, `payment_before_order`).
     #[schema(max_length = 2000)]
     code: Option<String>,
 }

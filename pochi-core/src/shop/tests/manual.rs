@@ -131,7 +131,7 @@ async fn a_pasted_sms_is_checked_against_the_shops_account_before_anything_is_st
         .into_order();
     let sms = |amount: &str, to: &str| {
         format!(
-            "TKT4FVBL1Z Confirmed. Ksh{amount} paid to {to}. on 29/11/25 at 7:25 PM.New M-PESA balance is Ksh3,240.50."
+            "TKT4FVBL1Z Confirmed. Ksh{amount} paid to {to}. on 2/3/26 at 12:05 PM.New M-PESA balance is Ksh3,240.50."
         )
     };
     let submit = |text: String| PaymentInput {
@@ -149,6 +149,11 @@ async fn a_pasted_sms_is_checked_against_the_shops_account_before_anything_is_st
         (
             sms("1,400.00", "DUKA LA MAMA WANJIKU"),
             Some(ConflictReason::PaymentAmountMismatch),
+        ),
+        // A message of a purchase months before the order: another payment.
+        (
+            sms("1,500.00", "DUKA LA MAMA WANJIKU").replace("2/3/26", "29/11/25"),
+            Some(ConflictReason::PaymentBeforeOrder),
         ),
         ("I have paid, thank you".to_owned(), None),
         ("x".repeat(2_001), None),
