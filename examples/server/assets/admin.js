@@ -103,6 +103,16 @@
     $("dashboard").hidden = false;
     $("logout").hidden = false;
     openTab(location.hash.slice(1) || "orders");
+    Pochi.settings()
+      .then((s) => showAccountBanner((s.paymentMethods || []).includes("manual"), s.mpesaAccount))
+      .catch(() => {});
+  }
+
+  /** Warns a shop paid by hand that customers are not told where to pay. */
+  let paidByHand = false;
+  function showAccountBanner(manual, account) {
+    paidByHand = manual;
+    $("account-banner").hidden = !(manual && !account);
   }
 
   // ---- Tabs --------------------------------------------------------------------------------
@@ -944,7 +954,8 @@
       : null;
     $("settings-save").disabled = true;
     try {
-      await admin("admin/settings", { method: "POST", body });
+      const saved = await admin("admin/settings", { method: "POST", body });
+      showAccountBanner(paidByHand, saved.mpesaAccount);
       say(status, "Settings saved.", "ok");
       loadTemplates().catch(() => {});
     } catch (error) {

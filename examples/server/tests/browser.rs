@@ -548,14 +548,21 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
         ("POCHI_DEMO_PRODUCTS", "on"),
     ];
     with_shop_configured(DESKTOP.0, DESKTOP.1, &vars, |page| async move {
-        // The owner sets the till customers pay, with the name M-Pesa shows them.
+        // The dashboard asks where customers pay; the owner sets the till, with the name
+        // M-Pesa shows them, and the question goes away.
         log_in(&page).await;
+        page.text_in("#account-banner", "Where do customers pay?")
+            .await;
         page.click("[data-tab=\"settings\"]").await;
         page.choose("#set-mpesa-kind", "till").await;
         page.fill("#set-mpesa-number", "123456").await;
         page.fill("#set-mpesa-name", "Duka la Mama Wanjiku").await;
         page.click("#settings-save").await;
         page.text_in("#status", "Settings saved").await;
+        let banner_hidden = page
+            .eval("return document.getElementById('account-banner').hidden;")
+            .await;
+        assert_eq!(banner_hidden, Value::Bool(true));
 
         // The customer buys; the payment page says where to pay and how much, no prompt.
         add_first_product_and_check_out(&page, "0712 345 678").await;
