@@ -60,6 +60,10 @@ impl PaymentProvider for ManualCodeProvider {
         false
     }
 
+    fn reads_mpesa_messages(&self) -> bool {
+        true
+    }
+
     async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
         let code = request
             .code

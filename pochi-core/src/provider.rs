@@ -213,6 +213,14 @@ pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Whether the customer's `code` is an M-Pesa confirmation code, typed alone or inside the
+    /// pasted confirmation SMS: the shop then reads the message and checks it against its
+    /// M-Pesa account and the order before the attempt is stored, and hands the provider the
+    /// code alone. `false` (the default) passes `code` through untouched.
+    fn reads_mpesa_messages(&self) -> bool {
+        false
+    }
+
     /// What to tell the customer, in `language`, about an attempt that ended with the
     /// provider's `result_code` (wrong PIN, cancelled, insufficient funds, ...), instead of the
     /// provider's own text. `None` (the default) shows the provider's text as it came.

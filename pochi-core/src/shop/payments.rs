@@ -156,12 +156,13 @@ impl Shop {
         }
         // A manual payment names its code, typed alone or inside the pasted SMS; a message is
         // checked against the shop's M-Pesa account and the order before anything is stored.
-        let code = match provider.kind() {
-            PaymentKind::Manual => Some(
+        let code = if provider.reads_mpesa_messages() {
+            Some(
                 self.manual_code(input, amount, &number, order.created_at)
                     .await?,
-            ),
-            _ => input.code.clone(),
+            )
+        } else {
+            input.code.clone()
         };
         let now = self.now();
         if provider.kind() == PaymentKind::StkPush {

@@ -55,6 +55,7 @@ fn push_provider() -> MockPaymentProvider {
     provider.expect_kind().return_const(PaymentKind::StkPush);
     provider.expect_precision().return_const(0u32);
     provider.expect_callback_token().return_const(None);
+    provider.expect_reads_mpesa_messages().return_const(false);
     provider
         .expect_handles_channel()
         .returning(|channel| channel == "stk");
