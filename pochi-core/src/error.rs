@@ -332,6 +332,8 @@ pub enum Entity {
     AdminUser,
     /// A notification message.
     Message,
+    /// A refund.
+    Refund,
 }
 
 impl fmt::Display for Entity {
@@ -343,6 +345,7 @@ impl fmt::Display for Entity {
             Entity::PaymentProvider => "payment provider",
             Entity::AdminUser => "admin user",
             Entity::Message => "message",
+            Entity::Refund => "refund",
         })
     }
 }
@@ -383,6 +386,8 @@ pub enum ConflictReason {
     PaymentAccountMismatch,
     /// A pasted M-Pesa message is from well before the order was placed (another purchase).
     PaymentBeforeOrder,
+    /// The refund is not owed any more: it was paid back, or is being sent.
+    RefundNotOwed,
 }
 
 impl ConflictReason {
@@ -405,6 +410,7 @@ impl ConflictReason {
             ConflictReason::PaymentAmountMismatch => "payment_amount_mismatch",
             ConflictReason::PaymentAccountMismatch => "payment_account_mismatch",
             ConflictReason::PaymentBeforeOrder => "payment_before_order",
+            ConflictReason::RefundNotOwed => "refund_not_owed",
         }
     }
 }

@@ -70,6 +70,7 @@ pub mod phone;
 pub mod pricing;
 pub mod product;
 pub mod provider;
+pub mod refund;
 pub mod search;
 pub mod settings;
 pub mod shop;
@@ -114,6 +115,7 @@ pub use crate::{
         CALLBACK_ROUTE, DirectPayment, Notice, NoticeReply, Notification, PaymentProvider,
         PaymentRequest, ProviderReply, QueryAnswer, RejectReason, StartedPayment, callback_path,
     },
+    refund::{Refund, RefundId, RefundReason, RefundStatus},
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{
         CallbackToken, EXPORT_MAX_ORDERS, ExportedOrder, ManualVerdict, MessageTemplate,

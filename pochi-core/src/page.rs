@@ -208,6 +208,44 @@ impl CursorKey for ReviewKey {
     }
 }
 
+/// The position of a refund in the refund list (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefundKey {
+    /// When it became owed.
+    pub created_at: OffsetDateTime,
+    /// Its id.
+    pub id: crate::refund::RefundId,
+}
+
+impl RefundKey {
+    /// The key of `refund`.
+    pub fn of(refund: &crate::refund::Refund) -> Self {
+        RefundKey {
+            created_at: refund.created_at,
+            id: refund.id,
+        }
+    }
+}
+
+impl CursorKey for RefundKey {
+    fn encode(&self) -> String {
+        pack(&["f", &time_part(self.created_at), &self.id.to_string()])
+    }
+
+    fn decode(cursor: &str) -> Result<Self, InvalidValue> {
+        let parts = unpack(cursor, 3)?;
+        if parts[0] != "f" {
+            return Err(BAD_CURSOR);
+        }
+        Ok(RefundKey {
+            created_at: parse_time(&parts[1])?,
+            id: crate::refund::RefundId::from_uuid(
+                Uuid::try_parse(&parts[2]).map_err(|_| BAD_CURSOR)?,
+            ),
+        })
+    }
+}
+
 impl CursorKey for AdjustmentKey {
     fn encode(&self) -> String {
         pack(&["a", &time_part(self.at), &self.id.to_string()])

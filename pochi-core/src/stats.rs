@@ -102,8 +102,11 @@ pub struct TopProduct {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
-    /// Revenue from paid orders.
+    /// Revenue from paid orders, net of refunds: a cancelled order's money counts nowhere,
+    /// and an over payment's excess never counted (orders count at their total).
     pub revenue: Revenue,
+    /// Money owed back to customers, and paid back.
+    pub refunds: RefundFigures,
     /// Orders per status (every status present).
     pub orders_by_status: Vec<StatusCount>,
     /// All orders.
@@ -125,6 +128,16 @@ pub struct Stats {
 impl Stats {
     /// How many days [`Stats::daily`] covers.
     pub const DAYS: u8 = 30;
+}
+
+/// What refunds add up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundFigures {
+    /// Still owed (owed, being sent, or a send that failed).
+    pub owed: Money,
+    /// Paid back.
+    pub refunded: Money,
 }
 
 /// Revenue over several periods.

@@ -10,6 +10,7 @@ use crate::{
     money::Money,
     order::{Order, OrderStatus, customer_note},
     payment::{Payment, PaymentStatus, Receipt},
+    refund::{Refund, RefundStatus},
 };
 
 /// An order as the tracking page shows it.
@@ -46,12 +47,58 @@ pub struct TrackedOrder {
     pub receipts: Vec<Receipt>,
     /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
     pub awaiting_verification: bool,
+    /// Money the shop owes back or paid back, oldest first (by when it became owed, then by
+    /// amount, status and reference: what the page shows, so every store orders them alike).
+    pub refunds: Vec<TrackedRefund>,
+}
+
+/// A refund as the tracking page shows it (no admin note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackedRefund {
+    /// How much.
+    pub amount: Money,
+    /// Where it stands (`failed` shows as still owed: the shop still owes it).
+    pub status: RefundStatus,
+    /// The M-Pesa code of the money sent back, once refunded.
+    pub reference: Option<String>,
+    /// When it became owed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl TrackedRefund {
+    /// The order the tracking page lists refunds in (see [`TrackedOrder::refunds`]).
+    pub fn order(a: &TrackedRefund, b: &TrackedRefund) -> std::cmp::Ordering {
+        let key = |r: &TrackedRefund| {
+            (
+                r.created_at,
+                r.amount.amount(),
+                r.status,
+                r.reference.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    }
+}
+
+impl From<&Refund> for TrackedRefund {
+    fn from(refund: &Refund) -> Self {
+        TrackedRefund {
+            amount: refund.amount,
+            status: refund.status.as_customer_sees(),
+            reference: refund.reference.clone(),
+            created_at: refund.created_at,
+        }
+    }
 }
 
 impl TrackedOrder {
-    /// The view of `order` with the receipts of its succeeded `payments` (oldest first): what
-    /// [`Store::tracked_order`](crate::Store::tracked_order) returns.
-    pub fn of(order: &Order, payments: &[Payment]) -> Self {
+    /// The view of `order` with the receipts of its succeeded `payments` (oldest first) and
+    /// its `refunds`: what [`Store::tracked_order`](crate::Store::tracked_order) returns.
+    pub fn of(order: &Order, payments: &[Payment], refunds: &[Refund]) -> Self {
+        let mut refunds: Vec<TrackedRefund> = refunds.iter().map(TrackedRefund::from).collect();
+        refunds.sort_by(TrackedRefund::order);
         let mut paid: Vec<&Payment> = payments
             .iter()
             .filter(|p| p.status == PaymentStatus::Succeeded && p.receipt.is_some())
@@ -62,6 +109,7 @@ impl TrackedOrder {
             awaiting_verification: payments
                 .iter()
                 .any(|p| p.status == PaymentStatus::PendingVerification),
+            refunds,
             ..TrackedOrder::from(order)
         }
     }
@@ -150,6 +198,7 @@ impl From<&Order> for TrackedOrder {
             placed_at: order.created_at,
             receipts: Vec::new(),
             awaiting_verification: false,
+            refunds: Vec::new(),
         }
     }
 }

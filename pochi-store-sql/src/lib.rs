@@ -80,6 +80,7 @@ mod orders;
 mod outbox;
 mod payments;
 mod placing;
+mod refunds;
 mod reports;
 mod reviews;
 mod rows;

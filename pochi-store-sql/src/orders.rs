@@ -293,6 +293,9 @@ where
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         let update = order.plan_move(change)?;
         Self::write_move(&mut tx, &mut order, &update).await?;
+        if update.to == OrderStatus::Cancelled {
+            Self::owe_refunds(&mut tx, &order, None, change.at).await?;
+        }
         if let Some(event) = OutboxEvent::moved(&order, &update) {
             Self::write_events(&mut tx, &[event]).await?;
         }
@@ -382,6 +385,7 @@ where
             let update = order.plan_move(&change)?;
             let paid_at_before = order.paid_at;
             Self::write_update(&mut tx, &mut order, &update).await?;
+            Self::owe_refunds(&mut tx, &order, None, cutoff.at).await?;
             changes.moved(update.from, paid_at_before, &order);
             events.extend(OutboxEvent::moved(&order, &update));
             releases.extend(update.releases);

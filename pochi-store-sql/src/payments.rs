@@ -56,7 +56,7 @@ where
         row.as_ref().map(Self::payment_row).transpose()
     }
 
-    async fn payments_of(conn: &mut Conn<D>, number: &str) -> DbResult<Vec<Payment>, D> {
+    pub(crate) async fn payments_of(conn: &mut Conn<D>, number: &str) -> DbResult<Vec<Payment>, D> {
         let statement = sql::<D>(&format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE order_number = ? \
              ORDER BY created_at, id"
@@ -375,6 +375,9 @@ where
                 }
                 if let Some(update) = update {
                     Self::write_move(conn, &mut order, &update).await?;
+                }
+                if updated.status == PaymentStatus::Succeeded {
+                    Self::owe_refunds(conn, &order, Some(updated.id), result.at).await?;
                 }
                 if let Some(event) = OutboxEvent::settled(&order, &updated) {
                     Self::write_events(conn, &[event]).await?;

@@ -171,7 +171,7 @@ where
         }
     }
 
-    fn actor(kind: &str, name: Option<String>) -> DbResult<Actor, D> {
+    pub(crate) fn actor(kind: &str, name: Option<String>) -> DbResult<Actor, D> {
         match (kind, name) {
             ("customer", _) => Ok(Actor::Customer),
             ("system", _) => Ok(Actor::System),

@@ -10,10 +10,11 @@ use pochi_core::{
         DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
     },
     order::{NewOrder, Order},
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     payment::PaymentCheck,
     phone::Msisdn,
     product::ProductKey,
+    refund::{Refund, RefundChange, RefundStatus, RefundTarget},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
@@ -193,6 +194,31 @@ where
         limit: usize,
     ) -> Result<Vec<PaymentReview>> {
         SqlStore::list_reviews(self, after, limit).await
+    }
+
+    async fn refund(&self, id: pochi_core::RefundId) -> Result<Option<Refund>> {
+        SqlStore::refund(self, id).await
+    }
+
+    async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>> {
+        SqlStore::refunds_for_order(self, number).await
+    }
+
+    async fn list_refunds(
+        &self,
+        status: Option<RefundStatus>,
+        after: Option<RefundKey>,
+        limit: usize,
+    ) -> Result<Vec<Refund>> {
+        SqlStore::list_refunds(self, status, after, limit).await
+    }
+
+    async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund> {
+        SqlStore::change_refund(self, target, change).await
+    }
+
+    async fn refund_totals(&self) -> Result<Vec<(RefundStatus, pochi_core::Money)>> {
+        SqlStore::refund_totals(self).await
     }
 
     async fn settings(&self) -> Result<Option<StoreSettings>> {

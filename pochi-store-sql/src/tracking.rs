@@ -3,7 +3,9 @@
 //! The statement is a `UNION ALL` of typed rows, ordered: the order row (`part` 0), then its
 //! lines (`part` 1) and its timeline entries (`part` 2), each by position, then its payments
 //! that went through or wait for the shop (`part` 3: the payment's status in the `status`
-//! column, its receipt in `note`, its creation time in `at`). Every row has every column (what
+//! column, its receipt in `note`, its creation time in `at`), then its refunds (`part` 4: the
+//! refund's status, currency and amount in the order's `status`, `currency` and `total`
+//! columns, its reference in `note`, when it became owed in `at`). Every row has every column (what
 //! is not its own is `NULL`), so each is decoded by the same row functions as
 //! [`Store::order`](pochi_core::Store::order) uses, and the view is
 //! [`TrackedOrder::of`] that order and its payments: money, times and masking are exactly the
@@ -11,7 +13,9 @@
 //! way). Each part reads an index that leads with the order number (the primary keys of the
 //! order, line and timeline tables; `payments_by_order`).
 
-use pochi_core::{OrderNumber, Receipt, Result, TrackedOrder};
+use pochi_core::{
+    OrderNumber, Receipt, RefundStatus, Result, TrackedOrder, tracking::TrackedRefund,
+};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::Date;
 
@@ -23,7 +27,7 @@ use crate::{
 };
 
 /// How many times the [`tracking_statement`] binds the order number: once per part.
-pub const TRACKING_STATEMENT_BINDS: usize = 4;
+pub const TRACKING_STATEMENT_BINDS: usize = 5;
 
 /// The single statement the tracking read ([`Store::tracked_order`](pochi_core::Store::tracked_order))
 /// issues, as dialect `D` writes it; for benchmarks, which issue it directly for the raw
@@ -76,11 +80,24 @@ pub fn tracking_statement<D: Dialect>() -> String {
          NULL, NULL, NULL, NULL, NULL, created_at, receipt, NULL, NULL, NULL \
          FROM payments WHERE order_number = ? AND ((status = 'succeeded' \
          AND receipt IS NOT NULL) OR status = 'pending_verification') \
+         UNION ALL \
+         SELECT 4, order_number, 0, {refund_order}, \
+         NULL, NULL, NULL, NULL, NULL, created_at, reference, NULL, NULL, NULL \
+         FROM refunds WHERE order_number = ? \
          ORDER BY part, position",
         bigint = D::BIGINT,
         line_order = order_nulls("currency"),
         entry_order = order_nulls("status"),
         payment_order = order_nulls("status"),
+        refund_order = ORDER_COLUMNS
+            .split(',')
+            .map(|column| match column.trim() {
+                own @ ("status" | "currency") => own,
+                "total" => "amount",
+                _ => "NULL",
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     sql::<D>(&statement).into_owned()
 }
@@ -119,6 +136,7 @@ where
         let mut order = None;
         let mut receipts = Vec::new();
         let mut awaiting_verification = false;
+        let mut refunds = Vec::new();
         for row in rows {
             match (Self::get::<i64>(row, "part")?, &mut order) {
                 (0, None) => order = Some(Self::order_row(row)?),
@@ -133,14 +151,29 @@ where
                     }
                     _ => awaiting_verification = true,
                 },
+                // A refund: its status, currency and amount in the order's columns, its
+                // reference in `note`, when it became owed in `at`.
+                (4, Some(_)) => {
+                    let currency = Self::currency(&Self::get::<String>(row, "currency")?)?;
+                    refunds.push(TrackedRefund {
+                        amount: Self::money_at(row, "total", currency)?,
+                        status: RefundStatus::parse(&Self::get::<String>(row, "status")?)
+                            .map_err(|e| corrupt("refund status", e))?
+                            .as_customer_sees(),
+                        reference: Self::get(row, "note")?,
+                        created_at: Self::time_at(row, "at")?,
+                    });
+                }
                 (part, _) => return Err(corrupt("tracking row", part)),
             }
         }
         // Oldest first, as `TrackedOrder::of` orders them.
         receipts.sort();
+        refunds.sort_by(TrackedRefund::order);
         Ok(order.as_ref().map(|order| TrackedOrder {
             receipts: receipts.into_iter().map(|(_, receipt)| receipt).collect(),
             awaiting_verification,
+            refunds,
             ..TrackedOrder::from(order)
         }))
     }

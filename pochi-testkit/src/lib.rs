@@ -90,6 +90,12 @@ macro_rules! store_conformance_tests {
             payments_of_several_orders_are_read_together,
             reconciliation_queue,
             reviews_list_newest_first,
+            // refunds
+            cancelling_a_paid_order_owes_its_payment_back_once,
+            over_and_late_payments_owe_the_excess_and_themselves,
+            a_short_payment_is_owed_back_when_the_order_expires,
+            a_refund_is_paid_once_even_when_marked_concurrently,
+            refund_references_and_results_apply_once,
             // reports
             stats_are_exact,
             daily_revenue_counts_east_africa_days,

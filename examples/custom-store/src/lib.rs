@@ -56,8 +56,9 @@ use pochi_core::{
         ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
         DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
     },
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     product::ProductKey,
+    refund::{Refund, RefundChange, RefundStatus, RefundTarget},
     settings::StoreSettings,
     stats::CustomerSummary,
     stock::{AdjustmentKey, NewStockAdjustment},
@@ -228,6 +229,10 @@ impl Store for JsonFileStore {
     async fn save_settings(&self, settings: &StoreSettings) -> Result<()> {
         self.change(async |m| m.save_settings(settings).await).await
     }
+    async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund> {
+        self.change(async |m| m.change_refund(target, change).await)
+            .await
+    }
 
     // ----- reads: straight from memory -----
 
@@ -292,6 +297,23 @@ impl Store for JsonFileStore {
         limit: usize,
     ) -> Result<Vec<PaymentReview>> {
         self.memory().list_reviews(after, limit).await
+    }
+    async fn refund(&self, id: pochi_core::RefundId) -> Result<Option<Refund>> {
+        self.memory().refund(id).await
+    }
+    async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>> {
+        self.memory().refunds_for_order(number).await
+    }
+    async fn list_refunds(
+        &self,
+        status: Option<RefundStatus>,
+        after: Option<RefundKey>,
+        limit: usize,
+    ) -> Result<Vec<Refund>> {
+        self.memory().list_refunds(status, after, limit).await
+    }
+    async fn refund_totals(&self) -> Result<Vec<(RefundStatus, pochi_core::Money)>> {
+        self.memory().refund_totals().await
     }
     async fn settings(&self) -> Result<Option<StoreSettings>> {
         self.memory().settings().await

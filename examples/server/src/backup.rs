@@ -57,6 +57,7 @@ pub const COUNTED_TABLES: &[&str] = &[
     "outbox_events",
     "deliveries",
     "notification_opt_outs",
+    "refunds",
 ];
 
 /// The tables without which a database is not a Pochi shop.

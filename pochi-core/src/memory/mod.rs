@@ -30,13 +30,14 @@ use crate::{
         Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, Placement,
         StatusChange, Trigger,
     },
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     payment::{
         Payment, PaymentCheck, PaymentKind, PaymentResult, PaymentReview, PaymentStatus,
         PaymentTarget, Receipt, Settled,
     },
     phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
+    refund::{Refund, RefundChange, RefundId, RefundPlan, RefundStatus, RefundTarget},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
@@ -92,6 +93,15 @@ struct State {
     deliveries: HashMap<DeliveryId, outbox::StoredDelivery>,
     /// `(phone, channel)` → whether the customer opted out of it.
     opt_outs: HashMap<(Msisdn, ChannelKind), bool>,
+    /// Money owed back, by id.
+    refunds: HashMap<RefundId, Refund>,
+}
+
+fn target_name(target: &RefundTarget) -> String {
+    match target {
+        RefundTarget::Id(id) => id.to_string(),
+        RefundTarget::ProviderRequest(request) => request.clone(),
+    }
 }
 
 impl MemoryStore {
@@ -348,6 +358,7 @@ impl Store for MemoryStore {
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         let update = order.plan_move(change)?;
         let order = state.apply_order_update(number, &update)?;
+        state.owe_refunds(&order, None, change.at);
         state.write_event(OutboxEvent::moved(&order, &update));
         Ok(order)
     }
@@ -399,6 +410,7 @@ impl Store for MemoryStore {
                 None => continue,
             };
             let order = state.apply_order_update(&number, &update)?;
+            state.owe_refunds(&order, None, cutoff.at);
             state.write_event(OutboxEvent::moved(&order, &update));
             expired.push(order);
         }
@@ -619,6 +631,84 @@ impl Store for MemoryStore {
         reviews.sort_by_key(|r| std::cmp::Reverse(position(r)));
         reviews.truncate(limit);
         Ok(reviews)
+    }
+
+    async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
+        Ok(self.state().refunds.get(&id).cloned())
+    }
+
+    async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>> {
+        Ok(self.state().refunds_of(number))
+    }
+
+    async fn list_refunds(
+        &self,
+        status: Option<RefundStatus>,
+        after: Option<RefundKey>,
+        limit: usize,
+    ) -> Result<Vec<Refund>> {
+        let state = self.state();
+        let position = |r: &Refund| (r.created_at, r.id);
+        let mut refunds: Vec<Refund> = state
+            .refunds
+            .values()
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .filter(|r| after.is_none_or(|k| position(r) < (k.created_at, k.id)))
+            .cloned()
+            .collect();
+        refunds.sort_by_key(|r| std::cmp::Reverse(position(r)));
+        refunds.truncate(limit);
+        Ok(refunds)
+    }
+
+    async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund> {
+        let mut state = self.state();
+        let refund = match target {
+            RefundTarget::Id(id) => state.refunds.get(id),
+            RefundTarget::ProviderRequest(request) => state
+                .refunds
+                .values()
+                .find(|r| r.provider_request.as_deref() == Some(request.as_str())),
+        }
+        .cloned()
+        .ok_or_else(|| Error::not_found(Entity::Refund, target_name(target)))?;
+        let RefundPlan::Write(next) = refund.plan(change)? else {
+            return Ok(refund);
+        };
+        let taken = |value: &Option<String>, of: fn(&Refund) -> &Option<String>| {
+            value.is_some()
+                && state
+                    .refunds
+                    .values()
+                    .any(|other| other.id != next.id && of(other) == value)
+        };
+        if taken(&next.reference, |r| &r.reference)
+            || taken(&next.provider_request, |r| &r.provider_request)
+        {
+            return Err(verdict::refund_reference_taken());
+        }
+        state.refunds.insert(next.id, (*next).clone());
+        Ok(*next)
+    }
+
+    async fn refund_totals(&self) -> Result<Vec<(RefundStatus, crate::money::Money)>> {
+        let state = self.state();
+        let mut totals: Vec<(RefundStatus, crate::money::Money)> = Vec::new();
+        for refund in state.refunds.values() {
+            match totals
+                .iter_mut()
+                .find(|(status, _)| *status == refund.status)
+            {
+                Some((_, total)) => {
+                    *total = total
+                        .checked_add(refund.amount)
+                        .map_err(|e| Error::backend("memory store", e))?;
+                }
+                None => totals.push((refund.status, refund.amount)),
+            }
+        }
+        totals.sort_by_key(|(status, _)| *status);
+        Ok(totals)
     }
 
     async fn settings(&self) -> Result<Option<StoreSettings>> {

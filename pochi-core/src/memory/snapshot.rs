@@ -57,6 +57,9 @@ pub struct MemorySnapshot {
     /// The channels customers opted out of (or back into), sorted.
     #[serde(default)]
     pub opt_outs: Vec<(Msisdn, ChannelKind, bool)>,
+    /// The refunds, oldest first.
+    #[serde(default)]
+    pub refunds: Vec<crate::refund::Refund>,
 }
 
 impl MemoryStore {
@@ -110,6 +113,8 @@ impl MemoryStore {
             .map(|((phone, channel), out)| (phone.clone(), *channel, *out))
             .collect();
         opt_outs.sort();
+        let mut refunds: Vec<_> = state.refunds.values().cloned().collect();
+        refunds.sort_by_key(|r| (r.created_at, r.id));
         MemorySnapshot {
             products,
             orders,
@@ -123,6 +128,7 @@ impl MemoryStore {
             deliveries,
             leases,
             opt_outs,
+            refunds,
         }
     }
 
@@ -164,6 +170,7 @@ impl MemoryStore {
                 .into_iter()
                 .map(|(phone, channel, out)| ((phone, channel), out))
                 .collect(),
+            refunds: snapshot.refunds.into_iter().map(|r| (r.id, r)).collect(),
             ..State::default()
         };
         for (id, owner, until) in snapshot.leases {

@@ -9,6 +9,7 @@ use crate::{
     notify::OutboxEvent,
     order::{Order, OrderStatus, OrderUpdate},
     payment::{Payment, PaymentResult, Settled, Settlement, settle},
+    refund::{Refund, refunds_due},
     store::verdict,
 };
 
@@ -24,6 +25,31 @@ impl State {
             .collect();
         payments.sort_by_key(|p| (p.created_at, p.id));
         payments
+    }
+
+    pub(super) fn refunds_of(&self, number: &OrderNumber) -> Vec<Refund> {
+        let mut refunds: Vec<Refund> = self
+            .refunds
+            .values()
+            .filter(|r| &r.order_number == number)
+            .cloned()
+            .collect();
+        refunds.sort_by_key(|r| (r.created_at, r.id));
+        refunds
+    }
+
+    /// Writes the refunds `order` owes after a change (see [`refunds_due`]).
+    pub(super) fn owe_refunds(
+        &mut self,
+        order: &Order,
+        settled: Option<crate::ids::PaymentId>,
+        at: time::OffsetDateTime,
+    ) {
+        let payments = self.payments_of(&order.number);
+        let refunds = self.refunds_of(&order.number);
+        for refund in refunds_due(order, &payments, &refunds, settled, at) {
+            self.refunds.insert(refund.id, refund);
+        }
     }
 
     /// Writes an order update: status, flag, timeline, released stock.
@@ -104,6 +130,7 @@ impl State {
                         .cloned()
                         .ok_or_else(|| Error::not_found(Entity::Order, &number))?,
                 };
+                self.owe_refunds(&order, Some(payment.id), result.at);
                 self.write_event(OutboxEvent::settled(&order, &payment));
                 Ok(Settled::Applied {
                     payment,

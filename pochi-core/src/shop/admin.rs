@@ -10,9 +10,11 @@ use crate::{
     order::OrderStatus,
     page::{CursorKey, Limit, Page},
     phone::Msisdn,
+    refund::RefundStatus,
     settings::{PublicSettings, SettingsInput, StoreSettings},
     stats::{
-        CustomerQuery, CustomerSummary, DailyFigures, Revenue, Stats, StatsQuery, StatusCount,
+        CustomerQuery, CustomerSummary, DailyFigures, RefundFigures, Revenue, Stats, StatsQuery,
+        StatusCount,
     },
 };
 
@@ -66,6 +68,23 @@ impl Shop {
                     .sum(),
             })
             .collect();
+        let mut refunds = RefundFigures {
+            owed: Money::zero(currency),
+            refunded: Money::zero(currency),
+        };
+        for (status, amount) in self.inner.store.refund_totals().await? {
+            if amount.currency() != currency {
+                continue;
+            }
+            let total = if status == RefundStatus::Refunded {
+                &mut refunds.refunded
+            } else {
+                &mut refunds.owed
+            };
+            *total = total
+                .checked_add(amount)
+                .map_err(|e| Error::backend("stats", e))?;
+        }
         if figures.daily.len() != usize::from(Stats::DAYS) {
             return Err(Error::backend(
                 "stats",
@@ -79,6 +98,7 @@ impl Shop {
                 last_7_days: since(1)?,
                 last_30_days: since(2)?,
             },
+            refunds,
             total_orders: orders_by_status.iter().map(|s| s.count).sum(),
             orders_by_status,
             paid_orders: figures.revenue_orders,

@@ -9,6 +9,7 @@ mod jobs;
 mod notify;
 mod orders;
 mod payments;
+mod refunds;
 
 use std::{fmt, sync::Arc};
 
@@ -20,6 +21,7 @@ pub use self::{
     notify::MessageTemplate,
     orders::{EXPORT_MAX_ORDERS, ExportedOrder, OrderListInput},
     payments::{ManualVerdict, PaymentInput, PaymentStart},
+    refunds::RefundedInput,
 };
 use crate::{
     clock::{Clock, SystemClock, to_micros},

@@ -15,12 +15,13 @@ use crate::{
         DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
     },
     order::{NewOrder, Order, OrderFilter, OrderKey, Placement, StatusChange},
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     payment::{
         Payment, PaymentCheck, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Settled,
     },
     phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
+    refund::{Refund, RefundChange, RefundStatus, RefundTarget},
     settings::StoreSettings,
     stats::{CustomerQuery, CustomerSummary, StatsFigures, StatsQuery},
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
@@ -175,6 +176,30 @@ macro_rules! forward_store {
                 limit: usize,
             ) -> Result<Vec<PaymentReview>> {
                 (**self).list_reviews(after, limit).await
+            }
+            async fn refund(&self, id: crate::refund::RefundId) -> Result<Option<Refund>> {
+                (**self).refund(id).await
+            }
+            async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>> {
+                (**self).refunds_for_order(number).await
+            }
+            async fn list_refunds(
+                &self,
+                status: Option<RefundStatus>,
+                after: Option<RefundKey>,
+                limit: usize,
+            ) -> Result<Vec<Refund>> {
+                (**self).list_refunds(status, after, limit).await
+            }
+            async fn change_refund(
+                &self,
+                target: &RefundTarget,
+                change: &RefundChange,
+            ) -> Result<Refund> {
+                (**self).change_refund(target, change).await
+            }
+            async fn refund_totals(&self) -> Result<Vec<(RefundStatus, crate::money::Money)>> {
+                (**self).refund_totals().await
             }
             async fn settings(&self) -> Result<Option<StoreSettings>> {
                 (**self).settings().await

@@ -16,6 +16,12 @@
 //! | [`Store::insert_payment`] | returns the order's attempt with the same idempotency key; with a [`PushLimit`], refuses a push with [`verdict::check_payment_requests`] when the phone has had as many pushes in the window (counted under a lock per phone); otherwise inserts. |
 //! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
 //! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
+//! | [`Store::change_refund`] | locks the refund, calls [`Refund::plan`](crate::refund::Refund::plan), writes the refund it returns. A reference or provider request that another refund has is a `Conflict` (`AlreadyExists`), nothing written. |
+//!
+//! Refunds are owed in the same transaction as the change that owes them: after
+//! `move_order` and `expire_orders` move an order, and after `settle_payment` and
+//! `record_direct_payment` apply a result, the store asks [`refunds_due`](crate::refund::refunds_due)
+//! with the order, its payments and its refunds as they are then, and inserts what it returns.
 //!
 //! Uniqueness (order number; idempotency key per order list and per order's payments;
 //! `(provider, provider_reference)`; receipt) is enforced by the backend (unique constraints),
@@ -55,10 +61,11 @@ use crate::{
         DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
     },
     order::{Order, OrderFilter, OrderKey, Placement, StatusChange},
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     payment::{Payment, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget, Settled},
     phone::Msisdn,
     product::{Product, ProductKey, ProductRemoval},
+    refund::{Refund, RefundChange, RefundStatus, RefundTarget},
     settings::StoreSettings,
     stats::CustomerSummary,
     stock::{AdjustmentKey, NewStockAdjustment, StockAdjusted, StockAdjustment},
@@ -210,7 +217,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn order(&self, number: &OrderNumber) -> Result<Option<Order>>;
 
     /// The public tracking view of an order by number ([`TrackedOrder::of`] its
-    /// [`Store::order`] and [`Store::payments_for_order`]), or `None` for an unknown number.
+    /// [`Store::order`], [`Store::payments_for_order`] and [`Store::refunds_for_order`]), or
+    /// `None` for an unknown number.
     ///
     /// The default reads both. A backend overrides it when it can read what the tracking page
     /// shows more cheaply (the SQL stores read it in one statement); the result must equal the
@@ -221,7 +229,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
             return Ok(None);
         };
         let payments = self.payments_for_order(number).await?;
-        Ok(Some(TrackedOrder::of(&order, &payments)))
+        let refunds = self.refunds_for_order(number).await?;
+        Ok(Some(TrackedOrder::of(&order, &payments, &refunds)))
     }
 
     /// Up to `limit` orders passing `filter`, after `after`, newest first (`created_at`
@@ -329,6 +338,31 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         after: Option<ReviewKey>,
         limit: usize,
     ) -> Result<Vec<PaymentReview>>;
+
+    // ----- refunds (see [`refund`](crate::refund)) -----
+
+    /// A refund by id.
+    async fn refund(&self, id: crate::refund::RefundId) -> Result<Option<Refund>>;
+
+    /// The refunds of an order, oldest first (`created_at`, then id).
+    async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>>;
+
+    /// Up to `limit` refunds with `status` (every status when `None`), after `after`, newest
+    /// first (`created_at` descending, then id descending).
+    async fn list_refunds(
+        &self,
+        status: Option<RefundStatus>,
+        after: Option<RefundKey>,
+        limit: usize,
+    ) -> Result<Vec<Refund>>;
+
+    /// Applies `change` to the refund `target` names, atomically (see the contract), and
+    /// returns it afterwards (as it is, when the plan changed nothing). `NotFound` (`Refund`)
+    /// when no refund matches.
+    async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund>;
+
+    /// What all refunds add up to, per status (statuses without a refund left out).
+    async fn refund_totals(&self) -> Result<Vec<(RefundStatus, crate::money::Money)>>;
 
     // ----- settings, stats, customers -----
 

@@ -308,6 +308,15 @@ pub fn reference_exists() -> Error {
     )
 }
 
+/// The refusal of a refund's reference (the code of the money sent back) or provider request
+/// that another refund holds.
+pub fn refund_reference_taken() -> Error {
+    Error::conflict(
+        ConflictReason::AlreadyExists,
+        "another refund has this reference",
+    )
+}
+
 /// The refusal of an order whose number another order holds.
 pub fn order_number_taken() -> Error {
     Error::conflict(ConflictReason::OrderNumberTaken, "order number taken")

@@ -18,9 +18,10 @@ use pochi_core::{
         ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
         DeliveryOutcome, NewDelivery, OutboxEvent, OutboxId,
     },
-    page::ReviewKey,
+    page::{RefundKey, ReviewKey},
     payment::PaymentCheck,
     product::ProductKey,
+    refund::{Refund, RefundChange, RefundStatus, RefundTarget},
     stats::{CustomerQuery, StatsFigures, StatsQuery},
     stock::{AdjustmentKey, NewStockAdjustment},
 };
@@ -97,6 +98,11 @@ guarded! {
         schedule_payment_check(id: PaymentId, check: &PaymentCheck) -> ();
         record_review(review: &PaymentReview) -> ();
         list_reviews(after: Option<ReviewKey>, limit: usize) -> Vec<PaymentReview>;
+        refund(id: pochi_core::RefundId) -> Option<Refund>;
+        refunds_for_order(number: &OrderNumber) -> Vec<Refund>;
+        list_refunds(status: Option<RefundStatus>, after: Option<RefundKey>, limit: usize) -> Vec<Refund>;
+        change_refund(target: &RefundTarget, change: &RefundChange) -> Refund;
+        refund_totals() -> Vec<(RefundStatus, pochi_core::Money)>;
         settings() -> Option<StoreSettings>;
         save_settings(settings: &StoreSettings) -> ();
         stats(query: &StatsQuery) -> StatsFigures;

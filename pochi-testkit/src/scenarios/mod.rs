@@ -10,11 +10,12 @@ mod limits;
 mod notifications;
 mod orders;
 mod payments;
+mod refunds;
 mod reports;
 mod stock;
 mod tracking;
 
 pub use self::{
     catalogue::*, exactness::*, lifecycle::*, limits::*, notifications::*, orders::*, payments::*,
-    reports::*, stock::*, tracking::*,
+    refunds::*, reports::*, stock::*, tracking::*,
 };

@@ -25,7 +25,8 @@ async fn tracked_from_order(store: &dyn Store, number: &OrderNumber) -> Option<T
         .payments_for_order(number)
         .await
         .expect("read payments");
-    Some(TrackedOrder::of(&order, &payments))
+    let refunds = store.refunds_for_order(number).await.expect("read refunds");
+    Some(TrackedOrder::of(&order, &payments, &refunds))
 }
 
 /// Settles a succeeded push for `amount` on `order` (receipt `receipt`).
@@ -191,6 +192,16 @@ pub async fn tracking_shows_exactly_what_the_order_holds(store: Arc<dyn Store>) 
         assert_eq!(tracked.items.len(), items);
         assert_eq!(tracked.timeline.len(), entries);
     }
+
+    // And the cancelled order's part payment shows as owed back, to the microsecond
+    let tracked = store
+        .tracked_order(&cancelled.number)
+        .await
+        .expect("tracked order")
+        .expect("the order is there");
+    assert_eq!(tracked.refunds.len(), 1, "{:?}", tracked.refunds);
+    assert_eq!(tracked.refunds[0].amount, kes("100"));
+    assert_eq!(tracked.refunds[0].created_at, at_micros(300, 7));
 
     // And what it shows is exact and masked
     let tracked = store
