@@ -119,7 +119,8 @@ pub use crate::{
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{
         CallbackToken, EXPORT_MAX_ORDERS, ExportedOrder, ManualVerdict, MessageTemplate,
-        OrderListInput, PaymentInput, PaymentStart, ReconcileReport, Shop, ShopBuilder, ShopConfig,
+        OrderListInput, PaymentInput, PaymentStart, ReconcileReport, RefundedInput, Shop,
+        ShopBuilder, ShopConfig,
     },
     stats::{CustomerSummary, DailyFigures, Stats},
     stock::{StockAdjusted, StockAdjustment, StockAdjustmentInput},

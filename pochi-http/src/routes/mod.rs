@@ -7,6 +7,7 @@ mod export;
 mod messages;
 pub(crate) mod orders;
 mod payments;
+mod refunds;
 mod system;
 
 use axum::{
@@ -112,6 +113,8 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
         .routes(routes!(payments::reviews))
+        .routes(routes!(refunds::list_refunds))
+        .routes(routes!(refunds::mark_refunded))
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::retry_message))
         .routes(routes!(messages::sms_length))

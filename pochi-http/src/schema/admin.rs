@@ -9,7 +9,11 @@ use super::{Currency, Money, OrderStatus};
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub(crate) struct Stats {
+    /// Net of refunds: a cancelled order's money counts nowhere, an over payment's excess
+    /// never counted.
     revenue: Revenue,
+    /// Money owed back to customers, and paid back.
+    refunds: RefundFigures,
     orders_by_status: Vec<StatusCount>,
     total_orders: u64,
     paid_orders: u64,
@@ -29,6 +33,14 @@ pub(crate) struct DailyFigures {
     date: String,
     revenue: Money,
     orders: u64,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct RefundFigures {
+    /// Still owed (owed, being sent, or a send that failed).
+    owed: Money,
+    /// Paid back.
+    refunded: Money,
 }
 
 #[derive(ToSchema)]

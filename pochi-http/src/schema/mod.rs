@@ -399,6 +399,89 @@ pub(crate) struct TrackedOrder {
     receipts: Vec<String>,
     /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
     awaiting_verification: bool,
+    /// Money the shop owes back or paid back, oldest first (`failed` shows as `owed`).
+    refunds: Vec<TrackedRefund>,
+}
+
+/// A refund as the tracking page shows it.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct TrackedRefund {
+    amount: Money,
+    status: RefundStatus,
+    /// The M-Pesa code of the money sent back, once refunded.
+    reference: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+/// Where a refund stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum RefundStatus {
+    Owed,
+    Sending,
+    Refunded,
+    Failed,
+}
+
+/// Why money is owed back.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum RefundReason {
+    OrderCancelled,
+    OverPayment,
+    PaidAfterCancellation,
+}
+
+/// Money owed back to a customer.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct Refund {
+    #[schema(format = Uuid)]
+    id: String,
+    order_number: String,
+    /// The payment it pays back.
+    #[schema(format = Uuid)]
+    payment_id: String,
+    reason: RefundReason,
+    amount: Money,
+    status: RefundStatus,
+    /// The M-Pesa code of the money sent back, once refunded.
+    reference: Option<String>,
+    /// The provider's id of a request sending it, while it is sent.
+    provider_request: Option<String>,
+    /// An admin's note, or the provider's words on a failure.
+    note: Option<String>,
+    /// Who last moved it.
+    actor: Option<Actor>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct RefundPage {
+    items: Vec<Refund>,
+    next_cursor: Option<String>,
+}
+
+/// The money of a refund was sent back by hand.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefundedInput {
+    /// The M-Pesa code of the money sent back (4 to 40 letters and digits; not the code of
+    /// the customer's own payment).
+    #[schema(pattern = r"^\s*[A-Za-z0-9]{4,40}\s*$", example = "SLK4H7Q2XZ")]
+    reference: String,
+    /// Up to 500 characters; empty or absent for none. Never shown to the customer.
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
+    note: Option<String>,
 }
 
 #[derive(ToSchema)]

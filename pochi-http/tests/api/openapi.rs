@@ -25,6 +25,8 @@ const ROUTES: &[&str] = &[
     "GET /api/admin/payments/{orderId}",
     "POST /api/admin/payments/{paymentId}/verify",
     "GET /api/admin/reviews",
+    "GET /api/admin/refunds",
+    "POST /api/admin/refunds/{refundId}/refunded",
     "GET /api/admin/products",
     "POST /api/admin/products",
     "GET /api/admin/products/{productId}",

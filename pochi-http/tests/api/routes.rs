@@ -443,6 +443,133 @@ async fn admins_verify_manual_codes() {
 }
 
 #[tokio::test]
+async fn cancelling_a_paid_order_owes_a_refund_an_admin_pays_back_once() {
+    // Given an order paid by a verified manual code
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let number = order(&app.shop, &kikoi, 1).await;
+    let started = post(
+        "/api/payments",
+        json!({"orderNumber": number, "method": "manual", "code": "QJK1ABC2DE"}),
+    )
+    .send(&app.router)
+    .await;
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    let verified = post(
+        &format!("/api/admin/payments/{id}/verify"),
+        json!({"approve": true}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(verified.status, StatusCode::OK);
+
+    // When the admin cancels it
+    let cancelled = put(
+        &format!("/api/orders/{number}/status"),
+        json!({"status": "cancelled"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+
+    // Then its payment is owed back, in the list and on the tracking page
+    let owed = get("/api/admin/refunds?status=owed")
+        .admin()
+        .send(&app.router)
+        .await;
+    assert_eq!(owed.status, StatusCode::OK);
+    let refund = owed.json()["items"][0].clone();
+    assert_eq!(refund["orderNumber"], json!(number));
+    assert_eq!(refund["reason"], "order_cancelled");
+    assert_eq!(refund["amount"]["amount"], "1500.00");
+    let refund_id = refund["id"].as_str().unwrap().to_owned();
+    let tracked = get(&format!("/api/track/{number}")).send(&app.router).await;
+    assert_eq!(tracked.json()["refunds"][0]["status"], "owed");
+    let stats = get("/api/admin/stats").admin().send(&app.router).await;
+    assert_eq!(stats.json()["refunds"]["owed"]["amount"], "1500.00");
+
+    // And the customer's own payment code is not the money sent back
+    let own = post(
+        &format!("/api/admin/refunds/{refund_id}/refunded"),
+        json!({"reference": "QJK1ABC2DE"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(own.field().as_deref(), Some("reference"));
+
+    // When the admin records the money sent back
+    let paid_back = post(
+        &format!("/api/admin/refunds/{refund_id}/refunded"),
+        json!({"reference": " slk4h7q2xz ", "note": "Sent from the shop's phone"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(paid_back.status, StatusCode::OK);
+    assert_eq!(paid_back.json()["status"], "refunded");
+    assert_eq!(paid_back.json()["reference"], "SLK4H7Q2XZ");
+    assert_eq!(
+        paid_back.json()["actor"],
+        json!({"kind": "admin", "name": "admin"})
+    );
+
+    // Then it is paid once: again is a conflict, and tracking shows the code, not the note
+    let again = post(
+        &format!("/api/admin/refunds/{refund_id}/refunded"),
+        json!({"reference": "SLK4H7Q2XY"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["details"]["reason"], "refund_not_owed");
+    let tracked = get(&format!("/api/track/{number}"))
+        .send(&app.router)
+        .await
+        .json();
+    assert_eq!(tracked["refunds"][0]["status"], "refunded");
+    assert_eq!(tracked["refunds"][0]["reference"], "SLK4H7Q2XZ");
+    assert!(!tracked.to_string().contains("Sent from the shop"));
+
+    // And bad input is refused precisely
+    for (uri, body, field) in [
+        (
+            format!("/api/admin/refunds/{refund_id}/refunded"),
+            json!({"reference": "no!"}),
+            "reference",
+        ),
+        (
+            "/api/admin/refunds/not-a-uuid/refunded".to_owned(),
+            json!({"reference": "SLK4H7Q2XZ"}),
+            "id",
+        ),
+    ] {
+        let refused = post(&uri, body).admin().send(&app.router).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}");
+        assert_eq!(refused.field().as_deref(), Some(field), "{uri}");
+    }
+    let unknown = post(
+        "/api/admin/refunds/00000000-0000-0000-0000-000000000001/refunded",
+        json!({"reference": "SLK4H7Q2XZ"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad_status = get("/api/admin/refunds?status=lost")
+        .admin()
+        .send(&app.router)
+        .await;
+    assert_eq!(bad_status.field().as_deref(), Some("status"));
+    let anonymous = get("/api/admin/refunds").send(&app.router).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_forged_callback_is_kept_for_review() {
     let app = app();
     let forged = post(
