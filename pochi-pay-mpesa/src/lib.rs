@@ -72,6 +72,8 @@ mod error;
 pub mod fake;
 #[cfg(test)]
 mod fuzz_tests;
+mod initiator;
+mod initiator_result;
 mod notify;
 mod payer;
 mod provider;
@@ -84,9 +86,13 @@ mod vectors_tests;
 pub use crate::{
     business::{Business, ShortCode, TransactionType},
     config::{
-        C2bResponseType, C2bVersion, CallbackChannel, ConfigError, Environment, MpesaConfig,
-        MpesaConfigBuilder, PhoneFormat,
+        C2bResponseType, C2bVersion, CallbackChannel, ConfigError, Environment, InitiatorChannel,
+        MpesaConfig, MpesaConfigBuilder, PhoneFormat,
     },
-    error::GatewayError,
+    error::{GatewayError, InitiatorError},
+    initiator_result::{
+        InitiatorAccepted, InitiatorResult, ResultParameters, parse_initiator_result,
+    },
     provider::{C2bRegistration, MpesaProvider},
+    transform::initiator::StatusSubject,
 };
