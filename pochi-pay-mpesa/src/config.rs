@@ -547,7 +547,7 @@ fn initiator(
     let password = password.filter(|p| !p.expose_secret().is_empty());
     let certificate = match (
         certificate.filter(|c| !c.trim().is_empty()),
-        certificate_pem,
+        certificate_pem.filter(|p| !p.trim().is_empty()),
     ) {
         (Some(path), _) => Some(CertificateSource::File(path.trim().to_owned())),
         (None, Some(pem)) => Some(CertificateSource::Pem(pem)),
