@@ -13,6 +13,12 @@ use crate::{config::MpesaConfig, error::GatewayError, token::TokenManager};
 pub(crate) const STK_PUSH_PATH: &str = "/mpesa/stkpush/v1/processrequest";
 /// STK query path.
 pub(crate) const STK_QUERY_PATH: &str = "/mpesa/stkpushquery/v1/query";
+/// Reversal path.
+pub(crate) const REVERSAL_PATH: &str = "/mpesa/reversal/v1/request";
+/// B2C path (version 3 of the API).
+pub(crate) const B2C_PATH: &str = "/mpesa/b2c/v3/paymentrequest";
+/// Transaction Status path.
+pub(crate) const STATUS_PATH: &str = "/mpesa/transactionstatus/v1/query";
 
 /// Talks to one Daraja environment with one set of credentials.
 pub(crate) struct Daraja {

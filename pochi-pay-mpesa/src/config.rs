@@ -10,6 +10,7 @@ use time::UtcOffset;
 
 use crate::{
     business::{Business, ShortCode},
+    initiator::{CertificateSource, Initiator},
     timestamp::EAST_AFRICA_TIME,
 };
 
@@ -84,6 +85,7 @@ pub struct MpesaConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) request_timeout: Duration,
     pub(crate) token_refresh_margin: Duration,
+    pub(crate) initiator: Option<Initiator>,
 }
 
 impl MpesaConfig {
@@ -169,6 +171,24 @@ impl MpesaConfig {
         )
     }
 
+    /// The URL Daraja posts an initiator request's result (or queue timeout) to on `channel`:
+    /// `{callback_base_url}` followed by [`pochi_core::callback_path`]. It contains the secret
+    /// token.
+    pub fn result_url(&self, channel: InitiatorChannel) -> String {
+        format!(
+            "{}{}",
+            self.callback_base_url,
+            pochi_core::callback_path(channel.as_str(), &self.callback_token)
+        )
+    }
+
+    /// The initiator's name, when initiator credentials are configured
+    /// ([`MpesaConfigBuilder::with_initiator`]): only then can the provider request reversals,
+    /// B2C payments and transaction status.
+    pub fn initiator_name(&self) -> Option<&str> {
+        self.initiator.as_ref().map(|i| i.name.as_str())
+    }
+
     /// The token in the callback URLs (see [`MpesaConfig::callback_url`]).
     pub fn callback_token(&self) -> &CallbackToken {
         &self.callback_token
@@ -192,6 +212,7 @@ impl fmt::Debug for MpesaConfig {
             .field("phone_format", &self.phone_format)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("initiator", &self.initiator)
             .finish_non_exhaustive()
     }
 }
@@ -231,6 +252,14 @@ pub struct MpesaConfigBuilder {
     pub(crate) connect_timeout_secs: Option<u64>,
     pub(crate) request_timeout_secs: Option<u64>,
     pub(crate) token_refresh_margin_secs: Option<u64>,
+    /// The initiator (API operator) name.
+    pub(crate) initiator_name: Option<String>,
+    pub(crate) initiator_password: Option<SecretString>,
+    /// The path of Safaricom's certificate (PEM or DER).
+    pub(crate) initiator_certificate: Option<String>,
+    /// The certificate as PEM text (in code only).
+    #[serde(skip)]
+    pub(crate) initiator_certificate_pem: Option<String>,
 }
 
 impl fmt::Debug for MpesaConfigBuilder {
@@ -244,6 +273,9 @@ impl fmt::Debug for MpesaConfigBuilder {
             .field("consumer_secret", &set(&self.consumer_secret))
             .field("callback_base_url", &self.callback_base_url)
             .field("callback_token", &set(&self.callback_token))
+            .field("initiator_name", &self.initiator_name)
+            .field("initiator_password", &set(&self.initiator_password))
+            .field("initiator_certificate", &self.initiator_certificate)
             .finish_non_exhaustive()
     }
 }
@@ -366,14 +398,46 @@ impl MpesaConfigBuilder {
         self
     }
 
+    /// Sets the initiator (the API operator created on the M-Pesa organisation portal with the
+    /// roles for reversals, B2C or transaction status) and its password. Needs the certificate
+    /// too ([`with_initiator_certificate`](Self::with_initiator_certificate)).
+    pub fn with_initiator(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
+        self.initiator_name = Some(name.into());
+        self.initiator_password = Some(SecretString::from(password.into()));
+        self
+    }
+
+    /// Sets the path of the certificate Safaricom issues for encrypting the initiator password
+    /// (PEM or DER; the sandbox and production certificates differ).
+    pub fn with_initiator_certificate(mut self, path: impl Into<String>) -> Self {
+        self.initiator_certificate = Some(path.into());
+        self.initiator_certificate_pem = None;
+        self
+    }
+
+    /// Sets that certificate as PEM text instead of a file.
+    pub fn with_initiator_certificate_pem(mut self, pem: impl Into<String>) -> Self {
+        self.initiator_certificate_pem = Some(pem.into());
+        self.initiator_certificate = None;
+        self
+    }
+
     /// Checks the settings.
     ///
     /// Refuses: a missing environment, account, passkey, consumer key or secret, callback URL or
     /// token; in production, Safaricom's public sandbox shortcode or passkey, a callback URL
     /// that is not HTTPS or points at a local, private or tunnel host; anywhere, a callback
     /// URL containing a word Safaricom refuses (`mpesa`, `safaricom`, `exe`, `cmd`, `sql`,
-    /// `query`...).
+    /// `query`...). The initiator's name, password and certificate are optional, but only
+    /// together: a partial set is refused, naming what is missing, and so is a certificate
+    /// that cannot be read or holds no RSA key.
     pub fn build(self) -> Result<MpesaConfig, ConfigError> {
+        let initiator = initiator(
+            self.initiator_name,
+            self.initiator_password,
+            self.initiator_certificate,
+            self.initiator_certificate_pem,
+        )?;
         let environment = self.environment.ok_or_else(|| {
             ConfigError::new(
                 "environment",
@@ -441,6 +505,10 @@ impl MpesaConfigBuilder {
             let path = pochi_core::callback_path(channel.as_str(), &callback_token);
             check_forbidden_words(&format!("{callback_base_url}{path}"))?;
         }
+        for channel in InitiatorChannel::ALL {
+            let path = pochi_core::callback_path(channel.as_str(), &callback_token);
+            check_forbidden_words(&format!("{callback_base_url}{path}"))?;
+        }
         let timestamp_offset = match self.timestamp_utc_offset.as_deref() {
             None => EAST_AFRICA_TIME,
             Some(text) => parse_offset(text)?,
@@ -462,7 +530,51 @@ impl MpesaConfigBuilder {
             connect_timeout: Duration::from_secs(self.connect_timeout_secs.unwrap_or(10).max(1)),
             request_timeout: Duration::from_secs(self.request_timeout_secs.unwrap_or(30).max(1)),
             token_refresh_margin: Duration::from_secs(self.token_refresh_margin_secs.unwrap_or(60)),
+            initiator,
         })
+    }
+}
+
+/// The initiator, when all three settings are given; none is fine; some is an error naming the
+/// missing ones.
+fn initiator(
+    name: Option<String>,
+    password: Option<SecretString>,
+    certificate: Option<String>,
+    certificate_pem: Option<String>,
+) -> Result<Option<Initiator>, ConfigError> {
+    let name = name.filter(|n| !n.trim().is_empty());
+    let password = password.filter(|p| !p.expose_secret().is_empty());
+    let certificate = match (
+        certificate.filter(|c| !c.trim().is_empty()),
+        certificate_pem.filter(|p| !p.trim().is_empty()),
+    ) {
+        (Some(path), _) => Some(CertificateSource::File(path.trim().to_owned())),
+        (None, Some(pem)) => Some(CertificateSource::Pem(pem)),
+        (None, None) => None,
+    };
+    match (name, password, certificate) {
+        (None, None, None) => Ok(None),
+        (Some(name), Some(password), Some(certificate)) => {
+            Initiator::new(&name, password, &certificate).map(Some)
+        }
+        (name, password, certificate) => {
+            let missing: Vec<&str> = [
+                (name.is_none(), "initiator_name"),
+                (password.is_none(), "initiator_password"),
+                (certificate.is_none(), "initiator_certificate"),
+            ]
+            .into_iter()
+            .filter_map(|(absent, field)| absent.then_some(field))
+            .collect();
+            Err(ConfigError::new(
+                "initiator",
+                format!(
+                    "the initiator name, password and certificate go together; missing: {}",
+                    missing.join(", ")
+                ),
+            ))
+        }
     }
 }
 
@@ -563,6 +675,8 @@ fn format_offset(offset: UtcOffset) -> String {
 mod choices;
 mod env;
 
-pub use self::choices::{C2bResponseType, C2bVersion, CallbackChannel, Environment, PhoneFormat};
+pub use self::choices::{
+    C2bResponseType, C2bVersion, CallbackChannel, Environment, InitiatorChannel, PhoneFormat,
+};
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,10 @@ pub enum GatewayError {
     /// The transaction is still being processed (STK query while pending).
     #[error("the transaction is being processed")]
     StillProcessing,
+    /// A B2C request reused an `OriginatorConversationID`: Daraja refused it, so that payment
+    /// was not made twice.
+    #[error("M-Pesa refused a repeated OriginatorConversationID")]
+    DuplicateRequest,
     /// Too many requests (spike arrest or quota).
     #[error("M-Pesa is limiting requests ({code})")]
     RateLimited {
@@ -113,6 +117,9 @@ impl GatewayError {
         if lower.contains("unable to lock subscriber") {
             return GatewayError::SubscriberLocked;
         }
+        if lower.contains("duplicate originatorconversationid") {
+            return GatewayError::DuplicateRequest;
+        }
         if lower.contains("being processed") || lower.contains("under processing") {
             return GatewayError::StillProcessing;
         }
@@ -193,6 +200,80 @@ impl From<GatewayError> for Error {
             },
             // GatewayError's text names Daraja's code and message, never a URL or a secret.
             _ => Error::payment_provider(err.to_string(), err.outcome_unknown(), err),
+        }
+    }
+}
+
+/// What went wrong with an initiator request (Reversal, B2C, Transaction Status) or its
+/// result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitiatorError {
+    /// No initiator is configured
+    /// ([`MpesaConfigBuilder::with_initiator`](crate::MpesaConfigBuilder::with_initiator)).
+    #[error("no M-Pesa initiator is configured: set its name, password and certificate")]
+    NotConfigured,
+    /// A value of the request breaks Daraja's rules; nothing was sent.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The argument (`amount`, `remarks`, `originator_conversation_id`).
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The initiator password could not be encrypted under the certificate; nothing was sent.
+    #[error("the initiator password cannot be encrypted under the configured certificate")]
+    Credential,
+    /// Daraja refused the request or could not be reached.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    /// A result was posted on a channel that carries no initiator result.
+    #[error("{0:?} is not an initiator result channel")]
+    UnknownChannel(String),
+    /// A result body could not be read.
+    #[error("unreadable initiator result: {0}")]
+    UnreadableResult(String),
+}
+
+impl InitiatorError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        InitiatorError::InvalidInput {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The argument an [`InitiatorError::InvalidInput`] names.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            InitiatorError::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have been processed even though it failed: the outcome is
+    /// unknown, so it must be checked (Transaction Status, or waiting for the result) before
+    /// it is sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, InitiatorError::Gateway(err) if err.outcome_unknown())
+    }
+}
+
+impl From<InitiatorError> for Error {
+    /// Input the caller can fix becomes `InvalidInput`; an unreadable result `InvalidInput` on
+    /// `body`; Daraja's errors as for payments; the rest a provider error, never retryable.
+    fn from(err: InitiatorError) -> Self {
+        match err {
+            InitiatorError::InvalidInput { field, message } => Error::invalid(field, message),
+            InitiatorError::UnreadableResult(message) => Error::invalid("body", message),
+            InitiatorError::UnknownChannel(channel) => Error::invalid(
+                "channel",
+                format!("M-Pesa sends no initiator result on {channel:?}"),
+            ),
+            InitiatorError::Gateway(gateway) => {
+                Error::payment_provider(gateway.to_string(), gateway.outcome_unknown(), gateway)
+            }
+            other => Error::payment_provider(other.to_string(), false, other),
         }
     }
 }

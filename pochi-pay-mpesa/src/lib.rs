@@ -1,6 +1,7 @@
 //! M-Pesa payments for Pochi through Safaricom's Daraja API: STK push ("M-Pesa Express"),
-//! STK query for reconciliation, C2B validation and confirmation, callback parsing, and a
-//! faithful fake Daraja server (feature `fake`) for tests and offline demos.
+//! STK query for reconciliation, C2B validation and confirmation, callback parsing, the
+//! initiator APIs a shop needs for refunds and checks (Reversal, B2C, Transaction Status), and
+//! a faithful fake Daraja server (feature `fake`) for tests and offline demos.
 //!
 //! [`MpesaProvider`] implements [`pochi_core::PaymentProvider`]: it parses, builds requests,
 //! talks HTTP and maps results; [`pochi_core::Shop`] decides what they do to orders. Request
@@ -18,6 +19,16 @@
 //!   [`ConfigError`]; the choices it takes: [`Environment`], [`Business`] with its
 //!   [`ShortCode`]s (and the [`TransactionType`] that follows from it), [`C2bVersion`],
 //!   [`C2bResponseType`], [`PhoneFormat`], and the [`CallbackChannel`]s Daraja posts to.
+//! - With an initiator configured ([`MpesaConfigBuilder::with_initiator`] and
+//!   [`MpesaConfigBuilder::with_initiator_certificate`], or `MPESA_INITIATOR_NAME`,
+//!   `MPESA_INITIATOR_PASSWORD`, `MPESA_INITIATOR_CERTIFICATE`):
+//!   [`MpesaProvider::request_reversal`], [`MpesaProvider::request_b2c`] and
+//!   [`MpesaProvider::request_transaction_status`] (about a [`StatusSubject`]), each answering
+//!   an [`InitiatorAccepted`] or an [`InitiatorError`]. Their results arrive later on the
+//!   [`InitiatorChannel`]s and are read by [`parse_initiator_result`] into an
+//!   [`InitiatorResult`] with its [`ResultParameters`]. The `SecurityCredential` (the initiator
+//!   password RSA-encrypted, PKCS#1 v1.5, under Safaricom's certificate) is made afresh for
+//!   each request and never leaves the crate.
 //! - [`GatewayError`]: what went wrong talking to Daraja. The shop sees it as the source of a
 //!   [`pochi_core::Error::PaymentProvider`].
 //! - `fake` (feature `fake`): the fake Daraja server and its controls.
@@ -28,7 +39,10 @@
 //!
 //! Callbacks arrive at `{callback_base_url}/api/pay/callbacks/{channel}/{token}` with the
 //! channels `stk`, `c2b-validation` and `c2b-confirmation`; the HTTP layer hands them to
-//! [`Shop::receive_notification`](pochi_core::Shop::receive_notification).
+//! [`Shop::receive_notification`](pochi_core::Shop::receive_notification). Initiator results
+//! use the same route with the channels `reversal-result`, `reversal-timeout`, `b2c-result`,
+//! `b2c-timeout`, `status-result` and `status-timeout`; the provider's `handles_channel` does
+//! not claim them yet: a host reads them with [`parse_initiator_result`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -61,7 +75,11 @@
 //! timestamps are written in East Africa Time (configurable), phone numbers are sent as JSON
 //! numbers (configurable), the C2B register version defaults to `v2` (configurable), an STK
 //! success callback without `Amount` or `MpesaReceiptNumber` is refused as unreadable, and
-//! acknowledgements answer `{"ResultCode":0,"ResultDesc":"Accepted"}`.
+//! acknowledgements answer `{"ResultCode":0,"ResultDesc":"Accepted"}`. For initiator requests:
+//! a reversal's `ReceiverParty` and a status query's `PartyA` are the account that received the
+//! money (the paybill, or the till number), B2C pays from the business shortcode with
+//! `BusinessPayment`, and the queue-timeout body (undocumented) is read as the `Result` shape
+//! public integrations report, with `ResultCode` optional.
 
 mod business;
 mod client;
@@ -72,6 +90,8 @@ mod error;
 pub mod fake;
 #[cfg(test)]
 mod fuzz_tests;
+mod initiator;
+mod initiator_result;
 mod notify;
 mod payer;
 mod provider;
@@ -84,9 +104,13 @@ mod vectors_tests;
 pub use crate::{
     business::{Business, ShortCode, TransactionType},
     config::{
-        C2bResponseType, C2bVersion, CallbackChannel, ConfigError, Environment, MpesaConfig,
-        MpesaConfigBuilder, PhoneFormat,
+        C2bResponseType, C2bVersion, CallbackChannel, ConfigError, Environment, InitiatorChannel,
+        MpesaConfig, MpesaConfigBuilder, PhoneFormat,
     },
-    error::GatewayError,
+    error::{GatewayError, InitiatorError},
+    initiator_result::{
+        InitiatorAccepted, InitiatorResult, ResultParameters, parse_initiator_result,
+    },
     provider::{C2bRegistration, MpesaProvider},
+    transform::initiator::StatusSubject,
 };

@@ -403,14 +403,14 @@ impl RegisterUrlAnswer {
 }
 
 /// A JSON value as text: strings as they are, numbers in decimal, `null` as empty.
-fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Ok(Option::<Value>::deserialize(deserializer)?
         .as_ref()
         .and_then(text)
         .unwrap_or_default())
 }
 
-fn text(value: &Value) -> Option<String> {
+pub(crate) fn text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -422,7 +422,7 @@ fn decimal(value: &Value) -> Option<Decimal> {
     text(value).as_deref().and_then(parse_decimal)
 }
 
-fn parse_decimal(text: &str) -> Option<Decimal> {
+pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     let text = text.trim();
     Decimal::from_str_exact(text)
         .or_else(|_| Decimal::from_str(text))

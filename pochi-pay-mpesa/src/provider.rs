@@ -19,6 +19,8 @@ use crate::{
     transform::{self, StkPush},
 };
 
+mod initiator;
+
 /// What the customer is told when a push was accepted.
 const CHECK_YOUR_PHONE: &str = "Check your phone and enter your M-Pesa PIN to pay.";
 

@@ -69,7 +69,7 @@ impl StkPush {
 }
 
 /// A KES amount as a whole number from 1 to [`MAX_AMOUNT`].
-fn whole_shillings(amount: Money) -> Result<u32, Error> {
+pub(crate) fn whole_shillings(amount: Money) -> Result<u32, Error> {
     if amount.currency() != Currency::Kes {
         return Err(Error::invalid(
             "amount",
@@ -111,14 +111,17 @@ pub(crate) enum Numeric {
     Text(String),
 }
 
-fn phone_value(phone: &Msisdn, format: PhoneFormat) -> Numeric {
+pub(crate) fn phone_value(phone: &Msisdn, format: PhoneFormat) -> Numeric {
     match (format, phone.as_str().parse::<u64>()) {
         (PhoneFormat::Number, Ok(number)) => Numeric::Number(number),
         _ => Numeric::Text(phone.as_str().to_owned()),
     }
 }
 
-fn expose<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn expose<S: Serializer>(
+    secret: &SecretString,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(secret.expose_secret())
 }
 
@@ -271,5 +274,6 @@ pub(crate) fn direct_payment(
     })
 }
 
+pub(crate) mod initiator;
 #[cfg(test)]
 mod tests;

@@ -144,3 +144,64 @@ impl CallbackChannel {
             .find(|c| c.as_str() == text)
     }
 }
+
+/// The callback routes Daraja posts the asynchronous results of initiator requests to
+/// (Reversal, B2C, Transaction Status): each request names a result URL and a queue-timeout
+/// URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InitiatorChannel {
+    /// The result of a reversal.
+    ReversalResult,
+    /// A reversal that timed out in Daraja's queue.
+    ReversalTimeout,
+    /// The result of a B2C payment.
+    B2cResult,
+    /// A B2C payment that timed out in Daraja's queue.
+    B2cTimeout,
+    /// The result of a transaction status query.
+    StatusResult,
+    /// A transaction status query that timed out in Daraja's queue.
+    StatusTimeout,
+}
+
+impl InitiatorChannel {
+    /// Every channel.
+    pub const ALL: [InitiatorChannel; 6] = [
+        InitiatorChannel::ReversalResult,
+        InitiatorChannel::ReversalTimeout,
+        InitiatorChannel::B2cResult,
+        InitiatorChannel::B2cTimeout,
+        InitiatorChannel::StatusResult,
+        InitiatorChannel::StatusTimeout,
+    ];
+
+    /// The path segment: `reversal-result`, `reversal-timeout`, `b2c-result`, `b2c-timeout`,
+    /// `status-result`, `status-timeout`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitiatorChannel::ReversalResult => "reversal-result",
+            InitiatorChannel::ReversalTimeout => "reversal-timeout",
+            InitiatorChannel::B2cResult => "b2c-result",
+            InitiatorChannel::B2cTimeout => "b2c-timeout",
+            InitiatorChannel::StatusResult => "status-result",
+            InitiatorChannel::StatusTimeout => "status-timeout",
+        }
+    }
+
+    /// The channel a path segment names.
+    pub fn parse(text: &str) -> Option<Self> {
+        InitiatorChannel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+
+    /// Whether Daraja posts here when the request timed out in its queue (no result).
+    pub fn is_timeout(self) -> bool {
+        matches!(
+            self,
+            InitiatorChannel::ReversalTimeout
+                | InitiatorChannel::B2cTimeout
+                | InitiatorChannel::StatusTimeout
+        )
+    }
+}

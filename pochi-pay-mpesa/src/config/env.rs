@@ -26,6 +26,8 @@ impl MpesaConfigBuilder {
     /// | `MPESA_C2B_VERSION` | optional, `v1` or `v2` (default) |
     /// | `MPESA_C2B_RESPONSE_TYPE` | optional, `Completed` (default) or `Cancelled` |
     /// | `MPESA_PHONE_FORMAT` | optional, `number` (default) or `string` |
+    /// | `MPESA_INITIATOR_NAME`, `MPESA_INITIATOR_PASSWORD` | optional, the initiator (API operator) for Reversal, B2C and Transaction Status |
+    /// | `MPESA_INITIATOR_CERTIFICATE` | with them, the path of Safaricom's certificate (PEM or DER) that encrypts the initiator password |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -66,6 +68,9 @@ impl MpesaConfigBuilder {
         builder.callback_base_url = get("MPESA_CALLBACK_BASE_URL");
         builder.callback_token = get("MPESA_CALLBACK_TOKEN").map(SecretString::from);
         builder.timestamp_utc_offset = get("MPESA_TIMESTAMP_UTC_OFFSET");
+        builder.initiator_name = get("MPESA_INITIATOR_NAME");
+        builder.initiator_password = get("MPESA_INITIATOR_PASSWORD").map(SecretString::from);
+        builder.initiator_certificate = get("MPESA_INITIATOR_CERTIFICATE");
         if let Some(c2b) = get("MPESA_C2B") {
             builder.c2b = Some(match c2b.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" | "1" => true,

@@ -244,3 +244,107 @@ fn a_base_url_replaces_the_host_but_not_the_environments_rules() {
     .unwrap();
     assert_eq!(from_env.base_url.as_deref(), Some("https://proxy.example"));
 }
+
+const TEST_CERT: &str = include_str!("../../tests/fixtures/initiator/test_initiator_cert.pem");
+
+fn cert_path() -> String {
+    format!(
+        "{}/tests/fixtures/initiator/test_initiator_cert.pem",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn initiator_credentials_are_optional_and_give_result_urls() {
+    let without = production().build().unwrap();
+    assert_eq!(without.initiator_name(), None);
+
+    let with = production()
+        .with_initiator("pochiapi", "Initiator-pass-1")
+        .with_initiator_certificate(cert_path())
+        .build()
+        .unwrap();
+    assert_eq!(with.initiator_name(), Some("pochiapi"));
+    assert_eq!(
+        with.result_url(InitiatorChannel::ReversalResult),
+        format!("https://duka.example.co.ke/api/pay/callbacks/reversal-result/{TOKEN}")
+    );
+    assert_eq!(
+        with.result_url(InitiatorChannel::B2cTimeout),
+        format!("https://duka.example.co.ke/api/pay/callbacks/b2c-timeout/{TOKEN}")
+    );
+    let pem = production()
+        .with_initiator("pochiapi", "Initiator-pass-1")
+        .with_initiator_certificate_pem(TEST_CERT)
+        .build()
+        .unwrap();
+    assert_eq!(pem.initiator_name(), Some("pochiapi"));
+}
+
+#[test]
+fn a_partial_initiator_is_refused_naming_what_is_missing() {
+    let no_cert = refused(production().with_initiator("pochiapi", "Initiator-pass-1"));
+    assert_eq!(no_cert.field, "initiator");
+    assert!(
+        no_cert.message.ends_with("missing: initiator_certificate"),
+        "{no_cert}"
+    );
+    let only_cert = refused(production().with_initiator_certificate(cert_path()));
+    assert!(
+        only_cert
+            .message
+            .ends_with("missing: initiator_name, initiator_password"),
+        "{only_cert}"
+    );
+    let not_a_cert = refused(
+        production()
+            .with_initiator("pochiapi", "Initiator-pass-1")
+            .with_initiator_certificate_pem("not a certificate"),
+    );
+    assert_eq!(not_a_cert.field, "initiator_certificate");
+}
+
+#[test]
+fn the_initiator_password_never_shows() {
+    let builder = production()
+        .with_initiator("pochiapi", "Initiator-pass-1")
+        .with_initiator_certificate(cert_path());
+    assert!(!format!("{builder:?}").contains("Initiator-pass-1"));
+    let config = builder.build().unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("Initiator-pass-1"), "{shown}");
+    assert!(shown.contains("pochiapi"));
+}
+
+#[test]
+fn initiator_settings_come_from_the_environment() {
+    let vars: HashMap<&str, String> = [
+        ("MPESA_ENVIRONMENT", "production".to_owned()),
+        ("MPESA_SHORTCODE", "888880".to_owned()),
+        ("MPESA_PASSKEY", "live-passkey-0123456789abcdef".to_owned()),
+        ("MPESA_CONSUMER_KEY", "k".to_owned()),
+        ("MPESA_CONSUMER_SECRET", "s".to_owned()),
+        (
+            "MPESA_CALLBACK_BASE_URL",
+            "https://duka.example.co.ke".to_owned(),
+        ),
+        ("MPESA_CALLBACK_TOKEN", TOKEN.to_owned()),
+        ("MPESA_INITIATOR_NAME", "pochiapi".to_owned()),
+        ("MPESA_INITIATOR_PASSWORD", "Initiator-pass-1".to_owned()),
+        ("MPESA_INITIATOR_CERTIFICATE", cert_path()),
+    ]
+    .into_iter()
+    .collect();
+    let config = MpesaConfigBuilder::from_lookup(|n| vars.get(n).cloned())
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(config.initiator_name(), Some("pochiapi"));
+    let partial = MpesaConfigBuilder::from_lookup(|n| {
+        (n != "MPESA_INITIATOR_CERTIFICATE")
+            .then(|| vars.get(n).cloned())
+            .flatten()
+    })
+    .unwrap();
+    assert_eq!(refused(partial).field, "initiator");
+}

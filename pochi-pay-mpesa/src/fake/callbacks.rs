@@ -143,6 +143,9 @@ pub(crate) async fn resolve(
             ),
             PushOutcome::Paid => {
                 let receipt = s.receipt();
+                if let Some(push) = s.push(id).cloned() {
+                    s.remember_payment(&receipt, push.amount, &push.phone, now);
+                }
                 resolved(
                     "0",
                     "The service request is processed successfully.",
@@ -305,6 +308,13 @@ pub(crate) async fn send_c2b(
         now,
         confirmation,
     );
+    if confirmation {
+        // Whole shillings ("1500.00"): the fake only ever sends whole amounts.
+        let whole = payment.amount.split('.').next().unwrap_or_default();
+        if let Ok(amount) = whole.trim().parse::<u32>() {
+            shared.with(|s| s.remember_payment(&trans_id, amount, &payment.msisdn, now));
+        }
+    }
     let response = post(&shared.http, url, &body).await?;
     Ok(C2bDelivery {
         trans_id,

@@ -9,7 +9,17 @@
 //!   timestamp must agree), `Unable to lock subscriber` while a push to the phone is open;
 //!   a till push sent as a paybill one is accepted and later fails with 2028;
 //! - STK query: "The transaction is being processed" while pending, then the result;
-//! - C2B register URL (the configured version only; the other answers `401.003.01`).
+//! - C2B register URL (the configured version only; the other answers `401.003.01`);
+//! - Reversal, B2C (`v3`, and `v1`) and Transaction Status: bearer token, field rules
+//!   (`Bad Request - Invalid <Field>`), the `SecurityCredential` decrypted with the test key
+//!   and checked against the initiator name and password (a wrong one is accepted, then fails
+//!   with 2001 "The initiator information is invalid.", as Daraja does), a repeated B2C
+//!   `OriginatorConversationID` refused; then the result is posted to the `ResultURL` (or the
+//!   `QueueTimeOutURL`) in the background. Reversal and Transaction Status know the receipts
+//!   of the payments the fake made (paid pushes, C2B confirmations, B2C payments); a receipt
+//!   reverses once (`R000001` after), an unknown one fails with `R000002`.
+//!   [`FakeDaraja::script_initiator`] scripts the next request: an error envelope, no answer,
+//!   a queue timeout, or a failing result code.
 //!
 //! A test or a demo drives it: list pending pushes, [resolve](FakeDaraja::resolve) one with an
 //! outcome (the real callback JSON is POSTed to the push's `CallBackURL` before the call
@@ -41,6 +51,7 @@
 //! ```
 
 mod callbacks;
+mod initiator;
 mod server;
 mod state;
 mod types;
@@ -56,7 +67,9 @@ pub use self::{
     callbacks::{PaidDetails, stk_callback_json},
     types::{
         AutoResolve, C2bDelivery, C2bPayment, CallbackResponse, CallbackTarget, Delivery,
-        FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FakeError, FakeOptions, PushOutcome, PushRecord,
+        FAKE_CONSUMER_KEY, FAKE_CONSUMER_SECRET, FAKE_INITIATOR_CERTIFICATE_PEM,
+        FAKE_INITIATOR_NAME, FAKE_INITIATOR_PASSWORD, FakeError, FakeOptions, InitiatorDelivery,
+        InitiatorKind, InitiatorRecord, InitiatorScript, KnownPayment, PushOutcome, PushRecord,
         PushState, RegisteredUrls, Resolution,
     },
 };
@@ -98,6 +111,7 @@ impl FakeDarajaBuilder {
             self.options,
             self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             http,
+            initiator::private_key()?,
         ));
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -171,8 +185,9 @@ impl FakeDaraja {
         &self.shared.options
     }
 
-    /// A configuration builder for this fake: environment, account, passkey and credentials
-    /// set; add the callback base URL and token.
+    /// A configuration builder for this fake: environment, account, passkey, credentials and
+    /// initiator (name, password, and the test certificate whose key the fake holds) set; add
+    /// the callback base URL and token.
     pub fn config_builder(&self) -> MpesaConfigBuilder {
         let options = &self.shared.options;
         let mut builder = MpesaConfigBuilder::default()
@@ -181,7 +196,9 @@ impl FakeDaraja {
         builder.passkey = Some(options.passkey.clone());
         builder.consumer_key = Some(options.consumer_key.clone());
         builder.consumer_secret = Some(options.consumer_secret.clone());
-        builder
+        builder.initiator_name = Some(options.initiator_name.clone());
+        builder.initiator_password = Some(options.initiator_password.clone());
+        builder.with_initiator_certificate_pem(FAKE_INITIATOR_CERTIFICATE_PEM)
     }
 
     /// How many OAuth requests arrived (failed ones included).
@@ -341,6 +358,32 @@ impl FakeDaraja {
         payment: &C2bPayment,
     ) -> Result<C2bDelivery, FakeError> {
         callbacks::send_c2b(&self.shared, url, payment, true).await
+    }
+
+    /// Sets what the next initiator request (Reversal, B2C, Transaction Status) meets; each
+    /// call queues one script, used by one request, in order.
+    pub fn script_initiator(&self, script: InitiatorScript) {
+        self.shared.with(|s| s.initiator_scripts.push_back(script));
+    }
+
+    /// Every initiator request accepted, oldest first.
+    pub fn initiator_requests(&self) -> Vec<InitiatorRecord> {
+        self.shared.read(|s| s.initiator_requests.clone())
+    }
+
+    /// Waits until at least `count` initiator results (or queue timeouts) were posted, and
+    /// returns all of them, oldest first.
+    pub async fn wait_for_initiator_deliveries(&self, count: usize) -> Vec<InitiatorDelivery> {
+        self.shared
+            .wait_for(|s| {
+                (s.initiator_deliveries.len() >= count).then(|| s.initiator_deliveries.clone())
+            })
+            .await
+    }
+
+    /// A payment the fake knows by its receipt.
+    pub fn known_payment(&self, receipt: &str) -> Option<KnownPayment> {
+        self.shared.read(|s| s.payments.get(receipt).cloned())
     }
 
     /// Stops serving (also done when the last handle is dropped).

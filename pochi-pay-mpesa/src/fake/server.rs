@@ -14,10 +14,10 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{PushRecord, PushState, RegisteredUrls, callbacks, state::Shared};
+use super::{PushRecord, PushState, RegisteredUrls, callbacks, initiator, state::Shared};
 use crate::{
     business::{Business, TransactionType},
-    client::{STK_PUSH_PATH, STK_QUERY_PATH},
+    client::{B2C_PATH, REVERSAL_PATH, STATUS_PATH, STK_PUSH_PATH, STK_QUERY_PATH},
     config::{C2bVersion, FORBIDDEN_IN_URLS},
     timestamp::{Timestamp, password},
     transform::{MAX_ACCOUNT_REFERENCE, MAX_AMOUNT, MAX_DESCRIPTION},
@@ -29,15 +29,19 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(STK_PUSH_PATH, post(process_request))
         .route(STK_QUERY_PATH, post(query))
         .route("/mpesa/c2b/{version}/registerurl", post(register_url))
+        .route(REVERSAL_PATH, post(initiator::reversal))
+        .route(B2C_PATH, post(initiator::b2c))
+        .route("/mpesa/b2c/v1/paymentrequest", post(initiator::b2c))
+        .route(STATUS_PATH, post(initiator::status))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
 }
 
-type Refusal = Box<Response>;
+pub(super) type Refusal = Box<Response>;
 
 /// Daraja's error shape.
-fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
     let request_id = format!("{:x}-fake", rand::random::<u64>());
     (
         status,
@@ -46,11 +50,11 @@ fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Refusal {
+pub(super) fn refuse(status: StatusCode, code: &str, message: &str) -> Refusal {
     Box::new(envelope(status, code, message))
 }
 
-fn invalid(field: &str) -> Refusal {
+pub(super) fn invalid(field: &str) -> Refusal {
     refuse(
         StatusCode::BAD_REQUEST,
         "400.002.02",
@@ -126,7 +130,7 @@ async fn oauth(
 }
 
 /// Checks the bearer token and the content type, and reads the JSON body.
-fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
+pub(super) fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -164,7 +168,7 @@ fn admit(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Ref
 }
 
 /// Digits given as a JSON number or a string of digits.
-fn digits(value: Option<&Value>) -> Option<String> {
+pub(super) fn digits(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::Number(n) => n.as_u64().map(|n| n.to_string()),
         Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -174,13 +178,13 @@ fn digits(value: Option<&Value>) -> Option<String> {
     }
 }
 
-fn is_kenyan_mobile(number: &str) -> bool {
+pub(super) fn is_kenyan_mobile(number: &str) -> bool {
     number.len() == 12
         && (number.starts_with("2547") || number.starts_with("2541"))
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn url_acceptable(url: &str) -> bool {
+pub(super) fn url_acceptable(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
         && !FORBIDDEN_IN_URLS.iter().any(|w| lower.contains(w))

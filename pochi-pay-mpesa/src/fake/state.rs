@@ -1,19 +1,27 @@
 //! The fake's memory: tokens, pushes and registered URLs, behind one mutex that is never held
 //! across an `.await`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, MutexGuard},
+};
 
 use pochi_core::Clock;
 use rand::{Rng, distributions::Alphanumeric};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use super::{FakeOptions, PushRecord, PushState, RegisteredUrls};
+use super::{
+    FakeOptions, InitiatorDelivery, InitiatorRecord, InitiatorScript, KnownPayment, PushRecord,
+    PushState, RegisteredUrls,
+};
 use crate::timestamp::{EAST_AFRICA_TIME, Timestamp};
 
 /// Everything the server and the controls share.
 pub(crate) struct Shared {
     pub(crate) options: FakeOptions,
+    /// Safaricom's side of the initiator certificate (the test fixture's key).
+    pub(crate) initiator_key: rsa::RsaPrivateKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: reqwest::Client,
     state: Mutex<State>,
@@ -31,6 +39,10 @@ pub(crate) struct State {
     pub(crate) registered: Option<RegisteredUrls>,
     pub(crate) auto: Option<super::AutoResolve>,
     pub(crate) callbacks_delivered: u64,
+    pub(crate) payments: HashMap<String, KnownPayment>,
+    pub(crate) initiator_scripts: VecDeque<InitiatorScript>,
+    pub(crate) initiator_requests: Vec<InitiatorRecord>,
+    pub(crate) initiator_deliveries: Vec<InitiatorDelivery>,
     counter: u64,
 }
 
@@ -40,9 +52,15 @@ pub(crate) struct IssuedToken {
 }
 
 impl Shared {
-    pub(crate) fn new(options: FakeOptions, clock: Arc<dyn Clock>, http: reqwest::Client) -> Self {
+    pub(crate) fn new(
+        options: FakeOptions,
+        clock: Arc<dyn Clock>,
+        http: reqwest::Client,
+        initiator_key: rsa::RsaPrivateKey,
+    ) -> Self {
         Shared {
             options,
+            initiator_key,
             clock,
             http,
             state: Mutex::new(State::default()),
@@ -114,6 +132,26 @@ impl State {
                 .token
                 .as_ref()
                 .is_some_and(|t| t.value == bearer && now < t.expires_at)
+    }
+
+    /// Remembers a payment the fake made, so Transaction Status and Reversal know it.
+    pub(crate) fn remember_payment(
+        &mut self,
+        receipt: &str,
+        amount: u32,
+        phone: &str,
+        at: OffsetDateTime,
+    ) {
+        self.payments.insert(
+            receipt.to_owned(),
+            KnownPayment {
+                receipt: receipt.to_owned(),
+                amount,
+                phone: phone.to_owned(),
+                at,
+                reversed: false,
+            },
+        );
     }
 
     pub(crate) fn push(&self, checkout_request_id: &str) -> Option<&PushRecord> {

@@ -18,6 +18,15 @@ pub const FAKE_CONSUMER_KEY: &str = "fake-consumer-key";
 /// The consumer secret a fake accepts by default.
 pub const FAKE_CONSUMER_SECRET: &str = "fake-consumer-secret";
 
+/// The initiator name a fake accepts by default.
+pub const FAKE_INITIATOR_NAME: &str = "testapi";
+/// The initiator password a fake accepts by default (the sandbox's public one).
+pub const FAKE_INITIATOR_PASSWORD: &str = "Safaricom999!*!";
+/// The certificate whose private key the fake holds (a test-only fixture): a configuration
+/// for the fake encrypts the initiator password under it.
+pub const FAKE_INITIATOR_CERTIFICATE_PEM: &str =
+    include_str!("../../tests/fixtures/initiator/test_initiator_cert.pem");
+
 /// How a fake behaves. Defaults: the public sandbox paybill and passkey, the fake consumer
 /// key and secret, tokens valid 3599 s with `expires_in` as a number, subscriber locking on,
 /// "being processed" envelopes while pending, C2B `v2`.
@@ -43,6 +52,10 @@ pub struct FakeOptions {
     pub pending_query_empty_result: bool,
     /// The C2B product version of the app.
     pub c2b_version: C2bVersion,
+    /// The initiator name it accepts.
+    pub initiator_name: String,
+    /// The initiator password it accepts (decrypted from `SecurityCredential`).
+    pub initiator_password: SecretString,
 }
 
 impl Default for FakeOptions {
@@ -57,6 +70,8 @@ impl Default for FakeOptions {
             lock_subscriber: true,
             pending_query_empty_result: false,
             c2b_version: C2bVersion::V2,
+            initiator_name: FAKE_INITIATOR_NAME.to_owned(),
+            initiator_password: SecretString::from(FAKE_INITIATOR_PASSWORD),
         }
     }
 }
@@ -74,6 +89,7 @@ impl fmt::Debug for FakeOptions {
                 &self.pending_query_empty_result,
             )
             .field("c2b_version", &self.c2b_version)
+            .field("initiator_name", &self.initiator_name)
             .finish_non_exhaustive()
     }
 }
@@ -363,4 +379,93 @@ pub enum FakeError {
     /// The callback could not be delivered.
     #[error("callback not delivered: {0}")]
     Delivery(String),
+}
+
+/// An initiator API of the fake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InitiatorKind {
+    /// `/mpesa/reversal/v1/request`.
+    Reversal,
+    /// `/mpesa/b2c/v3/paymentrequest` (and `v1`).
+    B2c,
+    /// `/mpesa/transactionstatus/v1/query`.
+    TransactionStatus,
+}
+
+/// What the next initiator request (any kind) meets, set with
+/// [`FakeDaraja::script_initiator`](super::FakeDaraja::script_initiator). Scripts are used
+/// one per request, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InitiatorScript {
+    /// Answer with this error envelope (after the token check).
+    Envelope {
+        /// HTTP status.
+        status: u16,
+        /// `errorCode`.
+        code: String,
+        /// `errorMessage`.
+        message: String,
+    },
+    /// Never answer: the caller times out (the request is not processed).
+    NoAnswer,
+    /// Accept, then post to the `QueueTimeOutURL` instead of the result.
+    QueueTimeout,
+    /// Accept, then post a result with this failing `ResultCode`.
+    FailResult {
+        /// `ResultCode`.
+        code: String,
+        /// `ResultDesc`.
+        description: String,
+    },
+}
+
+/// An initiator request the fake accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InitiatorRecord {
+    /// Which API.
+    pub kind: InitiatorKind,
+    /// `OriginatorConversationID` of the acceptance.
+    pub originator_conversation_id: String,
+    /// `ConversationID` of the acceptance.
+    pub conversation_id: String,
+    /// The request body, with `SecurityCredential` replaced by `(checked)`.
+    pub body: Value,
+    /// The `ResultCode` of the result it will get (or got); empty for a queue timeout.
+    pub result_code: String,
+    /// The receipt of the transaction it made (a reversal's, a B2C payment's).
+    pub new_receipt: Option<String>,
+}
+
+/// A result or queue-timeout notice the fake posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InitiatorDelivery {
+    /// Which API.
+    pub kind: InitiatorKind,
+    /// Whether it went to the `QueueTimeOutURL` (else the `ResultURL`).
+    pub queue_timeout: bool,
+    /// The JSON posted.
+    pub body: Value,
+    /// The shop's answer, or why there was none.
+    pub response: Result<CallbackResponse, FakeError>,
+}
+
+/// A payment the fake knows by its receipt (paid STK pushes, C2B confirmations it sent, B2C
+/// payments it made): Transaction Status and Reversal answer for these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KnownPayment {
+    /// The receipt.
+    pub receipt: String,
+    /// KES.
+    pub amount: u32,
+    /// The customer's number, as the fake had it (may be masked).
+    pub phone: String,
+    /// When it was made.
+    pub at: OffsetDateTime,
+    /// Whether it was reversed.
+    pub reversed: bool,
 }
