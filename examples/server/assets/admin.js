@@ -122,6 +122,7 @@
     stats: loadStats,
     customers: () => loadCustomers(true),
     messages: () => loadMessages(true),
+    refunds: () => loadRefunds(true),
     reviews: () => loadReviews(true),
     products: loadProducts,
     settings: loadSettings,
@@ -280,7 +281,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.hidden = true;
-      if (select.value === "cancelled" && !confirm(`Cancel order ${order.number}? Its stock goes back on sale.`)) return;
+      if (select.value === "cancelled" && !confirm(`Cancel order ${order.number}? Its stock goes back on sale${order.status === "pending_payment" ? "" : ", and what the customer paid is owed back (see Refunds)"}.`)) return;
       button.disabled = true;
       try {
         const body = { status: select.value };
@@ -385,7 +386,10 @@
         figure("Paid orders", String(stats.paidOrders)),
         figure("All orders", String(stats.totalOrders)),
         figure("Average order", money(stats.averageOrderValue)),
+        stats.refunds ? figure("Refunds owed", money(stats.refunds.owed)) : null,
+        stats.refunds ? figure("Refunded", money(stats.refunds.refunded)) : null,
       ),
+      el("p", { class: "hint", text: "Revenue counts paid orders at their total: money refunded, or owed back, is not in it." }),
       el("h2", { text: "Last 30 days" }),
       dailyChart(stats.daily || []),
       el("h2", { text: "Orders by status" }),
@@ -497,6 +501,74 @@
     if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: "No customers yet." })));
     customersCursor = page.nextCursor;
     $("customers-more").hidden = !customersCursor;
+  }
+
+  // ---- Refunds -----------------------------------------------------------------------------
+
+  let refundsCursor = null;
+
+  const REFUND_REASONS = {
+    order_cancelled: "Order cancelled after it was paid",
+    over_payment: "Paid more than the order's total",
+    paid_after_cancellation: "Paid after the order was cancelled",
+  };
+
+  const REFUND_STATUSES = {
+    owed: "Owed",
+    sending: "Being sent by M-Pesa",
+    refunded: "Refunded",
+    failed: "M-Pesa could not send it: still owed",
+  };
+
+  /** The form that records the M-Pesa code of the money an admin sent back. */
+  function refundForm(refund) {
+    const code = el("input", { name: "reference", required: "", maxlength: "40", placeholder: "M-Pesa code", autocomplete: "off", "aria-label": `M-Pesa code of the refund for ${refund.orderNumber}` });
+    const note = el("input", { name: "note", maxlength: "500", placeholder: "Note (optional)", "aria-label": "Note" });
+    const form = el("form", { class: "refund-form inline" }, code, note, el("button", { type: "submit", text: "Mark refunded" }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await admin(`admin/refunds/${encodeURIComponent(refund.id)}/refunded`, {
+          method: "POST",
+          body: { reference: code.value, note: note.value || null },
+        });
+        say(status, `Refund for ${refund.orderNumber} recorded.`, "ok");
+        await loadRefunds(true);
+      } catch (error) {
+        say(status, error.message, "error");
+      }
+    });
+    return form;
+  }
+
+  async function loadRefunds(fresh) {
+    if (fresh) refundsCursor = null;
+    const wanted = $("refund-status").value;
+    const query = `limit=50${wanted ? `&status=${encodeURIComponent(wanted)}` : ""}${refundsCursor ? `&cursor=${encodeURIComponent(refundsCursor)}` : ""}`;
+    const page = await admin(`admin/refunds?${query}`);
+    const body = $("refunds");
+    if (fresh) body.replaceChildren();
+    page.items.forEach((r) => {
+      const paidBack =
+        r.status === "owed" || r.status === "failed"
+          ? refundForm(r)
+          : el("span", {}, r.reference ? el("strong", { class: "receipt-code", text: r.reference }) : "", r.actor && r.actor.name ? ` by ${r.actor.name}` : "", r.note ? el("span", { class: "small muted", text: ` · ${r.note}` }) : "");
+      body.append(
+        el(
+          "tr",
+          { dataset: { refund: r.id, status: r.status, order: r.orderNumber } },
+          el("td", { text: when(r.createdAt) }),
+          el("td", { text: r.orderNumber }),
+          el("td", { text: REFUND_REASONS[r.reason] || r.reason }),
+          el("td", { text: money(r.amount) }),
+          el("td", { class: "refund-status", text: REFUND_STATUSES[r.status] || r.status }),
+          el("td", {}, paidBack),
+        ),
+      );
+    });
+    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "6", class: "muted", text: "No refunds here." })));
+    refundsCursor = page.nextCursor;
+    $("refunds-more").hidden = !refundsCursor;
   }
 
   // ---- Reviews -----------------------------------------------------------------------------
@@ -990,6 +1062,8 @@
   $("orders-more").addEventListener("click", () => loadOrders(false).catch((e) => say(status, e.message, "error")));
   $("customers-more").addEventListener("click", () => loadCustomers(false).catch((e) => say(status, e.message, "error")));
   $("reviews-more").addEventListener("click", () => loadReviews(false).catch((e) => say(status, e.message, "error")));
+  $("refunds-more").addEventListener("click", () => loadRefunds(false).catch((e) => say(status, e.message, "error")));
+  $("refund-status").addEventListener("change", () => loadRefunds(true).catch((e) => say(status, e.message, "error")));
   $("messages-more").addEventListener("click", () => loadMessages(false).catch((e) => say(status, e.message, "error")));
   $("message-state").addEventListener("change", () => loadMessages(true).catch((e) => say(status, e.message, "error")));
   $("product-form").addEventListener("submit", saveProduct);

@@ -68,8 +68,26 @@ window.PochiOrder = (() => {
     );
   }
 
+  /** Money the shop owes back or paid back. */
+  function refunds(order) {
+    if (!order.refunds || order.refunds.length === 0) return null;
+    return el(
+      "ul",
+      { class: "refunds", id: "refunds" },
+      order.refunds.map((refund) =>
+        el(
+          "li",
+          { dataset: { status: refund.status } },
+          refund.status === "refunded"
+            ? [`Refunded ${money(refund.amount)}`, refund.reference ? [" (M-Pesa ", el("strong", { class: "receipt-code", text: refund.reference }), ")"] : ""].flat()
+            : [`The shop owes you ${money(refund.amount)} back`, refund.status === "sending" ? ": on its way on M-Pesa." : ": it will send it to your M-Pesa."],
+        ),
+      ),
+    );
+  }
+
   function summary(order) {
-    return [items(order), totals(order), receipts(order), delivery(order)].filter(Boolean);
+    return [items(order), totals(order), receipts(order), refunds(order), delivery(order)].filter(Boolean);
   }
 
   return { summary, timeline, statusBadge, items, totals };

@@ -664,6 +664,62 @@ async fn a_till_shop_without_api_access_verifies_a_pasted_sms_and_tracking_shows
 }
 
 #[tokio::test]
+async fn an_admin_cancels_a_paid_order_records_the_refund_and_the_customer_sees_it() {
+    with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
+        let number = buy_and_pay(&page).await;
+
+        // The admin cancels the paid order (and accepts the confirmation).
+        log_in(&page).await;
+        let card = format!(".order[data-order-number=\"{number}\"]");
+        page.shown(&format!("{card}[data-status=\"paid\"]")).await;
+        page.eval("window.confirm = () => true; return true;").await;
+        page.choose(&format!("{card} select.move-status"), "cancelled")
+            .await;
+        page.click(&format!("{card} button.move-order")).await;
+        page.shown(&format!("{card}[data-status=\"cancelled\"]"))
+            .await;
+
+        // The customer's tracking page says the money is owed back.
+        page.open(&format!("/track?order={number}")).await;
+        page.text_in("#refunds li[data-status=\"owed\"]", "owes you")
+            .await;
+
+        // The owner finds it under Refunds and records the M-Pesa code of the money sent back.
+        page.open("/admin").await;
+        page.shown("#dashboard").await;
+        page.click("[data-tab=\"refunds\"]").await;
+        let row = format!("#refunds tr[data-order=\"{number}\"]");
+        page.text_in(&row, "Order cancelled after it was paid")
+            .await;
+        page.shot("admin-refunds").await;
+        page.fill(&format!("{row} input[name=\"reference\"]"), "slk4h7q2xz")
+            .await;
+        page.fill(
+            &format!("{row} input[name=\"note\"]"),
+            "Sent from the shop phone",
+        )
+        .await;
+        page.click(&format!("{row} button[type=\"submit\"]")).await;
+        page.text_in("#status", "recorded").await;
+        page.choose("#refund-status", "refunded").await;
+        page.text_in(&format!("{row}[data-status=\"refunded\"]"), "SLK4H7Q2XZ")
+            .await;
+        page.text_in("#refunds", "Sent from the shop phone").await;
+
+        // The customer sees it refunded with the code, not the owner's note.
+        page.open(&format!("/track?order={number}")).await;
+        page.text_in("#refunds li[data-status=\"refunded\"]", "SLK4H7Q2XZ")
+            .await;
+        let shown = page
+            .eval("return document.body.textContent.includes('Sent from the shop phone');")
+            .await;
+        assert_eq!(shown, Value::Bool(false));
+        page.shot("track-refunded").await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_reviews_tab_shows_a_forged_payment_callback_in_plain_words() {
     with_shop(DESKTOP.0, DESKTOP.1, |page| async move {
         // Someone posts a payment result to the callback URL with a guessed token.

@@ -526,7 +526,10 @@ async fn cancelling_a_paid_order_owes_a_refund_an_admin_pays_back_once() {
     .send(&app.router)
     .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(again.json()["error"]["details"]["reason"], "refund_not_owed");
+    assert_eq!(
+        again.json()["error"]["details"]["reason"],
+        "refund_not_owed"
+    );
     let tracked = get(&format!("/api/track/{number}"))
         .send(&app.router)
         .await
