@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, all, cart, el, say, money, toCents, fromCents, showError, clearErrors, newKey } = Pochi;
+  const { api, all, cart, el, say, money, toCents, fromCents, showError, clearErrors, newKey, t } = Pochi;
   const status = document.getElementById("status");
   const form = document.getElementById("form");
   const submit = document.getElementById("place-order");
@@ -40,12 +40,12 @@
     const fee = deliveryFee(subtotal);
     document.getElementById("subtotal").textContent = money({ amount: fromCents(subtotal), currency: cur });
     document.getElementById("delivery-fee").textContent =
-      fee === null ? "Choose a county" : fee === 0n ? "Free" : money({ amount: fromCents(fee), currency: cur });
+      fee === null ? t("checkout.choose_county_for_fee") : fee === 0n ? t("totals.free") : money({ amount: fromCents(fee), currency: cur });
     document.getElementById("total").textContent = money({ amount: fromCents(subtotal + (fee || 0n)), currency: cur });
     const free = document.getElementById("free-delivery");
     const threshold = settings && settings.delivery.freeDeliveryOver;
     free.hidden = !threshold || subtotal >= toCents(threshold.amount);
-    if (threshold) free.textContent = `Free delivery on orders of ${money(threshold)} or more.`;
+    if (threshold) free.textContent = t("checkout.free_delivery_over", { amount: money(threshold) });
   }
 
   function renderCart() {
@@ -59,14 +59,14 @@
         const minus = el("button", {
           type: "button",
           class: "secondary",
-          "aria-label": `One less ${line.name}`,
+          "aria-label": t("checkout.one_less", { product: line.name }),
           text: "−",
           onclick: () => change(line.id, line.quantity - 1),
         });
         const plus = el("button", {
           type: "button",
           class: "secondary",
-          "aria-label": `One more ${line.name}`,
+          "aria-label": t("checkout.one_more", { product: line.name }),
           text: "+",
           disabled: max !== null && max !== undefined && line.quantity >= max,
           onclick: () => change(line.id, line.quantity + 1),
@@ -75,8 +75,8 @@
           "li",
           { class: "line", dataset: { productId: line.id } },
           el("span", { class: "name" }, el("strong", { text: line.name }), el("br"), el("span", { class: "muted small", text: money(line.price) })),
-          el("span", { class: "quantity" }, minus, el("output", { "aria-label": "Quantity", text: String(line.quantity) }), plus),
-          el("button", { type: "button", class: "link", text: "Remove", onclick: () => change(line.id, 0) }),
+          el("span", { class: "quantity" }, minus, el("output", { "aria-label": t("checkout.quantity"), text: String(line.quantity) }), plus),
+          el("button", { type: "button", class: "link", text: t("checkout.remove"), onclick: () => change(line.id, 0) }),
         );
       }),
     );
@@ -106,19 +106,17 @@
       FIELDS.filter((f) => f !== "language").forEach((f) => {
         if (typeof details[f] === "string" && !form.elements[f].value) form.elements[f].value = details[f];
       });
-      // The language of the customer's messages: as chosen last time, else the browser's.
-      const guess = (navigator.languages || [navigator.language || ""]).find((l) => /^(sw|en)\b/i.test(l)) || "en";
-      form.elements.language.value = details.language === "sw" || details.language === "en" ? details.language : guess.slice(0, 2).toLowerCase();
     } catch (_) {
       // Nothing remembered.
     }
+    // The customer's messages come in the language they read the shop in, unless they choose.
+    form.elements.language.value = Pochi.language;
   }
 
   function missing() {
-    const labels = { name: "your name", phone: "your M-Pesa phone number", county: "your county", area: "your town or area", address: "your address" };
     const errors = [];
-    for (const [field, label] of Object.entries(labels)) {
-      if (!form.elements[field].value.trim()) errors.push({ field, message: `Please enter ${label}.` });
+    for (const field of ["name", "phone", "county", "area", "address"]) {
+      if (!form.elements[field].value.trim()) errors.push({ field, message: t(`checkout.missing_${field}`) });
     }
     return errors;
   }
@@ -147,17 +145,25 @@
     lastAttempt = { body: text, key };
     saveDetails();
     submit.disabled = true;
-    submit.textContent = "Placing your order…";
+    submit.textContent = t("checkout.placing");
     try {
-      const order = await api("orders", { method: "POST", body, headers: { "Idempotency-Key": key } });
+      const order = await api("orders", {
+        method: "POST",
+        body,
+        headers: { "Idempotency-Key": key },
+        context: (details) => {
+          const line = cart.lines().find((l) => l.id === details.productId);
+          return line ? { product: line.name, available: details.available } : {};
+        },
+      });
       cart.clear();
       location.assign(`pay?order=${encodeURIComponent(order.number)}`);
     } catch (error) {
       submit.disabled = false;
-      submit.textContent = "Place order and pay with M-Pesa";
+      submit.textContent = t("checkout.place_order");
       if (error.code === "out_of_stock") {
         await refreshCatalogue();
-        say(status, `${error.message} Your cart shows what is left.`, "error");
+        say(status, `${error.message} ${t("checkout.cart_shows_left")}`, "error");
         status.scrollIntoView({ block: "nearest" });
       } else {
         showError(form, error, status);
@@ -172,7 +178,7 @@
       const before = cart.lines().length;
       cart.refresh(products);
       if (cart.lines().length < before) {
-        say(status, "Something in your cart is no longer sold and was removed.", "warn");
+        say(status, t("checkout.removed"), "warn");
       }
     } catch (error) {
       say(status, error.message, "error");
@@ -203,5 +209,7 @@
     if (error) error.hidden = true;
   });
   form.addEventListener("submit", placeOrder);
-  start();
+  // A switch of the page's language reloads it: what was typed so far comes back.
+  window.addEventListener("pochi:language", saveDetails);
+  Pochi.ready.then(start);
 })();

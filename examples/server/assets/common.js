@@ -1,8 +1,129 @@
-// Shared by every page: the API client, money, the cart, safe DOM building and messages.
-// Plain script (no modules, no build step); everything hangs off `window.Pochi`.
+// Shared by every page: the storefront's language, the API client, money, the cart, safe DOM
+// building and messages. Plain script (no modules, no build step); everything hangs off
+// `window.Pochi`.
 "use strict";
 
 window.Pochi = (() => {
+  // ---- Language ------------------------------------------------------------------------------
+  // A page with a language switch (`[data-language-switch]`: the storefront) takes its texts
+  // from the catalogue `assets/i18n/<language>.json`, which the shop may have edited: elements
+  // name their text with `data-i18n="key"` (`data-i18n-placeholder`, `-aria-label`, `-title`
+  // for attributes), scripts with `t("key", {placeholder: value})`. Pages without a switch (the
+  // admin dashboard) stay English and load no catalogue.
+
+  const LANGUAGES = ["en", "sw"];
+  const LANGUAGE_KEY = "pochi.language.v1";
+  const translated = document.querySelector("[data-language-switch]") !== null;
+
+  /** The customer's choice on the switch if remembered, else the browser's first language we speak. */
+  function guessLanguage() {
+    if (!translated) return "en";
+    try {
+      const chosen = localStorage.getItem(LANGUAGE_KEY);
+      if (LANGUAGES.includes(chosen)) return chosen;
+    } catch (_) {
+      // Storage is off: guess again on every page.
+    }
+    const preferred = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+    for (const tag of preferred) {
+      const base = String(tag).split("-")[0].toLowerCase();
+      if (LANGUAGES.includes(base)) return base;
+    }
+    return "en";
+  }
+
+  const language = guessLanguage();
+  let texts = {};
+
+  /** Whether the catalogue has a text for `key`. */
+  function has(key) {
+    return Object.prototype.hasOwnProperty.call(texts, key) && typeof texts[key] === "string";
+  }
+
+  /** `template` with its `{name}` placeholders filled from `vars`; null if one is missing. */
+  function fillIn(template, vars) {
+    let complete = true;
+    const text = template.replace(/\{(\w+)\}/g, (whole, name) => {
+      if (vars && Object.prototype.hasOwnProperty.call(vars, name)) return String(vars[name]);
+      complete = false;
+      return whole;
+    });
+    return complete ? text : null;
+  }
+
+  /** The catalogue's text for `key`, filled in; `fallback` (else the key) when there is none. */
+  function t(key, vars = {}, fallback) {
+    const text = has(key) ? fillIn(texts[key], vars) : null;
+    if (text !== null) return text;
+    return fallback === undefined ? key : fallback;
+  }
+
+  /**
+   * The text for `key` as a list of strings and nodes, for a sentence with elements inside
+   * (`{number}` in bold): `vars` values may be nodes.
+   */
+  function tNodes(key, vars = {}) {
+    const template = has(key) ? texts[key] : key;
+    return template
+      .split(/(\{\w+\})/)
+      .filter((part) => part !== "")
+      .map((part) => {
+        const name = /^\{(\w+)\}$/.exec(part);
+        return name && Object.prototype.hasOwnProperty.call(vars, name[1]) ? vars[name[1]] : part;
+      });
+  }
+
+  /** Puts the catalogue's texts into the elements (and attributes) under `root` that name one. */
+  function translate(root) {
+    root.querySelectorAll("[data-i18n]").forEach((node) => {
+      if (has(node.dataset.i18n)) node.textContent = t(node.dataset.i18n);
+    });
+    for (const attribute of ["placeholder", "aria-label", "title"]) {
+      root.querySelectorAll(`[data-i18n-${attribute}]`).forEach((node) => {
+        const key = node.getAttribute(`data-i18n-${attribute}`);
+        if (has(key)) node.setAttribute(attribute, t(key));
+      });
+    }
+  }
+
+  async function fetchCatalogue(lang) {
+    const response = await fetch(`assets/i18n/${lang}.json`, { headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`catalogue ${lang}: ${response.status}`);
+    return response.json();
+  }
+
+  /** Loads the page's catalogue (English if that fails), translates the page, sets up the switch. */
+  async function loadTexts() {
+    document.documentElement.lang = language;
+    for (const lang of language === "en" ? ["en"] : [language, "en"]) {
+      try {
+        texts = await fetchCatalogue(lang);
+        document.documentElement.lang = lang;
+        break;
+      } catch (_) {
+        // Try the next; with none, the page keeps the English written in its HTML.
+      }
+    }
+    translate(document);
+    document.querySelectorAll("[data-language-switch]").forEach((select) => {
+      select.value = language;
+      select.addEventListener("change", () => {
+        if (!LANGUAGES.includes(select.value)) return;
+        try {
+          localStorage.setItem(LANGUAGE_KEY, select.value);
+        } catch (_) {
+          // Not remembered: the page still changes now.
+        }
+        // Pages keep what the customer typed before the reload (see checkout.js).
+        window.dispatchEvent(new CustomEvent("pochi:language", { detail: select.value }));
+        location.reload();
+      });
+    });
+  }
+
+  /** Resolves once the page's texts are in: page scripts render after it. */
+  const ready = translated ? loadTexts() : Promise.resolve();
+
   // ---- API ---------------------------------------------------------------------------------
 
   /** An error answer from the API (or no answer), with a message fit to show a customer. */
@@ -16,20 +137,46 @@ window.Pochi = (() => {
     }
   }
 
+  // The dashboard's (English) texts where the page has no catalogue.
   const GENERIC = "Something went wrong on our side. Please try again in a moment.";
   const OFFLINE = "We could not reach the shop. Check your connection and try again.";
 
-  /** A sentence a person can read, from the API's `message` (never raw JSON). */
-  function friendly(status, code, message, retryAfter) {
+  /** The catalogue keys that may say what went wrong, most specific first. */
+  function errorKeys(code, field, details) {
+    const keys = [];
+    if (code === "invalid_input" && field) keys.push(`field.${field}`);
+    if (details && details.reason) keys.push(`api.${details.reason}`);
+    if (code === "out_of_stock") {
+      if (details && details.available === 0) keys.push("api.out_of_stock_sold_out");
+      keys.push("api.out_of_stock_product");
+    }
+    if (code) keys.push(`api.${code}`);
+    return keys;
+  }
+
+  /**
+   * A sentence a person can read about an error answer: the catalogue's text for its code,
+   * reason or field (its placeholders filled from `context`, an object or a function of the
+   * answer's details), else the API's `message` (never raw JSON).
+   */
+  function friendly(status, error, retryAfter, context) {
+    const { code, message, field, details } = error;
     if (code === "rate_limited") {
       const wait = Number(retryAfter);
       return wait > 0
-        ? `Too many attempts. Please wait ${wait} seconds and try again.`
-        : "Too many attempts. Please wait a moment and try again.";
+        ? t("error.rate_limited_wait", { seconds: wait }, `Too many attempts. Please wait ${wait} seconds and try again.`)
+        : t("error.rate_limited", {}, "Too many attempts. Please wait a moment and try again.");
     }
-    if (status >= 500 && status !== 502 && status !== 503) return GENERIC;
+    if (status >= 500 && status !== 502 && status !== 503) return t("error.generic", {}, GENERIC);
+    const vars = (typeof context === "function" ? context(details || {}) : context) || {};
+    for (const key of errorKeys(code, field, details)) {
+      const text = t(key, vars, null);
+      if (text !== null) return text;
+    }
     if (typeof message !== "string" || message.trim() === "") {
-      return status >= 500 ? GENERIC : "That did not work. Please check and try again.";
+      return status >= 500
+        ? t("error.generic", {}, GENERIC)
+        : t("error.check_and_retry", {}, "That did not work. Please check and try again.");
     }
     const text = message.trim();
     const sentence = text.charAt(0).toUpperCase() + text.slice(1);
@@ -38,10 +185,11 @@ window.Pochi = (() => {
 
   /**
    * Calls the API under `api/` (relative, so the pages also work when the shop is mounted under
-   * a prefix). Resolves to the parsed JSON body; rejects with an ApiError.
+   * a prefix). Resolves to the parsed JSON body; rejects with an ApiError whose message is in
+   * the page's language (`context` fills the placeholders of its text, see `friendly`).
    */
   async function api(path, options = {}) {
-    const { method = "GET", body, headers = {}, auth } = options;
+    const { method = "GET", body, headers = {}, auth, context } = options;
     const init = { method, headers: { Accept: "application/json", ...headers } };
     if (body instanceof FormData) {
       init.body = body;
@@ -59,7 +207,7 @@ window.Pochi = (() => {
     try {
       response = await fetch(`api/${path}`, init);
     } catch (_) {
-      throw new ApiError(0, "network", OFFLINE);
+      throw new ApiError(0, "network", t("error.offline", {}, OFFLINE));
     }
     let data = null;
     const type = response.headers.get("Content-Type") || "";
@@ -75,7 +223,7 @@ window.Pochi = (() => {
       throw new ApiError(
         response.status,
         error.code || `http_${response.status}`,
-        friendly(response.status, error.code, error.message, response.headers.get("Retry-After")),
+        friendly(response.status, error, response.headers.get("Retry-After"), context),
         error.field,
         error.details,
       );
@@ -246,7 +394,7 @@ window.Pochi = (() => {
       }
       say(fallback, "");
     } else {
-      say(fallback, error && error.message ? error.message : GENERIC, "error");
+      say(fallback, error && error.message ? error.message : t("error.generic", {}, GENERIC), "error");
     }
   }
 
@@ -269,9 +417,10 @@ window.Pochi = (() => {
   function when(iso) {
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return "";
-    return date.toLocaleString("en-KE", { dateStyle: "medium", timeStyle: "short" });
+    return date.toLocaleString(language === "sw" ? "sw-KE" : "en-KE", { dateStyle: "medium", timeStyle: "short" });
   }
 
+  /** The dashboard's status names; the storefront's come from the catalogue. */
   const STATUS_LABELS = {
     pending_payment: "Waiting for payment",
     paid: "Paid",
@@ -282,7 +431,7 @@ window.Pochi = (() => {
   };
 
   function statusLabel(status) {
-    return STATUS_LABELS[status] || String(status).replace(/_/g, " ");
+    return t(`status.${status}`, {}, STATUS_LABELS[status] || String(status).replace(/_/g, " "));
   }
 
   function statusBadge(status, label) {
@@ -315,7 +464,8 @@ window.Pochi = (() => {
     window.addEventListener("storage", (event) => {
       if (event.key === CART_KEY) showCartCount();
     });
-    settings()
+    ready
+      .then(settings)
       .then((s) => {
         document.querySelectorAll("[data-store-name]").forEach((e) => {
           e.textContent = s.storeName;
@@ -329,6 +479,11 @@ window.Pochi = (() => {
   else start();
 
   return {
+    language,
+    ready,
+    t,
+    tNodes,
+    has,
     ApiError,
     api,
     all,

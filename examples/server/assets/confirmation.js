@@ -2,13 +2,13 @@
 "use strict";
 
 (() => {
-  const { api, say, param } = Pochi;
+  const { api, say, param, t } = Pochi;
   const status = document.getElementById("status");
   const number = param("order");
 
   async function start() {
     if (!number) {
-      say(status, "No order was given. Find your order on the tracking page.", "error");
+      say(status, t("order.none_given"), "error");
       return;
     }
     try {
@@ -19,15 +19,15 @@
       document.getElementById("summary").replaceChildren(...PochiOrder.summary(order));
       document.getElementById("track-link").href = `track?order=${encodeURIComponent(order.number)}`;
       const first = order.customerName.split(" ")[0];
-      document.getElementById("thanks").textContent = `Thank you, ${first}!`;
+      document.getElementById("thanks").textContent = t("confirmation.thanks_name", { name: first });
       if (order.status === "pending_payment") {
-        say(status, "We have not received your payment yet.", "warn");
-        status.append(" ", Pochi.el("a", { href: `pay?order=${encodeURIComponent(order.number)}`, text: "Pay now" }));
+        say(status, t("confirmation.not_paid"), "warn");
+        status.append(" ", Pochi.el("a", { href: `pay?order=${encodeURIComponent(order.number)}`, text: t("order.pay_now") }));
       }
     } catch (error) {
-      say(status, error.status === 404 ? "We could not find that order. Check the order number." : error.message, "error");
+      say(status, error.status === 404 ? t("order.not_found") : error.message, "error");
     }
   }
 
-  start();
+  Pochi.ready.then(start);
 })();

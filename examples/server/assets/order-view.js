@@ -3,7 +3,34 @@
 "use strict";
 
 window.PochiOrder = (() => {
-  const { el, money, when, statusLabel, statusBadge } = Pochi;
+  const { el, money, when, statusLabel, statusBadge, t } = Pochi;
+
+  /**
+   * The shop's automatic timeline notes (pochi-core writes them in English), as patterns and
+   * the catalogue texts that say them in the page's language; an admin's own note is shown as
+   * written.
+   */
+  const NOTES = [
+    [/^Order placed, waiting for payment$/, "timeline.placed"],
+    [/^Payment received$/, "timeline.paid"],
+    [/^Payment received \((.+)\)$/, "timeline.paid_receipt", ["receipt"]],
+    [/^Order is being prepared$/, "timeline.processing"],
+    [/^Order dispatched$/, "timeline.dispatched"],
+    [/^Order delivered$/, "timeline.delivered"],
+    [/^Order cancelled$/, "timeline.cancelled"],
+    [/^Cancelled: not paid in time$/, "timeline.expired"],
+    [/^Part payment: received (.+) of (.+)$/, "timeline.part_payment", ["received", "total"]],
+    [/^Overpayment: received (.+) for (.+)$/, "timeline.overpayment", ["received", "total"]],
+    [/^Payment of (.+) received after cancellation$/, "timeline.paid_after_cancel", ["amount"]],
+  ];
+
+  function note(text) {
+    for (const [pattern, key, names = []] of NOTES) {
+      const match = pattern.exec(text);
+      if (match) return t(key, Object.fromEntries(names.map((name, i) => [name, match[i + 1]])), text);
+    }
+    return text;
+  }
 
   function items(order) {
     return el(
@@ -21,21 +48,22 @@ window.PochiOrder = (() => {
   }
 
   function totals(order) {
-    const fee = order.deliveryFee && /^0*(\.0*)?$/.test(order.deliveryFee.amount) ? "Free" : money(order.deliveryFee);
+    const fee = order.deliveryFee && /^0*(\.0*)?$/.test(order.deliveryFee.amount) ? t("totals.free") : money(order.deliveryFee);
     return el(
       "dl",
       { class: "totals" },
-      el("dt", { text: "Subtotal" }),
+      el("dt", { text: t("totals.subtotal") }),
       el("dd", { text: money(order.subtotal) }),
-      el("dt", { text: "Delivery" }),
+      el("dt", { text: t("totals.delivery") }),
       el("dd", { text: fee }),
-      el("dt", { class: "total", text: "Total" }),
+      el("dt", { class: "total", text: t("totals.total") }),
       el("dd", { class: "total", text: money(order.total) }),
     );
   }
 
   function delivery(order) {
-    return el("p", { class: "small muted" }, `Delivery to ${order.area}, ${order.county}, for ${order.customerName} (${order.customerPhone}).`);
+    const vars = { area: order.area, county: order.county, name: order.customerName, phone: order.customerPhone };
+    return el("p", { class: "small muted" }, t("order.delivery_to", vars));
   }
 
   function timeline(order) {
@@ -48,7 +76,7 @@ window.PochiOrder = (() => {
           { dataset: { status: entry.status } },
           el("strong", { text: statusLabel(entry.status) }),
           el("time", { datetime: entry.at, text: when(entry.at) }),
-          entry.note ? el("span", { class: "small", text: entry.note }) : null,
+          entry.note ? el("span", { class: "small", text: note(entry.note) }) : null,
         ),
       ),
     );
@@ -61,10 +89,11 @@ window.PochiOrder = (() => {
     return el(
       "p",
       { class: "receipts", id: "receipts" },
-      order.receipts.length === 1 ? "M-Pesa receipt: " : "M-Pesa receipts: ",
+      order.receipts.length === 1 ? t("order.receipt") : t("order.receipts"),
+      " ",
       ...codes,
       " · ",
-      el("a", { href: `receipt?order=${encodeURIComponent(order.number)}`, id: "receipt-link", text: "Printable receipt" }),
+      el("a", { href: `receipt?order=${encodeURIComponent(order.number)}`, id: "receipt-link", text: t("order.printable_receipt") }),
     );
   }
 

@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { api, el, say, money, param, showError, clearErrors, newKey } = Pochi;
+  const { api, el, say, money, param, showError, clearErrors, newKey, t, tNodes } = Pochi;
   const status = document.getElementById("status");
   const orderNumber = param("order");
   const $ = (id) => document.getElementById(id);
@@ -16,14 +16,19 @@
   let simulated = false;
   let lastOrder = null;
 
-  /** The language the customer chose at checkout (its messages come in it), if any. */
-  function chosenLanguage() {
-    try {
-      const details = JSON.parse(localStorage.getItem("pochi.customer.v1") || "{}");
-      return details.language === "sw" || details.language === "en" ? details.language : null;
-    } catch (_) {
-      return null;
+  let settings = null;
+
+  /** What the texts of the manual-code refusals name: the shop's account, the amount, the order. */
+  function refusalContext() {
+    const context = {};
+    const account = settings && settings.mpesaAccount;
+    const described = account && t(`pay.account_${account.kind}`, { number: account.number, name: account.name }, null);
+    if (described) context.account = described;
+    if (lastOrder) {
+      context.amount = money(lastOrder.total);
+      context.order = lastOrder.number;
     }
+    return context;
   }
 
   function setPaymentInUrl(id) {
@@ -53,20 +58,20 @@
     $("simulator").hidden = true;
     switch (payment.status) {
       case "succeeded":
-        showPush({ title: "Payment received", text: payment.receipt ? `M-Pesa receipt ${payment.receipt}. Thank you!` : "Thank you!" });
+        showPush({ title: t("pay.received"), text: payment.receipt ? t("pay.receipt_thanks", { receipt: payment.receipt }) : t("pay.thanks") });
         goToConfirmation();
         return false;
       case "pending_verification":
         showPush({
-          title: "Code received",
-          text: "The shop will check your M-Pesa code and confirm your order. You can follow it on the tracking page.",
+          title: t("pay.code_received"),
+          text: t("pay.code_received_text"),
         });
         return false;
       case "pending":
         if (payment.kind === "manual") return false;
         showPush({
-          title: "Check your phone",
-          text: `Enter your M-Pesa PIN on the prompt to pay ${amount}. This page updates by itself.`,
+          title: t("pay.check_phone"),
+          text: t("pay.enter_pin", { amount }),
           spinner: true,
           resend: true,
           otherPhone: true,
@@ -74,15 +79,15 @@
         $("simulator").hidden = !simulated;
         return true;
       case "cancelled":
-        showPush({ title: "Payment cancelled", text: payment.message || "The M-Pesa prompt was cancelled. Nothing was charged.", retry: true, otherPhone: true });
+        showPush({ title: t("pay.cancelled"), text: payment.message || t("pay.cancelled_text"), retry: true, otherPhone: true });
         return false;
       case "timed_out":
-        showPush({ title: "No answer", text: payment.message || "The M-Pesa prompt was not answered in time. Nothing was charged.", retry: true, otherPhone: true });
+        showPush({ title: t("pay.no_answer"), text: payment.message || t("pay.no_answer_text"), retry: true, otherPhone: true });
         return false;
       default:
         showPush({
-          title: "Payment not completed",
-          text: payment.message || "The payment did not go through. Nothing was charged.",
+          title: t("pay.failed"),
+          text: payment.message || t("pay.failed_text"),
           retry: true,
           otherPhone: true,
         });
@@ -94,8 +99,8 @@
     clearTimeout(pollTimer);
     if (!paymentId) return;
     try {
-      const language = chosenLanguage();
-      const payment = await api(`payments/${encodeURIComponent(paymentId)}${language ? `?language=${language}` : ""}`);
+      // The attempt's message (a wrong PIN, a cancelled prompt) comes in the page's language.
+      const payment = await api(`payments/${encodeURIComponent(paymentId)}?language=${Pochi.language}`);
       if (showPayment(payment)) pollTimer = setTimeout(poll, POLL_MS);
     } catch (error) {
       say(status, error.message, "error");
@@ -107,7 +112,7 @@
     if (!pushMethod) return;
     clearTimeout(pollTimer);
     say(status, "");
-    showPush({ title: "Sending the M-Pesa prompt…", spinner: true });
+    showPush({ title: t("pay.sending"), spinner: true });
     const body = { orderNumber, method: pushMethod };
     if (phone) body.phone = phone;
     try {
@@ -121,12 +126,12 @@
         // A prompt is already on its way: keep following it.
         say(status, error.message, "warn");
         if (paymentId) poll();
-        else showPush({ title: "Check your phone", text: "", resend: true, otherPhone: true });
+        else showPush({ title: t("pay.check_phone"), text: "", resend: true, otherPhone: true });
       } else if (error.details && error.details.reason === "order_not_payable") {
         await showOrder();
       } else {
         say(status, error.message, "error");
-        showPush({ title: "The prompt was not sent", text: "", retry: true, otherPhone: true });
+        showPush({ title: t("pay.not_sent"), text: "", retry: true, otherPhone: true });
       }
       return error;
     }
@@ -152,7 +157,7 @@
     clearErrors(form);
     const code = form.elements.code.value.trim();
     if (!code) {
-      showError(form, { field: "code", message: "Please enter the code from your M-Pesa SMS, or paste the SMS." }, status);
+      showError(form, { field: "code", message: t("pay.missing_code") }, status);
       return;
     }
     $("send-code").disabled = true;
@@ -161,6 +166,7 @@
         method: "POST",
         body: { orderNumber, method: "manual", code },
         headers: { "Idempotency-Key": newKey() },
+        context: refusalContext,
       });
       clearTimeout(pollTimer);
       paymentId = payment.id;
@@ -169,7 +175,7 @@
       showPayment(payment);
     } catch (error) {
       // A message that does not fit (another recipient, amount or account) is about the code.
-      const mismatch = error.details && /^payment_(to_other_recipient|amount_mismatch|account_mismatch)$|^receipt_already_used$/.test(error.details.reason || "");
+      const mismatch = error.details && /^payment_(to_other_recipient|amount_mismatch|account_mismatch|before_order)$|^receipt_already_used$/.test(error.details.reason || "");
       showError(form, mismatch ? { field: "code", message: error.message } : error, status);
     } finally {
       $("send-code").disabled = false;
@@ -181,23 +187,27 @@
     const list = $("pay-to");
     list.replaceChildren();
     if (!account || !order) return;
-    const step = (...parts) => list.append(el("li", {}, ...parts));
     const strong = (text) => el("strong", {}, text);
-    const amount = money(order.total);
+    // Each step is a sentence of the catalogue whose placeholders are shown in bold.
+    const step = (key, vars = {}) => {
+      const bold = Object.fromEntries(Object.entries(vars).map(([name, text]) => [name, strong(text)]));
+      list.append(el("li", {}, ...tNodes(key, bold)));
+    };
+    const lipa = t("pay.menu_lipa");
     if (account.kind === "till") {
-      step("On M-Pesa, choose ", strong("Lipa na M-Pesa"), ", then ", strong("Buy Goods and Services"), ".");
-      step("Till number: ", strong(account.number), ".");
+      step("pay.step_lipa", { lipa, option: t("pay.menu_buy_goods") });
+      step("pay.step_till_number", { number: account.number });
     } else if (account.kind === "paybill") {
-      step("On M-Pesa, choose ", strong("Lipa na M-Pesa"), ", then ", strong("Pay Bill"), ".");
-      step("Business number: ", strong(account.number), ".");
-      step("Account number: ", strong(order.number), ".");
+      step("pay.step_lipa", { lipa, option: t("pay.menu_pay_bill") });
+      step("pay.step_business_number", { number: account.number });
+      step("pay.step_account_number", { order: order.number });
     } else {
-      step("On M-Pesa, choose ", strong("Send Money"), ".");
-      step("Phone number: ", strong(account.number), ".");
+      step("pay.step_send", { option: t("pay.menu_send_money") });
+      step("pay.step_phone_number", { number: account.number });
     }
-    step("Amount: ", strong(amount), " exactly.");
-    step("M-Pesa shows the name ", strong(account.name), ": check it before you enter your PIN.");
-    step("Then type the code from M-Pesa's SMS below, or paste the whole SMS.");
+    step("pay.step_amount", { amount: money(order.total) });
+    step("pay.step_name", { name: account.name });
+    step("pay.step_code");
     list.hidden = false;
   }
 
@@ -207,7 +217,7 @@
     try {
       order = await api(`track/${encodeURIComponent(orderNumber)}`);
     } catch (error) {
-      say(status, error.status === 404 ? "We could not find that order. Check the order number." : error.message, "error");
+      say(status, error.status === 404 ? t("order.not_found") : error.message, "error");
       return false;
     }
     lastOrder = order;
@@ -217,7 +227,7 @@
     $("track-link").href = `track?order=${encodeURIComponent(order.number)}`;
     if (order.status === "pending_payment") return true;
     if (order.status === "cancelled") {
-      say(status, "This order was cancelled, so it cannot be paid. You are welcome to order again.", "warn");
+      say(status, t("pay.order_cancelled"), "warn");
       $("push-panel").hidden = true;
       $("simulator").hidden = true;
       $("manual-panel").hidden = true;
@@ -229,7 +239,7 @@
 
   async function start() {
     if (!orderNumber) {
-      say(status, "No order was given. Find your order on the tracking page.", "error");
+      say(status, t("order.none_given"), "error");
       return;
     }
     $("resend").addEventListener("click", () => startPush());
@@ -246,7 +256,8 @@
       b.addEventListener("click", () => simulate(b.dataset.outcome));
     });
 
-    const [settings, simulator] = await Promise.all([
+    let simulator;
+    [settings, simulator] = await Promise.all([
       Pochi.settings().catch((error) => {
         say(status, error.message, "error");
         return null;
@@ -263,17 +274,17 @@
       $("instructions").textContent = settings.paymentInstructions || "";
       $("instructions").hidden = !settings.paymentInstructions;
       $("manual-details").open = !pushMethod;
-      if (!pushMethod) $("manual-details").querySelector("summary").textContent = "Pay the shop on M-Pesa, then send the code";
+      if (!pushMethod) $("manual-details").querySelector("summary").textContent = t("pay.manual_only_summary");
     }
     if (paymentId) {
       poll();
     } else if (pushMethod) {
       startPush();
     } else if (!methods.includes("manual")) {
-      say(status, "This shop cannot take payments just now. Please contact the shop.", "error");
+      say(status, t("pay.no_methods"), "error");
     }
   }
 
   window.addEventListener("pagehide", () => clearTimeout(pollTimer));
-  start();
+  Pochi.ready.then(start);
 })();

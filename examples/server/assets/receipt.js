@@ -4,14 +4,14 @@
 "use strict";
 
 (() => {
-  const { api, say, param, when } = Pochi;
+  const { api, say, param, when, t } = Pochi;
   const status = document.getElementById("status");
   const number = param("order");
   const $ = (id) => document.getElementById(id);
 
   async function start() {
     if (!number) {
-      say(status, "No order was given. Find your order on the tracking page.", "error");
+      say(status, t("order.none_given"), "error");
       return;
     }
     let order;
@@ -19,11 +19,11 @@
     try {
       [order, settings] = await Promise.all([api(`track/${encodeURIComponent(number)}`), Pochi.settings()]);
     } catch (error) {
-      say(status, error.status === 404 ? "We could not find that order. Check the order number." : error.message, "error");
+      say(status, error.status === 404 ? t("order.not_found") : error.message, "error");
       return;
     }
     if (!order.receipts || order.receipts.length === 0) {
-      say(status, "This order has no payment yet, so there is no receipt. You can pay it from the tracking page.", "warn");
+      say(status, t("receipt.none"), "warn");
       return;
     }
     const paid = order.timeline.find((entry) => entry.status === "paid");
@@ -37,8 +37,8 @@
     $("track-link").href = `track?order=${encodeURIComponent(order.number)}`;
     $("print").addEventListener("click", () => window.print());
     $("receipt").hidden = false;
-    document.title = `Receipt ${order.number} · ${settings.storeName}`;
+    document.title = t("title.receipt_of", { order: order.number, shop: settings.storeName });
   }
 
-  start();
+  Pochi.ready.then(start);
 })();

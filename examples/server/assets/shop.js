@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, cart, el, say, money, productImage } = Pochi;
+  const { api, cart, el, say, money, productImage, t } = Pochi;
   const list = document.getElementById("products");
   const status = document.getElementById("status");
   const moreWrap = document.getElementById("more-wrap");
@@ -18,9 +18,9 @@
 
   function stockText(product) {
     if (product.stock === null || product.stock === undefined) return "";
-    if (product.stock === 0) return "Out of stock";
-    if (product.stock <= 5) return `Only ${product.stock} left`;
-    return "In stock";
+    if (product.stock === 0) return t("shop.out_of_stock");
+    if (product.stock <= 5) return t("shop.only_left", { count: product.stock });
+    return t("shop.in_stock");
   }
 
   function card(product) {
@@ -29,19 +29,19 @@
       type: "button",
       class: "add-to-cart",
       disabled: soldOut,
-      text: soldOut ? "Sold out" : "Add to cart",
+      text: soldOut ? t("shop.sold_out") : t("shop.add"),
     });
     const inCart = cart.quantityOf(product.id);
-    if (inCart > 0) button.textContent = `Add another (${inCart} in cart)`;
+    if (inCart > 0) button.textContent = t("shop.add_another", { count: inCart });
     button.addEventListener("click", () => {
       const already = cart.quantityOf(product.id);
       if (product.stock !== null && product.stock !== undefined && already >= product.stock) {
-        say(status, `Sorry, only ${product.stock} of ${product.name} are in stock.`, "warn");
+        say(status, t("shop.only_stock", { count: product.stock, product: product.name }), "warn");
         return;
       }
       cart.add(product, 1);
-      button.textContent = `Add another (${already + 1} in cart)`;
-      say(status, `${product.name} added to your cart.`, "ok");
+      button.textContent = t("shop.add_another", { count: already + 1 });
+      say(status, t("shop.added", { product: product.name }), "ok");
       showBar();
     });
     return el(
@@ -65,7 +65,7 @@
     try {
       const page = await api(`products?limit=24${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
       if (!cursor && page.items.length === 0) {
-        say(status, "There is nothing for sale just now. Please come back soon.", "");
+        say(status, t("shop.nothing"), "");
       }
       page.items.forEach((p) => list.append(card(p)));
       cursor = page.nextCursor;
@@ -80,5 +80,5 @@
   more.addEventListener("click", load);
   window.addEventListener("storage", showBar);
   showBar();
-  load();
+  Pochi.ready.then(load);
 })();

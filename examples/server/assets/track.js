@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { api, say, param, when, clearErrors, showError } = Pochi;
+  const { api, say, param, when, clearErrors, showError, t } = Pochi;
   const form = document.getElementById("form");
   const input = document.getElementById("order");
   const status = document.getElementById("status");
@@ -32,9 +32,9 @@
       if (quiet) return;
       document.getElementById("result").hidden = true;
       if (error.status === 404) {
-        showError(form, { field: "order", message: "We could not find an order with that number. Check it and try again." }, status);
+        showError(form, { field: "order", message: t("track.not_found") }, status);
       } else if (error.status === 422) {
-        showError(form, { field: "order", message: "That does not look like an order number. It looks like POCHI-7K3M9QXA2B." }, status);
+        showError(form, { field: "order", message: t("track.not_a_number") }, status);
       } else {
         say(status, error.message, "error");
       }
@@ -46,7 +46,7 @@
     clearErrors(form);
     const number = input.value.trim();
     if (!number) {
-      showError(form, { field: "order", message: "Please enter your order number." }, status);
+      showError(form, { field: "order", message: t("track.missing") }, status);
       return;
     }
     const url = new URL(location.href);
@@ -58,6 +58,6 @@
   const given = param("order");
   if (given) {
     input.value = given;
-    show(given, false);
+    Pochi.ready.then(() => show(given, false));
   }
 })();

@@ -2,9 +2,17 @@
 //! binary (no build step, nothing fetched from elsewhere), served by [`router`].
 //!
 //! The pages are `/` (shop), `/checkout`, `/pay?order=NUMBER[&payment=ID]`,
-//! `/confirmation?order=NUMBER`, `/track[?order=NUMBER]` and `/admin`; their scripts, styles
-//! and icon are under `/assets/`. The pages call the API with relative URLs (`api/...`), so the
-//! shop also works mounted under a prefix that ends in `/`.
+//! `/confirmation?order=NUMBER`, `/track[?order=NUMBER]`, `/receipt?order=NUMBER`,
+//! `/logged-out` and `/admin`; their scripts, styles and icon are under `/assets/`, and the
+//! storefront's texts, one catalogue per language with the shop's own wording merged in
+//! ([`crate::texts`]), at `/assets/i18n/en.json` and `/assets/i18n/sw.json`. The pages call the
+//! API with relative URLs (`api/...`), so the shop also works mounted under a prefix that ends
+//! in `/`.
+//!
+//! The storefront's pages speak English and Kiswahili: `common.js` picks the language (the
+//! customer's choice on the page's switch, kept in `localStorage`, else the first of the
+//! browser's languages the shop speaks, else English), sets `<html lang>`, loads the
+//! catalogue and fills the elements marked `data-i18n`. The admin dashboard stays English.
 //!
 //! Choices:
 //! - **A strict CSP**: scripts, styles, images and API calls from this origin only, and no
@@ -27,7 +35,7 @@
 //! - **`Referrer-Policy: same-origin`**: page URLs carry order numbers and payment ids, which
 //!   must not leak to other sites.
 
-use std::sync::{Once, OnceLock};
+use std::sync::{Arc, Once, OnceLock};
 
 use axum::{
     Router,
@@ -39,13 +47,15 @@ use axum::{
 };
 use pochi_http::encoding::{ContentCoding, Precompressed};
 
+use crate::texts::{LANGUAGES, Texts};
+
 /// An embedded file: its name under `/assets/` (pages: their route), type and bytes, and what
 /// is computed from them once per process. Kept in `static`s, so each file has one address and
 /// its state lives with it: no lookup, nothing to fall back on.
 struct Asset {
     name: &'static str,
     content_type: &'static str,
-    body: &'static [u8],
+    body: Bytes,
     /// The compressed variants, made by the warm-up thread.
     variants: OnceLock<Precompressed>,
     /// The `ETag` of the plain bytes.
@@ -56,13 +66,18 @@ const HTML: &str = "text/html; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const SVG: &str = "image/svg+xml";
+const JSON: &str = "application/json; charset=utf-8";
 
 macro_rules! asset {
     ($name:literal, $file:literal, $type:expr) => {
         Asset {
             name: $name,
             content_type: $type,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $file)),
+            body: Bytes::from_static(include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/assets/",
+                $file
+            ))),
             variants: OnceLock::new(),
             tag: OnceLock::new(),
         }
@@ -102,8 +117,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
      frame-ancestors 'none'";
 
-/// The storefront's and the admin dashboard's pages and files, to merge with the API's router.
-pub fn router() -> Router {
+/// The storefront's and the admin dashboard's pages and files, with the storefront's `texts`,
+/// to merge with the API's router.
+pub fn router(texts: &Texts) -> Router {
     static WARM: Once = Once::new();
     WARM.call_once(|| {
         // If the thread cannot start, the files are sent plain.
@@ -115,6 +131,31 @@ pub fn router() -> Router {
                 }
             });
     });
+    // The catalogues are this router's own (the shop's texts are merged in), so they are
+    // compressed here, on a thread of their own, as the files are.
+    let catalogues: Arc<[Asset]> = LANGUAGES
+        .iter()
+        .filter_map(|language| {
+            let body = texts.catalogue(language)?.clone();
+            Some(Asset {
+                name: language,
+                content_type: JSON,
+                body,
+                variants: OnceLock::new(),
+                tag: OnceLock::new(),
+            })
+        })
+        .collect();
+    {
+        let catalogues = catalogues.clone();
+        let _ = std::thread::Builder::new()
+            .name("compress-texts".into())
+            .spawn(move || {
+                for catalogue in catalogues.iter() {
+                    catalogue.compress();
+                }
+            });
+    }
     let mut router = Router::new();
     for page in &PAGES {
         router = router.route(
@@ -122,12 +163,25 @@ pub fn router() -> Router {
             get(move |headers: HeaderMap| async move { serve(page, &headers) }),
         );
     }
-    router.route("/assets/{*name}", get(file))
+    router.route(
+        "/assets/{*name}",
+        get(
+            move |Path(name): Path<String>, headers: HeaderMap| async move {
+                file(&catalogues, &name, &headers)
+            },
+        ),
+    )
 }
 
-async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match FILES.iter().find(|asset| asset.name == name) {
-        Some(asset) => serve(asset, &headers),
+fn file(catalogues: &[Asset], name: &str, headers: &HeaderMap) -> Response {
+    let asset = match name.strip_prefix("i18n/") {
+        Some(catalogue) => catalogues
+            .iter()
+            .find(|asset| catalogue.strip_suffix(".json") == Some(asset.name)),
+        None => FILES.iter().find(|asset| asset.name == name),
+    };
+    match asset {
+        Some(asset) => serve(asset, headers),
         None => (
             StatusCode::NOT_FOUND,
             [
@@ -146,10 +200,10 @@ async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
     }
 }
 
-fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
+fn serve(asset: &Asset, request: &HeaderMap) -> Response {
     let variant = match asset.variants.get() {
         Some(variants) => variants.choose(request),
-        None => Precompressed::uncompressed(Bytes::from_static(asset.body)).choose(request),
+        None => Precompressed::uncompressed(asset.body.clone()).choose(request),
     };
     let etag = variant_tag(asset.tag(), variant.coding);
     // Weak comparison, as If-None-Match asks (RFC 9110 §13.1.2).
@@ -192,7 +246,7 @@ impl Asset {
     /// Makes the compressed variants, once (the warm-up thread's work: brotli 11 takes a while).
     fn compress(&self) -> &Precompressed {
         self.variants
-            .get_or_init(|| Precompressed::smallest(Bytes::from_static(self.body)))
+            .get_or_init(|| Precompressed::smallest(self.body.clone()))
     }
 
     /// A strong validator from the bytes (FNV-1a, 64 bits: enough to tell versions apart).
@@ -220,13 +274,19 @@ fn variant_tag(plain: &HeaderValue, coding: ContentCoding) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use axum::{body::Body, http::Request};
     use tower::ServiceExt;
 
     use super::*;
 
+    fn texts() -> Texts {
+        Texts::built_in().unwrap()
+    }
+
     async fn get(path: &str) -> Response {
-        router()
+        router(&texts())
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap()
@@ -305,7 +365,7 @@ mod tests {
     async fn a_matching_etag_answers_not_modified() {
         let first = get("/assets/common.js").await;
         let etag = first.headers()[header::ETAG].clone();
-        let again = router()
+        let again = router(&texts())
             .oneshot(
                 Request::get("/assets/common.js")
                     .header(header::IF_NONE_MATCH, etag.clone())
@@ -338,7 +398,7 @@ mod tests {
         let body = axum::body::to_bytes(early.into_body(), usize::MAX)
             .await
             .unwrap();
-        assert_eq!(body, LATE.body);
+        assert_eq!(body, &LATE.body);
 
         // once they are made, the same request gets brotli, with its own tag
         LATE.compress();
@@ -355,6 +415,131 @@ mod tests {
         assert_eq!(plain, LATE.body);
     }
 
+    #[tokio::test]
+    async fn each_catalogue_is_served_as_json_with_the_shops_texts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sw.json"), r#"{"nav.cart": "Kapu"}"#).unwrap();
+        let texts = Texts::load(Some(dir.path())).unwrap();
+        for (language, cart) in [("en", "Cart"), ("sw", "Kapu")] {
+            let response = router(&texts)
+                .oneshot(
+                    Request::get(format!("/assets/i18n/{language}.json"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{language}");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], JSON);
+            assert!(response.headers().contains_key(header::ETAG));
+            let catalogue: serde_json::Value =
+                serde_json::from_str(&body_text(response).await).unwrap();
+            assert_eq!(catalogue["nav.cart"], cart, "{language}");
+        }
+        for path in ["/assets/i18n/fr.json", "/assets/i18n/sw", "/assets/i18n/"] {
+            assert_eq!(get(path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+
+    /// The storefront's pages and scripts (the dashboard, `admin.*`, stays English).
+    fn storefront() -> impl Iterator<Item = (&'static str, &'static str)> {
+        PAGES
+            .iter()
+            .chain(&FILES)
+            .filter(|asset| {
+                !asset.name.contains("admin")
+                    && (asset.content_type == HTML || asset.content_type == JS)
+            })
+            .map(|asset| (asset.name, std::str::from_utf8(&asset.body).unwrap()))
+    }
+
+    /// The catalogue keys `text` names: `data-i18n*="key"` attributes and `"namespace.key"`
+    /// literals (what `t(..)` and the pages' helpers take), for the catalogue's namespaces.
+    fn keys_named<'t>(text: &'t str, namespaces: &BTreeSet<&str>) -> BTreeSet<&'t str> {
+        // Every stretch between two quotes: code between literals never looks like a key.
+        text.split('"')
+            .filter(|literal| {
+                literal.split_once('.').is_some_and(|(namespace, rest)| {
+                    namespaces.contains(namespace)
+                        && !rest.is_empty()
+                        && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_text_the_storefront_names_is_in_both_catalogues() {
+        let texts = texts();
+        let catalogues: Vec<(&str, serde_json::Map<String, serde_json::Value>)> = LANGUAGES
+            .iter()
+            .map(|l| {
+                (
+                    *l,
+                    serde_json::from_slice(texts.catalogue(l).unwrap()).unwrap(),
+                )
+            })
+            .collect();
+        let namespaces: BTreeSet<&str> = catalogues[0]
+            .1
+            .keys()
+            .filter_map(|key| key.split_once('.').map(|(namespace, _)| namespace))
+            .collect();
+        let mut named = BTreeSet::new();
+        for (name, text) in storefront() {
+            let keys = keys_named(text, &namespaces);
+            if text.starts_with("<!doctype html>") {
+                // Every storefront page has the switch and names its texts.
+                assert!(
+                    text.contains("data-language-switch"),
+                    "{name} has no switch"
+                );
+                assert!(text.contains("<title data-i18n="), "{name}'s title");
+                assert!(!keys.is_empty(), "{name} names no text");
+            }
+            named.extend(keys);
+        }
+        // The keys the scripts build: a status, a missing field, an account kind.
+        let built: Vec<String> = [
+            "pending_payment",
+            "paid",
+            "processing",
+            "dispatched",
+            "delivered",
+            "cancelled",
+        ]
+        .iter()
+        .map(|status| format!("status.{status}"))
+        .chain(
+            ["name", "phone", "county", "area", "address"]
+                .iter()
+                .map(|field| format!("checkout.missing_{field}")),
+        )
+        .chain(
+            ["till", "paybill", "phone"]
+                .iter()
+                .map(|kind| format!("pay.account_{kind}")),
+        )
+        .collect();
+        named.extend(built.iter().map(String::as_str));
+        assert!(named.len() > 150, "only {} keys found", named.len());
+        for (language, catalogue) in &catalogues {
+            for key in &named {
+                assert!(
+                    catalogue
+                        .get(*key)
+                        .is_some_and(serde_json::Value::is_string),
+                    "{key} is not in {language}.json"
+                );
+            }
+        }
+        assert!(
+            keys_named("t(\"nav.cart\") \"pochi.cart.v1\" \"nav\"", &namespaces)
+                .into_iter()
+                .eq(["nav.cart"])
+        );
+    }
+
     /// Whether `html` has an inline event handler attribute (` onclick=`, ` onload=`...).
     fn has_inline_handler(html: &str) -> bool {
         html.match_indices(" on").any(|(at, _)| {
@@ -367,7 +552,7 @@ mod tests {
     #[test]
     fn pages_load_only_embedded_files_and_nothing_inline() {
         for page in &PAGES {
-            let html = std::str::from_utf8(page.body).unwrap();
+            let html = std::str::from_utf8(&page.body).unwrap();
             for attribute in ["src=\"", "href=\""] {
                 for reference in html.split(attribute).skip(1) {
                     let target = reference.split('"').next().unwrap();

@@ -57,6 +57,7 @@ mod notify;
 mod payments;
 mod settings;
 mod simulator;
+pub mod texts;
 
 use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -331,7 +332,13 @@ async fn start_listening(
     config.media = Some(Arc::new(FsMediaStore::new(&settings.media_dir)));
     config.metrics = metrics;
     let api = pochi_http::router(shop.clone(), config);
-    let mut app = assets::router();
+    if settings.texts.overridden() > 0 {
+        tracing::info!(
+            count = settings.texts.overridden(),
+            "storefront texts overridden"
+        );
+    }
+    let mut app = assets::router(&settings.texts);
     if let Some(fake) = &simulator {
         // The simulator's requests run to completion even if their client hangs up (see
         // `detach`); the API's do so inside `pochi_http::router`.

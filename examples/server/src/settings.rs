@@ -13,6 +13,8 @@ use pochi_http::{
 };
 use pochi_pay_mpesa::{Environment, MpesaConfigBuilder};
 
+use crate::texts::Texts;
+
 use self::values::{
     boolean, count_or_off, count_per_window, database, duration, public_url, rate_limit,
     trusted_proxy,
@@ -48,6 +50,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_TRUSTED_PROXY",
     "POCHI_CALLBACK_ALLOWED_NETWORKS",
     "POCHI_MEDIA_DIR",
+    "POCHI_TEXTS_DIR",
     "POCHI_RATE_LIMIT",
     "POCHI_CHECKOUT_RATE_LIMIT",
     "POCHI_PHONE_ORDER_RATE_LIMIT",
@@ -239,6 +242,10 @@ pub struct Settings {
     pub(crate) cors_origins: Vec<String>,
     pub(crate) trusted_proxy: Option<TrustedProxy>,
     pub(crate) media_dir: PathBuf,
+    /// The shop's own storefront texts (`POCHI_TEXTS_DIR`), if any.
+    pub(crate) texts_dir: Option<PathBuf>,
+    /// The storefront's catalogues, with the shop's texts merged in.
+    pub(crate) texts: Texts,
     pub(crate) rate_limits: RateLimits,
     /// How admin logins are guarded against guessing.
     pub(crate) lockout: LockoutPolicy,
@@ -287,6 +294,8 @@ impl fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("trusted_proxy", &self.trusted_proxy)
             .field("media_dir", &self.media_dir)
+            .field("texts_dir", &self.texts_dir)
+            .field("texts", &self.texts)
             .field("rate_limits", &self.rate_limits)
             .field("lockout", &self.lockout)
             .field("request_timeout", &self.request_timeout)
@@ -469,6 +478,9 @@ impl Vars {
         let media_dir = self
             .get("POCHI_MEDIA_DIR")
             .map_or_else(|| data_dir.join("media"), PathBuf::from);
+        let texts_dir = self.get("POCHI_TEXTS_DIR").map(PathBuf::from);
+        let texts = Texts::load(texts_dir.as_deref())
+            .map_err(|e| ConfigError::new("POCHI_TEXTS_DIR", e.to_string()))?;
         let cors_origins: Vec<String> = self
             .get("POCHI_CORS_ORIGINS")
             .map(|text| {
@@ -603,6 +615,8 @@ impl Vars {
             cors_origins,
             trusted_proxy,
             media_dir,
+            texts_dir,
+            texts,
             rate_limits,
             lockout,
             request_timeout,

@@ -203,3 +203,78 @@ async fn a_browser_revalidating_its_copy_gets_304_for_the_same_variant_only() {
     assert!(!body.is_empty());
     server.shutdown().await.unwrap();
 }
+
+/// The texts a shop put in its `POCHI_TEXTS_DIR`.
+fn texts_dir(file: &str, json: &str) -> tempfile::TempDir {
+    let texts = tempfile::tempdir().unwrap();
+    std::fs::write(texts.path().join(file), json).unwrap();
+    texts
+}
+
+#[tokio::test]
+async fn the_shops_own_texts_replace_the_catalogues_and_are_sent_compressed() {
+    // Given a shop that words its cart its own way in Kiswahili...
+    let texts = texts_dir("sw.json", r#"{"nav.cart": "Kapu la Mama"}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [
+        ("POCHI_DATA_DIR", dir.path().to_str().unwrap()),
+        ("POCHI_LISTEN", "127.0.0.1:0"),
+        ("POCHI_TEXTS_DIR", texts.path().to_str().unwrap()),
+    ];
+    let server = pochi_server::start(Settings::from_vars(vars).unwrap())
+        .await
+        .unwrap();
+    let url = format!("{}/assets/i18n/sw.json", server.base_url());
+
+    // ...the Kiswahili catalogue has its text and keeps the others; English is untouched.
+    let (status, headers, body) = get(&url, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let sw: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(sw["nav.cart"], "Kapu la Mama");
+    assert_eq!(sw["nav.track"], "Fuatilia oda");
+    let (_, _, body) = get(&format!("{}/assets/i18n/en.json", server.base_url()), &[]).await;
+    let en: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(en["nav.cart"], "Cart");
+
+    // Compressed like the other files, once ready, and revalidated by its tag.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (headers, body) = loop {
+        let (_, headers, body) = get(&url, &[("accept-encoding", BROWSER)]).await;
+        if header(&headers, "content-encoding").is_some() {
+            break (headers, body);
+        }
+        assert!(std::time::Instant::now() < deadline, "never compressed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let decoded: serde_json::Value =
+        serde_json::from_slice(&decode(header(&headers, "content-encoding"), &body)).unwrap();
+    assert_eq!(decoded, sw);
+    let tag = header(&headers, "etag").unwrap().to_owned();
+    let (status, _, _) = get(
+        &url,
+        &[("accept-encoding", BROWSER), ("if-none-match", &tag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    server.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_text_the_catalogue_does_not_have_stops_the_start_naming_the_file_and_key() {
+    let texts = texts_dir("sw.json", r#"{"nav.kart": "Kapu"}"#);
+    let vars = [("POCHI_TEXTS_DIR", texts.path().to_str().unwrap())];
+
+    let err = Settings::from_vars(vars).unwrap_err();
+
+    assert_eq!(err.variable, "POCHI_TEXTS_DIR");
+    let file = texts.path().join("sw.json");
+    assert!(
+        err.message.starts_with(&format!("{}: ", file.display())),
+        "{err}"
+    );
+    assert!(err.message.contains("unknown key \"nav.kart\""), "{err}");
+}

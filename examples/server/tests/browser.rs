@@ -11,7 +11,7 @@
 
 mod browser_support;
 
-use browser_support::{Page, with_shop, with_shop_configured};
+use browser_support::{Page, with_shop, with_shop_configured, with_shop_in_languages};
 use serde_json::Value;
 
 const DESKTOP: (u32, u32) = (1280, 900);
@@ -755,4 +755,165 @@ fn eat_today() -> String {
         u8::from(now.month()),
         now.year() % 100
     )
+}
+
+/// A text of the storefront's Kiswahili catalogue, as the shop ships it.
+fn sw(key: &str) -> String {
+    catalogue_text(include_str!("../assets/i18n/sw.json"), key)
+}
+
+/// A text of the English catalogue.
+fn en(key: &str) -> String {
+    catalogue_text(include_str!("../assets/i18n/en.json"), key)
+}
+
+fn catalogue_text(catalogue: &str, key: &str) -> String {
+    let catalogue: Value = serde_json::from_str(catalogue).unwrap();
+    catalogue[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text {key}"))
+        .to_owned()
+}
+
+/// The longest stretch of `text` without a placeholder: what a page shows of it whatever
+/// fills the placeholders in.
+fn fixed_part(text: &str) -> String {
+    text.split(['{', '}'])
+        .step_by(2)
+        .map(str::trim)
+        .max_by_key(|part| part.len())
+        .unwrap()
+        .to_owned()
+}
+
+/// The page's `<html lang>`.
+async fn page_language(page: &Page) -> String {
+    let lang = page.eval("return document.documentElement.lang;").await;
+    lang.as_str().unwrap().to_owned()
+}
+
+/// Waits until the page has switched to `language` and shows `text` in `css`.
+async fn speaks(page: &Page, language: &str, css: &str, text: &str) {
+    page.until(&format!("the page speaks {language}"), || async {
+        (page_language(page).await == language).then_some(())
+    })
+    .await;
+    page.text_in(css, text).await;
+}
+
+#[tokio::test]
+async fn a_kiswahili_customer_buys_pays_and_tracks_in_kiswahili_and_can_switch_to_english() {
+    let vars = [];
+    with_shop_in_languages(
+        PHONE.0,
+        PHONE.1,
+        &vars,
+        Some("sw-KE,sw,en"),
+        |page| async move {
+            // A phone set to Kiswahili: the shop greets in Kiswahili, before any choice.
+            page.open("/").await;
+            speaks(&page, "sw", "h1", &sw("shop.heading")).await;
+            page.text_in(".product .add-to-cart", &sw("shop.add")).await;
+            page.text_in("footer", &sw("footer.pay")).await;
+            let chosen = page.shown("[data-language-switch]").await;
+            assert_eq!(chosen.prop("value").await.unwrap().as_deref(), Some("sw"));
+            page.click(".product .add-to-cart:not([disabled])").await;
+            page.text_in("#status", &fixed_part(&sw("shop.added")))
+                .await;
+            page.text_in("#cart-bar", &sw("shop.in_your_cart")).await;
+            page.shot("shop-sw").await;
+
+            // Checkout in Kiswahili; its messages will come in Kiswahili too, unless changed.
+            page.click(".cart-link").await;
+            page.at("/checkout").await;
+            page.text_in("h1", &sw("checkout.heading")).await;
+            page.text_in("#cart-title", &sw("checkout.your_cart")).await;
+            page.text_in("label[for=\"phone\"]", &sw("checkout.phone"))
+                .await;
+            let sms_language = page.shown("#language").await;
+            assert_eq!(
+                sms_language.prop("value").await.unwrap().as_deref(),
+                Some("sw")
+            );
+            // A number M-Pesa cannot take: the catalogue's words, not the API's English.
+            page.fill("#name", "Wanjiru Kamau").await;
+            page.fill("#phone", "12345").await;
+            page.choose("#county", "Nairobi").await;
+            page.fill("#area", "Westlands").await;
+            page.fill("#address", "Mpaka Road, lango la bluu").await;
+            page.click("#place-order").await;
+            page.text_in("#phone-error", &sw("field.phone")).await;
+            page.shot("checkout-sw-phone-error").await;
+            page.fill("#phone", "0712 345 678").await;
+            page.click("#place-order").await;
+
+            // Pay: the prompt, the simulated customer pays.
+            page.at("/pay?order=").await;
+            page.text_in("#push-title", &sw("pay.check_phone")).await;
+            page.text_in("#push-text", &fixed_part(&sw("pay.enter_pin")))
+                .await;
+            page.shot("pay-sw").await;
+            page.click("#simulator [data-outcome=\"paid\"]").await;
+            page.at("/confirmation?order=").await;
+            page.text_in("#thanks", "Asante, Wanjiru!").await;
+            page.text_in("#order-status", &sw("status.paid")).await;
+            page.text_in("#next-steps", &sw("confirmation.step_prepare"))
+                .await;
+            page.shot("confirmation-sw").await;
+
+            // Track: the paid order, its timeline and totals in Kiswahili.
+            page.click("#track-link").await;
+            page.at("/track?order=").await;
+            page.text_in("h1", &sw("track.heading")).await;
+            page.shown("#order-status [data-status=\"paid\"]").await;
+            page.text_in("#order-status", &sw("status.paid")).await;
+            page.text_in(
+                "#timeline li[data-status=\"pending_payment\"]",
+                &sw("timeline.placed"),
+            )
+            .await;
+            page.text_in(
+                "#timeline li[data-status=\"paid\"]",
+                &fixed_part(&sw("timeline.paid_receipt")),
+            )
+            .await;
+            page.text_in("#summary .totals", &sw("totals.total")).await;
+            page.text_in("#summary", &fixed_part(&sw("order.receipt")))
+                .await;
+            let shown = page.eval("return document.body.innerText;").await;
+            for english in [
+                en("status.paid"),
+                en("timeline.placed"),
+                en("track.timeline"),
+            ] {
+                assert!(
+                    !shown.as_str().unwrap().contains(&english),
+                    "English {english:?} on the Kiswahili page:\n{shown}"
+                );
+            }
+            page.shot("track-sw").await;
+
+            // The switch: English at once, and still English after a reload.
+            page.choose("[data-language-switch]", "en").await;
+            speaks(&page, "en", "#order-status", &en("status.paid")).await;
+            page.text_in("h1", &en("track.heading")).await;
+            page.text_in("#timeline", &en("timeline.placed")).await;
+            page.client.refresh().await.unwrap();
+            speaks(&page, "en", "#order-status", &en("status.paid")).await;
+            page.open("/").await;
+            speaks(&page, "en", "h1", &en("shop.heading")).await;
+            page.shot("shop-en-after-switch").await;
+
+            // And back: the choice is kept across pages and reloads.
+            page.choose("[data-language-switch]", "sw").await;
+            speaks(&page, "sw", "h1", &sw("shop.heading")).await;
+            page.client.refresh().await.unwrap();
+            speaks(&page, "sw", "h1", &sw("shop.heading")).await;
+            let kept = page
+                .eval("return localStorage.getItem('pochi.language.v1');")
+                .await;
+            assert_eq!(kept, Value::from("sw"));
+        },
+    )
+    .await;
 }

@@ -78,6 +78,21 @@ pub(crate) async fn with_shop_configured<F, Fut>(
     F: FnOnce(Page) -> Fut,
     Fut: Future<Output = ()>,
 {
+    with_shop_in_languages(width, height, vars, None, test).await;
+}
+
+/// [`with_shop_configured`] with a browser whose preferred `languages` are given as
+/// `Accept-Language` writes them (`"sw-KE,sw,en"`; `None`: the browser's default).
+pub(crate) async fn with_shop_in_languages<F, Fut>(
+    width: u32,
+    height: u32,
+    vars: &[(&str, &str)],
+    languages: Option<&str>,
+    test: F,
+) where
+    F: FnOnce(Page) -> Fut,
+    Fut: Future<Output = ()>,
+{
     if !browser_available() {
         return;
     }
@@ -96,7 +111,9 @@ pub(crate) async fn with_shop_configured<F, Fut>(
 
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
-    let client = driver.session(profile.path(), width, height).await;
+    let client = driver
+        .session(profile.path(), width, height, languages)
+        .await;
     let page = Page {
         client: client.clone(),
         base: running.base_url(),
@@ -156,7 +173,13 @@ impl Driver {
         Driver { child, addr }
     }
 
-    async fn session(&self, profile: &Path, width: u32, height: u32) -> Client {
+    async fn session(
+        &self,
+        profile: &Path,
+        width: u32,
+        height: u32,
+        languages: Option<&str>,
+    ) -> Client {
         let mut options = json!({
                 "binary": CHROMIUM,
                 "args": [
@@ -170,6 +193,16 @@ impl Driver {
                     format!("--user-data-dir={}", profile.display()),
                 ],
         });
+        if let Some(languages) = languages {
+            // `navigator.languages` and `Accept-Language` both follow this preference.
+            options["prefs"] = json!({ "intl.accept_languages": languages });
+            if let Some(first) = languages.split(',').next() {
+                options["args"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!(format!("--lang={first}")));
+            }
+        }
         // Chromium keeps windows at least 500 px wide; a phone's narrower screen is emulated.
         if width < 500 {
             options["mobileEmulation"] = json!({
