@@ -3,7 +3,7 @@
 "use strict";
 
 window.PochiOrder = (() => {
-  const { el, money, when, statusLabel, statusBadge, t } = Pochi;
+  const { el, money, when, statusLabel, statusBadge, t, tNodes } = Pochi;
 
   /**
    * The shop's automatic timeline notes (pochi-core writes them in English), as patterns and
@@ -108,8 +108,10 @@ window.PochiOrder = (() => {
           "li",
           { dataset: { status: refund.status } },
           refund.status === "refunded"
-            ? [`Refunded ${money(refund.amount)}`, refund.reference ? [" (M-Pesa ", el("strong", { class: "receipt-code", text: refund.reference }), ")"] : ""].flat()
-            : [`The shop owes you ${money(refund.amount)} back`, refund.status === "sending" ? ": on its way on M-Pesa." : ": it will send it to your M-Pesa."],
+            ? refund.reference
+              ? tNodes("order.refunded_code", { amount: money(refund.amount), reference: el("strong", { class: "receipt-code", text: refund.reference }) })
+              : t("order.refunded", { amount: money(refund.amount) })
+            : t(refund.status === "sending" ? "order.refund_sending" : "order.refund_owed", { amount: money(refund.amount) }),
         ),
       ),
     );
