@@ -1216,10 +1216,28 @@ mod env_example {
             Admins::Configured(users) => format!("{} configured", users.len()),
             Admins::Generated => "generated".to_owned(),
         };
+        // A directory of the shop's own texts: English "Cart" called "Basket".
+        let texts = std::env::temp_dir().join(format!("pochi-texts-case-{}", std::process::id()));
+        std::fs::create_dir_all(&texts).unwrap();
+        std::fs::write(texts.join("en.json"), r#"{"nav.cart": "Basket"}"#).unwrap();
         vec![
             case("POCHI_DATA_DIR", "/srv/duka", vec![], |s| {
                 format!("{:?} {:?}", s.data_dir, s.media_dir)
             }),
+            case(
+                "POCHI_TEXTS_DIR",
+                texts.display().to_string(),
+                vec![],
+                |s| {
+                    format!(
+                        "{} {:?}",
+                        s.texts.overridden(),
+                        s.texts
+                            .catalogue("en")
+                            .map(|c| String::from_utf8_lossy(c).contains("\"Basket\""))
+                    )
+                },
+            ),
             case(
                 "POCHI_DATABASE_URL",
                 "postgres://pochi:pw@db/duka",
