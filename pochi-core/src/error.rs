@@ -334,6 +334,8 @@ pub enum Entity {
     Message,
     /// A refund.
     Refund,
+    /// A payment notice kept for review.
+    Review,
 }
 
 impl fmt::Display for Entity {
@@ -346,6 +348,7 @@ impl fmt::Display for Entity {
             Entity::AdminUser => "admin user",
             Entity::Message => "message",
             Entity::Refund => "refund",
+            Entity::Review => "payment notice",
         })
     }
 }
@@ -388,6 +391,8 @@ pub enum ConflictReason {
     PaymentBeforeOrder,
     /// The refund is not owed any more: it was paid back, or is being sent.
     RefundNotOwed,
+    /// An admin already decided what happens to this payment notice.
+    ReviewResolved,
 }
 
 impl ConflictReason {
@@ -411,6 +416,7 @@ impl ConflictReason {
             ConflictReason::PaymentAccountMismatch => "payment_account_mismatch",
             ConflictReason::PaymentBeforeOrder => "payment_before_order",
             ConflictReason::RefundNotOwed => "refund_not_owed",
+            ConflictReason::ReviewResolved => "review_resolved",
         }
     }
 }

@@ -107,7 +107,7 @@ pub use crate::{
     page::{Limit, Page},
     payment::{
         Payment, PaymentKind, PaymentResult, PaymentReview, PaymentStatus, PaymentTarget,
-        ProviderResult, Receipt, ReviewReason, Settled,
+        ProviderResult, Receipt, ReviewOutcome, ReviewReason, ReviewResolution, Settled,
     },
     phone::Msisdn,
     product::{ImageRef, Product, ProductInput, ProductRemoval},
@@ -119,8 +119,8 @@ pub use crate::{
     settings::{PublicSettings, SettingsInput, StoreSettings},
     shop::{
         CallbackToken, EXPORT_MAX_ORDERS, ExportedOrder, ManualVerdict, MessageTemplate,
-        OrderListInput, PaymentInput, PaymentStart, ReconcileReport, RefundedInput, Shop,
-        ShopBuilder, ShopConfig,
+        OrderListInput, PaymentInput, PaymentStart, ReconcileReport, RefundedInput, ReviewDecision,
+        Shop, ShopBuilder, ShopConfig,
     },
     stats::{CustomerSummary, DailyFigures, Stats},
     stock::{StockAdjusted, StockAdjustment, StockAdjustmentInput},

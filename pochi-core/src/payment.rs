@@ -348,6 +348,62 @@ pub struct PaymentReview {
     pub account_reference: Option<String>,
     /// The payload, for audit.
     pub raw_payload: Option<String>,
+    /// What an admin decided about it, once decided (never twice).
+    #[serde(default)]
+    pub resolution: Option<ReviewResolution>,
+}
+
+/// What an admin did with a kept payment notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The money was applied to an order (as a direct payment to it).
+    Assigned,
+    /// The money was sent back to the payer by hand.
+    Refunded,
+    /// Nothing to do (a forged callback, a duplicate, money already handled elsewhere).
+    Ignored,
+}
+
+impl ReviewOutcome {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOutcome::Assigned => "assigned",
+            ReviewOutcome::Refunded => "refunded",
+            ReviewOutcome::Ignored => "ignored",
+        }
+    }
+
+    /// Parses the snake_case name, or the action that leads to it (`assign`, `refund`,
+    /// `ignore`).
+    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
+        match text {
+            "assigned" | "assign" => Ok(ReviewOutcome::Assigned),
+            "refunded" | "refund" => Ok(ReviewOutcome::Refunded),
+            "ignored" | "ignore" => Ok(ReviewOutcome::Ignored),
+            _ => Err(InvalidValue::new("must be assign, refunded or ignored")),
+        }
+    }
+}
+
+/// An admin's decision on a payment notice: what, who, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewResolution {
+    /// What was done.
+    pub outcome: ReviewOutcome,
+    /// The order the money was assigned to.
+    pub order_number: Option<OrderNumber>,
+    /// The M-Pesa code of the money sent back, when refunded.
+    pub reference: Option<String>,
+    /// The admin's note.
+    pub note: Option<String>,
+    /// Who decided.
+    pub actor: Actor,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// What [`settle`] decided a store must write.

@@ -1,4 +1,6 @@
--- Refunds (issue 16): money owed back to a customer (pochi_core::Refund), written in the same
+-- Refunds and decided payment notices (issue 16).
+
+-- Refunds: money owed back to a customer (pochi_core::Refund), written in the same
 -- transaction as the change that owes it: a cancelled order's payments, an over payment's
 -- excess, a payment after cancellation.
 CREATE TABLE refunds (
@@ -29,3 +31,7 @@ CREATE TABLE refunds (
     CONSTRAINT refunds_order FOREIGN KEY (order_number) REFERENCES orders (number),
     CONSTRAINT refunds_payment FOREIGN KEY (payment_id) REFERENCES payments (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- An admin's decision on a payment notice (pochi_core::ReviewResolution as JSON): assigned to an
+-- order, refunded by hand, or ignored; NULL until decided, written once.
+ALTER TABLE payment_reviews ADD COLUMN resolution TEXT NULL;

@@ -1,4 +1,6 @@
--- Refunds (issue 16): money owed back to a customer (pochi_core::Refund), written in the same
+-- Refunds and decided payment notices (issue 16).
+
+-- Refunds: money owed back to a customer (pochi_core::Refund), written in the same
 -- transaction as the change that owes it: a cancelled order's payments, an over payment's
 -- excess, a payment after cancellation.
 CREATE TABLE refunds (
@@ -27,3 +29,7 @@ CREATE INDEX refunds_by_order ON refunds (order_number, created_at, id);
 -- The dashboard's list: by status, or all, newest first.
 CREATE INDEX refunds_by_status ON refunds (status, created_at, id);
 CREATE INDEX refunds_by_time ON refunds (created_at, id);
+
+-- An admin's decision on a payment notice (pochi_core::ReviewResolution as JSON): assigned to an
+-- order, refunded by hand, or ignored; NULL until decided, written once.
+ALTER TABLE payment_reviews ADD COLUMN resolution TEXT;

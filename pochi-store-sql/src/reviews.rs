@@ -1,6 +1,9 @@
 //! Payment notices kept for an admin: recorded once, listed newest first.
 
-use pochi_core::{ConflictReason, Error, PaymentReview, Result, page::ReviewKey};
+use pochi_core::{
+    ConflictReason, Entity, Error, PaymentReview, Result, ReviewId, ReviewResolution,
+    page::ReviewKey, store::verdict,
+};
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::Date;
 
@@ -63,6 +66,45 @@ where
             )),
             Err(err) => Err(err.into()),
         }
+    }
+
+    pub(crate) async fn review(&self, id: ReviewId) -> Result<Option<PaymentReview>> {
+        let statement = sql::<D>(&format!(
+            "SELECT {} FROM payment_reviews WHERE id = ?",
+            review_columns::<D>()
+        ))
+        .into_owned();
+        let row = sqlx::query(&statement)
+            .bind(D::id(id.as_uuid()))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx::<D>)?;
+        Ok(row.as_ref().map(Self::review_row).transpose()?)
+    }
+
+    /// One conditional write: the decision lands only on a review without one.
+    pub(crate) async fn resolve_review(
+        &self,
+        id: ReviewId,
+        resolution: &ReviewResolution,
+    ) -> Result<PaymentReview> {
+        let json = serde_json::to_string(resolution).map_err(|e| Error::backend(D::CONTEXT, e))?;
+        let written = sqlx::query(&sql::<D>(
+            "UPDATE payment_reviews SET resolution = ? WHERE id = ? AND resolution IS NULL",
+        ))
+        .bind(json)
+        .bind(D::id(id.as_uuid()))
+        .execute(&self.pool)
+        .await
+        .map_err(from_sqlx::<D>)?;
+        let review = self
+            .review(id)
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Review, id))?;
+        if D::rows_affected(&written) == 0 {
+            return Err(verdict::review_resolved(id));
+        }
+        Ok(review)
     }
 
     pub(crate) async fn list_reviews(

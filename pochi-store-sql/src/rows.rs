@@ -47,7 +47,7 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, order_number, provider, kind, curr
 pub(crate) fn review_columns<D: Dialect>() -> String {
     format!(
         "id, at, provider, reason{} AS reason, payment_id, order_number, reference, receipt, \
-         currency, amount, account_reference, raw_payload",
+         currency, amount, account_reference, raw_payload, resolution",
         D::JSON_AS_TEXT
     )
 }
@@ -368,6 +368,11 @@ where
             amount,
             account_reference: Self::get(row, "account_reference")?,
             raw_payload: Self::get(row, "raw_payload")?,
+            resolution: Self::get::<Option<String>>(row, "resolution")?
+                .map(|json| {
+                    serde_json::from_str(&json).map_err(|e| corrupt("review resolution", e))
+                })
+                .transpose()?,
         })
     }
 }

@@ -196,6 +196,18 @@ where
         SqlStore::list_reviews(self, after, limit).await
     }
 
+    async fn review(&self, id: pochi_core::ReviewId) -> Result<Option<PaymentReview>> {
+        SqlStore::review(self, id).await
+    }
+
+    async fn resolve_review(
+        &self,
+        id: pochi_core::ReviewId,
+        resolution: &pochi_core::ReviewResolution,
+    ) -> Result<PaymentReview> {
+        SqlStore::resolve_review(self, id, resolution).await
+    }
+
     async fn refund(&self, id: pochi_core::RefundId) -> Result<Option<Refund>> {
         SqlStore::refund(self, id).await
     }

@@ -110,6 +110,7 @@ async fn a_file_of_the_first_schema_reads_back_whole_after_migrating() {
         amount: Some(Money::parse("250.75", Currency::Kes).unwrap()),
         account_reference: Some("acc".to_owned()),
         raw_payload: None,
+        resolution: None,
     };
 
     let pool = first_schema(&path).await;

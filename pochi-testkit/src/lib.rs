@@ -90,6 +90,7 @@ macro_rules! store_conformance_tests {
             payments_of_several_orders_are_read_together,
             reconciliation_queue,
             reviews_list_newest_first,
+            a_review_is_resolved_once,
             // refunds
             cancelling_a_paid_order_owes_its_payment_back_once,
             over_and_late_payments_owe_the_excess_and_themselves,

@@ -229,6 +229,14 @@ impl Store for JsonFileStore {
     async fn save_settings(&self, settings: &StoreSettings) -> Result<()> {
         self.change(async |m| m.save_settings(settings).await).await
     }
+    async fn resolve_review(
+        &self,
+        id: pochi_core::ReviewId,
+        resolution: &pochi_core::ReviewResolution,
+    ) -> Result<PaymentReview> {
+        self.change(async |m| m.resolve_review(id, resolution).await)
+            .await
+    }
     async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund> {
         self.change(async |m| m.change_refund(target, change).await)
             .await
@@ -297,6 +305,9 @@ impl Store for JsonFileStore {
         limit: usize,
     ) -> Result<Vec<PaymentReview>> {
         self.memory().list_reviews(after, limit).await
+    }
+    async fn review(&self, id: pochi_core::ReviewId) -> Result<Option<PaymentReview>> {
+        self.memory().review(id).await
     }
     async fn refund(&self, id: pochi_core::RefundId) -> Result<Option<Refund>> {
         self.memory().refund(id).await

@@ -603,6 +603,48 @@
     }
   }
 
+  const REVIEW_OUTCOMES = { assigned: "Assigned to", refunded: "Sent back", ignored: "Ignored" };
+
+  /** What was decided about a notice, or the form to decide it. */
+  function reviewDecision(review) {
+    const done = review.resolution;
+    if (done) {
+      const what = done.outcome === "assigned" ? `${REVIEW_OUTCOMES.assigned} ${done.orderNumber}` : done.outcome === "refunded" ? `${REVIEW_OUTCOMES.refunded} (${done.reference})` : REVIEW_OUTCOMES.ignored;
+      return el("span", { class: "review-decision" }, el("strong", { text: what }), done.actor && done.actor.name ? ` by ${done.actor.name}` : "", done.note ? el("span", { class: "small muted", text: ` · ${done.note}` }) : "");
+    }
+    const canAssign = Boolean(review.amount && review.receipt);
+    const action = el(
+      "select",
+      { name: "action", "aria-label": "Decision" },
+      canAssign ? el("option", { value: "assign", text: "Assign to order" }) : null,
+      el("option", { value: "refunded", text: "Sent back (M-Pesa code)" }),
+      el("option", { value: "ignored", text: "Ignore" }),
+    );
+    const target = el("input", { name: "target", maxlength: "40", autocomplete: "off", "aria-label": "Order number or M-Pesa code", placeholder: canAssign ? "Order number" : "M-Pesa code" });
+    const note = el("input", { name: "note", maxlength: "500", "aria-label": "Note", placeholder: "Note" });
+    const sync = () => {
+      target.hidden = action.value === "ignored";
+      target.placeholder = action.value === "assign" ? "Order number" : "M-Pesa code";
+    };
+    action.addEventListener("change", sync);
+    sync();
+    const form = el("form", { class: "review-form inline" }, action, target, note, el("button", { type: "submit", text: "Decide" }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { action: action.value, note: note.value || null };
+      if (action.value === "assign") body.orderNumber = target.value.trim().toUpperCase();
+      if (action.value === "refunded") body.reference = target.value;
+      try {
+        await admin(`admin/reviews/${encodeURIComponent(review.id)}/resolve`, { method: "POST", body });
+        say(status, "Decision recorded.", "ok");
+        await loadReviews(true);
+      } catch (error) {
+        say(status, error.message, "error");
+      }
+    });
+    return form;
+  }
+
   async function loadReviews(fresh) {
     if (fresh) reviewsCursor = null;
     const page = await admin(`admin/reviews?limit=50${reviewsCursor ? `&cursor=${encodeURIComponent(reviewsCursor)}` : ""}`);
@@ -626,16 +668,17 @@
       body.append(
         el(
           "tr",
-          { dataset: { reason: r.reason.kind } },
+          { dataset: { reason: r.reason.kind, review: r.id, decided: r.resolution ? r.resolution.outcome : "" } },
           el("td", { text: when(r.at) }),
           el("td", { text: reviewReason(r.reason) }),
           el("td", {}, order),
           el("td", { text: r.amount ? money(r.amount) : "" }),
           el("td", { class: "small", text: r.receipt || r.reference || "" }),
+          el("td", {}, reviewDecision(r)),
         ),
       );
     });
-    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: "Nothing to review." })));
+    if (body.children.length === 0) body.append(el("tr", {}, el("td", { colspan: "6", class: "muted", text: "Nothing to review." })));
     reviewsCursor = page.nextCursor;
     $("reviews-more").hidden = !reviewsCursor;
   }

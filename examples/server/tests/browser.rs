@@ -736,12 +736,34 @@ async fn the_reviews_tab_shows_a_forged_payment_callback_in_plain_words() {
         // The owner finds it under Reviews, said plainly; no order changed.
         log_in(&page).await;
         page.click("[data-tab=\"reviews\"]").await;
-        page.text_in(
-            "#reviews tr[data-reason=\"invalid_callback_token\"]",
-            "wrong secret",
+        let row = "#reviews tr[data-reason=\"invalid_callback_token\"]";
+        page.text_in(row, "wrong secret").await;
+        page.shot("admin-reviews").await;
+
+        // Ignoring it needs a note; with one, the decision is kept and shown, once.
+        page.choose(&format!("{row} select[name=\"action\"]"), "ignored")
+            .await;
+        page.click(&format!("{row} button[type=\"submit\"]")).await;
+        page.text_in("#status", "say why").await;
+        page.fill(
+            &format!("{row} input[name=\"note\"]"),
+            "Someone guessing the URL",
         )
         .await;
-        page.shot("admin-reviews").await;
+        page.click(&format!("{row} button[type=\"submit\"]")).await;
+        page.text_in("#status", "Decision recorded").await;
+        page.text_in(
+            &format!("{row}[data-decided=\"ignored\"]"),
+            "Someone guessing the URL",
+        )
+        .await;
+        let form_left = page
+            .eval(&format!(
+                "return document.querySelector('{} form') !== null;",
+                row.replace('\'', "\\'")
+            ))
+            .await;
+        assert_eq!(form_left, Value::Bool(false));
     })
     .await;
 }

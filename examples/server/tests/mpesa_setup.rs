@@ -198,3 +198,155 @@ async fn after_registering_daraja_validates_and_confirms_direct_payments_against
     assert_eq!(tracked["receipts"], json!(["TKC2B00001"]));
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn money_paid_to_an_unknown_account_is_kept_and_the_owner_assigns_it_to_its_order_once() {
+    use pochi_pay_mpesa::fake::C2bPayment;
+    use serde_json::{Value, json};
+
+    // A shop taking C2B, registered with the fake Daraja, with one unpaid order.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let daraja = FakeDaraja::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut vars = vars(&daraja, data.path(), "on");
+    vars.retain(|(k, _)| k != "POCHI_PUBLIC_URL");
+    vars.extend(
+        [
+            ("POCHI_PUBLIC_URL", base.as_str()),
+            ("POCHI_LISTEN", &format!("127.0.0.1:{port}")),
+            ("POCHI_DEMO_PRODUCTS", "on"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    assert!(
+        pochi_server(&["mpesa", "register-c2b"], vars.clone())
+            .await
+            .status
+            .success()
+    );
+    let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
+        .await
+        .unwrap();
+    let (user, password) = server.generated_admin().unwrap();
+    let client = reqwest::Client::new();
+    let products: Value = client
+        .get(format!("{base}/api/products"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order: Value = client
+        .post(format!("{base}/api/orders"))
+        .json(&json!({
+            "name": "Wanjiru Kamau", "phone": "0712 345 678", "county": "Nairobi",
+            "area": "Westlands", "address": "Mpaka Road",
+            "items": [{"productId": products["items"][0]["id"], "quantity": 1}],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = order["number"].as_str().unwrap().to_owned();
+    let total: u32 = order["total"]["amount"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // The customer mistypes the account: the money arrives and matches no order.
+    let mistyped = C2bPayment::new(total, "7K3M9QXA2").with_trans_id("TKC2BMIS01");
+    let confirmed = daraja.send_c2b_confirmation(&mistyped).await.unwrap();
+    assert_eq!(confirmed.response.status, 200);
+    let admin_get = |path: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .basic_auth(&user, Some(&password))
+            .send()
+    };
+    let reviews: Value = admin_get("/api/admin/reviews")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let review = reviews["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["receipt"] == "TKC2BMIS01")
+        .unwrap_or_else(|| panic!("no review for the payment: {reviews}"))
+        .clone();
+    assert_eq!(review["reason"]["kind"], "unmatched_payment");
+    let tracked: Value = admin_get(&format!("/api/track/{number}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tracked["status"], "pending_payment");
+
+    // The owner assigns it to the order it pays: the order is paid, its timeline names them.
+    let resolve = |body: Value| {
+        client
+            .post(format!(
+                "{base}/api/admin/reviews/{}/resolve",
+                review["id"].as_str().unwrap()
+            ))
+            .basic_auth(&user, Some(&password))
+            .json(&body)
+            .send()
+    };
+    let assigned = resolve(json!({"action": "assign", "orderNumber": number, "note": "Typed the code without the last letter"}))
+        .await
+        .unwrap();
+    assert_eq!(assigned.status(), 200);
+    let assigned: Value = assigned.json().await.unwrap();
+    assert_eq!(assigned["resolution"]["outcome"], "assigned");
+    assert_eq!(assigned["resolution"]["orderNumber"], json!(number));
+    assert_eq!(assigned["resolution"]["actor"]["name"], json!(user));
+    let tracked: Value = admin_get(&format!("/api/track/{number}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tracked["status"], "paid", "{tracked}");
+    assert_eq!(tracked["receipts"], json!(["TKC2BMIS01"]));
+    let full: Value = admin_get(&format!("/api/admin/orders/{number}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = full["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "paid");
+    assert_eq!(last["actor"], json!({"kind": "admin", "name": user}));
+
+    // Once: deciding again is a conflict, and the money is not counted twice.
+    let again = resolve(json!({"action": "ignored", "note": "changed my mind"}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["error"]["details"]["reason"], "review_resolved");
+    let payments: Value = admin_get(&format!("/api/admin/payments/{number}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+    server.shutdown().await.unwrap();
+}

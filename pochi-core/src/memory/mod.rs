@@ -633,6 +633,28 @@ impl Store for MemoryStore {
         Ok(reviews)
     }
 
+    async fn review(&self, id: crate::ids::ReviewId) -> Result<Option<PaymentReview>> {
+        Ok(self.state().reviews.iter().find(|r| r.id == id).cloned())
+    }
+
+    async fn resolve_review(
+        &self,
+        id: crate::ids::ReviewId,
+        resolution: &crate::payment::ReviewResolution,
+    ) -> Result<PaymentReview> {
+        let mut state = self.state();
+        let review = state
+            .reviews
+            .iter_mut()
+            .find(|r| r.id == id)
+            .ok_or_else(|| Error::not_found(Entity::Review, id))?;
+        if review.resolution.is_some() {
+            return Err(verdict::review_resolved(id));
+        }
+        review.resolution = Some(resolution.clone());
+        Ok(review.clone())
+    }
+
     async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
         Ok(self.state().refunds.get(&id).cloned())
     }

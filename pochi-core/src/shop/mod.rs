@@ -10,6 +10,7 @@ mod notify;
 mod orders;
 mod payments;
 mod refunds;
+mod reviews;
 
 use std::{fmt, sync::Arc};
 
@@ -22,6 +23,7 @@ pub use self::{
     orders::{EXPORT_MAX_ORDERS, ExportedOrder, OrderListInput},
     payments::{ManualVerdict, PaymentInput, PaymentStart},
     refunds::RefundedInput,
+    reviews::ReviewDecision,
 };
 use crate::{
     clock::{Clock, SystemClock, to_micros},

@@ -848,6 +848,7 @@ impl Shop {
             amount: draft.amount,
             account_reference: draft.account_reference,
             raw_payload: draft.raw_payload.as_deref().map(truncate_payload),
+            resolution: None,
         };
         self.inner.store.record_review(&review).await?;
         self.publish(ShopEvent::PaymentNeedsReview {

@@ -177,6 +177,16 @@ macro_rules! forward_store {
             ) -> Result<Vec<PaymentReview>> {
                 (**self).list_reviews(after, limit).await
             }
+            async fn review(&self, id: crate::ids::ReviewId) -> Result<Option<PaymentReview>> {
+                (**self).review(id).await
+            }
+            async fn resolve_review(
+                &self,
+                id: crate::ids::ReviewId,
+                resolution: &crate::payment::ReviewResolution,
+            ) -> Result<PaymentReview> {
+                (**self).resolve_review(id, resolution).await
+            }
             async fn refund(&self, id: crate::refund::RefundId) -> Result<Option<Refund>> {
                 (**self).refund(id).await
             }

@@ -339,6 +339,20 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<PaymentReview>>;
 
+    /// A review by id.
+    async fn review(&self, id: crate::ids::ReviewId) -> Result<Option<PaymentReview>>;
+
+    /// Records an admin's decision on review `id`, atomically and only if none is recorded
+    /// (a conditional write): a review already decided is a `Conflict` with
+    /// [`ConflictReason::ReviewResolved`](crate::ConflictReason), asked of
+    /// [`verdict::review_resolved`], nothing written; `NotFound` (`Review`) for an unknown id.
+    /// Returns the review afterwards.
+    async fn resolve_review(
+        &self,
+        id: crate::ids::ReviewId,
+        resolution: &crate::payment::ReviewResolution,
+    ) -> Result<PaymentReview>;
+
     // ----- refunds (see [`refund`](crate::refund)) -----
 
     /// A refund by id.

@@ -317,6 +317,14 @@ pub fn refund_reference_taken() -> Error {
     )
 }
 
+/// The refusal of a decision on payment notice `id`, which an admin already decided on.
+pub fn review_resolved(id: crate::ids::ReviewId) -> Error {
+    Error::conflict(
+        ConflictReason::ReviewResolved,
+        format!("payment notice {id} is already decided"),
+    )
+}
+
 /// The refusal of an order whose number another order holds.
 pub fn order_number_taken() -> Error {
     Error::conflict(ConflictReason::OrderNumberTaken, "order number taken")

@@ -113,6 +113,7 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
         .routes(routes!(payments::reviews))
+        .routes(routes!(payments::resolve_review))
         .routes(routes!(refunds::list_refunds))
         .routes(routes!(refunds::mark_refunded))
         .routes(routes!(messages::list_messages))

@@ -10,7 +10,7 @@ use axum::{
 };
 use pochi_core::{
     AdminUser, Language, ManualVerdict, Notification, Page, Payment, PaymentInput, PaymentReview,
-    PaymentStart, payment::PaymentView,
+    PaymentStart, ReviewDecision, payment::PaymentView,
 };
 
 use std::time::Instant;
@@ -263,4 +263,36 @@ pub(crate) async fn reviews(
 ) -> ApiResult<axum::Json<Page<PaymentReview>>> {
     let limit = query.limit()?;
     Ok(axum::Json(state.shop.reviews(query.cursor(), limit).await?))
+}
+
+/// Decides what happens to a payment notice, once: `assign` applies the money it carries (an
+/// M-Pesa code and amount) to an order as a payment of that order (it may pay the order, or owe
+/// a refund, as any payment would; the order's timeline names the admin); `refunded` records
+/// the M-Pesa code of the money sent back; `ignored` records why nothing is done (a note is
+/// required).
+#[utoipa::path(
+    post, path = "/api/admin/reviews/{reviewId}/resolve", tag = "admin",
+    params(("reviewId" = String, Path, format = Uuid, description = "The payment notice's id")),
+    request_body = schema::ReviewDecision,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The notice with the decision", body = schema::PaymentReview),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
+        (status = 404, description = "No such notice, or (assign) no such order", body = ErrorBody),
+        (status = 409, description = "Already decided (`details.reason`: `review_resolved`), or (assign) the M-Pesa code is already on another payment (`receipt_already_used`, `already_exists`)", body = ErrorBody),
+        (status = 422, description = "Not a notice id; an unknown `action`; (assign) no `orderNumber`, or a notice without a payment to assign; (refunded) `reference` not an M-Pesa code; (ignored) no `note`", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub(crate) async fn resolve_review(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(id): Path<String>,
+    Json(decision): Json<ReviewDecision>,
+) -> ApiResult<axum::Json<PaymentReview>> {
+    Ok(axum::Json(
+        state.shop.resolve_review(&id, &decision, &admin).await?,
+    ))
 }

@@ -642,6 +642,63 @@ pub(crate) struct PaymentReview {
     amount: Option<Money>,
     account_reference: Option<String>,
     raw_payload: Option<String>,
+    /// What an admin decided, once decided.
+    resolution: Option<ReviewResolution>,
+}
+
+/// What an admin did with a payment notice.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum ReviewOutcome {
+    Assigned,
+    Refunded,
+    Ignored,
+}
+
+/// An admin's decision on a payment notice: what, who, when, why.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub(crate) struct ReviewResolution {
+    outcome: ReviewOutcome,
+    /// The order the money was assigned to.
+    order_number: Option<String>,
+    /// The M-Pesa code of the money sent back.
+    reference: Option<String>,
+    note: Option<String>,
+    actor: Actor,
+    #[schema(format = DateTime)]
+    at: String,
+}
+
+/// What an admin does with a payment notice.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub(crate) enum ReviewAction {
+    Assign,
+    Refunded,
+    Ignored,
+}
+
+/// What to do with a payment notice.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReviewDecision {
+    /// `assign` (needs `orderNumber`), `refunded` (needs `reference`) or `ignored` (needs
+    /// `note`).
+    action: ReviewAction,
+    #[schema(
+        pattern = r"^[A-Z]{1,8}-[2-9A-HJ-NP-Z]{10}$",
+        example = "POCHI-7K3M9QXA2B"
+    )]
+    order_number: Option<String>,
+    #[schema(pattern = r"^\s*[A-Za-z0-9]{4,40}\s*$", example = "SLK4H7Q2XZ")]
+    reference: Option<String>,
+    #[schema(
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
+        max_length = 500
+    )]
+    note: Option<String>,
 }
 
 #[derive(ToSchema)]

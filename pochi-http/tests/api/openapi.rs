@@ -26,6 +26,7 @@ const ROUTES: &[&str] = &[
     "POST /api/admin/payments/{paymentId}/verify",
     "GET /api/admin/reviews",
     "GET /api/admin/refunds",
+    "POST /api/admin/reviews/{reviewId}/resolve",
     "POST /api/admin/refunds/{refundId}/refunded",
     "GET /api/admin/products",
     "POST /api/admin/products",

@@ -98,6 +98,8 @@ guarded! {
         schedule_payment_check(id: PaymentId, check: &PaymentCheck) -> ();
         record_review(review: &PaymentReview) -> ();
         list_reviews(after: Option<ReviewKey>, limit: usize) -> Vec<PaymentReview>;
+        review(id: pochi_core::ReviewId) -> Option<PaymentReview>;
+        resolve_review(id: pochi_core::ReviewId, resolution: &pochi_core::ReviewResolution) -> PaymentReview;
         refund(id: pochi_core::RefundId) -> Option<Refund>;
         refunds_for_order(number: &OrderNumber) -> Vec<Refund>;
         list_refunds(status: Option<RefundStatus>, after: Option<RefundKey>, limit: usize) -> Vec<Refund>;

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use pochi_core::{
-    ConflictReason, Entity, Error, Order, OrderStatus, PaymentKind, PaymentStatus, PaymentTarget,
-    Product, ReviewId, ReviewReason, Settled, Store, StoreExt,
+    Actor, ConflictReason, Entity, Error, IdGenerator, Order, OrderStatus, PaymentKind,
+    PaymentStatus, PaymentTarget, Product, RandomIds, ReviewId, ReviewOutcome, ReviewReason,
+    ReviewResolution, Settled, Store, StoreExt,
     order::PaymentFlagKind,
     payment::{PaymentCheck, PaymentReview, Unchanged},
     store::PaymentInsert,
@@ -638,6 +639,7 @@ pub async fn reviews_list_newest_first(store: Arc<dyn Store>) {
             amount: Some(kes("10")),
             account_reference: Some("pochi 7k3m".into()),
             raw_payload: Some("{\"Body\":{}}".into()),
+            resolution: None,
         };
         store.record_review(&review).await.unwrap();
         reviews.push(review);
@@ -693,4 +695,75 @@ pub async fn payments_of_several_orders_are_read_together(store: Arc<dyn Store>)
             .unwrap(),
         vec![]
     );
+}
+
+/// An admin's decision on a payment notice is kept with it, once: racing decisions have one
+/// winner, the others are told it is decided; an unknown notice is not found.
+pub async fn a_review_is_resolved_once(store: Arc<dyn Store>) {
+    let review = PaymentReview {
+        id: ReviewId::from_uuid(RandomIds.uuid()),
+        at: at(5),
+        provider: "testpay".to_owned(),
+        reason: ReviewReason::UnmatchedPayment,
+        payment_id: None,
+        order_number: None,
+        reference: Some("RVW0000001".to_owned()),
+        receipt: Some("RVW0000001".to_owned()),
+        amount: Some(kes("750")),
+        account_reference: Some("wrong-account".to_owned()),
+        raw_payload: None,
+        resolution: None,
+    };
+    store.record_review(&review).await.unwrap();
+    assert_eq!(store.review(review.id).await.unwrap(), Some(review.clone()));
+
+    let decision = |n: usize| ReviewResolution {
+        outcome: ReviewOutcome::Ignored,
+        order_number: None,
+        reference: None,
+        note: Some(format!("Duplicate of an earlier payment ({n})")),
+        actor: Actor::Admin(format!("admin{n}")),
+        at: at(60),
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            let decision = decision(n);
+            tokio::spawn(async move { store.resolve_review(review.id, &decision).await })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(decided) => winners.push(decided),
+            Err(err) => assert_eq!(
+                err.conflict_reason(),
+                Some(ConflictReason::ReviewResolved),
+                "{err:?}"
+            ),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let kept = store.review(review.id).await.unwrap().unwrap();
+    assert_eq!(kept.resolution, winners[0].resolution);
+    assert!(kept.resolution.is_some());
+    let listed = store.list_reviews(None, 10).await.unwrap();
+    assert_eq!(listed[0].resolution, kept.resolution);
+
+    let unknown = ReviewId::from_uuid(RandomIds.uuid());
+    let err = store
+        .resolve_review(unknown, &decision(9))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotFound {
+                entity: Entity::Review,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(store.review(unknown).await.unwrap(), None);
 }
