@@ -744,7 +744,7 @@ async fn the_reviews_tab_shows_a_forged_payment_callback_in_plain_words() {
         page.choose(&format!("{row} select[name=\"action\"]"), "ignored")
             .await;
         page.click(&format!("{row} button[type=\"submit\"]")).await;
-        page.text_in("#status", "say why").await;
+        page.text_in("#status", "why nothing is done").await;
         page.fill(
             &format!("{row} input[name=\"note\"]"),
             "Someone guessing the URL",
