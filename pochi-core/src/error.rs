@@ -393,6 +393,9 @@ pub enum ConflictReason {
     RefundNotOwed,
     /// An admin already decided what happens to this payment notice.
     ReviewResolved,
+    /// The shop cannot send this refund itself (its payment method cannot, or the payment
+    /// has no transaction code): send it by hand and record its code.
+    RefundNotSendable,
 }
 
 impl ConflictReason {
@@ -417,6 +420,7 @@ impl ConflictReason {
             ConflictReason::PaymentBeforeOrder => "payment_before_order",
             ConflictReason::RefundNotOwed => "refund_not_owed",
             ConflictReason::ReviewResolved => "review_resolved",
+            ConflictReason::RefundNotSendable => "refund_not_sendable",
         }
     }
 }

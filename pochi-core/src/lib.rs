@@ -113,7 +113,8 @@ pub use crate::{
     product::{ImageRef, Product, ProductInput, ProductRemoval},
     provider::{
         CALLBACK_ROUTE, DirectPayment, Notice, NoticeReply, Notification, PaymentProvider,
-        PaymentRequest, ProviderReply, QueryAnswer, RejectReason, StartedPayment, callback_path,
+        PaymentRequest, ProviderReply, QueryAnswer, RefundRequest, RejectReason, StartedPayment,
+        callback_path,
     },
     refund::{Refund, RefundId, RefundReason, RefundStatus},
     settings::{PublicSettings, SettingsInput, StoreSettings},

@@ -109,6 +109,33 @@ pub enum Notice {
     /// The provider asks whether to accept a payment (C2B validation); answer with
     /// [`NoticeReply::Accept`] or [`NoticeReply::Reject`].
     Validation(DirectPayment),
+    /// The result of a refund the shop asked the provider to send
+    /// ([`PaymentProvider::send_refund`]).
+    RefundResult {
+        /// The provider's id of the request, as `send_refund` returned it.
+        request: String,
+        /// `Ok(code)`: sent, with the provider's transaction code; `Err(words)`: not sent, in
+        /// the provider's words.
+        outcome: std::result::Result<String, String>,
+    },
+}
+
+/// What the shop asks a provider to send back (see [`PaymentProvider::send_refund`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The refund.
+    pub refund_id: crate::refund::RefundId,
+    /// Its order.
+    pub order_number: OrderNumber,
+    /// How much.
+    pub amount: Money,
+    /// The provider's transaction code of the payment it pays back.
+    pub receipt: Receipt,
+    /// Whether it pays back the whole payment (M-Pesa can then reverse the transaction);
+    /// otherwise part of it is sent to `phone`.
+    pub whole_payment: bool,
+    /// The phone the payment came from, when known and dialable.
+    pub phone: Option<Msisdn>,
 }
 
 /// Why the shop refuses a payment at validation.
@@ -179,6 +206,10 @@ pub enum QueryAnswer {
 /// - `interpret` is pure: the same body gives the same notices. It returns
 ///   `InvalidInput` for a body it cannot read.
 /// - `query` never guesses: `Pending` unless the provider gave a final answer.
+/// - A provider that wraps another (a renamed or instrumented one) forwards the provided
+///   methods too (`callback_token`, `reads_mpesa_messages`, `customer_message`,
+///   `sends_refunds`, `send_refund`), not only the required ones: otherwise it silently runs the
+///   defaults.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
@@ -227,5 +258,23 @@ pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
     fn customer_message(&self, result_code: &str, language: Language) -> Option<String> {
         let _ = (result_code, language);
         None
+    }
+
+    /// Whether the provider can send a refund back itself ([`send_refund`](Self::send_refund));
+    /// `false` (the default): an admin sends it by hand and records the code.
+    fn sends_refunds(&self) -> bool {
+        false
+    }
+
+    /// Asks the provider to send a refund back (M-Pesa: a reversal of the whole payment, or a
+    /// transfer of part of it to the payer's phone). Returns the provider's id of the request;
+    /// the outcome arrives later as a [`Notice::RefundResult`] with that id. An error that is
+    /// not retryable means nothing was sent; a retryable one means the outcome is unknown.
+    async fn send_refund(&self, request: &RefundRequest) -> Result<String> {
+        let _ = request;
+        Err(crate::error::Error::invalid(
+            "refund",
+            "this payment method cannot send refunds: send it by hand and record its code",
+        ))
     }
 }

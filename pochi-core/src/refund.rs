@@ -5,7 +5,8 @@
 //! never after it:
 //! - cancelling an order (by an admin, or expiry) owes back everything paid on it that is
 //!   not refunded yet, one refund per payment (an M-Pesa reversal undoes one transaction);
-//! - a payment that brings the order above its total owes back the excess;
+//! - a payment that brings a paid order above its total owes back the excess (an unpaid order
+//!   that receives too much stays unpaid and flagged, and owes it all back when cancelled);
 //! - a payment that arrives for a cancelled order owes itself back.
 //!
 //! A short payment owes nothing while the order waits for the rest: the customer may still pay
@@ -240,6 +241,16 @@ pub enum RefundChange {
         /// When.
         at: OffsetDateTime,
     },
+    /// The provider took the request reserved as `reservation` (see [`RefundChange::Sending`])
+    /// and gave it its own id, `request`, which its result will carry.
+    Requested {
+        /// The id the refund was reserved under before the provider was asked.
+        reservation: String,
+        /// The provider's id of the request.
+        request: String,
+        /// When.
+        at: OffsetDateTime,
+    },
     /// The provider's result for the request the refund is `sending` under.
     Result {
         /// The request it answers.
@@ -301,6 +312,19 @@ impl Refund {
                 next.status = RefundStatus::Sending;
                 next.provider_request = Some(request.clone());
                 next.actor = Some(actor.clone());
+                next.updated_at = *at;
+            }
+            RefundChange::Requested {
+                reservation,
+                request,
+                at,
+            } => {
+                if self.status != RefundStatus::Sending
+                    || self.provider_request.as_deref() != Some(reservation.as_str())
+                {
+                    return Ok(RefundPlan::Unchanged);
+                }
+                next.provider_request = Some(request.clone());
                 next.updated_at = *at;
             }
             RefundChange::Result {
@@ -431,6 +455,12 @@ pub fn refunds_due(
             .collect();
     }
 
+    // An unpaid order keeps what it received until it is paid or cancelled: an over payment
+    // leaves it unpaid and flagged (see `settle`), and cancelling it owes everything back, a
+    // whole payment at a time (which M-Pesa can reverse).
+    if order.status == OrderStatus::PendingPayment {
+        return Vec::new();
+    }
     let received = Money::sum(currency, paid.iter().map(|p| p.amount)).unwrap_or(order.total);
     let already = Money::sum(currency, refunds.iter().map(|r| r.amount)).unwrap_or(received);
     let Ok(kept) = received.checked_sub(already) else {
@@ -439,9 +469,14 @@ pub fn refunds_due(
     let Ok(mut excess) = kept.checked_sub(order.total) else {
         return Vec::new();
     };
-    // The excess comes from the payments received last.
+    // The excess comes from the payment being settled, then from the payments received last.
     let mut owed = Vec::new();
-    for payment in paid.into_iter().rev() {
+    paid.reverse();
+    if let Some(at) = settled.and_then(|id| paid.iter().position(|p| p.id == id)) {
+        let payment = paid.remove(at);
+        paid.insert(0, payment);
+    }
+    for payment in paid {
         if excess.is_zero() {
             break;
         }

@@ -41,8 +41,11 @@
 //! channels `stk`, `c2b-validation` and `c2b-confirmation`; the HTTP layer hands them to
 //! [`Shop::receive_notification`](pochi_core::Shop::receive_notification). Initiator results
 //! use the same route with the channels `reversal-result`, `reversal-timeout`, `b2c-result`,
-//! `b2c-timeout`, `status-result` and `status-timeout`; the provider's `handles_channel` does
-//! not claim them yet: a host reads them with [`parse_initiator_result`].
+//! `b2c-timeout`, `status-result` and `status-timeout`. With an initiator the provider sends
+//! refunds itself ([`PaymentProvider::send_refund`](pochi_core::PaymentProvider::send_refund):
+//! a reversal of a whole payment, B2C for part of one) and reads the reversal and B2C results
+//! into [`Notice::RefundResult`](pochi_core::Notice::RefundResult)s; Transaction Status
+//! results are not claimed yet (a host reads them with [`parse_initiator_result`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use pochi_core::{
     CallbackToken, Clock, Error, Language, Notice, NoticeReply, Notification, Payment, PaymentKind,
     PaymentProvider, PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer,
-    RejectReason, Result, StartedPayment, SystemClock,
+    RefundRequest, RejectReason, Result, StartedPayment, SystemClock,
 };
 
 use crate::{
@@ -118,6 +118,18 @@ impl MpesaProvider {
 
     /// The channel `channel` names, if this provider reads it: the STK result always, the C2B
     /// channels only when C2B is on ([`MpesaConfig::c2b`]).
+    /// The refund result channels, read only when the shop has initiator credentials.
+    fn refund_channel(&self, channel: &str) -> Option<crate::InitiatorChannel> {
+        use crate::InitiatorChannel as C;
+        C::parse(channel).filter(|c| {
+            self.sends_refunds()
+                && matches!(
+                    c,
+                    C::ReversalResult | C::ReversalTimeout | C::B2cResult | C::B2cTimeout
+                )
+        })
+    }
+
     fn reads(&self, channel: &str) -> Option<CallbackChannel> {
         CallbackChannel::parse(channel)
             .filter(|c| *c == CallbackChannel::Stk || self.inner.config.c2b)
@@ -171,7 +183,32 @@ impl PaymentProvider for MpesaProvider {
     }
 
     fn handles_channel(&self, channel: &str) -> bool {
-        self.reads(channel).is_some()
+        self.reads(channel).is_some() || self.refund_channel(channel).is_some()
+    }
+
+    fn sends_refunds(&self) -> bool {
+        self.inner.config.initiator_name().is_some()
+    }
+
+    /// A whole payment is reversed (Reversal API); part of one is sent to the payer's phone
+    /// (B2C, keyed by the refund's id so a retry cannot pay twice).
+    async fn send_refund(&self, request: &RefundRequest) -> Result<String> {
+        let remarks = format!("Refund of order {}", request.order_number);
+        let accepted = if request.whole_payment {
+            self.request_reversal(&request.receipt, request.amount, &remarks)
+                .await?
+        } else {
+            let phone = request.phone.as_ref().ok_or_else(|| {
+                Error::invalid(
+                    "refund",
+                    "part of a payment goes back to the payer's phone, and M-Pesa did not give it: send it by hand",
+                )
+            })?;
+            let key = request.refund_id.as_uuid().simple().to_string();
+            self.request_b2c(phone, request.amount, &remarks, &key)
+                .await?
+        };
+        Ok(accepted.conversation_id)
     }
 
     async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
@@ -198,6 +235,33 @@ impl PaymentProvider for MpesaProvider {
     }
 
     fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>> {
+        if let Some(channel) = self.refund_channel(&notification.channel) {
+            let result = crate::parse_initiator_result(channel.as_str(), &notification.body)?;
+            let outcome = if result.is_timeout() {
+                Err("M-Pesa did not process the request in time; send it again".to_owned())
+            } else if result.is_success() {
+                Ok(result
+                    .transaction_id
+                    .clone()
+                    .or_else(|| {
+                        result
+                            .parameters
+                            .receipt
+                            .as_ref()
+                            .map(|r| r.as_str().to_owned())
+                    })
+                    .unwrap_or_else(|| result.conversation_id.clone()))
+            } else {
+                Err(format!(
+                    "{} ({})",
+                    result.result_description, result.result_code
+                ))
+            };
+            return Ok(vec![Notice::RefundResult {
+                request: result.conversation_id,
+                outcome,
+            }]);
+        }
         let zone = self.inner.config.timestamp_offset;
         let raw = || String::from_utf8_lossy(&notification.body).into_owned();
         let business = &self.inner.config.business;

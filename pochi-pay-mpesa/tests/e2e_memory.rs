@@ -29,4 +29,6 @@ e2e_tests!(memory =>
     a_c2b_confirmation_to_another_shortcode_is_kept_and_pays_nothing,
     c2b_validation_accepts_the_due_amount_and_rejects_the_rest,
     a_late_success_after_a_timeout_pays_the_order,
+    a_cancelled_paid_order_is_refunded_by_a_reversal_once,
+    a_refused_reversal_fails_and_can_be_sent_again,
 );

@@ -254,14 +254,8 @@ where
                 .map_err(|e| corrupt::<D>("refund status", e))?;
             let currency = Self::currency(&Self::get::<String>(row, "currency")?)?;
             let amount = Self::money_at(row, "amount", currency)?;
-            match totals.iter_mut().find(|(s, _)| *s == status) {
-                Some((_, total)) => {
-                    *total = total
-                        .checked_add(amount)
-                        .map_err(|e| corrupt::<D>("refund total", e))?;
-                }
-                None => totals.push((status, amount)),
-            }
+            // One row per status and currency: amounts of two currencies are never added.
+            totals.push((status, amount));
         }
         totals.sort_by_key(|(status, _)| *status);
         Ok(totals)

@@ -524,7 +524,23 @@
   function refundForm(refund) {
     const code = el("input", { name: "reference", required: "", maxlength: "40", placeholder: "M-Pesa code", autocomplete: "off", "aria-label": `M-Pesa code of the refund for ${refund.orderNumber}` });
     const note = el("input", { name: "note", maxlength: "500", placeholder: "Note (optional)", "aria-label": "Note" });
-    const form = el("form", { class: "refund-form inline" }, code, note, el("button", { type: "submit", text: "Mark refunded" }));
+    const send = el("button", {
+      type: "button",
+      class: "secondary send-refund",
+      text: "Send by M-Pesa",
+      title: "Have M-Pesa reverse the payment (or send part of it back) from the shop's account",
+      onclick: async () => {
+        if (!confirm(`Send ${money(refund.amount)} back to the customer of ${refund.orderNumber} by M-Pesa?`)) return;
+        try {
+          await admin(`admin/refunds/${encodeURIComponent(refund.id)}/send`, { method: "POST" });
+          say(status, `Refund for ${refund.orderNumber} sent to M-Pesa.`, "ok");
+          await loadRefunds(true);
+        } catch (error) {
+          say(status, error.message, "error");
+        }
+      },
+    });
+    const form = el("form", { class: "refund-form inline" }, code, note, el("button", { type: "submit", text: "Mark refunded" }), send);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
@@ -551,7 +567,7 @@
     page.items.forEach((r) => {
       const paidBack =
         r.status === "owed" || r.status === "failed"
-          ? refundForm(r)
+          ? el("div", {}, r.status === "failed" && r.note ? el("p", { class: "small error", text: r.note }) : null, refundForm(r))
           : el("span", {}, r.reference ? el("strong", { class: "receipt-code", text: r.reference }) : "", r.actor && r.actor.name ? ` by ${r.actor.name}` : "", r.note ? el("span", { class: "small muted", text: ` · ${r.note}` }) : "");
       body.append(
         el(

@@ -109,4 +109,16 @@ impl PaymentProvider for Simulated {
     fn customer_message(&self, result_code: &str, language: Language) -> Option<String> {
         self.0.customer_message(result_code, language)
     }
+
+    fn reads_mpesa_messages(&self) -> bool {
+        self.0.reads_mpesa_messages()
+    }
+
+    fn sends_refunds(&self) -> bool {
+        self.0.sends_refunds()
+    }
+
+    async fn send_refund(&self, request: &pochi_core::RefundRequest) -> Result<String> {
+        self.0.send_refund(request).await
+    }
 }

@@ -715,6 +715,29 @@ async fn an_admin_cancels_a_paid_order_records_the_refund_and_the_customer_sees_
             .await;
         assert_eq!(shown, Value::Bool(false));
         page.shot("track-refunded").await;
+
+        // A second paid order, cancelled, is sent back by M-Pesa itself (a reversal at the
+        // shop's simulated Daraja), and its result makes it refunded with M-Pesa's code.
+        let second = buy_and_pay(&page).await;
+        page.open("/admin").await;
+        page.shown("#dashboard").await;
+        let card = format!(".order[data-order-number=\"{second}\"]");
+        page.eval("window.confirm = () => true; return true;").await;
+        page.choose(&format!("{card} select.move-status"), "cancelled")
+            .await;
+        page.click(&format!("{card} button.move-order")).await;
+        page.shown(&format!("{card}[data-status=\"cancelled\"]"))
+            .await;
+        page.click("[data-tab=\"refunds\"]").await;
+        let row = format!("#refunds tr[data-order=\"{second}\"]");
+        page.click(&format!("{row} button.send-refund")).await;
+        page.text_in("#status", "sent to M-Pesa").await;
+        page.choose("#refund-status", "refunded").await;
+        page.shown(&format!("{row}[data-status=\"refunded\"] .receipt-code"))
+            .await;
+        page.open(&format!("/track?order={second}")).await;
+        page.shown("#refunds li[data-status=\"refunded\"] .receipt-code")
+            .await;
     })
     .await;
 }

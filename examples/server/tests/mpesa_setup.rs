@@ -334,7 +334,12 @@ async fn money_paid_to_an_unknown_account_is_kept_and_the_owner_assigns_it_to_it
     assert_eq!(last["status"], "paid");
     assert_eq!(last["actor"], json!({"kind": "admin", "name": user}));
 
-    // Once: deciding again is a conflict, and the money is not counted twice.
+    // Once: the same assignment asked again (a retry) applies nothing more; another decision
+    // is a conflict; the money is counted once.
+    let retried = resolve(json!({"action": "assign", "orderNumber": number}))
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 200);
     let again = resolve(json!({"action": "ignored", "note": "changed my mind"}))
         .await
         .unwrap();

@@ -358,7 +358,9 @@ impl Store for MemoryStore {
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
         let update = order.plan_move(change)?;
         let order = state.apply_order_update(number, &update)?;
-        state.owe_refunds(&order, None, change.at);
+        if update.to == OrderStatus::Cancelled {
+            state.owe_refunds(&order, None, change.at);
+        }
         state.write_event(OutboxEvent::moved(&order, &update));
         Ok(order)
     }
@@ -717,10 +719,10 @@ impl Store for MemoryStore {
         let state = self.state();
         let mut totals: Vec<(RefundStatus, crate::money::Money)> = Vec::new();
         for refund in state.refunds.values() {
-            match totals
-                .iter_mut()
-                .find(|(status, _)| *status == refund.status)
-            {
+            // Amounts of two currencies are never added.
+            match totals.iter_mut().find(|(status, total)| {
+                *status == refund.status && total.currency() == refund.amount.currency()
+            }) {
                 Some((_, total)) => {
                     *total = total
                         .checked_add(refund.amount)

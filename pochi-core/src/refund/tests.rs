@@ -63,27 +63,47 @@ fn an_unpaid_or_live_order_owes_nothing() {
 }
 
 #[test]
-fn an_over_payment_owes_back_the_excess_from_the_last_payment() {
-    let order = fixtures::order("AAAAAAAAAA", dec!(1000));
-    let first = paid(1, &order, dec!(600), 1);
-    let second = paid(2, &order, dec!(700), 2);
-    let due = refunds_due(&order, &[first, second.clone()], &[], Some(second.id), T0);
+fn a_payment_beyond_a_paid_orders_total_is_owed_back_and_an_unpaid_order_keeps_it() {
+    let mut order = fixtures::order("AAAAAAAAAA", dec!(1000));
+    let first = paid(1, &order, dec!(1000), 1);
+    let second = paid(2, &order, dec!(300), 2);
+    // Unpaid and over paid: flagged, nothing owed until it is cancelled.
+    assert!(
+        refunds_due(
+            &order,
+            &[first.clone(), second.clone()],
+            &[],
+            Some(second.id),
+            T0
+        )
+        .is_empty()
+    );
+    order.status = OrderStatus::Paid;
+    let due = refunds_due(
+        &order,
+        &[first.clone(), second.clone()],
+        &[],
+        Some(second.id),
+        T0,
+    );
     assert_eq!(due.len(), 1);
     assert_eq!(
         (due[0].payment_id, due[0].amount, due[0].reason),
         (second.id, kes(dec!(300)), RefundReason::OverPayment)
     );
-    // Planned again with that refund written: nothing more.
-    assert!(
-        refunds_due(
-            &order,
-            &[paid(1, &order, dec!(600), 1), second],
-            &due,
-            None,
-            T0
-        )
-        .is_empty()
+    // The settled payment pays the excess back first, even when an earlier one came later.
+    let mut late_first = first.clone();
+    late_first.created_at = T0 + Duration::minutes(9);
+    let due = refunds_due(
+        &order,
+        &[late_first, second.clone()],
+        &[],
+        Some(second.id),
+        T0,
     );
+    assert_eq!(due[0].payment_id, second.id);
+    // Planned again with that refund written: nothing more.
+    assert!(refunds_due(&order, &[first, second], &due, None, T0).is_empty());
 }
 
 #[test]
@@ -107,7 +127,8 @@ fn a_payment_after_cancellation_owes_itself_back_and_earlier_refunds_count() {
 
 #[test]
 fn cancelling_after_an_excess_refund_owes_only_the_rest_under_a_new_id() {
-    let order = fixtures::order("AAAAAAAAAA", dec!(1000));
+    let mut order = fixtures::order("AAAAAAAAAA", dec!(1000));
+    order.status = OrderStatus::Paid;
     let over = paid(1, &order, dec!(1200), 1);
     let excess = refunds_due(&order, std::slice::from_ref(&over), &[], Some(over.id), T0);
     assert_eq!(excess[0].amount, kes(dec!(200)));

@@ -89,7 +89,7 @@ pub struct ManualVerdict {
 
 /// What is known about a notice kept for review.
 #[derive(Debug, Default)]
-pub(super) struct ReviewDraft {
+pub(crate) struct ReviewDraft {
     pub(super) payment_id: Option<PaymentId>,
     pub(super) order_number: Option<OrderNumber>,
     pub(super) reference: Option<String>,
@@ -578,6 +578,10 @@ impl Shop {
                 }
                 Notice::Validation(payment) => {
                     reply = self.validate_direct_payment(&payment).await?;
+                }
+                Notice::RefundResult { request, outcome } => {
+                    self.apply_refund_result(provider.name(), &request, outcome)
+                        .await?;
                 }
             }
         }

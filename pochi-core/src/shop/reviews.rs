@@ -10,7 +10,7 @@ use crate::{
     order::Actor,
     payment::{
         Payment, PaymentKind, PaymentResult, PaymentReview, PaymentStatus, ProviderResult, Receipt,
-        ReviewOutcome, ReviewResolution, Settled,
+        ReviewOutcome, ReviewReason, ReviewResolution, Settled,
     },
     refund::{MAX_REFUND_TEXT, refund_reference},
     store::StoreExt,
@@ -56,9 +56,6 @@ impl Shop {
             .review(id)
             .await?
             .ok_or_else(|| Error::not_found(Entity::Review, id))?;
-        if review.resolution.is_some() {
-            return Err(crate::store::verdict::review_resolved(id));
-        }
         let actor = Actor::Admin(admin.username.clone());
         let mut resolution = ReviewResolution {
             outcome,
@@ -75,38 +72,53 @@ impl Shop {
                     .as_deref()
                     .ok_or_else(|| Error::invalid("orderNumber", "name the order the money pays"))
                     .and_then(|n| OrderNumber::parse(n).map_err(|e| e.at("orderNumber")))?;
-                self.assign_review(&review, &number, actor).await?;
-                resolution.order_number = Some(number);
+                let order = self.inner.store.order_required(&number).await?;
+                let money = assignable(&review)?;
+                // The decision is written first (one conditional write: of two admins, one
+                // decides), then the money applied; an assignment to the same order may be
+                // asked again and applies the money if an earlier try did not (a payment is
+                // known by its M-Pesa code, so it is never applied twice).
+                let decided = match &review.resolution {
+                    Some(done)
+                        if done.outcome == ReviewOutcome::Assigned
+                            && done.order_number.as_ref() == Some(&number) =>
+                    {
+                        review.clone()
+                    }
+                    Some(_) => return Err(crate::store::verdict::review_resolved(id)),
+                    None => {
+                        resolution.order_number = Some(number);
+                        self.inner.store.resolve_review(id, &resolution).await?
+                    }
+                };
+                self.assign_money(&review, &order, money, actor).await?;
+                Ok(decided)
             }
-            ReviewOutcome::Refunded => {
-                let (reference, _) =
-                    refund_reference(decision.reference.as_deref().unwrap_or_default(), None)?;
-                resolution.reference = Some(reference);
-            }
-            ReviewOutcome::Ignored => {
-                if resolution.note.is_none() {
+            ReviewOutcome::Refunded | ReviewOutcome::Ignored => {
+                if review.resolution.is_some() {
+                    return Err(crate::store::verdict::review_resolved(id));
+                }
+                if outcome == ReviewOutcome::Refunded {
+                    let (reference, _) =
+                        refund_reference(decision.reference.as_deref().unwrap_or_default(), None)?;
+                    resolution.reference = Some(reference);
+                } else if resolution.note.is_none() {
                     return Err(Error::invalid("note", "say why nothing is done"));
                 }
+                self.inner.store.resolve_review(id, &resolution).await
             }
         }
-        self.inner.store.resolve_review(id, &resolution).await
     }
 
-    /// Applies the money `review` carries to order `number`, as a direct payment of it.
-    async fn assign_review(
+    /// Applies the money a notice carries to `order`, as a direct payment of it known by the
+    /// M-Pesa code (so applying it again changes nothing).
+    async fn assign_money(
         &self,
         review: &PaymentReview,
-        number: &OrderNumber,
+        order: &crate::order::Order,
+        (amount, receipt): (crate::money::Money, Receipt),
         actor: Actor,
     ) -> Result<()> {
-        let (Some(amount), Some(code)) = (review.amount, review.receipt.as_deref()) else {
-            return Err(Error::invalid(
-                "action",
-                "this notice carries no payment (no M-Pesa code and amount) to assign",
-            ));
-        };
-        let receipt = Receipt::parse(code).map_err(|e| e.at("action"))?;
-        let order = self.inner.store.order_required(number).await?;
         let now = self.now();
         let payment = Payment {
             id: PaymentId::from_uuid(self.inner.ids.uuid()),
@@ -116,7 +128,7 @@ impl Shop {
             amount,
             phone: None,
             status: PaymentStatus::Pending,
-            provider_reference: Some(review.reference.clone().unwrap_or_else(|| code.to_owned())),
+            provider_reference: Some(receipt.as_str().to_owned()),
             receipt: None,
             payer: None,
             result_code: None,
@@ -132,7 +144,7 @@ impl Shop {
         let result = PaymentResult {
             result: ProviderResult {
                 amount: Some(amount),
-                receipt: Some(receipt),
+                receipt: Some(receipt.clone()),
                 result_description: Some("Assigned by an admin from a payment notice".to_owned()),
                 ..ProviderResult::with_status(PaymentStatus::Succeeded)
             },
@@ -149,12 +161,45 @@ impl Shop {
                 self.announce(&payment, &order).await;
                 Ok(())
             }
-            // Assigned by an earlier try whose decision was not recorded: record it now.
-            Settled::Unchanged { .. } => Ok(()),
+            // Applied by an earlier try: only if it is this order's.
+            Settled::Unchanged { payment, .. }
+                if payment.order_number == order.number
+                    && payment.status == PaymentStatus::Succeeded
+                    && payment.receipt.as_ref() == Some(&receipt) =>
+            {
+                Ok(())
+            }
+            Settled::Unchanged { payment, .. } => Err(Error::conflict(
+                crate::error::ConflictReason::ReceiptAlreadyUsed,
+                format!(
+                    "this M-Pesa code is already on a payment of order {}",
+                    payment.order_number
+                ),
+            )),
             Settled::Quarantined { .. } => Err(Error::invalid(
                 "orderNumber",
                 "this money does not fit that order (another currency)",
             )),
         }
     }
+}
+
+/// The money a notice carries, if an admin may assign it to an order: an M-Pesa code and an
+/// amount, from money that arrived on its own (not the result of a payment request the shop
+/// made, which belongs to that request, and not a payment to another business's account).
+fn assignable(review: &PaymentReview) -> Result<(crate::money::Money, Receipt)> {
+    let refuse = |why: &str| Err(Error::invalid("action", why));
+    if matches!(review.reason, ReviewReason::OtherShortcode { .. }) {
+        return refuse("this money was paid to another business's M-Pesa account, not this shop's");
+    }
+    if review.payment_id.is_some() {
+        return refuse(
+            "this notice is about a payment request the shop made: check it on M-Pesa, then record it sent back or ignore it",
+        );
+    }
+    let (Some(amount), Some(code)) = (review.amount, review.receipt.as_deref()) else {
+        return refuse("this notice carries no payment (an M-Pesa code and an amount) to assign");
+    };
+    let receipt = Receipt::parse(code).map_err(|e| e.at("action"))?;
+    Ok((amount, receipt))
 }

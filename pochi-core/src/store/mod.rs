@@ -375,7 +375,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// when no refund matches.
     async fn change_refund(&self, target: &RefundTarget, change: &RefundChange) -> Result<Refund>;
 
-    /// What all refunds add up to, per status (statuses without a refund left out).
+    /// What all refunds add up to, per status and currency (those without a refund left out).
     async fn refund_totals(&self) -> Result<Vec<(RefundStatus, crate::money::Money)>>;
 
     // ----- settings, stats, customers -----

@@ -81,3 +81,31 @@ pub(crate) async fn mark_refunded(
         state.shop.mark_refunded(&id, &input, &admin).await?,
     ))
 }
+
+/// Has the shop's payment method send a refund back itself (M-Pesa with initiator credentials:
+/// a reversal of the whole payment, or B2C for part of one). The refund is `sending` until
+/// M-Pesa's result arrives, then `refunded` or `failed` (a failed one may be sent again).
+#[utoipa::path(
+    post, path = "/api/admin/refunds/{refundId}/send", tag = "admin",
+    params(("refundId" = String, Path, format = Uuid, description = "The refund id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The refund, being sent (or already refunded)", body = schema::Refund),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
+        (status = 404, description = "No such refund", body = ErrorBody),
+        (status = 409, description = "Not owed any more (`details.reason`: `refund_not_owed`), or the shop cannot send it itself (`refund_not_sendable`)", body = ErrorBody),
+        (status = 422, description = "Not a refund id, or the provider cannot send this one (part of a payment without the payer's phone)", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "M-Pesa refused the request: the refund is `failed` and may be sent again", body = ErrorBody),
+        (status = 503, description = "M-Pesa could not be reached or did not answer: the refund stays `sending`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn send_refund(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Refund>> {
+    Ok(axum::Json(state.shop.send_refund(&id, &admin).await?))
+}

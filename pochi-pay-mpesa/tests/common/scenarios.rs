@@ -5,10 +5,11 @@ use std::{sync::Arc, time::Duration};
 
 use pochi_core::{
     Limit, Money, Order, OrderStatus, Payment, PaymentInput, PaymentKind, PaymentReview,
-    PaymentStatus, ReviewReason, Store,
+    PaymentStatus, RefundStatus, ReviewReason, Store,
 };
 use pochi_pay_mpesa::fake::{
-    C2bPayment, CallbackTarget, Delivery, PaidDetails, PushOutcome, PushState, stk_callback_json,
+    C2bPayment, CallbackTarget, Delivery, InitiatorScript, PaidDetails, PushOutcome, PushState,
+    stk_callback_json,
 };
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::json;
@@ -516,4 +517,157 @@ pub async fn a_late_success_after_a_timeout_pays_the_order(store: Arc<dyn Store>
         PaymentStatus::Succeeded
     );
     assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+}
+
+/// Pays `order` by push through the fake and returns the M-Pesa receipt.
+async fn pay(world: &World, order: &Order) -> String {
+    let payment = start(world, order).await;
+    let resolution = world
+        .fake
+        .resolve(reference(&payment), PushOutcome::Paid)
+        .await
+        .unwrap();
+    let PushState::Resolved {
+        receipt: Some(receipt),
+        ..
+    } = &resolution.push.state
+    else {
+        panic!("the push was not paid");
+    };
+    assert_eq!(world.order_now(order).await.status, OrderStatus::Paid);
+    receipt.clone()
+}
+
+fn owner() -> pochi_core::AdminUser {
+    pochi_core::AdminUser {
+        username: "mama".to_owned(),
+    }
+}
+
+/// Waits until the order's only refund leaves `sending`, and returns it.
+async fn settled_refund(world: &World, order: &Order) -> pochi_core::Refund {
+    for _ in 0..100 {
+        let refunds = world
+            .shop
+            .order_refunds(order.number.as_str())
+            .await
+            .unwrap();
+        assert_eq!(refunds.len(), 1, "{refunds:?}");
+        if refunds[0].status != RefundStatus::Sending {
+            return refunds[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the refund stayed sending");
+}
+
+/// A paid order cancelled by the owner owes its payment back; the shop has M-Pesa reverse it,
+/// the asynchronous result makes the refund refunded with the reversal's code, and it is never
+/// sent twice.
+pub async fn a_cancelled_paid_order_is_refunded_by_a_reversal_once(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let receipt = pay(&world, &order).await;
+    world
+        .shop
+        .move_order(order.number.as_str(), "cancelled", None, false, &owner())
+        .await
+        .unwrap();
+    let owed = world
+        .shop
+        .order_refunds(order.number.as_str())
+        .await
+        .unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].status, RefundStatus::Owed);
+
+    // When the owner has the shop send it
+    let sent = world
+        .shop
+        .send_refund(&owed[0].id.to_string(), &owner())
+        .await
+        .unwrap();
+    assert!(
+        matches!(sent.status, RefundStatus::Sending | RefundStatus::Refunded),
+        "{sent:?}"
+    );
+
+    // Then M-Pesa reversed the payment's transaction, for the whole amount, once
+    let done = settled_refund(&world, &order).await;
+    let requests = world.fake.initiator_requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].body["TransactionID"], json!(receipt));
+    assert_eq!(done.status, RefundStatus::Refunded, "{done:?}");
+    assert_eq!(done.reference, requests[0].new_receipt);
+    assert_eq!(
+        done.actor,
+        Some(pochi_core::Actor::Provider("mpesa".to_owned()))
+    );
+    let tracked = world.shop.track(order.number.as_str()).await.unwrap();
+    assert_eq!(tracked.refunds[0].status, RefundStatus::Refunded);
+
+    // And asking again sends nothing
+    let again = world
+        .shop
+        .send_refund(&owed[0].id.to_string(), &owner())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.conflict_reason(),
+        Some(pochi_core::ConflictReason::RefundNotOwed)
+    );
+    assert_eq!(world.fake.initiator_requests().len(), 1);
+    // No result was left unapplied: one that came before the request's id was written is
+    // kept as a notice and decided when `send_refund` applies it.
+    let kept = reviews(&world).await;
+    assert!(kept.iter().all(|r| r.resolution.is_some()), "{kept:?}");
+}
+
+/// A reversal M-Pesa refuses (the initiator's credentials, a spent balance) leaves the refund
+/// failed with M-Pesa's words, still owed; sent again, it goes through.
+pub async fn a_refused_reversal_fails_and_can_be_sent_again(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    pay(&world, &order).await;
+    world
+        .shop
+        .move_order(order.number.as_str(), "cancelled", None, false, &owner())
+        .await
+        .unwrap();
+    let refund = world
+        .shop
+        .order_refunds(order.number.as_str())
+        .await
+        .unwrap()[0]
+        .clone();
+    world.fake.script_initiator(InitiatorScript::FailResult {
+        code: "2001".to_owned(),
+        description: "The initiator information is invalid.".to_owned(),
+    });
+    world
+        .shop
+        .send_refund(&refund.id.to_string(), &owner())
+        .await
+        .unwrap();
+    let failed = settled_refund(&world, &order).await;
+    assert_eq!(failed.status, RefundStatus::Failed);
+    assert!(
+        failed
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("initiator information is invalid"),
+        "{failed:?}"
+    );
+    let tracked = world.shop.track(order.number.as_str()).await.unwrap();
+    assert_eq!(tracked.refunds[0].status, RefundStatus::Owed);
+
+    world
+        .shop
+        .send_refund(&refund.id.to_string(), &owner())
+        .await
+        .unwrap();
+    let done = settled_refund(&world, &order).await;
+    assert_eq!(done.status, RefundStatus::Refunded, "{done:?}");
+    assert_eq!(world.fake.initiator_requests().len(), 2);
 }

@@ -106,19 +106,19 @@ pub async fn cancelling_a_paid_order_owes_its_payment_back_once(store: Arc<dyn S
     );
 }
 
-/// An over payment owes its excess; cancelling then owes the rest; a payment after the
-/// cancellation owes itself; all of it adds up to what was received, and nothing twice.
+/// An unpaid order paid too much stays unpaid and owes nothing until it is cancelled, then
+/// owes the whole payment back; a payment after the cancellation owes itself; a payment beyond
+/// a paid order's total owes the excess; nothing twice.
 pub async fn over_and_late_payments_owe_the_excess_and_themselves(store: Arc<dyn Store>) {
     let order = setup(store.as_ref()).await;
-    pay(store.as_ref(), &order, "1200", "RFB0000001").await;
-    let refunds = store.refunds_for_order(&order.number).await.unwrap();
-    assert_eq!(
-        owed(&refunds),
-        vec![(
-            kes("200").to_string(),
-            RefundReason::OverPayment,
-            RefundStatus::Owed
-        )]
+    let after = pay(store.as_ref(), &order, "1200", "RFB0000001").await;
+    assert_eq!(after.status, OrderStatus::PendingPayment);
+    assert!(
+        store
+            .refunds_for_order(&order.number)
+            .await
+            .unwrap()
+            .is_empty()
     );
 
     store
@@ -126,17 +126,11 @@ pub async fn over_and_late_payments_owe_the_excess_and_themselves(store: Arc<dyn
         .await
         .unwrap();
     pay(store.as_ref(), &order, "500", "RFB0000002").await;
-    let refunds = store.refunds_for_order(&order.number).await.unwrap();
-    let mut found = owed(&refunds);
+    let mut found = owed(&store.refunds_for_order(&order.number).await.unwrap());
     found.sort();
     let mut expected = vec![
         (
-            kes("200").to_string(),
-            RefundReason::OverPayment,
-            RefundStatus::Owed,
-        ),
-        (
-            kes("1000").to_string(),
+            kes("1200").to_string(),
             RefundReason::OrderCancelled,
             RefundStatus::Owed,
         ),
@@ -162,11 +156,29 @@ pub async fn over_and_late_payments_owe_the_excess_and_themselves(store: Arc<dyn
         .unwrap();
     assert_eq!(
         store.refunds_for_order(&order.number).await.unwrap().len(),
-        3
+        2
+    );
+
+    // A paid order paid again owes that payment back as an excess.
+    let paid_order = setup(store.as_ref()).await;
+    assert_eq!(
+        pay(store.as_ref(), &paid_order, "1000", "RFB0000003")
+            .await
+            .status,
+        OrderStatus::Paid
+    );
+    pay(store.as_ref(), &paid_order, "300", "RFB0000004").await;
+    assert_eq!(
+        owed(&store.refunds_for_order(&paid_order.number).await.unwrap()),
+        vec![(
+            kes("300").to_string(),
+            RefundReason::OverPayment,
+            RefundStatus::Owed
+        )]
     );
     assert_eq!(
         store.refund_totals().await.unwrap(),
-        vec![(RefundStatus::Owed, kes("1700"))]
+        vec![(RefundStatus::Owed, kes("2000"))]
     );
 }
 
