@@ -31,4 +31,5 @@ e2e_tests!(memory =>
     a_late_success_after_a_timeout_pays_the_order,
     a_cancelled_paid_order_is_refunded_by_a_reversal_once,
     a_refused_reversal_fails_and_can_be_sent_again,
+    an_unmatched_c2b_payment_is_assigned_to_its_order_once,
 );

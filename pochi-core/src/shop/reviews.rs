@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::Shop;
 use crate::{
     auth::AdminUser,
-    error::{Entity, Error, Result},
+    error::{ConflictReason, Entity, Error, Result},
     ids::{OrderNumber, PaymentId, ReviewId},
     order::Actor,
     payment::{
@@ -87,8 +87,32 @@ impl Shop {
                     }
                     Some(_) => return Err(crate::store::verdict::review_resolved(id)),
                     None => {
-                        resolution.order_number = Some(number);
-                        self.inner.store.resolve_review(id, &resolution).await?
+                        resolution.order_number = Some(number.clone());
+                        match self.inner.store.resolve_review(id, &resolution).await {
+                            Ok(decided) => decided,
+                            // Another admin decided first: the same assignment goes on (and
+                            // applies nothing twice), any other decision stands.
+                            Err(err)
+                                if err.conflict_reason()
+                                    == Some(ConflictReason::ReviewResolved) =>
+                            {
+                                let now = self
+                                    .inner
+                                    .store
+                                    .review(id)
+                                    .await?
+                                    .ok_or_else(|| Error::not_found(Entity::Review, id))?;
+                                let same = now.resolution.as_ref().is_some_and(|done| {
+                                    done.outcome == ReviewOutcome::Assigned
+                                        && done.order_number.as_ref() == Some(&number)
+                                });
+                                if !same {
+                                    return Err(err);
+                                }
+                                now
+                            }
+                            Err(err) => return Err(err),
+                        }
                     }
                 };
                 self.assign_money(&review, &order, money, actor).await?;
@@ -151,12 +175,31 @@ impl Shop {
             actor,
             at: now,
         };
-        match self
+        let settled = match self
             .inner
             .store
             .record_direct_payment(&payment, &result)
-            .await?
+            .await
         {
+            // Another admin's same assignment won the race for the code: fine if it is this
+            // order's payment (checked below).
+            Err(err) if err.conflict_reason() == Some(ConflictReason::ReceiptAlreadyUsed) => {
+                let holder = self
+                    .inner
+                    .store
+                    .payment_by_reference(&review.provider, receipt.as_str())
+                    .await?;
+                match holder {
+                    Some(existing) => Settled::Unchanged {
+                        payment: Box::new(existing),
+                        reason: crate::payment::Unchanged::Duplicate,
+                    },
+                    None => return Err(err),
+                }
+            }
+            other => other?,
+        };
+        match settled {
             Settled::Applied { payment, order } => {
                 self.announce(&payment, &order).await;
                 Ok(())
@@ -170,7 +213,7 @@ impl Shop {
                 Ok(())
             }
             Settled::Unchanged { payment, .. } => Err(Error::conflict(
-                crate::error::ConflictReason::ReceiptAlreadyUsed,
+                ConflictReason::ReceiptAlreadyUsed,
                 format!(
                     "this M-Pesa code is already on a payment of order {}",
                     payment.order_number

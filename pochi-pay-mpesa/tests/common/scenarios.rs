@@ -671,3 +671,65 @@ pub async fn a_refused_reversal_fails_and_can_be_sent_again(store: Arc<dyn Store
     assert_eq!(done.status, RefundStatus::Refunded, "{done:?}");
     assert_eq!(world.fake.initiator_requests().len(), 2);
 }
+
+/// Money paid with a mistyped account is kept as a notice; the owner assigns it to the order
+/// it pays, which becomes paid with the M-Pesa code; assigning it again (two admins, a retry)
+/// applies nothing more, and another decision is refused.
+pub async fn an_unmatched_c2b_payment_is_assigned_to_its_order_once(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    world.provider.register_c2b_urls().await.unwrap();
+    let order = world.order().await;
+    let sent = world
+        .fake
+        .send_c2b_confirmation(&C2bPayment::new(shillings(order.total), "mistyped"))
+        .await
+        .unwrap();
+    assert_eq!(sent.response.status, 200);
+    let notice = reviews(&world).await.remove(0);
+    assert_eq!(notice.reason, ReviewReason::UnmatchedPayment);
+    let assign = pochi_core::ReviewDecision {
+        action: "assign".to_owned(),
+        order_number: Some(order.number.to_string()),
+        reference: None,
+        note: Some("The customer typed the wrong account".to_owned()),
+    };
+    let id = notice.id.to_string();
+    let admin = owner();
+    let (first, second) = tokio::join!(
+        world.shop.resolve_review(&id, &assign, &admin),
+        world.shop.resolve_review(&id, &assign, &admin),
+    );
+    let decided = first.unwrap();
+    second.unwrap();
+    let resolution = decided.resolution.unwrap();
+    assert_eq!(resolution.outcome, pochi_core::ReviewOutcome::Assigned);
+    assert_eq!(resolution.order_number.as_ref(), Some(&order.number));
+
+    let paid = world.order_now(&order).await;
+    assert_eq!(paid.status, OrderStatus::Paid);
+    assert_eq!(
+        paid.timeline.last().unwrap().actor,
+        pochi_core::Actor::Admin("mama".to_owned())
+    );
+    let counted = payments(&world, &order).await;
+    assert_eq!(counted.len(), 1, "{counted:?}");
+    assert_eq!(
+        counted[0].receipt.as_ref().map(|r| r.as_str()),
+        Some(sent.trans_id.as_str())
+    );
+    let other = pochi_core::ReviewDecision {
+        action: "ignored".to_owned(),
+        note: Some("changed my mind".to_owned()),
+        ..pochi_core::ReviewDecision::default()
+    };
+    let err = world
+        .shop
+        .resolve_review(&id, &other, &admin)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.conflict_reason(),
+        Some(pochi_core::ConflictReason::ReviewResolved)
+    );
+    assert_eq!(payments(&world, &order).await.len(), 1);
+}
