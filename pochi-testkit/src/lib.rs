@@ -97,6 +97,7 @@ macro_rules! store_conformance_tests {
             a_short_payment_is_owed_back_when_the_order_expires,
             a_refund_is_paid_once_even_when_marked_concurrently,
             refund_references_and_results_apply_once,
+            racing_payments_and_a_cancel_owe_each_payment_back_once,
             // reports
             stats_are_exact,
             daily_revenue_counts_east_africa_days,

@@ -508,7 +508,7 @@
   let refundsCursor = null;
 
   const REFUND_REASONS = {
-    order_cancelled: "Order cancelled after it was paid",
+    order_cancelled: "Order cancelled with money paid on it",
     over_payment: "Paid more than the order's total",
     paid_after_cancellation: "Paid after the order was cancelled",
   };

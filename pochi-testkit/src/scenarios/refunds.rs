@@ -377,3 +377,57 @@ pub async fn refund_references_and_results_apply_once(store: Arc<dyn Store>) {
         "{err:?}"
     );
 }
+
+/// Payments racing a cancellation of their order: whichever commits first, every payment that
+/// went through is owed back exactly once, in full, and nothing more.
+pub async fn racing_payments_and_a_cancel_owe_each_payment_back_once(store: Arc<dyn Store>) {
+    let order = setup(store.as_ref()).await;
+    let payments: Vec<_> = (0..4)
+        .map(|i| {
+            attempt(
+                &order,
+                kes("400"),
+                PaymentKind::C2b,
+                "testpay",
+                Some(&format!("RFR000000{i}")),
+            )
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, payment) in payments.iter().cloned().enumerate() {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .record_direct_payment(&payment, &success(kes("400"), &format!("RFR000000{i}")))
+                .await
+                .map(|_| ())
+        }));
+    }
+    let cancelling = {
+        let store = Arc::clone(&store);
+        let number = order.number.clone();
+        tokio::spawn(async move {
+            store
+                .move_order(&number, &admin_move(OrderStatus::Cancelled, at(30)))
+                .await
+                .map(|_| ())
+        })
+    };
+    tasks.push(cancelling);
+    for task in tasks {
+        task.await
+            .expect("task")
+            .expect("every change goes through");
+    }
+
+    let refunds = store.refunds_for_order(&order.number).await.unwrap();
+    for payment in &payments {
+        let back: Vec<_> = refunds
+            .iter()
+            .filter(|r| r.payment_id == payment.id)
+            .map(|r| r.amount)
+            .collect();
+        assert_eq!(back, vec![kes("400")], "{refunds:?}");
+    }
+    assert_eq!(refunds.len(), 4, "{refunds:?}");
+}
