@@ -689,7 +689,7 @@ async fn an_admin_cancels_a_paid_order_records_the_refund_and_the_customer_sees_
         page.shown("#dashboard").await;
         page.click("[data-tab=\"refunds\"]").await;
         let row = format!("#refunds tr[data-order=\"{number}\"]");
-        page.text_in(&row, "Order cancelled after it was paid")
+        page.text_in(&row, "Order cancelled with money paid on it")
             .await;
         page.shot("admin-refunds").await;
         page.fill(&format!("{row} input[name=\"reference\"]"), "slk4h7q2xz")
