@@ -13,8 +13,9 @@ use crate::{
     state::AppState,
 };
 
-/// The refund list's query: a page, of one status or all.
+/// The refund list's query: a page, of one status or all; any other parameter is a 400.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct RefundQuery {
     /// `owed`, `sending`, `refunded` or `failed`; every status when absent.

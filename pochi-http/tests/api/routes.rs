@@ -911,7 +911,11 @@ async fn an_upload_with_a_field_besides_the_image_is_refused() {
 #[tokio::test]
 async fn a_list_refuses_a_query_parameter_it_does_not_know() {
     let app = app();
-    for path in ["/api/products?colour=red", "/api/admin/orders?sort=name"] {
+    for path in [
+        "/api/products?colour=red",
+        "/api/admin/orders?sort=name",
+        "/api/admin/refunds?sort=amount",
+    ] {
         let reply = get(path).admin().send(&app.router).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(reply.json()["error"]["code"], "bad_request");
