@@ -97,9 +97,19 @@ async fn register_c2b_is_refused_while_the_shop_does_not_take_c2b() {
     assert!(stderr.contains("POCHI_MPESA_MODE"), "{stderr}");
 }
 
-#[tokio::test]
-async fn after_registering_daraja_validates_and_confirms_direct_payments_against_orders() {
-    use pochi_pay_mpesa::fake::C2bPayment;
+/// A shop taking C2B, registered with the fake Daraja, serving on loopback, with one unpaid
+/// order of a demo product.
+struct C2bShop {
+    server: pochi_server::Running,
+    daraja: FakeDaraja,
+    _data: tempfile::TempDir,
+    base: String,
+    client: reqwest::Client,
+    number: String,
+    total: u32,
+}
+
+async fn c2b_shop_with_an_order() -> C2bShop {
     use serde_json::{Value, json};
 
     // The shop on a known loopback port, registered with the fake Daraja at that address.
@@ -158,6 +168,31 @@ async fn after_registering_daraja_validates_and_confirms_direct_payments_against
         .unwrap()
         .parse()
         .unwrap();
+    C2bShop {
+        server,
+        daraja,
+        _data: data,
+        base,
+        client,
+        number,
+        total,
+    }
+}
+
+#[tokio::test]
+async fn after_registering_daraja_validates_and_confirms_direct_payments_against_orders() {
+    use pochi_pay_mpesa::fake::C2bPayment;
+    use serde_json::{Value, json};
+
+    let C2bShop {
+        server,
+        daraja,
+        _data,
+        base,
+        client,
+        number,
+        total,
+    } = c2b_shop_with_an_order().await;
     let code = number.split_once('-').unwrap().1.to_owned();
     let answer = |delivery: pochi_pay_mpesa::fake::C2bDelivery| {
         delivery.response.json().unwrap()["ResultCode"]
@@ -205,66 +240,16 @@ async fn money_paid_to_an_unknown_account_is_kept_and_the_owner_assigns_it_to_it
     use serde_json::{Value, json};
 
     // A shop taking C2B, registered with the fake Daraja, with one unpaid order.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let daraja = FakeDaraja::start().await.unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut vars = vars(&daraja, data.path(), "on");
-    vars.retain(|(k, _)| k != "POCHI_PUBLIC_URL");
-    vars.extend(
-        [
-            ("POCHI_PUBLIC_URL", base.as_str()),
-            ("POCHI_LISTEN", &format!("127.0.0.1:{port}")),
-            ("POCHI_DEMO_PRODUCTS", "on"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    assert!(
-        pochi_server(&["mpesa", "register-c2b"], vars.clone())
-            .await
-            .status
-            .success()
-    );
-    let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
-        .await
-        .unwrap();
+    let C2bShop {
+        server,
+        daraja,
+        _data,
+        base,
+        client,
+        number,
+        total,
+    } = c2b_shop_with_an_order().await;
     let (user, password) = server.generated_admin().unwrap();
-    let client = reqwest::Client::new();
-    let products: Value = client
-        .get(format!("{base}/api/products"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let order: Value = client
-        .post(format!("{base}/api/orders"))
-        .json(&json!({
-            "name": "Wanjiru Kamau", "phone": "0712 345 678", "county": "Nairobi",
-            "area": "Westlands", "address": "Mpaka Road",
-            "items": [{"productId": products["items"][0]["id"], "quantity": 1}],
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let number = order["number"].as_str().unwrap().to_owned();
-    let total: u32 = order["total"]["amount"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-
     // The customer mistypes the account: the money arrives and matches no order.
     let mistyped = C2bPayment::new(total, "7K3M9QXA2").with_trans_id("TKC2BMIS01");
     let confirmed = daraja.send_c2b_confirmation(&mistyped).await.unwrap();

@@ -416,9 +416,9 @@ async fn a_push_callback_pays_the_order_and_gets_the_providers_reply() {
     assert!(text.contains("pochi_orders_placed_total 1\n"), "{text}");
 }
 
-#[tokio::test]
-async fn admins_verify_manual_codes() {
-    let app = app();
+/// Places an order for one Kikoi, pays it with manual code `QJK1ABC2DE` and has the admin
+/// verify it with `verdict`; returns the order number and the verification's reply.
+async fn order_paid_by_a_verified_code(app: &TestApp, verdict: Value) -> (String, Reply) {
     let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
     let number = order(&app.shop, &kikoi, 1).await;
     let started = post(
@@ -428,12 +428,20 @@ async fn admins_verify_manual_codes() {
     .send(&app.router)
     .await;
     let id = started.json()["id"].as_str().unwrap().to_owned();
-    let verified = post(
-        &format!("/api/admin/payments/{id}/verify"),
+    let verified = post(&format!("/api/admin/payments/{id}/verify"), verdict)
+        .admin()
+        .send(&app.router)
+        .await;
+    (number, verified)
+}
+
+#[tokio::test]
+async fn admins_verify_manual_codes() {
+    let app = app();
+    let (number, verified) = order_paid_by_a_verified_code(
+        &app,
         json!({"approve": true, "note": "Seen on the till statement"}),
     )
-    .admin()
-    .send(&app.router)
     .await;
     assert_eq!(verified.status, StatusCode::OK);
     assert_eq!(verified.json()["status"], "succeeded");
@@ -446,22 +454,7 @@ async fn admins_verify_manual_codes() {
 async fn cancelling_a_paid_order_owes_a_refund_an_admin_pays_back_once() {
     // Given an order paid by a verified manual code
     let app = app();
-    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
-    let number = order(&app.shop, &kikoi, 1).await;
-    let started = post(
-        "/api/payments",
-        json!({"orderNumber": number, "method": "manual", "code": "QJK1ABC2DE"}),
-    )
-    .send(&app.router)
-    .await;
-    let id = started.json()["id"].as_str().unwrap().to_owned();
-    let verified = post(
-        &format!("/api/admin/payments/{id}/verify"),
-        json!({"approve": true}),
-    )
-    .admin()
-    .send(&app.router)
-    .await;
+    let (number, verified) = order_paid_by_a_verified_code(&app, json!({"approve": true})).await;
     assert_eq!(verified.status, StatusCode::OK);
 
     // When the admin cancels it
