@@ -86,7 +86,12 @@ mod tests {
         let (url, finished) = slow_server(true).await;
 
         hang_up_early(&url).await;
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // The handler sleeps 300 ms; on a loaded machine it may take longer to be scheduled,
+        // so wait for it (up to 10 s) rather than for a fixed time.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
 
         assert!(finished.load(Ordering::SeqCst));
     }
