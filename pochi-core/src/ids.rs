@@ -79,6 +79,11 @@ uuid_id!(
     "review"
 );
 uuid_id!(
+    /// Identifies a refund (see [`RefundId::of_payment`]).
+    RefundId,
+    "refund"
+);
+uuid_id!(
     /// Identifies a stock adjustment in a product's history.
     AdjustmentId,
     "stock adjustment"

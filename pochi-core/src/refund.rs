@@ -35,50 +35,17 @@ use crate::{
 /// The longest reference or note an admin may write on a refund, in characters.
 pub const MAX_REFUND_TEXT: usize = 500;
 
-/// Identifies a refund.
-///
-/// A refund's id follows from the payment it pays back and the refunds that payment had
-/// before (a UUID v5), so a store writes the same id whichever process plans it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RefundId(Uuid);
+pub use crate::ids::RefundId;
 
 impl RefundId {
-    /// Wraps a UUID.
-    pub const fn from_uuid(uuid: Uuid) -> Self {
-        RefundId(uuid)
-    }
-
-    /// The UUID.
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    /// Parses the hyphenated UUID form.
-    pub fn parse(text: &str) -> Result<Self, InvalidValue> {
-        Uuid::try_parse(text.trim())
-            .map(RefundId)
-            .map_err(|_| InvalidValue::new("must be a refund id (a UUID)"))
-    }
-
-    /// The id of the `ordinal`-th refund (from 0) of `payment`.
+    /// The id of the `ordinal`-th refund (from 0) of `payment`: a refund's id follows from the
+    /// payment it pays back and the refunds that payment had before (a UUID v5), so a store
+    /// writes the same id whichever process plans it.
     pub fn of_payment(payment: PaymentId, ordinal: usize) -> Self {
-        RefundId(Uuid::new_v5(
+        RefundId::from_uuid(Uuid::new_v5(
             &payment.as_uuid(),
             format!("refund-{ordinal}").as_bytes(),
         ))
-    }
-}
-
-impl fmt::Display for RefundId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
-    }
-}
-
-impl fmt::Debug for RefundId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RefundId({})", self.0.hyphenated())
     }
 }
 
