@@ -50,15 +50,32 @@ mod tests {
 
     use super::*;
 
-    /// A server whose one route sleeps, then records that it finished.
-    async fn slow_server(detached: bool) -> (String, Arc<AtomicBool>) {
-        let finished = Arc::new(AtomicBool::new(false));
-        let flag = finished.clone();
+    /// What the slow route has done so far.
+    #[derive(Clone, Default)]
+    struct Progress {
+        started: Arc<AtomicBool>,
+        finished: Arc<AtomicBool>,
+    }
+
+    /// Waits (up to 10 s, for a loaded machine) until `flag` is set; answers whether it was.
+    async fn wait_for(flag: &AtomicBool) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !flag.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        flag.load(Ordering::SeqCst)
+    }
+
+    /// A server whose one route records that it started, sleeps, then records that it finished.
+    async fn slow_server(detached: bool) -> (String, Progress) {
+        let progress = Progress::default();
+        let seen = progress.clone();
         let mut app = Router::new().route(
             "/slow",
             get(move || async move {
+                seen.started.store(true, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                flag.store(true, Ordering::SeqCst);
+                seen.finished.store(true, Ordering::SeqCst);
                 "done"
             }),
         );
@@ -68,43 +85,45 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/slow", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        (url, finished)
+        (url, progress)
     }
 
-    /// Sends the request and hangs up before the answer.
-    async fn hang_up_early(url: &str) {
-        let outcome = reqwest::Client::new()
-            .get(url)
-            .timeout(Duration::from_millis(50))
-            .send()
-            .await;
-        assert!(outcome.is_err(), "the client should have given up");
+    /// Sends the request and hangs up once the handler has started, before the answer.
+    ///
+    /// Hanging up on a timer instead raced the server on a loaded machine: the client could give
+    /// up before the request was read, and then no handler ran at all.
+    async fn hang_up_once_started(url: &str, progress: &Progress) {
+        let url = url.to_owned();
+        let request = tokio::spawn(async move { reqwest::get(url).await.map(|_| ()) });
+        assert!(
+            wait_for(&progress.started).await,
+            "the handler never started"
+        );
+        request.abort();
+        assert!(
+            request.await.is_err_and(|err| err.is_cancelled()),
+            "the client should have hung up before the answer"
+        );
     }
 
     #[tokio::test]
     async fn a_request_whose_client_hangs_up_still_runs_to_the_end() {
-        let (url, finished) = slow_server(true).await;
+        let (url, progress) = slow_server(true).await;
 
-        hang_up_early(&url).await;
-        // The handler sleeps 300 ms; on a loaded machine it may take longer to be scheduled,
-        // so wait for it (up to 10 s) rather than for a fixed time.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !finished.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        hang_up_once_started(&url, &progress).await;
 
-        assert!(finished.load(Ordering::SeqCst));
+        assert!(wait_for(&progress.finished).await);
     }
 
     #[tokio::test]
     async fn without_the_layer_a_hang_up_cancels_the_handler() {
         // What the layer is for: hyper drops the handler's future with the connection.
-        let (url, finished) = slow_server(false).await;
+        let (url, progress) = slow_server(false).await;
 
-        hang_up_early(&url).await;
+        hang_up_once_started(&url, &progress).await;
         tokio::time::sleep(Duration::from_millis(600)).await;
 
-        assert!(!finished.load(Ordering::SeqCst));
+        assert!(!progress.finished.load(Ordering::SeqCst));
     }
 
     #[tokio::test]
