@@ -396,6 +396,9 @@ pub enum ConflictReason {
     /// The shop cannot send this refund itself (its payment method cannot, or the payment
     /// has no transaction code): send it by hand and record its code.
     RefundNotSendable,
+    /// There is nothing to ask the provider about the payment, or its provider cannot look
+    /// transactions up.
+    PaymentNotCheckable,
 }
 
 impl ConflictReason {
@@ -421,6 +424,7 @@ impl ConflictReason {
             ConflictReason::RefundNotOwed => "refund_not_owed",
             ConflictReason::ReviewResolved => "review_resolved",
             ConflictReason::RefundNotSendable => "refund_not_sendable",
+            ConflictReason::PaymentNotCheckable => "payment_not_checkable",
         }
     }
 }

@@ -114,7 +114,7 @@ pub use crate::{
     provider::{
         CALLBACK_ROUTE, DirectPayment, Notice, NoticeReply, Notification, PaymentProvider,
         PaymentRequest, ProviderReply, QueryAnswer, RefundRequest, RejectReason, StartedPayment,
-        callback_path,
+        TransactionFacts, TransactionQuery, TransactionSubject, callback_path,
     },
     refund::{Refund, RefundId, RefundReason, RefundStatus},
     settings::{PublicSettings, SettingsInput, StoreSettings},

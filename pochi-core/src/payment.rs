@@ -284,6 +284,10 @@ pub enum Unchanged {
     Duplicate,
     /// The attempt already has a final result that this one must not overwrite.
     Stale,
+    /// The attempt had succeeded without a receipt (settled by a status query, which carries
+    /// none); the result's receipt was recorded on it. Nothing else changed and nothing is
+    /// announced again.
+    ReceiptAdded,
 }
 
 /// Why a payment notice was kept for an admin instead of being applied.
@@ -319,6 +323,10 @@ pub enum ReviewReason {
     UnreadableNotification,
     /// Reconciliation asked the provider too often without a final answer.
     ReconcileLimitReached,
+    /// The provider could not confirm a payment it was asked about (a manual code M-Pesa does
+    /// not know, or paid to another account); the payment waits for an admin. The provider's
+    /// words are in the notice's payload.
+    NotConfirmed,
 }
 
 /// A payment notice kept for an admin: forged, unmatched or inconsistent.
@@ -413,6 +421,10 @@ pub enum Settlement {
     Unchanged(Unchanged),
     /// Nothing changes; keep the notice for review.
     Quarantine(ReviewReason),
+    /// Write the receipt on a succeeded attempt that had none (nothing else changes, nothing
+    /// is announced): the store answers [`Settled::Unchanged`] with
+    /// [`Unchanged::ReceiptAdded`].
+    AddReceipt(Box<Payment>),
     /// Write the payment as given and apply the order update, if any.
     Apply {
         /// The attempt after the result.
@@ -448,12 +460,29 @@ pub enum Settled {
     },
 }
 
+impl Settled {
+    /// Whether the store wrote something (the result was applied, or a receipt added): a
+    /// store commits then, and rolls back otherwise.
+    pub fn wrote(&self) -> bool {
+        matches!(
+            self,
+            Settled::Applied { .. }
+                | Settled::Unchanged {
+                    reason: Unchanged::ReceiptAdded,
+                    ..
+                }
+        )
+    }
+}
+
 /// Decides what `result` does to attempt `payment` of `order`, given all of the order's
 /// payments (`payments`, which may include `payment` itself in any state).
 ///
 /// Stores call it inside the transaction that holds the attempt and the order locked, then
 /// persist the [`Settlement`] exactly. The rules:
-/// - a result for an attempt that already has it changes nothing ([`Unchanged::Duplicate`]);
+/// - a result for an attempt that already has it changes nothing ([`Unchanged::Duplicate`]),
+///   except that a success with a receipt adds it to a success that had none
+///   ([`Settlement::AddReceipt`]);
 ///   a failure never overwrites a final result, and a success never overwrites a success
 ///   ([`Unchanged::Stale`], or review if the receipts differ); a late success after a
 ///   failure or timeout is applied;
@@ -483,6 +512,23 @@ pub fn settle(
                 (Some(have), Some(got)) if have != got => {
                     Settlement::Quarantine(ReviewReason::ConflictingResult)
                 }
+                (None, Some(got)) => match report.amount {
+                    Some(received) if received != payment.amount => {
+                        Settlement::Quarantine(ReviewReason::AmountMismatch {
+                            expected: payment.amount,
+                            received,
+                        })
+                    }
+                    _ => {
+                        let mut updated = payment.clone();
+                        updated.receipt = Some(got.clone());
+                        updated.updated_at = result.at;
+                        if report.payer.is_some() {
+                            updated.payer.clone_from(&report.payer);
+                        }
+                        Settlement::AddReceipt(Box::new(updated))
+                    }
+                },
                 _ => Settlement::Unchanged(Unchanged::Duplicate),
             });
         }

@@ -118,6 +118,50 @@ pub enum Notice {
         /// the provider's words.
         outcome: std::result::Result<String, String>,
     },
+    /// The answer to a [`PaymentProvider::check_transaction`].
+    TransactionStatus {
+        /// The payment it is about, as the query named it (`None` when the provider's answer
+        /// did not carry it back).
+        payment_id: Option<PaymentId>,
+        /// The provider's id of the request, as `check_transaction` returned it.
+        request: String,
+        /// `Ok(facts)`: the transaction exists, is complete and was paid to the shop;
+        /// `Err(words)`: the provider could not confirm it, in its words.
+        outcome: std::result::Result<TransactionFacts, String>,
+    },
+}
+
+/// What the shop asks a provider to look up (see [`PaymentProvider::check_transaction`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionQuery {
+    /// The payment the answer is about; the provider hands it back with the answer
+    /// ([`Notice::TransactionStatus`]).
+    pub payment_id: PaymentId,
+    /// What to look up.
+    pub subject: TransactionSubject,
+}
+
+/// The transaction a [`TransactionQuery`] asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionSubject {
+    /// A transaction by its code (a manual code, a direct payment's receipt).
+    Receipt(Receipt),
+    /// The transaction an attempt the shop started made, by the provider's reference of that
+    /// attempt (M-Pesa: the STK push's `CheckoutRequestID`), to learn its receipt.
+    Attempt(String),
+}
+
+/// What a provider found about a transaction ([`Notice::TransactionStatus`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionFacts {
+    /// The transaction's code.
+    pub receipt: Receipt,
+    /// The amount, when reported.
+    pub amount: Option<Money>,
+    /// The payer as reported (masked or hashed; not dialable).
+    pub payer: Option<String>,
+    /// The payload, for audit.
+    pub raw_payload: Option<String>,
 }
 
 /// What the shop asks a provider to send back (see [`PaymentProvider::send_refund`]).
@@ -208,7 +252,8 @@ pub enum QueryAnswer {
 /// - `query` never guesses: `Pending` unless the provider gave a final answer.
 /// - A provider that wraps another (a renamed or instrumented one) forwards the provided
 ///   methods too (`callback_token`, `reads_mpesa_messages`, `customer_message`,
-///   `sends_refunds`, `send_refund`), not only the required ones: otherwise it silently runs the
+///   `sends_refunds`, `send_refund`, `checks_transactions`, `check_transaction`), not only
+///   the required ones: otherwise it silently runs the
 ///   defaults.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -275,6 +320,23 @@ pub trait PaymentProvider: std::fmt::Debug + Send + Sync + 'static {
         Err(crate::error::Error::invalid(
             "refund",
             "this payment method cannot send refunds: send it by hand and record its code",
+        ))
+    }
+
+    /// Whether the provider can look a transaction up
+    /// ([`check_transaction`](Self::check_transaction)); `false` by default.
+    fn checks_transactions(&self) -> bool {
+        false
+    }
+
+    /// Asks the provider about a transaction (M-Pesa: Transaction Status). Returns the
+    /// provider's id of the request; the answer arrives later as a
+    /// [`Notice::TransactionStatus`] naming `query.payment_id`.
+    async fn check_transaction(&self, query: &TransactionQuery) -> Result<String> {
+        let _ = query;
+        Err(crate::error::Error::invalid(
+            "payment",
+            "this payment method cannot look transactions up: an admin checks them",
         ))
     }
 }

@@ -102,6 +102,9 @@ pub struct InitiatorResult {
     pub transaction_id: Option<String>,
     /// The `ResultParameters` the shop uses.
     pub parameters: ResultParameters,
+    /// The `Occasion` the request carried, as Daraja echoes it in `ReferenceData`
+    /// (`ReferenceItem` with `Key` `Occasion`); `None` when absent or empty.
+    pub occasion: Option<String>,
     /// The body as received, for the audit trail.
     pub raw_payload: String,
 }
@@ -258,6 +261,14 @@ pub fn parse_initiator_result(
         Some(_) => return Err(unreadable("ResultParameter is neither a list nor an item")),
     };
     let transaction_id = Some(field("TransactionID")).filter(|t| !t.is_empty());
+    let occasion = match result.pointer("/ReferenceData/ReferenceItem") {
+        Some(Value::Array(items)) => items.iter().filter_map(pair).collect(),
+        Some(item @ Value::Object(_)) => pair(item).into_iter().collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .find(|(key, value)| key == "Occasion" && !value.is_empty())
+    .map(|(_, value)| value);
     Ok(InitiatorResult {
         channel,
         originator_conversation_id,
@@ -266,6 +277,7 @@ pub fn parse_initiator_result(
         result_description: field("ResultDesc"),
         transaction_id,
         parameters: ResultParameters::read(all)?,
+        occasion,
         raw_payload: String::from_utf8_lossy(body).into_owned(),
     })
 }

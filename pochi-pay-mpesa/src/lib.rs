@@ -44,8 +44,12 @@
 //! `b2c-timeout`, `status-result` and `status-timeout`. With an initiator the provider sends
 //! refunds itself ([`PaymentProvider::send_refund`](pochi_core::PaymentProvider::send_refund):
 //! a reversal of a whole payment, B2C for part of one) and reads the reversal and B2C results
-//! into [`Notice::RefundResult`](pochi_core::Notice::RefundResult)s; Transaction Status
-//! results are not claimed yet (a host reads them with [`parse_initiator_result`]).
+//! into [`Notice::RefundResult`](pochi_core::Notice::RefundResult)s. It also checks
+//! transactions ([`PaymentProvider::check_transaction`](pochi_core::PaymentProvider::check_transaction):
+//! Transaction Status, with the payment's id as the request's `Occasion`) and reads their
+//! results into [`Notice::TransactionStatus`](pochi_core::Notice::TransactionStatus)es: the
+//! shop fills in the receipt of a push settled by an STK query, and, with
+//! [`CheckedManualCodes`], confirms the codes customers type after paying by hand.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -95,6 +99,7 @@ pub mod fake;
 mod fuzz_tests;
 mod initiator;
 mod initiator_result;
+mod manual;
 mod notify;
 mod payer;
 mod provider;
@@ -114,6 +119,7 @@ pub use crate::{
     initiator_result::{
         InitiatorAccepted, InitiatorResult, ResultParameters, parse_initiator_result,
     },
+    manual::CheckedManualCodes,
     provider::{C2bRegistration, MpesaProvider},
     transform::initiator::StatusSubject,
 };

@@ -6,17 +6,18 @@ use async_trait::async_trait;
 use pochi_core::{
     CallbackToken, Clock, Error, Language, Notice, NoticeReply, Notification, Payment, PaymentKind,
     PaymentProvider, PaymentRequest, PaymentStatus, ProviderReply, ProviderResult, QueryAnswer,
-    RefundRequest, RejectReason, Result, StartedPayment, SystemClock,
+    RefundRequest, RejectReason, Result, StartedPayment, SystemClock, TransactionQuery,
+    TransactionSubject,
 };
 
 use crate::{
     client::{Daraja, STK_PUSH_PATH, STK_QUERY_PATH},
     codes::ResultCode,
-    config::{CallbackChannel, MpesaConfig},
+    config::{CallbackChannel, InitiatorChannel, MpesaConfig},
     error::GatewayError,
     notify::{C2bNotice, RegisterUrlAnswer, StkCallback, StkPushAccepted, StkQueryAnswer},
     timestamp::Timestamp,
-    transform::{self, StkPush},
+    transform::{self, StkPush, initiator::StatusSubject},
 };
 
 mod initiator;
@@ -116,20 +117,14 @@ impl MpesaProvider {
         StkQueryAnswer::parse(status, &text)
     }
 
-    /// The channel `channel` names, if this provider reads it: the STK result always, the C2B
-    /// channels only when C2B is on ([`MpesaConfig::c2b`]).
-    /// The refund result channels, read only when the shop has initiator credentials.
-    fn refund_channel(&self, channel: &str) -> Option<crate::InitiatorChannel> {
-        use crate::InitiatorChannel as C;
-        C::parse(channel).filter(|c| {
-            self.sends_refunds()
-                && matches!(
-                    c,
-                    C::ReversalResult | C::ReversalTimeout | C::B2cResult | C::B2cTimeout
-                )
-        })
+    /// The initiator result channels (refunds and Transaction Status), read only when the
+    /// shop has initiator credentials.
+    fn initiator_channel(&self, channel: &str) -> Option<crate::InitiatorChannel> {
+        crate::InitiatorChannel::parse(channel).filter(|_| self.sends_refunds())
     }
 
+    /// The channel `channel` names, if this provider reads it: the STK result always, the C2B
+    /// channels only when C2B is on ([`MpesaConfig::c2b`]).
     fn reads(&self, channel: &str) -> Option<CallbackChannel> {
         CallbackChannel::parse(channel)
             .filter(|c| *c == CallbackChannel::Stk || self.inner.config.c2b)
@@ -183,7 +178,7 @@ impl PaymentProvider for MpesaProvider {
     }
 
     fn handles_channel(&self, channel: &str) -> bool {
-        self.reads(channel).is_some() || self.refund_channel(channel).is_some()
+        self.reads(channel).is_some() || self.initiator_channel(channel).is_some()
     }
 
     fn sends_refunds(&self) -> bool {
@@ -211,6 +206,25 @@ impl PaymentProvider for MpesaProvider {
         Ok(accepted.conversation_id)
     }
 
+    fn checks_transactions(&self) -> bool {
+        self.sends_refunds()
+    }
+
+    /// Transaction Status, by receipt or (for an STK push) by its `CheckoutRequestID`; the
+    /// payment's id travels as the request's `Occasion`, which the result echoes.
+    async fn check_transaction(&self, query: &TransactionQuery) -> Result<String> {
+        let subject = match &query.subject {
+            TransactionSubject::Receipt(receipt) => StatusSubject::Receipt(receipt.clone()),
+            TransactionSubject::Attempt(reference) => {
+                StatusSubject::OriginatorConversationId(reference.clone())
+            }
+        };
+        let accepted = self
+            .request_transaction_status(&subject, Some(&query.payment_id.to_string()))
+            .await?;
+        Ok(accepted.conversation_id)
+    }
+
     async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
         let phone = request
             .phone
@@ -235,8 +249,17 @@ impl PaymentProvider for MpesaProvider {
     }
 
     fn interpret(&self, notification: &Notification) -> Result<Vec<Notice>> {
-        if let Some(channel) = self.refund_channel(&notification.channel) {
+        if let Some(channel) = self.initiator_channel(&notification.channel) {
             let result = crate::parse_initiator_result(channel.as_str(), &notification.body)?;
+            if matches!(
+                channel,
+                InitiatorChannel::StatusResult | InitiatorChannel::StatusTimeout
+            ) {
+                return Ok(vec![transform::status_notice(
+                    result,
+                    self.inner.config.business.party_b().as_str(),
+                )]);
+            }
             let outcome = if result.is_timeout() {
                 Err("M-Pesa did not process the request in time; send it again".to_owned())
             } else if result.is_success() {

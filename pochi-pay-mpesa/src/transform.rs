@@ -2,7 +2,8 @@
 //! notifications into `pochi-core` notices. No I/O; the executor in `client` does the HTTP.
 
 use pochi_core::{
-    Currency, DirectPayment, Error, Money, Msisdn, Notice, PaymentStatus, ProviderResult, Receipt,
+    Currency, DirectPayment, Error, Money, Msisdn, Notice, PaymentId, PaymentStatus,
+    ProviderResult, Receipt, TransactionFacts,
 };
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 use secrecy::{ExposeSecret, SecretString};
@@ -11,6 +12,7 @@ use serde::{Serialize, Serializer};
 use crate::{
     business::Business,
     config::{CallbackChannel, MpesaConfig, PhoneFormat},
+    initiator_result::InitiatorResult,
     notify::{C2bNotice, StkCallback},
     timestamp::{Timestamp, password},
 };
@@ -272,6 +274,54 @@ pub(crate) fn direct_payment(
         payer: notice.payer.as_ref().map(|p| p.as_reported().to_owned()),
         raw_payload: Some(raw),
     })
+}
+
+/// Turns a Transaction Status result (or its queue timeout) into the answer the shop asked
+/// for. The payment it is about comes back in the result's `Occasion`. Only a completed
+/// transaction paid to the shop's own account (`CreditPartyName` starting with `account`, the
+/// number customers pay; any when M-Pesa does not say) confirms anything; everything else is
+/// the provider's words for an admin.
+pub(crate) fn status_notice(result: InitiatorResult, account: &str) -> Notice {
+    let payment_id = result
+        .occasion
+        .as_deref()
+        .and_then(|o| PaymentId::parse(o).ok());
+    let p = &result.parameters;
+    let outcome = if result.is_timeout() {
+        Err("M-Pesa did not answer the check in time; check again".to_owned())
+    } else if !result.is_success() {
+        Err(format!(
+            "M-Pesa could not confirm it: {} ({})",
+            result.result_description, result.result_code
+        ))
+    } else {
+        let credited = p
+            .credit_party_name
+            .as_deref()
+            .and_then(|name| name.split(" - ").next())
+            .map(str::trim)
+            .filter(|number| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()));
+        match (&p.receipt, p.transaction_status.as_deref(), credited) {
+            (None, _, _) => Err("M-Pesa's answer names no transaction".to_owned()),
+            (_, Some(status), _) if !status.eq_ignore_ascii_case("Completed") => {
+                Err(format!("M-Pesa says the transaction is {status}"))
+            }
+            (_, _, Some(number)) if number != account => Err(format!(
+                "the money was paid to {number}, not to this shop's {account}"
+            )),
+            (Some(receipt), _, _) => Ok(TransactionFacts {
+                receipt: receipt.clone(),
+                amount: p.amount,
+                payer: None,
+                raw_payload: Some(result.raw_payload.clone()),
+            }),
+        }
+    };
+    Notice::TransactionStatus {
+        payment_id,
+        request: result.conversation_id,
+        outcome,
+    }
 }
 
 pub(crate) mod initiator;

@@ -33,4 +33,7 @@ on_server!(
     a_cancelled_paid_order_is_refunded_by_a_reversal_once,
     a_refused_reversal_fails_and_can_be_sent_again,
     an_unmatched_c2b_payment_is_assigned_to_its_order_once,
+    a_manual_code_is_paid_once_transaction_status_confirms_it,
+    a_timed_out_check_is_asked_again_by_the_admin,
+    a_receipt_missing_after_an_stk_query_is_filled_in,
 );

@@ -269,12 +269,13 @@ async fn transaction_status_of_a_paid_receipt_reports_receipt_amount_completed_a
 
     world
         .provider
-        .request_transaction_status(&StatusSubject::Receipt(receipt.clone()))
+        .request_transaction_status(&StatusSubject::Receipt(receipt.clone()), Some("pay-42"))
         .await
         .unwrap();
 
     let result = world.result_on(InitiatorChannel::StatusResult).await;
     assert!(result.is_success(), "{result:?}");
+    assert_eq!(result.occasion.as_deref(), Some("pay-42"));
     let p = &result.parameters;
     assert_eq!(p.receipt.as_ref(), Some(&receipt));
     assert_eq!(p.amount, Some(kes("1500")));
@@ -301,9 +302,10 @@ async fn transaction_status_finds_a_b2c_payment_by_its_key_and_refuses_an_unknow
 
     world
         .provider
-        .request_transaction_status(&StatusSubject::OriginatorConversationId(
-            "refund-7".to_owned(),
-        ))
+        .request_transaction_status(
+            &StatusSubject::OriginatorConversationId("refund-7".to_owned()),
+            None,
+        )
         .await
         .unwrap();
     let status = world.result_on(InitiatorChannel::StatusResult).await;
@@ -312,9 +314,10 @@ async fn transaction_status_finds_a_b2c_payment_by_its_key_and_refuses_an_unknow
 
     world
         .provider
-        .request_transaction_status(&StatusSubject::Receipt(
-            Receipt::parse("UNKNOWN123").unwrap(),
-        ))
+        .request_transaction_status(
+            &StatusSubject::Receipt(Receipt::parse("UNKNOWN123").unwrap()),
+            None,
+        )
         .await
         .unwrap();
     let unknown = world.result_on(InitiatorChannel::StatusResult).await;
@@ -350,9 +353,10 @@ async fn no_answer_in_time_is_a_timeout_whose_outcome_is_unknown() {
     world.fake.script_initiator(InitiatorScript::NoAnswer);
     let err = world
         .provider
-        .request_transaction_status(&StatusSubject::Receipt(
-            Receipt::parse("UAB1CD2EF3").unwrap(),
-        ))
+        .request_transaction_status(
+            &StatusSubject::Receipt(Receipt::parse("UAB1CD2EF3").unwrap()),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err, InitiatorError::Gateway(GatewayError::Timeout));
@@ -404,14 +408,14 @@ async fn a_refused_token_is_replaced_and_the_request_sent_once_more() {
     let receipt = world.paid_receipt(100).await;
     world
         .provider
-        .request_transaction_status(&StatusSubject::Receipt(receipt.clone()))
+        .request_transaction_status(&StatusSubject::Receipt(receipt.clone()), None)
         .await
         .unwrap();
     world.fake.revoke_token();
 
     let again = world
         .provider
-        .request_transaction_status(&StatusSubject::Receipt(receipt))
+        .request_transaction_status(&StatusSubject::Receipt(receipt), None)
         .await;
 
     assert!(again.is_ok(), "{again:?}");

@@ -363,6 +363,14 @@ where
                 payment: Box::new(payment),
                 reason,
             }),
+            Settlement::AddReceipt(updated) => {
+                Self::check_receipt(conn, &updated).await?;
+                Self::update_row(conn, &updated).await?;
+                Ok(Settled::Unchanged {
+                    payment: updated,
+                    reason: Unchanged::ReceiptAdded,
+                })
+            }
             Settlement::Apply {
                 payment: updated,
                 order: update,
@@ -440,7 +448,7 @@ where
             .await?
             .ok_or_else(|| Error::not_found(Entity::Payment, target))?;
         let settled = Self::settle_locked(&mut tx, order, payment, result, true).await?;
-        if matches!(settled, Settled::Applied { .. }) {
+        if settled.wrote() {
             tx.commit().await?;
         }
         Ok(settled)
@@ -479,7 +487,7 @@ where
             .ok_or_else(|| Error::not_found(Entity::Order, &payment.order_number))?;
         // Nothing is kept of a refused payment (the caller records the notice for review).
         let settled = Self::settle_locked(&mut tx, order, payment.clone(), result, false).await?;
-        if matches!(settled, Settled::Applied { .. }) {
+        if settled.wrote() {
             tx.commit().await?;
         }
         Ok(settled)

@@ -8,7 +8,7 @@ use crate::{
     ids::OrderNumber,
     notify::OutboxEvent,
     order::{Order, OrderStatus, OrderUpdate},
-    payment::{Payment, PaymentResult, Settled, Settlement, settle},
+    payment::{Payment, PaymentResult, Settled, Settlement, Unchanged, settle},
     refund::{Refund, refunds_due},
     store::verdict,
 };
@@ -118,6 +118,14 @@ impl State {
                 payment: Box::new(payment.clone()),
                 reason,
             }),
+            Settlement::AddReceipt(payment) => {
+                self.check_receipt(&payment)?;
+                self.write_payment((*payment).clone());
+                Ok(Settled::Unchanged {
+                    payment,
+                    reason: Unchanged::ReceiptAdded,
+                })
+            }
             Settlement::Apply { payment, order } => {
                 self.check_receipt(&payment)?;
                 let number = payment.order_number.clone();

@@ -111,6 +111,50 @@ fn duplicates_stale_results_and_conflicting_receipts() {
 }
 
 #[test]
+fn a_receipt_is_added_to_a_success_that_had_none_and_nothing_else_changes() {
+    let order = order("2222222222", dec!(1500));
+    let queried = payment(1, &order, dec!(1500), PaymentStatus::Succeeded);
+    let payments = [queried.clone()];
+    let with_receipt = result(
+        PaymentStatus::Succeeded,
+        Some(dec!(1500)),
+        Some("NLJ7RT61SV"),
+    );
+
+    let Settlement::AddReceipt(updated) =
+        settle(&order, &payments, &queried, &with_receipt).unwrap()
+    else {
+        panic!("the receipt should be added");
+    };
+    assert_eq!(updated.receipt.as_ref().unwrap().as_str(), "NLJ7RT61SV");
+    assert_eq!(
+        *updated,
+        Payment {
+            receipt: updated.receipt.clone(),
+            updated_at: updated.updated_at,
+            ..queried.clone()
+        }
+    );
+
+    // Another amount is not this payment's receipt.
+    let other_amount = result(
+        PaymentStatus::Succeeded,
+        Some(dec!(1000)),
+        Some("NLJ7RT61SV"),
+    );
+    assert!(matches!(
+        settle(&order, &payments, &queried, &other_amount).unwrap(),
+        Settlement::Quarantine(ReviewReason::AmountMismatch { .. })
+    ));
+    // Without a receipt there is nothing to add.
+    let bare = result(PaymentStatus::Succeeded, Some(dec!(1500)), None);
+    assert_eq!(
+        settle(&order, &payments, &queried, &bare).unwrap(),
+        Settlement::Unchanged(Unchanged::Duplicate)
+    );
+}
+
+#[test]
 fn a_pending_status_is_not_a_result() {
     let order = order("2222222222", dec!(1500));
     let attempt = payment(1, &order, dec!(1500), PaymentStatus::Pending);

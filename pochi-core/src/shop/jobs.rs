@@ -93,6 +93,8 @@ impl Shop {
                 match settled {
                     Settled::Applied { payment, order } => {
                         self.announce(&payment, &order).await;
+                        // A status query carries no receipt: ask for it.
+                        self.check_if_possible(provider.as_ref(), &payment).await;
                         Ok(Outcome::Settled)
                     }
                     Settled::Unchanged { .. } => Ok(Outcome::Settled),

@@ -4,6 +4,7 @@
 
 mod admin;
 mod catalogue;
+mod checks;
 mod config;
 mod jobs;
 mod notify;

@@ -243,7 +243,12 @@ impl Shop {
                     .mark_payment_started(attempt.id, started.reference, started.status, self.now())
                     .await
                 {
-                    Ok(payment) => Ok(PaymentStart::Started(payment)),
+                    Ok(payment) => {
+                        // A code waiting for verification is checked with the provider when
+                        // it can (M-Pesa's Transaction Status); the answer comes later.
+                        self.check_if_possible(provider.as_ref(), &payment).await;
+                        Ok(PaymentStart::Started(payment))
+                    }
                     Err(err) if err.conflict_reason() == Some(ConflictReason::AlreadyExists) => {
                         self.fail_attempt(&attempt, "This code was already submitted")
                             .await?;
@@ -583,6 +588,14 @@ impl Shop {
                     self.apply_refund_result(provider.name(), &request, outcome)
                         .await?;
                 }
+                Notice::TransactionStatus {
+                    payment_id,
+                    outcome,
+                    ..
+                } => {
+                    self.apply_transaction_status(provider.as_ref(), payment_id, outcome)
+                        .await?;
+                }
             }
         }
         Ok(provider.reply(&notification.channel, reply))
@@ -754,7 +767,7 @@ impl Shop {
     }
 
     /// Publishes what a settlement did, or keeps the notice for review when it was refused.
-    async fn after_settlement(
+    pub(super) async fn after_settlement(
         &self,
         provider: &str,
         applied: Result<Settled>,

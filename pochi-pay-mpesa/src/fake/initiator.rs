@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::{
-    InitiatorDelivery, InitiatorKind, InitiatorRecord, InitiatorScript, KnownPayment, callbacks,
+    InitiatorDelivery, InitiatorKind, InitiatorRecord, InitiatorScript, KnownPayment, PushState,
+    callbacks,
     server::{Refusal, admit, digits, envelope, invalid, is_kenyan_mobile, refuse, url_acceptable},
     state::{Shared, State as FakeState},
 };
@@ -78,8 +79,10 @@ struct Checked {
     originator_conversation_id: Option<String>,
     /// Reversal: the receipt to reverse. Status: the receipt asked about.
     transaction_id: Option<String>,
-    /// Status: the B2C request asked about.
+    /// Status: the B2C request (or STK push, by its `CheckoutRequestID`) asked about.
     original_conversation_id: Option<String>,
+    /// Status: the caller's `Occasion`, echoed in the result's `ReferenceData`.
+    occasion: Option<String>,
     amount: u32,
     /// B2C: the phone paid.
     party_b: String,
@@ -207,6 +210,7 @@ fn check(kind: InitiatorKind, body: &Value) -> Result<Checked, Refusal> {
         originator_conversation_id,
         transaction_id: None,
         original_conversation_id: None,
+        occasion: None,
         amount: 0,
         party_b: String::new(),
     };
@@ -235,6 +239,14 @@ fn check(kind: InitiatorKind, body: &Value) -> Result<Checked, Refusal> {
             checked.original_conversation_id = text("OriginalConversationID");
             if checked.transaction_id.is_none() && checked.original_conversation_id.is_none() {
                 return Err(invalid("TransactionID"));
+            }
+            checked.occasion = text("Occasion");
+            if checked
+                .occasion
+                .as_ref()
+                .is_some_and(|o| o.chars().count() > 100)
+            {
+                return Err(invalid("Occasion"));
             }
             digits(body.get("PartyA")).ok_or_else(|| invalid("PartyA"))?;
             if !matches!(
@@ -307,6 +319,16 @@ fn accept(
     let day = &local.as_str()[..8];
     let conversation_id = format!("AG_{day}_fake{:012x}", rand::random::<u64>() >> 16);
     let ids = (originator_conversation_id.clone(), conversation_id.clone());
+    // A status query's result echoes its `Occasion` (a key without value when none was sent).
+    let reference = match (kind, &checked.occasion) {
+        (InitiatorKind::TransactionStatus, Some(occasion)) => {
+            json!({"Key": "Occasion", "Value": occasion})
+        }
+        (InitiatorKind::TransactionStatus, None) => json!({"Key": "Occasion"}),
+        _ => {
+            json!({"Key": "QueueTimeoutURL", "Value": "https://internalsandbox.example/results/v1/submit"})
+        }
+    };
     let (url, queue_timeout, result, new_receipt) = match script {
         Some(InitiatorScript::QueueTimeout) => (
             checked.timeout_url.clone(),
@@ -316,6 +338,7 @@ fn accept(
                 "ResultDesc": "The request timed out in the queue.",
                 "OriginatorConversationID": ids.0,
                 "ConversationID": ids.1,
+                "ReferenceData": {"ReferenceItem": reference},
             }}),
             None,
         ),
@@ -334,7 +357,7 @@ fn accept(
                 )
             };
             let receipt = outcome.receipt.clone();
-            let result = result_json(&ids, &outcome);
+            let result = result_json(&ids, &outcome, reference);
             (checked.result_url.clone(), false, result, receipt)
         }
     };
@@ -487,13 +510,17 @@ fn outcome(
             )
         }
         InitiatorKind::TransactionStatus => {
-            // By receipt, or by the B2C request that made one.
+            // By receipt, or by the B2C request or the STK push that made one.
             let receipt = checked.transaction_id.clone().or_else(|| {
                 let key = checked.original_conversation_id.as_deref()?;
                 s.initiator_requests
                     .iter()
                     .find(|r| r.originator_conversation_id == key)
                     .and_then(|r| r.new_receipt.clone())
+                    .or_else(|| match &s.push(key)?.state {
+                        PushState::Resolved { receipt, .. } => receipt.clone(),
+                        _ => None,
+                    })
             });
             let Some(payment) = receipt.and_then(|r| s.payments.get(&r).cloned()) else {
                 return unknown_receipt();
@@ -529,7 +556,7 @@ fn status_outcome(payment: &KnownPayment, shortcode: &str, at: u64) -> Outcome {
 
 /// The `Result` JSON Daraja posts: `ResultCode` a number when numeric, `ResultParameters`
 /// only with parameters, `TransactionID` the new receipt or a placeholder.
-fn result_json(ids: &(String, String), outcome: &Outcome) -> Value {
+fn result_json(ids: &(String, String), outcome: &Outcome, reference: Value) -> Value {
     let code = outcome
         .code
         .parse::<u64>()
@@ -541,7 +568,7 @@ fn result_json(ids: &(String, String), outcome: &Outcome) -> Value {
         "OriginatorConversationID": ids.0,
         "ConversationID": ids.1,
         "TransactionID": outcome.receipt.as_deref().unwrap_or(NO_TRANSACTION),
-        "ReferenceData": {"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": "https://internalsandbox.example/results/v1/submit"}},
+        "ReferenceData": {"ReferenceItem": reference},
     });
     if !outcome.parameters.is_empty() {
         let items: Vec<Value> = outcome

@@ -381,6 +381,18 @@ impl FakeDaraja {
             .await
     }
 
+    /// A customer pays the shop from the M-Pesa menu (its till or paybill): M-Pesa records the
+    /// transaction (Transaction Status finds it) and the shop hears nothing. Returns the
+    /// transaction's code, as the customer's confirmation SMS shows it.
+    pub fn pay_by_hand(&self, amount: u32, phone: &str) -> String {
+        let now = self.shared.now();
+        self.shared.with(|s| {
+            let receipt = s.receipt();
+            s.remember_payment(&receipt, amount, phone, now);
+            receipt
+        })
+    }
+
     /// A payment the fake knows by its receipt.
     pub fn known_payment(&self, receipt: &str) -> Option<KnownPayment> {
         self.shared.read(|s| s.payments.get(receipt).cloned())

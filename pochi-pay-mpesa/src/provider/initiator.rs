@@ -13,7 +13,8 @@ use crate::{
     initiator::Initiator,
     initiator_result::InitiatorAccepted,
     transform::initiator::{
-        self as build, Remarks, StatusSubject, initiator_amount, originator_conversation_id,
+        self as build, Occasion, Remarks, StatusSubject, initiator_amount,
+        originator_conversation_id,
     },
 };
 
@@ -77,21 +78,27 @@ impl MpesaProvider {
     }
 
     /// Asks Daraja where a transaction stands: a payment by its receipt, or a request (a B2C
-    /// payment) by its `OriginatorConversationID`. The answer arrives on `status-result` (or
-    /// `status-timeout`) with the receipt, amount, status (`Completed`) and payer.
+    /// payment, an STK push) by its `OriginatorConversationID` (for a push: its
+    /// `CheckoutRequestID`). The answer arrives on `status-result` (or `status-timeout`) with
+    /// the receipt, amount, status (`Completed`) and payer. `occasion` (up to 100 printable
+    /// ASCII characters) is sent as the request's `Occasion`, which Daraja echoes back in the
+    /// result's `ReferenceData` ([`InitiatorResult::occasion`](crate::InitiatorResult)).
     pub async fn request_transaction_status(
         &self,
         subject: &StatusSubject,
+        occasion: Option<&str>,
     ) -> Result<InitiatorAccepted, InitiatorError> {
         let initiator = self.initiator()?;
         if let StatusSubject::OriginatorConversationId(id) = subject {
             originator_conversation_id(id)?;
         }
+        let occasion = occasion.map(Occasion::parse).transpose()?;
         let body = build::status_body(
             &self.inner.config,
             &initiator.name,
             credential(initiator)?,
             subject,
+            occasion.as_ref(),
         );
         self.send(STATUS_PATH, &body).await
     }

@@ -195,6 +195,8 @@ pub(crate) struct StatusBody {
     #[serde(rename = "QueueTimeOutURL")]
     queue_timeout_url: String,
     remarks: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    occasion: Option<String>,
 }
 
 /// Builds a transaction status query about `subject`, asked as the account that received the
@@ -204,6 +206,7 @@ pub(crate) fn status_body(
     initiator: &str,
     credential: SecretString,
     subject: &StatusSubject,
+    occasion: Option<&Occasion>,
 ) -> StatusBody {
     let (transaction_id, original_conversation_id) = match subject {
         StatusSubject::Receipt(receipt) => (Some(receipt.as_str().to_owned()), None),
@@ -220,6 +223,25 @@ pub(crate) fn status_body(
         result_url: config.result_url(InitiatorChannel::StatusResult),
         queue_timeout_url: config.result_url(InitiatorChannel::StatusTimeout),
         remarks: STATUS_REMARKS,
+        occasion: occasion.map(|o| o.0.clone()),
+    }
+}
+
+/// A request's `Occasion`: up to 100 printable ASCII characters, echoed back in the result's
+/// `ReferenceData`, so a result can name what it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Occasion(String);
+
+impl Occasion {
+    /// Checks `text`: 1 to 100 printable ASCII characters.
+    pub(crate) fn parse(text: &str) -> Result<Self, InitiatorError> {
+        if text.is_empty() || text.len() > 100 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(InitiatorError::invalid(
+                "occasion",
+                "must be 1 to 100 printable ASCII characters without spaces",
+            ));
+        }
+        Ok(Occasion(text.to_owned()))
     }
 }
 
@@ -289,6 +311,7 @@ mod tests {
             "testapi",
             credential(),
             &StatusSubject::Receipt(Receipt::parse("UAB1CD2EF3").unwrap()),
+            None,
         ));
         insta::assert_json_snapshot!(by_receipt);
         let by_conversation = json(&status_body(
@@ -296,9 +319,12 @@ mod tests {
             "testapi",
             credential(),
             &StatusSubject::OriginatorConversationId("refund-0192".to_owned()),
+            Some(&Occasion::parse("pay-1").unwrap()),
         ));
         assert_eq!(by_conversation["OriginalConversationID"], "refund-0192");
         assert!(by_conversation.get("TransactionID").is_none());
+        assert_eq!(by_conversation["Occasion"], "pay-1");
+        assert!(by_receipt.get("Occasion").is_none());
     }
 
     #[test]

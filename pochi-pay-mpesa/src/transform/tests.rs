@@ -267,3 +267,69 @@ fn a_c2b_payment_to_another_shortcode_is_reported_as_such() {
     let payment = direct_payment(notice, blank.clone(), &other).unwrap();
     assert_eq!(payment.other_shortcode.as_deref(), Some(""));
 }
+
+/// A Transaction Status result as Daraja posts it, with `params` as its `ResultParameters`.
+fn status_result(code: &str, occasion: Option<&str>, params: &[(&str, &str)]) -> InitiatorResult {
+    let items: Vec<serde_json::Value> = params
+        .iter()
+        .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
+        .collect();
+    let reference = match occasion {
+        Some(o) => serde_json::json!({"Key": "Occasion", "Value": o}),
+        None => serde_json::json!({"Key": "Occasion"}),
+    };
+    let body = serde_json::json!({"Result": {
+        "ResultType": 0, "ResultCode": code, "ResultDesc": "The service request is processed successfully.",
+        "OriginatorConversationID": "1234-1", "ConversationID": "AG_20261204_01",
+        "TransactionID": "UL00000000",
+        "ReferenceData": {"ReferenceItem": reference},
+        "ResultParameters": {"ResultParameter": items},
+    }});
+    crate::parse_initiator_result("status-result", body.to_string().as_bytes()).unwrap()
+}
+
+const PAYMENT: &str = "0192c1d2-0000-7000-8000-000000000001";
+
+#[test]
+fn a_completed_transaction_to_the_shop_confirms_the_payment_named_by_its_occasion() {
+    let params = [
+        ("DebitPartyName", "254708374149 - John Doe"),
+        ("CreditPartyName", "174379 - Duka"),
+        ("TransactionStatus", "Completed"),
+        ("Amount", "1500"),
+        ("ReceiptNo", "UL1AB2CD3E"),
+    ];
+    let Notice::TransactionStatus {
+        payment_id,
+        request,
+        outcome,
+    } = status_notice(status_result("0", Some(PAYMENT), &params), "174379")
+    else {
+        panic!("a status notice");
+    };
+    assert_eq!(payment_id.unwrap().to_string(), PAYMENT);
+    assert_eq!(request, "AG_20261204_01");
+    let facts = outcome.unwrap();
+    assert_eq!(facts.receipt.as_str(), "UL1AB2CD3E");
+    assert_eq!(
+        facts.amount.unwrap().to_string(),
+        Money::parse("1500", Currency::Kes).unwrap().to_string()
+    );
+}
+
+#[test]
+fn a_status_answer_that_cannot_confirm_says_why() {
+    let words = |result: InitiatorResult| match status_notice(result, "174379") {
+        Notice::TransactionStatus { outcome, .. } => outcome.unwrap_err(),
+        other => panic!("{other:?}"),
+    };
+    let base = [("ReceiptNo", "UL1AB2CD3E"), ("Amount", "1500")];
+
+    let elsewhere = [base[0], base[1], ("CreditPartyName", "600000 - Other Shop")];
+    assert!(words(status_result("0", Some(PAYMENT), &elsewhere)).contains("600000"));
+    let reversed = [base[0], base[1], ("TransactionStatus", "Reversed")];
+    assert!(words(status_result("0", Some(PAYMENT), &reversed)).contains("Reversed"));
+    let failed = status_result("R000002", Some(PAYMENT), &[]);
+    assert!(words(failed).contains("R000002"));
+    assert!(words(status_result("0", None, &[("Amount", "1500")])).contains("no transaction"));
+}

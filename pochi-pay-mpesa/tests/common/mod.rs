@@ -22,7 +22,7 @@ use pochi_core::{
     PaymentStatus, ProductInput, Shop, ShopConfig, Store,
 };
 use pochi_pay_mpesa::{
-    MpesaProvider,
+    CheckedManualCodes, MpesaProvider,
     fake::{FakeDaraja, FakeOptions},
 };
 use time::macros::datetime;
@@ -65,8 +65,11 @@ pub async fn world_with(store: Arc<dyn Store>, options: impl FnOnce(&mut FakeOpt
         .build()
         .unwrap();
     let provider = MpesaProvider::with_clock(config, clock.clone()).unwrap();
+    // M-Pesa first (the default method), and manual codes checked with Transaction Status
+    // (method `manual`).
     let shop = Shop::builder(store)
         .provider(Arc::new(provider.clone()))
+        .provider(Arc::new(CheckedManualCodes::new(provider.clone())))
         .clock(clock.clone())
         .config(
             ShopConfig::default()

@@ -169,12 +169,12 @@ pub async fn a_lost_callback_is_settled_by_reconciliation(store: Arc<dyn Store>)
     world.clock.advance(Duration::from_secs(91));
     let report = world.shop.reconcile_payments().await.unwrap();
 
-    // Then the STK query's final answer pays the order (without a receipt: queries have none)
+    // Then the STK query's final answer pays the order (its receipt comes later, from
+    // Transaction Status: see `a_receipt_missing_after_an_stk_query_is_filled_in`)
     assert_eq!((report.checked, report.settled), (1, 1));
     assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
     let attempt = &payments(&world, &order).await[0];
     assert_eq!(attempt.status, PaymentStatus::Succeeded);
-    assert_eq!(attempt.receipt, None);
 }
 
 pub async fn an_unanswered_push_stays_pending_then_goes_to_review(store: Arc<dyn Store>) {
@@ -732,4 +732,195 @@ pub async fn an_unmatched_c2b_payment_is_assigned_to_its_order_once(store: Arc<d
         Some(pochi_core::ConflictReason::ReviewResolved)
     );
     assert_eq!(payments(&world, &order).await.len(), 1);
+}
+
+/// Waits (up to 10 s) until the payment `id` satisfies `done`; returns it.
+async fn payment_when(
+    world: &World,
+    id: pochi_core::PaymentId,
+    done: impl Fn(&Payment) -> bool,
+) -> Payment {
+    for _ in 0..200 {
+        let payment = world.shop.store().payment(id).await.unwrap().unwrap();
+        if done(&payment) {
+            return payment;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "payment {id} never got there (notices: {:?})",
+        reviews(world).await
+    );
+}
+
+/// Waits (up to 10 s) for `count` notices.
+async fn reviews_when(world: &World, count: usize) -> Vec<PaymentReview> {
+    for _ in 0..200 {
+        let kept = reviews(world).await;
+        if kept.len() >= count {
+            return kept;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {count} notices were kept");
+}
+
+async fn submit_code(world: &World, order: &Order, code: &str) -> Payment {
+    world
+        .shop
+        .start_payment(
+            &PaymentInput {
+                order_number: order.number.to_string(),
+                method: Some("manual".to_owned()),
+                code: Some(code.to_owned()),
+                ..PaymentInput::default()
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .into_payment()
+}
+
+/// A customer paid the till by hand and typed the code: the shop asks M-Pesa (Transaction
+/// Status, the payment's id as the `Occasion`) and the answer pays the order, once, without an
+/// admin. A code M-Pesa does not know waits for the admin with M-Pesa's words.
+pub async fn a_manual_code_is_paid_once_transaction_status_confirms_it(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let code = world
+        .fake
+        .pay_by_hand(shillings(order.total), "254708374149");
+
+    let claim = submit_code(&world, &order, &code.to_lowercase()).await;
+    assert_eq!(claim.status, PaymentStatus::PendingVerification);
+
+    let paid = payment_when(&world, claim.id, |p| p.status == PaymentStatus::Succeeded).await;
+    assert_eq!(
+        paid.receipt.as_ref().map(|r| r.as_str()),
+        Some(code.as_str())
+    );
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    let asked = world.fake.initiator_requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].body["CommandID"], json!("TransactionStatusQuery"));
+    assert_eq!(asked[0].body["TransactionID"], json!(code));
+    assert_eq!(asked[0].body["Occasion"], json!(claim.id.to_string()));
+    // The same answer again (M-Pesa retries) changes nothing.
+    let delivered = world.fake.wait_for_initiator_deliveries(1).await;
+    let again = world
+        .fake
+        .post_json(
+            &format!(
+                "{}/api/pay/callbacks/status-result/{}",
+                world.host_url,
+                super::TOKEN
+            ),
+            &delivered[0].body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, 200);
+    assert_eq!(payments(&world, &order).await.len(), 1);
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+
+    // A code M-Pesa has never seen leaves the second order waiting, with a notice.
+    let second = world.order().await;
+    let unknown = submit_code(&world, &second, "UAB1CD2EF3").await;
+    let kept = reviews_when(&world, 1).await;
+    assert_eq!(kept[0].reason, ReviewReason::NotConfirmed, "{kept:?}");
+    assert_eq!(kept[0].payment_id, Some(unknown.id));
+    let waiting = world
+        .shop
+        .store()
+        .payment(unknown.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(waiting.status, PaymentStatus::PendingVerification);
+    assert_eq!(
+        world.order_now(&second).await.status,
+        OrderStatus::PendingPayment
+    );
+}
+
+/// Daraja gives up on the check (queue timeout): the code waits with a notice saying so; the
+/// admin asks again and M-Pesa's answer pays the order.
+pub async fn a_timed_out_check_is_asked_again_by_the_admin(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let code = world
+        .fake
+        .pay_by_hand(shillings(order.total), "254708374149");
+    world.fake.script_initiator(InitiatorScript::QueueTimeout);
+
+    let claim = submit_code(&world, &order, &code).await;
+    let kept = reviews_when(&world, 1).await;
+    assert_eq!(kept[0].reason, ReviewReason::NotConfirmed);
+    assert!(
+        kept[0]
+            .raw_payload
+            .as_deref()
+            .unwrap_or_default()
+            .contains("in time"),
+        "{kept:?}"
+    );
+    assert_eq!(
+        world
+            .shop
+            .store()
+            .payment(claim.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::PendingVerification
+    );
+
+    world
+        .shop
+        .check_payment(&claim.id.to_string())
+        .await
+        .unwrap();
+
+    payment_when(&world, claim.id, |p| p.status == PaymentStatus::Succeeded).await;
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    assert_eq!(world.fake.initiator_requests().len(), 2);
+}
+
+/// A push settled by an STK query has no receipt (queries carry none): the shop asks
+/// Transaction Status by the push's `CheckoutRequestID` and records the receipt, without
+/// announcing the payment a second time.
+pub async fn a_receipt_missing_after_an_stk_query_is_filled_in(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    let payment = start(&world, &order).await;
+    world
+        .fake
+        .resolve_with(reference(&payment), PushOutcome::Paid, Delivery::lost())
+        .await
+        .unwrap();
+    world.clock.advance(Duration::from_secs(91));
+    let report = world.shop.reconcile_payments().await.unwrap();
+    assert_eq!(report.settled, 1);
+
+    let filled = payment_when(&world, payment.id, |p| p.receipt.is_some()).await;
+    let push = world.fake.push(reference(&payment)).unwrap();
+    let PushState::Resolved { receipt, .. } = push.state else {
+        panic!("{push:?}");
+    };
+    assert_eq!(filled.receipt.map(|r| r.as_str().to_owned()), receipt);
+    assert_eq!(filled.status, PaymentStatus::Succeeded);
+    let asked = world.fake.initiator_requests();
+    assert_eq!(
+        asked[0].body["OriginalConversationID"],
+        json!(reference(&payment))
+    );
+    // One "payment received" message, not two.
+    let events = world.shop.store().pending_outbox_events(100).await.unwrap();
+    let received = events
+        .iter()
+        .filter(|e| e.details.kind == pochi_core::notify::NoticeKind::PaymentSucceeded)
+        .count();
+    assert_eq!(received, 1, "{events:?}");
 }

@@ -56,6 +56,7 @@ fn push_provider() -> MockPaymentProvider {
     provider.expect_precision().return_const(0u32);
     provider.expect_callback_token().return_const(None);
     provider.expect_reads_mpesa_messages().return_const(false);
+    provider.expect_checks_transactions().return_const(false);
     provider
         .expect_handles_channel()
         .returning(|channel| channel == "stk");
@@ -134,6 +135,7 @@ fn direct(account: &str, amount: rust_decimal::Decimal, receipt: &str) -> Direct
 mod builder;
 mod c2b;
 mod callbacks;
+mod checks;
 mod jobs;
 mod limits;
 mod manual;
