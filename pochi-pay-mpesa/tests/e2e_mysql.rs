@@ -36,4 +36,5 @@ on_server!(
     a_manual_code_is_paid_once_transaction_status_confirms_it,
     a_timed_out_check_is_asked_again_by_the_admin,
     a_receipt_missing_after_an_stk_query_is_filled_in,
+    a_c2b_payment_waits_for_transaction_status_when_the_shop_asks,
 );

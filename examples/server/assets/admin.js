@@ -366,6 +366,19 @@
         el("button", { type: "button", class: "danger reject-code", text: "Reject", onclick: () => verdict(false) }),
       );
     }
+    // With Daraja initiator credentials M-Pesa is asked (Transaction Status): a code it confirms
+    // pays the order, a receipt it knows is filled in; its answer arrives a moment later.
+    if (payment.status === "pending_verification" || (payment.status === "succeeded" && !payment.receipt)) {
+      const ask = async () => {
+        try {
+          await admin(`admin/payments/${encodeURIComponent(payment.id)}/check`, { method: "POST" });
+          say(status, "Asked M-Pesa. Its answer shows here in a moment (reload the order); one that does not confirm the payment goes to Reviews.", "ok");
+        } catch (error) {
+          say(status, error.message, "error");
+        }
+      };
+      row.append(el("button", { type: "button", class: "secondary check-payment", text: "Check with M-Pesa", onclick: ask }));
+    }
     return row;
   }
 
@@ -614,6 +627,8 @@
         return "A notification that could not be read";
       case "reconcile_limit_reached":
         return "M-Pesa never gave a final answer for this payment";
+      case "not_confirmed":
+        return "M-Pesa did not confirm this payment: decide it in the order, or check again";
       default:
         return String(reason.kind || "").replace(/_/g, " ");
     }

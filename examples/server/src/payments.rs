@@ -121,4 +121,12 @@ impl PaymentProvider for Simulated {
     async fn send_refund(&self, request: &pochi_core::RefundRequest) -> Result<String> {
         self.0.send_refund(request).await
     }
+
+    fn checks_transactions(&self) -> bool {
+        self.0.checks_transactions()
+    }
+
+    async fn check_transaction(&self, query: &pochi_core::TransactionQuery) -> Result<String> {
+        self.0.check_transaction(query).await
+    }
 }

@@ -44,6 +44,10 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MPESA_C2B_RESPONSE_TYPE",
     "POCHI_MPESA_PHONE_FORMAT",
     "POCHI_MPESA_BASE_URL",
+    "POCHI_MPESA_INITIATOR_NAME",
+    "POCHI_MPESA_INITIATOR_PASSWORD",
+    "POCHI_MPESA_INITIATOR_CERTIFICATE",
+    "POCHI_MPESA_CONFIRM_C2B",
     "POCHI_ADMIN_USERS",
     "POCHI_ADMIN_HTPASSWD",
     "POCHI_CORS_ORIGINS",
@@ -210,7 +214,8 @@ impl Settings {
             .with_unstarted_order_ttl(limits.unstarted_order_expiry)
             .with_max_units_per_product(limits.max_units_per_product)
             .with_open_order_limits(limits.open_orders_per_phone, limits.open_orders_per_address)
-            .with_payment_requests_per_phone(pushes, window);
+            .with_payment_requests_per_phone(pushes, window)
+            .with_direct_payments_confirmed(self.confirm_c2b);
         match &self.previous_callback_token {
             Some(previous) => config.with_previous_callback_token(previous.clone()),
             None => config,
@@ -236,6 +241,8 @@ pub struct Settings {
     /// Whether C2B payments are taken (`POCHI_MPESA_C2B`): without it the C2B callback routes
     /// answer 404.
     pub(crate) c2b: bool,
+    /// C2B payments wait for Transaction Status (`POCHI_MPESA_CONFIRM_C2B`).
+    pub(crate) confirm_c2b: bool,
     /// Where payment callbacks may come from (`POCHI_CALLBACK_ALLOWED_NETWORKS`).
     pub(crate) callback_networks: Option<CallbackNetworks>,
     pub(crate) admins: Admins,
@@ -455,11 +462,29 @@ impl Vars {
             ));
         }
         let c2b = self.parsed("POCHI_MPESA_C2B", false, boolean)?;
+        let confirm_c2b = self.parsed("POCHI_MPESA_CONFIRM_C2B", false, boolean)?;
         if c2b && mpesa_mode == MpesaMode::Manual {
             return Err(ConfigError::new(
                 "POCHI_MPESA_C2B",
                 "C2B payments come through Daraja, which manual mode does not use: set \
                  POCHI_MPESA_MODE=sandbox or production with Daraja keys, or turn C2B off",
+            ));
+        }
+        if confirm_c2b && !c2b {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_CONFIRM_C2B",
+                "confirms C2B payments: set POCHI_MPESA_C2B=on too, or turn it off",
+            ));
+        }
+        if confirm_c2b
+            && mpesa_mode != MpesaMode::Simulated
+            && self.get("POCHI_MPESA_INITIATOR_NAME").is_none()
+        {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_CONFIRM_C2B",
+                "asks Daraja's Transaction Status, which needs the initiator: set \
+                 POCHI_MPESA_INITIATOR_NAME, POCHI_MPESA_INITIATOR_PASSWORD and \
+                 POCHI_MPESA_INITIATOR_CERTIFICATE, or turn it off",
             ));
         }
         let callback_networks = self.parsed("POCHI_CALLBACK_ALLOWED_NETWORKS", None, |text| {
@@ -610,6 +635,7 @@ impl Vars {
             callback_token,
             previous_callback_token,
             c2b,
+            confirm_c2b,
             callback_networks,
             admins,
             cors_origins,
@@ -791,11 +817,14 @@ impl Vars {
             }
             field => format!("POCHI_MPESA_{}", field.to_ascii_uppercase()),
         };
-        // The adapter's messages name its own (unprefixed) variables.
+        // The adapter's messages name its own (unprefixed) variables, or its fields.
         let message = err
             .message
             .replace("MPESA_", "POCHI_MPESA_")
-            .replace("POCHI_POCHI_", "POCHI_");
+            .replace("POCHI_POCHI_", "POCHI_")
+            .replace("initiator_name", "POCHI_MPESA_INITIATOR_NAME")
+            .replace("initiator_password", "POCHI_MPESA_INITIATOR_PASSWORD")
+            .replace("initiator_certificate", "POCHI_MPESA_INITIATOR_CERTIFICATE");
         ConfigError::new(variable, message)
     }
 
@@ -1178,6 +1207,12 @@ mod env_example {
         (variable, value.into(), needs, effect)
     }
 
+    /// The test initiator certificate of pochi-pay-mpesa's fake Daraja.
+    const INITIATOR_CERT: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../pochi-pay-mpesa/tests/fixtures/initiator/test_initiator_cert.pem"
+    );
+
     const SANDBOX: &[(&str, &str)] = &[
         ("POCHI_MPESA_MODE", "sandbox"),
         ("POCHI_MPESA_CONSUMER_KEY", "key"),
@@ -1375,6 +1410,39 @@ mod env_example {
                 "https://daraja-proxy.example",
                 sandbox(&[]),
                 |s| mpesa(s).base_url().to_owned(),
+            ),
+            case(
+                "POCHI_MPESA_INITIATOR_NAME",
+                "pochiapi",
+                sandbox(&[
+                    ("POCHI_MPESA_INITIATOR_PASSWORD", "Initiator-pass-1"),
+                    ("POCHI_MPESA_INITIATOR_CERTIFICATE", INITIATOR_CERT),
+                ]),
+                |s| format!("{:?}", mpesa(s).initiator_name()),
+            ),
+            case(
+                "POCHI_MPESA_INITIATOR_PASSWORD",
+                "Initiator-pass-1",
+                sandbox(&[
+                    ("POCHI_MPESA_INITIATOR_NAME", "pochiapi"),
+                    ("POCHI_MPESA_INITIATOR_CERTIFICATE", INITIATOR_CERT),
+                ]),
+                |s| format!("{:?}", mpesa(s).initiator_name()),
+            ),
+            case(
+                "POCHI_MPESA_INITIATOR_CERTIFICATE",
+                INITIATOR_CERT,
+                sandbox(&[
+                    ("POCHI_MPESA_INITIATOR_NAME", "pochiapi"),
+                    ("POCHI_MPESA_INITIATOR_PASSWORD", "Initiator-pass-1"),
+                ]),
+                |s| format!("{:?}", mpesa(s).initiator_name()),
+            ),
+            case(
+                "POCHI_MPESA_CONFIRM_C2B",
+                "on",
+                vec![("POCHI_MPESA_C2B", "on")],
+                |s| s.shop_config().confirm_direct_payments.to_string(),
             ),
             case(
                 "POCHI_MPESA_CALLBACK_TOKEN_PREVIOUS",

@@ -134,6 +134,11 @@ pub struct ShopConfig {
     /// they are not stored, so forged requests cannot fill the review list and bury the
     /// payments an owner must see.
     pub refused_callbacks_kept_per_hour: u32,
+    /// Whether a direct payment (C2B confirmation) waits as `pending_verification` until its
+    /// provider confirms the transaction (M-Pesa: Transaction Status) instead of paying its
+    /// order at once (default off). Only with a provider that
+    /// [checks transactions](crate::PaymentProvider::checks_transactions).
+    pub confirm_direct_payments: bool,
 }
 
 impl Default for ShopConfig {
@@ -159,6 +164,7 @@ impl Default for ShopConfig {
             max_payment_checks: 8,
             resend_interval: Duration::from_secs(120),
             refused_callbacks_kept_per_hour: 20,
+            confirm_direct_payments: false,
         }
     }
 }
@@ -253,6 +259,13 @@ impl ShopConfig {
         self.first_payment_check_after = first_after;
         self.payment_check_backoff = backoff;
         self.max_payment_checks = max_checks;
+        self
+    }
+
+    /// Sets whether direct payments wait for their provider's confirmation
+    /// ([`confirm_direct_payments`](Self::confirm_direct_payments)).
+    pub fn with_direct_payments_confirmed(mut self, confirm: bool) -> Self {
+        self.confirm_direct_payments = confirm;
         self
     }
 

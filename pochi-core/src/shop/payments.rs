@@ -731,6 +731,34 @@ impl Shop {
             created_at: now,
             updated_at: now,
         };
+        // Held until the provider confirms the transaction, when the shop asks for that: the
+        // payment waits like a manual code, and the answer settles it.
+        if self.inner.config.confirm_direct_payments && provider.checks_transactions() {
+            let held = Payment {
+                status: PaymentStatus::PendingVerification,
+                result_description: Some("Waiting for M-Pesa to confirm it".to_owned()),
+                raw_payload: direct
+                    .raw_payload
+                    .as_deref()
+                    .map(crate::payment::truncate_payload),
+                ..payment.clone()
+            };
+            match self.inner.store.insert_payment(&held, None).await {
+                Ok(PaymentInsert::Inserted(held)) => {
+                    self.check_if_possible(provider, &held).await;
+                    return Ok(());
+                }
+                // The same confirmation again.
+                Ok(PaymentInsert::Existing(_)) => return Ok(()),
+                Err(err) if err.conflict_reason() == Some(ConflictReason::AlreadyExists) => {
+                    return Ok(());
+                }
+                // Not waiting for payment (paid, cancelled): recorded below, where it is
+                // flagged or owed back.
+                Err(err) if err.conflict_reason() == Some(ConflictReason::OrderNotPayable) => {}
+                Err(err) => return Err(err),
+            }
+        }
         let applied = self
             .inner
             .store

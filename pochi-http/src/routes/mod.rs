@@ -112,6 +112,7 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(payments::payments_of_order))
         .routes(routes!(payments::verify_payment))
+        .routes(routes!(payments::check_payment))
         .routes(routes!(payments::reviews))
         .routes(routes!(payments::resolve_review))
         .routes(routes!(refunds::list_refunds))

@@ -244,6 +244,37 @@ pub(crate) async fn verify_payment(
     ))
 }
 
+/// Asks the payment's provider about it (M-Pesa: Transaction Status): a code waiting for
+/// verification is confirmed (or not), a payment settled without a receipt gets its receipt.
+/// The answer arrives later: a confirmation pays the order, anything else is kept as a
+/// `not_confirmed` notice in the review list. Answers the payment as it is now.
+#[utoipa::path(
+    post, path = "/api/admin/payments/{paymentId}/check", tag = "admin",
+    params(("paymentId" = String, Path, format = Uuid, description = "The payment id")),
+    security(("basic" = [])),
+    responses(
+        (status = 202, description = "Asked; the payment as it is now", body = schema::Payment),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
+        (status = 404, description = "No such payment", body = ErrorBody),
+        (status = 409, description = "Nothing to ask, or its payment method cannot look transactions up (`details.reason`: `payment_not_checkable`)", body = ErrorBody),
+        (status = 422, description = "Not a payment id", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "M-Pesa refused the question", body = ErrorBody),
+        (status = 503, description = "M-Pesa could not be reached or did not answer; ask again", body = ErrorBody),
+    )
+)]
+pub(crate) async fn check_payment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<Payment>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(state.shop.check_payment(&id).await?),
+    ))
+}
+
 /// Payment notices kept for review (forged, unmatched, inconsistent), newest first.
 #[utoipa::path(
     get, path = "/api/admin/reviews", tag = "admin",

@@ -24,6 +24,7 @@ const ROUTES: &[&str] = &[
     "PUT /api/orders/{orderId}/status",
     "GET /api/admin/payments/{orderId}",
     "POST /api/admin/payments/{paymentId}/verify",
+    "POST /api/admin/payments/{paymentId}/check",
     "GET /api/admin/reviews",
     "GET /api/admin/refunds",
     "POST /api/admin/reviews/{reviewId}/resolve",

@@ -451,6 +451,44 @@ async fn admins_verify_manual_codes() {
 }
 
 #[tokio::test]
+async fn asking_about_a_payment_its_method_cannot_look_up_is_a_conflict_not_an_error() {
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(3)).await;
+    let number = order(&app.shop, &kikoi, 1).await;
+    let started = post(
+        "/api/payments",
+        json!({"orderNumber": number, "method": "manual", "code": "QJK1ABC2DE"}),
+    )
+    .send(&app.router)
+    .await;
+    let id = started.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/admin/payments/{id}/check");
+
+    let anonymous = post(&path, json!({})).send(&app.router).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    // Manual codes without Daraja are checked by the admin, not by M-Pesa.
+    let asked = post(&path, json!({})).admin().send(&app.router).await;
+    assert_eq!(asked.status, StatusCode::CONFLICT);
+    assert_eq!(
+        asked.json()["error"]["details"]["reason"],
+        "payment_not_checkable"
+    );
+    let unknown = post(
+        "/api/admin/payments/0192c1d2-0000-7000-8000-000000000001/check",
+        json!({}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let malformed = post("/api/admin/payments/not-an-id/check", json!({}))
+        .admin()
+        .send(&app.router)
+        .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
 async fn cancelling_a_paid_order_owes_a_refund_an_admin_pays_back_once() {
     // Given an order paid by a verified manual code
     let app = app();

@@ -46,6 +46,19 @@ pub async fn world(store: Arc<dyn Store>) -> World {
 }
 
 pub async fn world_with(store: Arc<dyn Store>, options: impl FnOnce(&mut FakeOptions)) -> World {
+    build_world(store, options, false).await
+}
+
+/// The same shop, holding C2B payments until Transaction Status confirms them.
+pub async fn world_confirming_c2b(store: Arc<dyn Store>) -> World {
+    build_world(store, |_| {}, true).await
+}
+
+async fn build_world(
+    store: Arc<dyn Store>,
+    options: impl FnOnce(&mut FakeOptions),
+    confirm_c2b: bool,
+) -> World {
     let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 07:00 UTC)));
     let fake = FakeDaraja::builder()
         .configure(options)
@@ -74,7 +87,8 @@ pub async fn world_with(store: Arc<dyn Store>, options: impl FnOnce(&mut FakeOpt
         .config(
             ShopConfig::default()
                 .with_callback_token(token)
-                .with_payment_checks(Duration::from_secs(90), Duration::from_secs(30), 4),
+                .with_payment_checks(Duration::from_secs(90), Duration::from_secs(30), 4)
+                .with_direct_payments_confirmed(confirm_c2b),
         )
         .build()
         .unwrap();

@@ -14,7 +14,7 @@ use pochi_pay_mpesa::fake::{
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::json;
 
-use super::{World, world};
+use super::{World, world, world_confirming_c2b};
 
 async fn start(world: &World, order: &Order) -> Payment {
     world
@@ -923,4 +923,46 @@ pub async fn a_receipt_missing_after_an_stk_query_is_filled_in(store: Arc<dyn St
         .filter(|e| e.details.kind == pochi_core::notify::NoticeKind::PaymentSucceeded)
         .count();
     assert_eq!(received, 1, "{events:?}");
+}
+
+/// With C2B payments confirmed first, money paid from the M-Pesa menu waits as
+/// `pending_verification` until Transaction Status confirms it; then the order is paid, once.
+pub async fn a_c2b_payment_waits_for_transaction_status_when_the_shop_asks(store: Arc<dyn Store>) {
+    let world = world_confirming_c2b(store).await;
+    world.provider.register_c2b_urls().await.unwrap();
+    let order = world.order().await;
+
+    let sent = world
+        .fake
+        .send_c2b_confirmation(&C2bPayment::new(
+            shillings(order.total),
+            order.number.code(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sent.response.status, 200);
+
+    let held = payments(&world, &order).await.remove(0);
+    assert_eq!(held.kind, PaymentKind::C2b);
+    let paid = payment_when(&world, held.id, |p| p.status == PaymentStatus::Succeeded).await;
+    assert_eq!(
+        paid.receipt.map(|r| r.as_str().to_owned()),
+        Some(sent.trans_id.clone())
+    );
+    assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    let asked = world.fake.initiator_requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].body["TransactionID"], json!(sent.trans_id));
+
+    // Daraja sends the confirmation again: nothing more is recorded or asked.
+    world
+        .fake
+        .send_c2b_confirmation(
+            &C2bPayment::new(shillings(order.total), order.number.code())
+                .with_trans_id(&sent.trans_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(payments(&world, &order).await.len(), 1);
+    assert_eq!(world.fake.initiator_requests().len(), 1);
 }
