@@ -110,6 +110,11 @@ struct C2bShop {
 }
 
 async fn c2b_shop_with_an_order() -> C2bShop {
+    c2b_shop_with(Vec::new()).await
+}
+
+/// The same shop with `extra` settings besides.
+async fn c2b_shop_with(extra: Vec<(String, String)>) -> C2bShop {
     use serde_json::{Value, json};
 
     // The shop on a known loopback port, registered with the fake Daraja at that address.
@@ -131,6 +136,7 @@ async fn c2b_shop_with_an_order() -> C2bShop {
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
+    vars.extend(extra);
     let output = pochi_server(&["mpesa", "register-c2b"], vars.clone()).await;
     assert!(output.status.success(), "{output:?}");
     let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
@@ -338,5 +344,76 @@ async fn money_paid_to_an_unknown_account_is_kept_and_the_owner_assigns_it_to_it
         .await
         .unwrap();
     assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+    server.shutdown().await.unwrap();
+}
+
+/// With the Daraja initiator and `POCHI_MPESA_CONFIRM_C2B=on`, money paid from the M-Pesa menu
+/// waits until M-Pesa's Transaction Status confirms it (asked by the server with the initiator
+/// from its settings), then pays the order, once.
+#[tokio::test]
+async fn with_the_initiator_a_c2b_payment_waits_for_transaction_status_then_pays_its_order() {
+    use pochi_pay_mpesa::fake::{
+        C2bPayment, FAKE_INITIATOR_CERTIFICATE_PEM, FAKE_INITIATOR_NAME, FAKE_INITIATOR_PASSWORD,
+    };
+    use serde_json::Value;
+
+    let certificate = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(certificate.path(), FAKE_INITIATOR_CERTIFICATE_PEM).unwrap();
+    let extra = [
+        ("POCHI_MPESA_INITIATOR_NAME", FAKE_INITIATOR_NAME),
+        ("POCHI_MPESA_INITIATOR_PASSWORD", FAKE_INITIATOR_PASSWORD),
+        (
+            "POCHI_MPESA_INITIATOR_CERTIFICATE",
+            certificate.path().to_str().unwrap(),
+        ),
+        ("POCHI_MPESA_CONFIRM_C2B", "on"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec();
+    let C2bShop {
+        server,
+        daraja,
+        _data,
+        base,
+        client,
+        number,
+        total,
+    } = c2b_shop_with(extra).await;
+    let code = number.split_once('-').unwrap().1.to_owned();
+
+    let paid = C2bPayment::new(total, &code).with_trans_id("TKC2BCHK01");
+    let confirmed = daraja.send_c2b_confirmation(&paid).await.unwrap();
+    assert_eq!(confirmed.response.status, 200);
+
+    // The server asked M-Pesa about that very transaction, with the initiator it was given.
+    let asked = daraja.initiator_requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].body["CommandID"], "TransactionStatusQuery");
+    assert_eq!(asked[0].body["TransactionID"], "TKC2BCHK01");
+    assert_eq!(asked[0].body["Initiator"], FAKE_INITIATOR_NAME);
+    assert_eq!(asked[0].result_code, "0", "the credential was refused");
+
+    // M-Pesa's answer pays the order (it arrives on its own, a moment later).
+    let mut tracked = Value::Null;
+    for _ in 0..100 {
+        tracked = client
+            .get(format!("{base}/api/track/{number}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if tracked["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(tracked["status"], "paid", "{tracked}");
+    assert_eq!(tracked["receipts"], serde_json::json!(["TKC2BCHK01"]));
+
+    // Daraja confirms the same payment again: nothing more is asked or counted.
+    daraja.send_c2b_confirmation(&paid).await.unwrap();
+    assert_eq!(daraja.initiator_requests().len(), 1);
     server.shutdown().await.unwrap();
 }
