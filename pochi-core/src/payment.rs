@@ -414,6 +414,48 @@ pub struct ReviewResolution {
     pub at: OffsetDateTime,
 }
 
+impl ReviewResolution {
+    /// The entry the timeline of the order `review` names gets when this decision is written:
+    /// who decided what, with their note (for the shop only). `None` when the notice names no
+    /// order, and for `assigned` (the payment it applies writes its own entry).
+    pub fn timeline_entry(
+        &self,
+        review: &PaymentReview,
+        order_status: OrderStatus,
+    ) -> Option<TimelineEntry> {
+        review.order_number.as_ref()?;
+        let what = match self.outcome {
+            ReviewOutcome::Assigned => return None,
+            ReviewOutcome::Refunded => format!(
+                "sent back{}",
+                self.reference
+                    .as_deref()
+                    .map(|code| format!(" (M-Pesa {code})"))
+                    .unwrap_or_default()
+            ),
+            ReviewOutcome::Ignored => "ignored".to_owned(),
+        };
+        let money = review
+            .receipt
+            .as_deref()
+            .or(review.reference.as_deref())
+            .map(|code| format!(" {code}"))
+            .unwrap_or_default();
+        let note = self
+            .note
+            .as_deref()
+            .map(|note| format!(": {note}"))
+            .unwrap_or_default();
+        Some(TimelineEntry {
+            at: self.at,
+            status: order_status,
+            note: format!("Payment notice{money} {what}{note}"),
+            actor: self.actor.clone(),
+            for_customer: false,
+        })
+    }
+}
+
 /// What [`settle`] decided a store must write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {

@@ -28,7 +28,7 @@ use crate::{
     error::{ConflictReason, Error, InvalidValue, Result},
     ids::{OrderNumber, PaymentId},
     money::Money,
-    order::{Actor, Order, OrderStatus},
+    order::{Actor, Order, OrderStatus, TimelineEntry},
     payment::{Payment, PaymentStatus},
 };
 
@@ -250,6 +250,36 @@ pub enum RefundPlan {
 }
 
 impl Refund {
+    /// The entry an order's timeline gets when this refund (as planned, `next` of `self`) is
+    /// paid back: who sent how much, with which code. `None` for any other change. The entry
+    /// is for the shop (the tracking page lists refunds on its own); its status is the
+    /// order's, unchanged.
+    pub fn timeline_entry(
+        &self,
+        next: &Refund,
+        order_status: OrderStatus,
+    ) -> Option<TimelineEntry> {
+        if self.status == RefundStatus::Refunded || next.status != RefundStatus::Refunded {
+            return None;
+        }
+        let how = match next.actor {
+            Some(Actor::Provider(_)) => "by M-Pesa",
+            _ => "by hand",
+        };
+        let code = next
+            .reference
+            .as_deref()
+            .map(|code| format!(" (M-Pesa {code})"))
+            .unwrap_or_default();
+        Some(TimelineEntry {
+            at: next.updated_at,
+            status: order_status,
+            note: format!("Refund of {} sent back {how}{code}", next.amount),
+            actor: next.actor.clone().unwrap_or(Actor::System),
+            for_customer: false,
+        })
+    }
+
     /// Plans `change` on this refund as the store found it (locked): a refund already paid is
     /// a `Conflict` with [`ConflictReason::RefundNotOwed`], so it is never paid twice; a result
     /// for a request the refund is no longer sent under changes nothing.

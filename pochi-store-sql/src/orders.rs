@@ -167,7 +167,7 @@ where
 
     // ----- writing -----
 
-    async fn insert_timeline_entry(
+    pub(crate) async fn insert_timeline_entry(
         conn: &mut Conn<D>,
         number: &str,
         position: usize,

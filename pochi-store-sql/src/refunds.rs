@@ -174,25 +174,19 @@ where
         change: &RefundChange,
     ) -> DbResult<Refund, D> {
         let mut tx = self.begin_write().await?;
-        let (column, key) = match target {
-            RefundTarget::Id(id) => ("id", id.to_string()),
-            RefundTarget::ProviderRequest(request) => ("provider_request", request.clone()),
+        let key = match target {
+            RefundTarget::Id(id) => id.to_string(),
+            RefundTarget::ProviderRequest(request) => request.clone(),
         };
-        let statement = sql::<D>(&format!(
-            "SELECT {REFUND_COLUMNS} FROM refunds WHERE {column} = ?{}",
-            for_update::<D>()
-        ))
-        .into_owned();
-        let query = sqlx::query(&statement);
-        let query = match target {
-            RefundTarget::Id(id) => query.bind(D::id(id.as_uuid())),
-            RefundTarget::ProviderRequest(request) => query.bind(request.as_str()),
+        // Locks in the order every transaction takes them: the refund's order first (its
+        // timeline gets the entry), then the refund.
+        let order_number = match Self::find_refund(&mut tx, target, false).await? {
+            Some(refund) => refund.order_number,
+            None => return Err(Error::not_found(Entity::Refund, key).into()),
         };
-        let row = query.fetch_optional(&mut *tx).await?;
-        let refund = row
-            .as_ref()
-            .map(Self::refund_row)
-            .transpose()?
+        let order = Self::load_order(&mut tx, order_number.as_str(), true).await?;
+        let refund = Self::find_refund(&mut tx, target, true)
+            .await?
             .ok_or_else(|| Error::not_found(Entity::Refund, key))?;
         let RefundPlan::Write(next) = refund.plan(change)? else {
             tx.commit().await?;
@@ -235,8 +229,43 @@ where
         .bind(D::id(next.id.as_uuid()))
         .execute(&mut *tx)
         .await?;
+        if let Some(order) = order {
+            if let Some(entry) = refund.timeline_entry(&next, order.status) {
+                Self::insert_timeline_entry(
+                    &mut tx,
+                    order.number.as_str(),
+                    order.timeline.len(),
+                    &entry,
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(*next)
+    }
+
+    /// The refund `target` names, locked until the end of the transaction when `lock`.
+    async fn find_refund(
+        conn: &mut Conn<D>,
+        target: &RefundTarget,
+        lock: bool,
+    ) -> DbResult<Option<Refund>, D> {
+        let column = match target {
+            RefundTarget::Id(_) => "id",
+            RefundTarget::ProviderRequest(_) => "provider_request",
+        };
+        let lock = if lock { for_update::<D>() } else { "" };
+        let statement = sql::<D>(&format!(
+            "SELECT {REFUND_COLUMNS} FROM refunds WHERE {column} = ?{lock}"
+        ))
+        .into_owned();
+        let query = sqlx::query(&statement);
+        let query = match target {
+            RefundTarget::Id(id) => query.bind(D::id(id.as_uuid())),
+            RefundTarget::ProviderRequest(request) => query.bind(request.as_str()),
+        };
+        let row = query.fetch_optional(&mut *conn).await?;
+        row.as_ref().map(Self::refund_row).transpose()
     }
 
     pub(crate) async fn refund_totals(&self) -> Result<Vec<(RefundStatus, Money)>> {

@@ -11,7 +11,7 @@ use crate::{
     SqlStore,
     catalogue::push_after,
     dialect::{Dialect, sql},
-    error::{DbError, DbResult, from_sqlx},
+    error::{DbError, DbResult, from_sqlx, retrying},
     rows::{self, review_columns},
 };
 
@@ -88,23 +88,52 @@ where
         id: ReviewId,
         resolution: &ReviewResolution,
     ) -> Result<PaymentReview> {
+        retrying(|| self.try_resolve_review(id, resolution)).await
+    }
+
+    /// Writes the decision once (conditional on none yet) and, in the same transaction, its
+    /// entry on the timeline of the order the notice names.
+    async fn try_resolve_review(
+        &self,
+        id: ReviewId,
+        resolution: &ReviewResolution,
+    ) -> DbResult<PaymentReview, D> {
         let json = serde_json::to_string(resolution).map_err(|e| Error::backend(D::CONTEXT, e))?;
+        let Some(review) = self.review(id).await? else {
+            return Err(Error::not_found(Entity::Review, id).into());
+        };
+        let mut tx = self.begin_write().await?;
+        // The order first (the lock order of every transaction), then the notice.
+        let order = match &review.order_number {
+            Some(number) => Self::load_order(&mut tx, number.as_str(), true).await?,
+            None => None,
+        };
         let written = sqlx::query(&sql::<D>(
             "UPDATE payment_reviews SET resolution = ? WHERE id = ? AND resolution IS NULL",
         ))
         .bind(json)
         .bind(D::id(id.as_uuid()))
-        .execute(&self.pool)
-        .await
-        .map_err(from_sqlx::<D>)?;
-        let review = self
-            .review(id)
-            .await?
-            .ok_or_else(|| Error::not_found(Entity::Review, id))?;
+        .execute(&mut *tx)
+        .await?;
         if D::rows_affected(&written) == 0 {
-            return Err(verdict::review_resolved(id));
+            return Err(verdict::review_resolved(id).into());
         }
-        Ok(review)
+        if let Some(order) = order {
+            if let Some(entry) = resolution.timeline_entry(&review, order.status) {
+                Self::insert_timeline_entry(
+                    &mut tx,
+                    order.number.as_str(),
+                    order.timeline.len(),
+                    &entry,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(PaymentReview {
+            resolution: Some(resolution.clone()),
+            ..review
+        })
     }
 
     pub(crate) async fn list_reviews(

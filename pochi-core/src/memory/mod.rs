@@ -654,7 +654,17 @@ impl Store for MemoryStore {
             return Err(verdict::review_resolved(id));
         }
         review.resolution = Some(resolution.clone());
-        Ok(review.clone())
+        let review = review.clone();
+        if let Some(order) = review
+            .order_number
+            .as_ref()
+            .and_then(|number| state.orders.get_mut(number))
+        {
+            if let Some(entry) = resolution.timeline_entry(&review, order.status) {
+                order.timeline.push(entry);
+            }
+        }
+        Ok(review)
     }
 
     async fn refund(&self, id: RefundId) -> Result<Option<Refund>> {
@@ -710,6 +720,11 @@ impl Store for MemoryStore {
             || taken(&next.provider_request, |r| &r.provider_request)
         {
             return Err(verdict::refund_reference_taken());
+        }
+        if let Some(order) = state.orders.get_mut(&next.order_number) {
+            if let Some(entry) = refund.timeline_entry(&next, order.status) {
+                order.timeline.push(entry);
+            }
         }
         state.refunds.insert(next.id, (*next).clone());
         Ok(*next)

@@ -700,13 +700,14 @@ pub async fn payments_of_several_orders_are_read_together(store: Arc<dyn Store>)
 /// An admin's decision on a payment notice is kept with it, once: racing decisions have one
 /// winner, the others are told it is decided; an unknown notice is not found.
 pub async fn a_review_is_resolved_once(store: Arc<dyn Store>) {
+    let (_, order) = setup(store.as_ref()).await;
     let review = PaymentReview {
         id: ReviewId::from_uuid(RandomIds.uuid()),
         at: at(5),
         provider: "testpay".to_owned(),
         reason: ReviewReason::UnmatchedPayment,
         payment_id: None,
-        order_number: None,
+        order_number: Some(order.number.clone()),
         reference: Some("RVW0000001".to_owned()),
         receipt: Some("RVW0000001".to_owned()),
         amount: Some(kes("750")),
@@ -749,6 +750,20 @@ pub async fn a_review_is_resolved_once(store: Arc<dyn Store>) {
     assert!(kept.resolution.is_some());
     let listed = store.list_reviews(None, 10).await.unwrap();
     assert_eq!(listed[0].resolution, kept.resolution);
+    // The order the notice names records the one decision: who, what, and their note.
+    let timeline = store.order(&order.number).await.unwrap().unwrap().timeline;
+    assert_eq!(timeline.len(), order.timeline.len() + 1, "{timeline:?}");
+    let entry = timeline.last().unwrap();
+    let decided = kept.resolution.unwrap();
+    assert_eq!(entry.actor, decided.actor);
+    assert_eq!(entry.status, order.status);
+    assert!(!entry.for_customer);
+    assert!(
+        entry.note.contains("RVW0000001")
+            && entry.note.contains("ignored")
+            && entry.note.contains(decided.note.as_deref().unwrap()),
+        "{entry:?}"
+    );
 
     let unknown = ReviewId::from_uuid(RandomIds.uuid());
     let err = store

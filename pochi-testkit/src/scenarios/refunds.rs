@@ -270,6 +270,18 @@ pub async fn a_refund_is_paid_once_even_when_marked_concurrently(store: Arc<dyn 
     let tracked = store.tracked_order(&order.number).await.unwrap().unwrap();
     assert_eq!(tracked.refunds[0].status, RefundStatus::Refunded);
     assert_eq!(tracked.refunds[0].reference, winners[0].reference);
+    // The order's timeline says who paid it back, once, in the shop's eyes only.
+    let timeline = store.order(&order.number).await.unwrap().unwrap().timeline;
+    let entries: Vec<_> = timeline
+        .iter()
+        .filter(|e| e.note.starts_with("Refund of"))
+        .collect();
+    assert_eq!(entries.len(), 1, "{timeline:?}");
+    assert_eq!(entries[0].actor, Actor::Admin("amina".to_owned()));
+    assert_eq!(entries[0].status, OrderStatus::Cancelled);
+    assert!(!entries[0].for_customer);
+    let code = winners[0].reference.as_deref().unwrap();
+    assert!(entries[0].note.contains(code), "{:?}", entries[0]);
 }
 
 /// A reference counts once across refunds; a provider's result applies to the refund sent
