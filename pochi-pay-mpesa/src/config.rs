@@ -79,6 +79,7 @@ pub struct MpesaConfig {
     pub(crate) callback_token: CallbackToken,
     pub(crate) timestamp_offset: UtcOffset,
     pub(crate) c2b: bool,
+    pub(crate) stk_push: bool,
     pub(crate) c2b_version: C2bVersion,
     pub(crate) c2b_response_type: C2bResponseType,
     pub(crate) phone_format: PhoneFormat,
@@ -246,6 +247,8 @@ pub struct MpesaConfigBuilder {
     pub(crate) timestamp_utc_offset: Option<String>,
     /// Whether C2B payments are taken (default false).
     pub(crate) c2b: Option<bool>,
+    /// Whether the shop sends STK pushes (default true); without, no passkey is needed.
+    pub(crate) stk_push: Option<bool>,
     pub(crate) c2b_version: Option<C2bVersion>,
     pub(crate) c2b_response_type: Option<C2bResponseType>,
     pub(crate) phone_format: Option<PhoneFormat>,
@@ -321,6 +324,15 @@ impl MpesaConfigBuilder {
             shortcode: ShortCode::sandbox(),
         });
         self.passkey = Some(SecretString::from(SANDBOX_PASSKEY));
+        self
+    }
+
+    /// Whether the shop sends STK pushes (default true). A shop that only checks transactions
+    /// and sends refunds through Daraja (its customers pay by hand:
+    /// [`CheckedManualCodes`](crate::CheckedManualCodes)) turns them off and needs no passkey;
+    /// [`MpesaProvider`](crate::MpesaProvider) then refuses to start a push.
+    pub fn with_stk_push(mut self, on: bool) -> Self {
+        self.stk_push = Some(on);
         self
     }
 
@@ -471,7 +483,11 @@ impl MpesaConfigBuilder {
         let business = self
             .business
             .ok_or_else(|| ConfigError::new("business", "is required: a paybill or a till"))?;
-        let passkey = required_secret(self.passkey, "passkey")?;
+        let stk_push = self.stk_push.unwrap_or(true);
+        let passkey = match stk_push {
+            true => required_secret(self.passkey, "passkey")?,
+            false => self.passkey.unwrap_or_else(|| SecretString::from("")),
+        };
         let consumer_key = self
             .consumer_key
             .map(|k| k.trim().to_owned())
@@ -524,6 +540,7 @@ impl MpesaConfigBuilder {
             callback_token,
             timestamp_offset,
             c2b: self.c2b.unwrap_or(false),
+            stk_push,
             c2b_version: self.c2b_version.unwrap_or_default(),
             c2b_response_type: self.c2b_response_type.unwrap_or_default(),
             phone_format: self.phone_format.unwrap_or_default(),

@@ -226,6 +226,12 @@ impl PaymentProvider for MpesaProvider {
     }
 
     async fn start(&self, request: &PaymentRequest) -> Result<StartedPayment> {
+        if !self.inner.config.stk_push {
+            return Err(Error::invalid(
+                "method",
+                "this shop takes M-Pesa payments made from the M-Pesa menu, not payment prompts",
+            ));
+        }
         let phone = request
             .phone
             .clone()

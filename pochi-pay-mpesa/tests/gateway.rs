@@ -523,3 +523,31 @@ async fn replies_follow_the_channel_daraja_expects() {
         r#"{"ResultCode":"C2B00013","ResultDesc":"Rejected"}"#
     );
 }
+
+/// A provider configured without STK pushes (a shop that only checks codes) refuses to start
+/// one, asking Daraja nothing.
+#[tokio::test]
+async fn a_provider_without_stk_pushes_refuses_to_start_one() {
+    use pochi_core::PaymentProvider;
+    let fake = pochi_pay_mpesa::fake::FakeDaraja::start().await.unwrap();
+    let config = fake
+        .config_builder()
+        .with_stk_push(false)
+        .with_callback_base_url("https://duka.example.co.ke")
+        .with_callback_token(&pochi_core::CallbackToken::parse("test-callback-token-01").unwrap())
+        .build()
+        .unwrap();
+    let provider = pochi_pay_mpesa::MpesaProvider::new(config).unwrap();
+    let request = pochi_core::PaymentRequest {
+        payment_id: pochi_core::PaymentId::parse("2b0e4c1a-6a47-4d8e-9a53-0d9f4c3b1e7a").unwrap(),
+        order_number: pochi_core::OrderNumber::parse("POCHI-7K3M9QXA2B").unwrap(),
+        account_reference: "7K3M9QXA2B".into(),
+        description: "Order payment".into(),
+        amount: pochi_core::Money::parse("10", pochi_core::Currency::Kes).unwrap(),
+        phone: Some(pochi_core::Msisdn::parse("0708374149").unwrap()),
+        code: None,
+    };
+    let err = provider.start(&request).await.unwrap_err();
+    assert_eq!(err.field(), Some("method"), "{err:?}");
+    assert!(fake.pushes().is_empty());
+}

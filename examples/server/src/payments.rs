@@ -10,7 +10,7 @@ use pochi_core::{
     PaymentKind, PaymentProvider, PaymentRequest, ProviderReply, QueryAnswer, Result,
     StartedPayment,
 };
-use pochi_pay_mpesa::{MpesaProvider, fake::FakeDaraja};
+use pochi_pay_mpesa::{CheckedManualCodes, MpesaProvider, fake::FakeDaraja};
 
 use crate::{
     StartError,
@@ -29,7 +29,22 @@ pub(crate) async fn provider(
     token: &CallbackToken,
 ) -> std::result::Result<(Arc<dyn PaymentProvider>, Option<FakeDaraja>), StartError> {
     if settings.mpesa_mode == MpesaMode::Manual {
-        return Ok((Arc::new(ManualCodeProvider::new()), None));
+        // Codes checked with Daraja's Transaction Status when the shop has the initiator
+        // (`POCHI_MPESA_CHECK_CODES`), else verified by an admin alone.
+        let provider: Arc<dyn PaymentProvider> = match &settings.mpesa {
+            Some(builder) => {
+                let config = builder
+                    .clone()
+                    .with_callback_token(token)
+                    .build()
+                    .map_err(|e| StartError::Mpesa(e.to_string()))?;
+                let daraja =
+                    MpesaProvider::new(config).map_err(|e| StartError::Mpesa(e.to_string()))?;
+                Arc::new(CheckedManualCodes::new(daraja))
+            }
+            None => Arc::new(ManualCodeProvider::new()),
+        };
+        return Ok((provider, None));
     }
     let (config, fake) = match &settings.mpesa {
         Some(builder) => (

@@ -48,6 +48,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_MPESA_INITIATOR_PASSWORD",
     "POCHI_MPESA_INITIATOR_CERTIFICATE",
     "POCHI_MPESA_CONFIRM_C2B",
+    "POCHI_MPESA_CHECK_CODES",
     "POCHI_ADMIN_USERS",
     "POCHI_ADMIN_HTPASSWD",
     "POCHI_CORS_ORIGINS",
@@ -495,9 +496,35 @@ impl Vars {
                     other => other.to_string(),
                 })
         })?;
-        let mpesa = match mpesa_mode {
-            MpesaMode::Simulated | MpesaMode::Manual => None,
-            live => Some(self.mpesa(live, public_url.as_deref())?),
+        // Manual mode may still check codes with Daraja's Transaction Status (no STK pushes).
+        let check_codes = self.parsed("POCHI_MPESA_CHECK_CODES", None, |text| {
+            match text.to_ascii_lowercase().as_str() {
+                "off" => Ok(None),
+                "sandbox" => Ok(Some(MpesaMode::Sandbox)),
+                "production" => Ok(Some(MpesaMode::Production)),
+                _ => Err("must be off, sandbox or production".to_owned()),
+            }
+        })?;
+        if check_codes.is_some() && mpesa_mode != MpesaMode::Manual {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_CHECK_CODES",
+                "checks the codes of manual mode: set POCHI_MPESA_MODE=manual, or turn it off",
+            ));
+        }
+        if check_codes.is_some() && self.get("POCHI_MPESA_INITIATOR_NAME").is_none() {
+            return Err(ConfigError::new(
+                "POCHI_MPESA_CHECK_CODES",
+                "asks Daraja's Transaction Status, which needs the initiator: set \
+                 POCHI_MPESA_INITIATOR_NAME, POCHI_MPESA_INITIATOR_PASSWORD and \
+                 POCHI_MPESA_INITIATOR_CERTIFICATE, or turn it off",
+            ));
+        }
+        let mpesa = match (mpesa_mode, check_codes) {
+            (MpesaMode::Manual, Some(environment)) => {
+                Some(self.mpesa(environment, public_url.as_deref(), false)?)
+            }
+            (MpesaMode::Simulated | MpesaMode::Manual, _) => None,
+            (live, _) => Some(self.mpesa(live, public_url.as_deref(), true)?),
         };
         let admins = self.admins()?;
         let media_dir = self
@@ -765,10 +792,13 @@ impl Vars {
 
     /// The sandbox or production configuration, checked with a stand-in callback token (the
     /// real one may only be known at start, from the data directory).
+    /// The Daraja settings for `mode` (sandbox or production); `stk_push` off for a shop that
+    /// only checks transactions (no passkey then).
     fn mpesa(
         &self,
         mode: MpesaMode,
         public_url: Option<&str>,
+        stk_push: bool,
     ) -> Result<MpesaConfigBuilder, ConfigError> {
         let lookup = |name: &str| -> Option<String> {
             // The environment comes from POCHI_MPESA_MODE, the callback base from the public
@@ -782,8 +812,9 @@ impl Vars {
                 _ => self.get(&format!("POCHI_{name}")).map(str::to_owned),
             }
         };
-        let mut builder =
-            MpesaConfigBuilder::from_lookup(lookup).map_err(|e| self.mpesa_error(e))?;
+        let mut builder = MpesaConfigBuilder::from_lookup(lookup)
+            .map_err(|e| self.mpesa_error(e))?
+            .with_stk_push(stk_push);
         builder = match mode {
             MpesaMode::Production => builder.with_environment(Environment::Production),
             _ => {
@@ -1437,6 +1468,20 @@ mod env_example {
                     ("POCHI_MPESA_INITIATOR_PASSWORD", "Initiator-pass-1"),
                 ]),
                 |s| format!("{:?}", mpesa(s).initiator_name()),
+            ),
+            case(
+                "POCHI_MPESA_CHECK_CODES",
+                "sandbox",
+                vec![
+                    ("POCHI_MPESA_MODE", "manual"),
+                    ("POCHI_MPESA_CONSUMER_KEY", "key"),
+                    ("POCHI_MPESA_CONSUMER_SECRET", "very-secret-value"),
+                    ("POCHI_PUBLIC_URL", "https://duka.example.co.ke"),
+                    ("POCHI_MPESA_INITIATOR_NAME", "pochiapi"),
+                    ("POCHI_MPESA_INITIATOR_PASSWORD", "Initiator-pass-1"),
+                    ("POCHI_MPESA_INITIATOR_CERTIFICATE", INITIATOR_CERT),
+                ],
+                |s| format!("{:?}", s.mpesa.as_ref().map(|_| "checks codes")),
             ),
             case(
                 "POCHI_MPESA_CONFIRM_C2B",

@@ -417,3 +417,139 @@ async fn with_the_initiator_a_c2b_payment_waits_for_transaction_status_then_pays
     assert_eq!(daraja.initiator_requests().len(), 1);
     server.shutdown().await.unwrap();
 }
+
+/// A till shop in manual mode with `POCHI_MPESA_CHECK_CODES`: the customer pays from the M-Pesa
+/// menu and types the code; the server asks Daraja's Transaction Status about it and M-Pesa's
+/// answer pays the order without the admin. A code M-Pesa does not know waits for the admin.
+#[tokio::test]
+async fn a_manual_shop_checking_codes_with_mpesa_is_paid_once_mpesa_confirms_the_code() {
+    use pochi_pay_mpesa::fake::{
+        FAKE_INITIATOR_CERTIFICATE_PEM, FAKE_INITIATOR_NAME, FAKE_INITIATOR_PASSWORD,
+    };
+    use serde_json::{Value, json};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let daraja = FakeDaraja::start().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let certificate = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(certificate.path(), FAKE_INITIATOR_CERTIFICATE_PEM).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut vars = vars(&daraja, data.path(), "off");
+    vars.retain(|(k, _)| {
+        k != "POCHI_PUBLIC_URL" && k != "POCHI_MPESA_MODE" && k != "POCHI_MPESA_C2B"
+    });
+    vars.extend(
+        [
+            ("POCHI_MPESA_MODE", "manual"),
+            ("POCHI_MPESA_CHECK_CODES", "sandbox"),
+            ("POCHI_MPESA_INITIATOR_NAME", FAKE_INITIATOR_NAME),
+            ("POCHI_MPESA_INITIATOR_PASSWORD", FAKE_INITIATOR_PASSWORD),
+            (
+                "POCHI_MPESA_INITIATOR_CERTIFICATE",
+                certificate.path().to_str().unwrap(),
+            ),
+            ("POCHI_PUBLIC_URL", base.as_str()),
+            ("POCHI_LISTEN", &format!("127.0.0.1:{port}")),
+            ("POCHI_DEMO_PRODUCTS", "on"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let products: Value = client
+        .get(format!("{base}/api/products"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let place = || async {
+        let order: Value = client
+            .post(format!("{base}/api/orders"))
+            .json(&json!({
+                "name": "Wanjiru Kamau", "phone": "0712 345 678", "county": "Nairobi",
+                "area": "Westlands", "address": "Mpaka Road",
+                "items": [{"productId": products["items"][0]["id"], "quantity": 1}],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        order
+    };
+    let track = |number: String| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            client
+                .get(format!("{base}/api/track/{number}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let order = place().await;
+    let number = order["number"].as_str().unwrap().to_owned();
+    let total: u32 = order["total"]["amount"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // The customer pays the till from the M-Pesa menu and types the code from the SMS.
+    let code = daraja.pay_by_hand(total, "254712345678");
+    let submitted = client
+        .post(format!("{base}/api/payments"))
+        .json(&json!({"orderNumber": number, "method": "manual", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 201, "{:?}", submitted.text().await);
+
+    // M-Pesa confirms it; the order is paid without the admin, with its receipt.
+    let mut tracked = Value::Null;
+    for _ in 0..100 {
+        tracked = track(number.clone()).await;
+        if tracked["status"] == "paid" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(tracked["status"], "paid", "{tracked}");
+    assert_eq!(tracked["receipts"], json!([code]));
+    let asked = daraja.initiator_requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].body["TransactionID"], json!(code));
+
+    // A code M-Pesa has never seen: the order waits for the admin's decision.
+    let second = place().await;
+    let second_number = second["number"].as_str().unwrap().to_owned();
+    let unknown = client
+        .post(format!("{base}/api/payments"))
+        .json(&json!({"orderNumber": second_number, "method": "manual", "code": "UAB1CD2EF3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 201);
+    daraja.wait_for_initiator_deliveries(2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let waiting = track(second_number).await;
+    assert_eq!(waiting["status"], "pending_payment", "{waiting}");
+    assert_eq!(waiting["awaitingVerification"], true, "{waiting}");
+    server.shutdown().await.unwrap();
+}

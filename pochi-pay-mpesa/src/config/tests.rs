@@ -348,3 +348,12 @@ fn initiator_settings_come_from_the_environment() {
     .unwrap();
     assert_eq!(refused(partial).field, "initiator");
 }
+
+#[test]
+fn a_shop_without_stk_pushes_needs_no_passkey_and_one_with_them_does() {
+    let mut without_passkey = production();
+    without_passkey.passkey = None;
+    assert_eq!(refused(without_passkey.clone()).field, "passkey");
+    let config = without_passkey.with_stk_push(false).build().unwrap();
+    assert!(!config.stk_push);
+}
