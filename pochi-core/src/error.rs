@@ -399,6 +399,9 @@ pub enum ConflictReason {
     /// There is nothing to ask the provider about the payment, or its provider cannot look
     /// transactions up.
     PaymentNotCheckable,
+    /// The refund is not stuck: it is not `sending`, or has not waited long enough for its
+    /// result.
+    RefundNotStuck,
 }
 
 impl ConflictReason {
@@ -425,6 +428,7 @@ impl ConflictReason {
             ConflictReason::ReviewResolved => "review_resolved",
             ConflictReason::RefundNotSendable => "refund_not_sendable",
             ConflictReason::PaymentNotCheckable => "payment_not_checkable",
+            ConflictReason::RefundNotStuck => "refund_not_stuck",
         }
     }
 }

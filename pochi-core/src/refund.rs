@@ -218,6 +218,17 @@ pub enum RefundChange {
         /// When.
         at: OffsetDateTime,
     },
+    /// An admin gives up waiting for a refund that has been `sending` for
+    /// [`SENDING_PATIENCE`] without a result (the request timed out, or its result was lost):
+    /// it becomes `failed`, so it can be sent again or marked refunded by hand. M-Pesa refuses
+    /// a second reversal of a reversed transaction and a second B2C under the same refund, so
+    /// sending it again never pays twice.
+    GiveUp {
+        /// Who.
+        actor: Actor,
+        /// When.
+        at: OffsetDateTime,
+    },
     /// The provider's result for the request the refund is `sending` under.
     Result {
         /// The request it answers.
@@ -230,6 +241,11 @@ pub enum RefundChange {
         at: OffsetDateTime,
     },
 }
+
+/// How long a refund stays `sending` before an admin may give up on its result
+/// ([`RefundChange::GiveUp`]) or mark it refunded by hand: longer than M-Pesa keeps a request in
+/// its queue before it answers with a timeout.
+pub const SENDING_PATIENCE: time::Duration = time::Duration::minutes(15);
 
 /// Which refund a change is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,7 +308,7 @@ impl Refund {
                 actor,
                 at,
             } => {
-                if !self.status.is_open() {
+                if !self.status.is_open() && !self.stuck_sending(*at) {
                     return Err(self.not_owed());
                 }
                 next.status = RefundStatus::Refunded;
@@ -324,6 +340,29 @@ impl Refund {
                 next.provider_request = Some(request.clone());
                 next.updated_at = *at;
             }
+            RefundChange::GiveUp { actor, at } => {
+                if !self.stuck_sending(*at) {
+                    return Err(Error::conflict(
+                        ConflictReason::RefundNotStuck,
+                        format!(
+                            "refund {} is {}: only a refund sending for {} minutes without an \
+                             answer can be given up on",
+                            self.id,
+                            self.status,
+                            SENDING_PATIENCE.whole_minutes()
+                        ),
+                    ));
+                }
+                next.status = RefundStatus::Failed;
+                next.provider_request = None;
+                next.note = Some(format!(
+                    "No answer from M-Pesa within {} minutes: check the shop's M-Pesa statement \
+                     before sending it again",
+                    SENDING_PATIENCE.whole_minutes()
+                ));
+                next.actor = Some(actor.clone());
+                next.updated_at = *at;
+            }
             RefundChange::Result {
                 request,
                 outcome,
@@ -350,6 +389,11 @@ impl Refund {
             }
         }
         Ok(RefundPlan::Write(Box::new(next)))
+    }
+
+    /// Whether the refund has been `sending` for [`SENDING_PATIENCE`] at `at`.
+    fn stuck_sending(&self, at: OffsetDateTime) -> bool {
+        self.status == RefundStatus::Sending && at - self.updated_at >= SENDING_PATIENCE
     }
 
     fn not_owed(&self) -> Error {

@@ -37,4 +37,5 @@ on_server!(
     a_timed_out_check_is_asked_again_by_the_admin,
     a_receipt_missing_after_an_stk_query_is_filled_in,
     a_c2b_payment_waits_for_transaction_status_when_the_shop_asks,
+    a_refund_without_an_answer_is_given_up_on_and_sent_again,
 );

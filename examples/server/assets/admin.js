@@ -578,10 +578,29 @@
     const body = $("refunds");
     if (fresh) body.replaceChildren();
     page.items.forEach((r) => {
+      // A refund sent to M-Pesa without an answer for 15 minutes can be given up on (it becomes
+      // failed, to be checked against the statement and sent again or marked refunded).
+      const giveUp =
+        r.status === "sending"
+          ? el("button", {
+              type: "button",
+              class: "secondary give-up-refund",
+              text: "No answer: mark failed",
+              onclick: async () => {
+                try {
+                  await admin(`admin/refunds/${encodeURIComponent(r.id)}/failed`, { method: "POST" });
+                  say(status, `Refund for ${r.orderNumber} marked failed: check the M-Pesa statement before sending it again.`, "ok");
+                  await loadRefunds(true);
+                } catch (error) {
+                  say(status, error.message, "error");
+                }
+              },
+            })
+          : null;
       const paidBack =
         r.status === "owed" || r.status === "failed"
           ? el("div", {}, r.status === "failed" && r.note ? el("p", { class: "small error", text: r.note }) : null, refundForm(r))
-          : el("span", {}, r.reference ? el("strong", { class: "receipt-code", text: r.reference }) : "", r.actor && r.actor.name ? ` by ${r.actor.name}` : "", r.note ? el("span", { class: "small muted", text: ` · ${r.note}` }) : "");
+          : el("span", {}, r.reference ? el("strong", { class: "receipt-code", text: r.reference }) : "", r.actor && r.actor.name ? ` by ${r.actor.name}` : "", r.note ? el("span", { class: "small muted", text: ` · ${r.note}` }) : "", giveUp);
       body.append(
         el(
           "tr",

@@ -227,6 +227,53 @@ fn a_reversal_result_applies_once_and_only_to_its_own_request() {
 }
 
 #[test]
+fn a_refund_left_sending_without_an_answer_can_be_given_up_on_after_the_patience() {
+    let RefundPlan::Write(sending) = owed()
+        .plan(&RefundChange::Sending {
+            request: "pochi-1".into(),
+            actor: admin(),
+            at: T0,
+        })
+        .unwrap()
+    else {
+        panic!("not written");
+    };
+    let give_up = |at| RefundChange::GiveUp { actor: admin(), at };
+    let mark = |at| RefundChange::MarkRefunded {
+        reference: "SLK4H7Q2XZ".into(),
+        note: None,
+        actor: admin(),
+        at,
+    };
+    let early = T0 + SENDING_PATIENCE - Duration::seconds(1);
+    let err = sending.plan(&give_up(early)).unwrap_err();
+    assert_eq!(err.conflict_reason(), Some(ConflictReason::RefundNotStuck));
+    assert!(sending.plan(&mark(early)).is_err());
+
+    let late = T0 + SENDING_PATIENCE;
+    let RefundPlan::Write(failed) = sending.plan(&give_up(late)).unwrap() else {
+        panic!("not written");
+    };
+    assert_eq!(failed.status, RefundStatus::Failed);
+    assert_eq!(failed.provider_request, None);
+    // A late result for the abandoned request changes nothing; the refund may be sent again.
+    let late_result = RefundChange::Result {
+        request: "pochi-1".into(),
+        outcome: Ok("RVS1".into()),
+        actor: Actor::Provider("mpesa".into()),
+        at: late,
+    };
+    assert_eq!(failed.plan(&late_result).unwrap(), RefundPlan::Unchanged);
+    // Only a sending refund is given up on; one stuck may also be marked refunded by hand.
+    assert!(failed.plan(&give_up(late)).is_err());
+    let RefundPlan::Write(by_hand) = sending.plan(&mark(late)).unwrap() else {
+        panic!("not written");
+    };
+    assert_eq!(by_hand.status, RefundStatus::Refunded);
+    assert_eq!(by_hand.provider_request, None);
+}
+
+#[test]
 fn a_typed_reference_is_an_m_pesa_code() {
     assert_eq!(
         refund_reference(" slk4h7q2xz ", Some("  ")).unwrap(),

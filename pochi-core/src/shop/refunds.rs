@@ -108,6 +108,24 @@ impl Shop {
             .await
     }
 
+    /// Gives up waiting for the result of refund `id`, `sending` for
+    /// [`SENDING_PATIENCE`](crate::refund::SENDING_PATIENCE) without one: it becomes `failed`
+    /// (with a note to check the M-Pesa statement), so it can be sent again or marked refunded
+    /// by hand. Otherwise `refund_not_stuck`.
+    pub async fn give_up_refund(&self, id: &str, admin: &AdminUser) -> Result<Refund> {
+        let id = RefundId::parse(id).map_err(|e| e.at("id"))?;
+        self.inner
+            .store
+            .change_refund(
+                &RefundTarget::Id(id),
+                &RefundChange::GiveUp {
+                    actor: Actor::Admin(admin.username.clone()),
+                    at: self.now(),
+                },
+            )
+            .await
+    }
+
     /// Has the payment method send refund `id` back itself (M-Pesa with initiator credentials:
     /// a reversal of the whole payment, or a transfer of part of it to the payer's phone). The
     /// refund is reserved (`sending`) before the provider is asked, so two admins cannot send it

@@ -118,6 +118,7 @@ pub(crate) fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(refunds::list_refunds))
         .routes(routes!(refunds::mark_refunded))
         .routes(routes!(refunds::send_refund))
+        .routes(routes!(refunds::give_up_refund))
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::retry_message))
         .routes(routes!(messages::sms_length))

@@ -83,6 +83,33 @@ pub(crate) async fn mark_refunded(
     ))
 }
 
+/// Gives up waiting for M-Pesa's answer about a refund that has been `sending` for 15 minutes
+/// (the request timed out, or its result was lost): the refund becomes `failed`, with a note
+/// to check the shop's M-Pesa statement, and may be sent again (M-Pesa refuses a second
+/// reversal of the same payment and a second B2C of the same refund) or marked refunded.
+#[utoipa::path(
+    post, path = "/api/admin/refunds/{refundId}/failed", tag = "admin",
+    params(("refundId" = String, Path, format = Uuid, description = "The refund id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "The refund, failed", body = schema::Refund),
+        (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
+        (status = 403, description = "A browser sent it from another site's page", body = ErrorBody),
+        (status = 404, description = "No such refund", body = ErrorBody),
+        (status = 409, description = "Not sending, or not for 15 minutes yet (`details.reason`: `refund_not_stuck`)", body = ErrorBody),
+        (status = 422, description = "Not a refund id", body = ErrorBody),
+        (status = 429, description = "A login limit: too many failures for this user name (`too_many_login_failures_for_user`), from this network (`too_many_login_failures_from_address`) or overall (`too_many_login_failures`), or a login from this network already being checked (`login_in_progress_from_address`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub(crate) async fn give_up_refund(
+    State(state): State<AppState>,
+    Extension(admin): Extension<AdminUser>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Refund>> {
+    Ok(axum::Json(state.shop.give_up_refund(&id, &admin).await?))
+}
+
 /// Has the shop's payment method send a refund back itself (M-Pesa with initiator credentials:
 /// a reversal of the whole payment, or B2C for part of one). The refund is `sending` until
 /// M-Pesa's result arrives, then `refunded` or `failed` (a failed one may be sent again).

@@ -29,6 +29,7 @@ const ROUTES: &[&str] = &[
     "GET /api/admin/refunds",
     "POST /api/admin/reviews/{reviewId}/resolve",
     "POST /api/admin/refunds/{refundId}/send",
+    "POST /api/admin/refunds/{refundId}/failed",
     "POST /api/admin/refunds/{refundId}/refunded",
     "GET /api/admin/products",
     "POST /api/admin/products",

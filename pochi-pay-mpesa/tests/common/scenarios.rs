@@ -966,3 +966,58 @@ pub async fn a_c2b_payment_waits_for_transaction_status_when_the_shop_asks(store
     assert_eq!(payments(&world, &order).await.len(), 1);
     assert_eq!(world.fake.initiator_requests().len(), 1);
 }
+
+/// Daraja never answers the reversal (the request times out): the refund stays `sending`, and
+/// after 15 minutes without a result the owner gives up on it; it is then failed, sent again,
+/// and refunded once.
+pub async fn a_refund_without_an_answer_is_given_up_on_and_sent_again(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let order = world.order().await;
+    pay(&world, &order).await;
+    world
+        .shop
+        .move_order(order.number.as_str(), "cancelled", None, false, &owner())
+        .await
+        .unwrap();
+    let refund = world
+        .shop
+        .order_refunds(order.number.as_str())
+        .await
+        .unwrap()
+        .remove(0);
+    let id = refund.id.to_string();
+    world.fake.script_initiator(InitiatorScript::NoAnswer);
+
+    let timed_out = world.shop.send_refund(&id, &owner()).await.unwrap_err();
+    assert!(timed_out.is_retryable(), "{timed_out:?}");
+    let stuck = world
+        .shop
+        .order_refunds(order.number.as_str())
+        .await
+        .unwrap()[0]
+        .clone();
+    assert_eq!(stuck.status, RefundStatus::Sending);
+    // Too early to give up, and it cannot be sent twice meanwhile.
+    let early = world.shop.give_up_refund(&id, &owner()).await.unwrap_err();
+    assert_eq!(
+        early.conflict_reason(),
+        Some(pochi_core::ConflictReason::RefundNotStuck)
+    );
+    let twice = world.shop.send_refund(&id, &owner()).await.unwrap_err();
+    assert_eq!(
+        twice.conflict_reason(),
+        Some(pochi_core::ConflictReason::RefundNotOwed)
+    );
+
+    world.clock.advance(Duration::from_secs(15 * 60));
+    let failed = world.shop.give_up_refund(&id, &owner()).await.unwrap();
+    assert_eq!(failed.status, RefundStatus::Failed);
+    world.shop.send_refund(&id, &owner()).await.unwrap();
+    let done = settled_refund(&world, &order).await;
+    assert_eq!(done.status, RefundStatus::Refunded, "{done:?}");
+    assert_eq!(
+        world.fake.initiator_requests().len(),
+        1,
+        "the unanswered one was not processed"
+    );
+}
