@@ -115,9 +115,13 @@ async fn c2b_shop_with_an_order() -> C2bShop {
 
 /// The same shop with `extra` settings besides.
 async fn c2b_shop_with(extra: Vec<(String, String)>) -> C2bShop {
-    use serde_json::{Value, json};
+    daraja_shop(|vars| vars.extend(extra), true).await
+}
 
-    // The shop on a known loopback port, registered with the fake Daraja at that address.
+/// A shop against the fake Daraja on a known loopback port, its settings those of `vars` as
+/// `adjust` leaves them, its C2B URLs registered when `register`; with one unpaid order of a
+/// demo product.
+async fn daraja_shop(adjust: impl FnOnce(&mut Vec<(String, String)>), register: bool) -> C2bShop {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -136,14 +140,31 @@ async fn c2b_shop_with(extra: Vec<(String, String)>) -> C2bShop {
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
-    vars.extend(extra);
-    let output = pochi_server(&["mpesa", "register-c2b"], vars.clone()).await;
-    assert!(output.status.success(), "{output:?}");
+    adjust(&mut vars);
+    if register {
+        let output = pochi_server(&["mpesa", "register-c2b"], vars.clone()).await;
+        assert!(output.status.success(), "{output:?}");
+    }
     let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
         .await
         .unwrap();
-
     let client = reqwest::Client::new();
+    let (number, total) = place_order(&client, &base).await;
+    C2bShop {
+        server,
+        daraja,
+        _data: data,
+        base,
+        client,
+        number,
+        total,
+    }
+}
+
+/// Places an order for one unit of the first demo product; its number and total (whole KES).
+async fn place_order(client: &reqwest::Client, base: &str) -> (String, u32) {
+    use serde_json::{Value, json};
+
     let products: Value = client
         .get(format!("{base}/api/products"))
         .send()
@@ -174,15 +195,7 @@ async fn c2b_shop_with(extra: Vec<(String, String)>) -> C2bShop {
         .unwrap()
         .parse()
         .unwrap();
-    C2bShop {
-        server,
-        daraja,
-        _data: data,
-        base,
-        client,
-        number,
-        total,
-    }
+    (number, total)
 }
 
 #[tokio::test]
@@ -428,64 +441,34 @@ async fn a_manual_shop_checking_codes_with_mpesa_is_paid_once_mpesa_confirms_the
     };
     use serde_json::{Value, json};
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let daraja = FakeDaraja::start().await.unwrap();
-    let data = tempfile::tempdir().unwrap();
     let certificate = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(certificate.path(), FAKE_INITIATOR_CERTIFICATE_PEM).unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut vars = vars(&daraja, data.path(), "off");
-    vars.retain(|(k, _)| {
-        k != "POCHI_PUBLIC_URL" && k != "POCHI_MPESA_MODE" && k != "POCHI_MPESA_C2B"
-    });
-    vars.extend(
-        [
-            ("POCHI_MPESA_MODE", "manual"),
-            ("POCHI_MPESA_CHECK_CODES", "sandbox"),
-            ("POCHI_MPESA_INITIATOR_NAME", FAKE_INITIATOR_NAME),
-            ("POCHI_MPESA_INITIATOR_PASSWORD", FAKE_INITIATOR_PASSWORD),
-            (
-                "POCHI_MPESA_INITIATOR_CERTIFICATE",
-                certificate.path().to_str().unwrap(),
-            ),
-            ("POCHI_PUBLIC_URL", base.as_str()),
-            ("POCHI_LISTEN", &format!("127.0.0.1:{port}")),
-            ("POCHI_DEMO_PRODUCTS", "on"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
-    let server = pochi_server::start(pochi_server::Settings::from_vars(vars).unwrap())
-        .await
-        .unwrap();
-    let client = reqwest::Client::new();
-    let products: Value = client
-        .get(format!("{base}/api/products"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let place = || async {
-        let order: Value = client
-            .post(format!("{base}/api/orders"))
-            .json(&json!({
-                "name": "Wanjiru Kamau", "phone": "0712 345 678", "county": "Nairobi",
-                "area": "Westlands", "address": "Mpaka Road",
-                "items": [{"productId": products["items"][0]["id"], "quantity": 1}],
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        order
-    };
+    let path = certificate.path().to_str().unwrap().to_owned();
+    let C2bShop {
+        server,
+        daraja,
+        _data,
+        base,
+        client,
+        number,
+        total,
+    } = daraja_shop(
+        |vars| {
+            vars.retain(|(k, _)| k != "POCHI_MPESA_MODE" && k != "POCHI_MPESA_C2B");
+            vars.extend(
+                [
+                    ("POCHI_MPESA_MODE", "manual"),
+                    ("POCHI_MPESA_CHECK_CODES", "sandbox"),
+                    ("POCHI_MPESA_INITIATOR_NAME", FAKE_INITIATOR_NAME),
+                    ("POCHI_MPESA_INITIATOR_PASSWORD", FAKE_INITIATOR_PASSWORD),
+                    ("POCHI_MPESA_INITIATOR_CERTIFICATE", path.as_str()),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            );
+        },
+        false,
+    )
+    .await;
     let track = |number: String| {
         let client = client.clone();
         let base = base.clone();
@@ -500,16 +483,6 @@ async fn a_manual_shop_checking_codes_with_mpesa_is_paid_once_mpesa_confirms_the
                 .unwrap()
         }
     };
-    let order = place().await;
-    let number = order["number"].as_str().unwrap().to_owned();
-    let total: u32 = order["total"]["amount"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
 
     // The customer pays the till from the M-Pesa menu and types the code from the SMS.
     let code = daraja.pay_by_hand(total, "254712345678");
@@ -537,8 +510,7 @@ async fn a_manual_shop_checking_codes_with_mpesa_is_paid_once_mpesa_confirms_the
     assert_eq!(asked[0].body["TransactionID"], json!(code));
 
     // A code M-Pesa has never seen: the order waits for the admin's decision.
-    let second = place().await;
-    let second_number = second["number"].as_str().unwrap().to_owned();
+    let (second_number, _) = place_order(&client, &base).await;
     let unknown = client
         .post(format!("{base}/api/payments"))
         .json(&json!({"orderNumber": second_number, "method": "manual", "code": "UAB1CD2EF3"}))

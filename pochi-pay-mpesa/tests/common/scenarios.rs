@@ -561,30 +561,37 @@ async fn settled_refund(world: &World, order: &Order) -> pochi_core::Refund {
     panic!("the refund stayed sending");
 }
 
-/// A paid order cancelled by the owner owes its payment back; the shop has M-Pesa reverse it,
-/// the asynchronous result makes the refund refunded with the reversal's code, and it is never
-/// sent twice.
-pub async fn a_cancelled_paid_order_is_refunded_by_a_reversal_once(store: Arc<dyn Store>) {
-    let world = world(store).await;
+/// An order paid by push (its receipt returned) and cancelled by the owner: it owes its payment
+/// back as one refund, returned too.
+async fn cancelled_paid_order(world: &World) -> (Order, String, pochi_core::Refund) {
     let order = world.order().await;
-    let receipt = pay(&world, &order).await;
+    let receipt = pay(world, &order).await;
     world
         .shop
         .move_order(order.number.as_str(), "cancelled", None, false, &owner())
         .await
         .unwrap();
-    let owed = world
+    let mut owed = world
         .shop
         .order_refunds(order.number.as_str())
         .await
         .unwrap();
-    assert_eq!(owed.len(), 1);
+    assert_eq!(owed.len(), 1, "{owed:?}");
     assert_eq!(owed[0].status, RefundStatus::Owed);
+    (order, receipt, owed.remove(0))
+}
+
+/// A paid order cancelled by the owner owes its payment back; the shop has M-Pesa reverse it,
+/// the asynchronous result makes the refund refunded with the reversal's code, and it is never
+/// sent twice.
+pub async fn a_cancelled_paid_order_is_refunded_by_a_reversal_once(store: Arc<dyn Store>) {
+    let world = world(store).await;
+    let (order, receipt, owed) = cancelled_paid_order(&world).await;
 
     // When the owner has the shop send it
     let sent = world
         .shop
-        .send_refund(&owed[0].id.to_string(), &owner())
+        .send_refund(&owed.id.to_string(), &owner())
         .await
         .unwrap();
     assert!(
@@ -609,7 +616,7 @@ pub async fn a_cancelled_paid_order_is_refunded_by_a_reversal_once(store: Arc<dy
     // And asking again sends nothing
     let again = world
         .shop
-        .send_refund(&owed[0].id.to_string(), &owner())
+        .send_refund(&owed.id.to_string(), &owner())
         .await
         .unwrap_err();
     assert_eq!(
@@ -627,19 +634,7 @@ pub async fn a_cancelled_paid_order_is_refunded_by_a_reversal_once(store: Arc<dy
 /// failed with M-Pesa's words, still owed; sent again, it goes through.
 pub async fn a_refused_reversal_fails_and_can_be_sent_again(store: Arc<dyn Store>) {
     let world = world(store).await;
-    let order = world.order().await;
-    pay(&world, &order).await;
-    world
-        .shop
-        .move_order(order.number.as_str(), "cancelled", None, false, &owner())
-        .await
-        .unwrap();
-    let refund = world
-        .shop
-        .order_refunds(order.number.as_str())
-        .await
-        .unwrap()[0]
-        .clone();
+    let (order, _, refund) = cancelled_paid_order(&world).await;
     world.fake.script_initiator(InitiatorScript::FailResult {
         code: "2001".to_owned(),
         description: "The initiator information is invalid.".to_owned(),
@@ -972,19 +967,7 @@ pub async fn a_c2b_payment_waits_for_transaction_status_when_the_shop_asks(store
 /// and refunded once.
 pub async fn a_refund_without_an_answer_is_given_up_on_and_sent_again(store: Arc<dyn Store>) {
     let world = world(store).await;
-    let order = world.order().await;
-    pay(&world, &order).await;
-    world
-        .shop
-        .move_order(order.number.as_str(), "cancelled", None, false, &owner())
-        .await
-        .unwrap();
-    let refund = world
-        .shop
-        .order_refunds(order.number.as_str())
-        .await
-        .unwrap()
-        .remove(0);
+    let (order, _, refund) = cancelled_paid_order(&world).await;
     let id = refund.id.to_string();
     world.fake.script_initiator(InitiatorScript::NoAnswer);
 

@@ -49,6 +49,29 @@ fn facts(receipt: &str, amount: rust_decimal::Decimal) -> TransactionFacts {
     }
 }
 
+/// Places an order and submits `code` for it; the order and the waiting payment.
+async fn claim(w: &World, code: &str) -> (crate::order::Order, crate::payment::Payment) {
+    let order = w
+        .shop
+        .place_order(&input(&w.item, 1), None)
+        .await
+        .unwrap()
+        .into_order();
+    let claim = w
+        .shop
+        .start_payment(
+            &PaymentInput {
+                code: Some(code.into()),
+                ..pay(&order)
+            },
+            None,
+        )
+        .await
+        .unwrap()
+        .into_payment();
+    (order, claim)
+}
+
 #[tokio::test]
 async fn a_code_is_paid_only_once_the_provider_confirms_it() {
     let asked = Arc::new(Mutex::new(Vec::new()));
@@ -58,26 +81,8 @@ async fn a_code_is_paid_only_once_the_provider_confirms_it() {
         Arc::new(crate::events::NoEvents),
     )
     .await;
-    let order = w
-        .shop
-        .place_order(&input(&w.item, 1), None)
-        .await
-        .unwrap()
-        .into_order();
-
     // The code is submitted: it waits, and the provider is asked about that code.
-    let claim = w
-        .shop
-        .start_payment(
-            &PaymentInput {
-                code: Some("qkx0000001".into()),
-                ..pay(&order)
-            },
-            None,
-        )
-        .await
-        .unwrap()
-        .into_payment();
+    let (order, claim) = claim(&w, "qkx0000001").await;
     assert_eq!(claim.status, PaymentStatus::PendingVerification);
     assert_eq!(
         *asked.lock().unwrap(),
@@ -159,24 +164,7 @@ async fn a_confirmation_of_another_amount_is_kept_for_review_not_paid() {
         Arc::new(crate::events::NoEvents),
     )
     .await;
-    let order = w
-        .shop
-        .place_order(&input(&w.item, 1), None)
-        .await
-        .unwrap()
-        .into_order();
-    let claim = w
-        .shop
-        .start_payment(
-            &PaymentInput {
-                code: Some("QKX0000001".into()),
-                ..pay(&order)
-            },
-            None,
-        )
-        .await
-        .unwrap()
-        .into_payment();
+    let (_, claim) = claim(&w, "QKX0000001").await;
 
     next.lock().unwrap().push(Notice::TransactionStatus {
         payment_id: Some(claim.id),
