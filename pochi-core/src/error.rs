@@ -396,6 +396,8 @@ pub enum ConflictReason {
     /// The shop cannot send this refund itself (its payment method cannot, or the payment
     /// has no transaction code): send it by hand and record its code.
     RefundNotSendable,
+    /// The shop has turned this payment method off (pay on delivery).
+    PaymentMethodOff,
 }
 
 impl ConflictReason {
@@ -421,6 +423,7 @@ impl ConflictReason {
             ConflictReason::RefundNotOwed => "refund_not_owed",
             ConflictReason::ReviewResolved => "review_resolved",
             ConflictReason::RefundNotSendable => "refund_not_sendable",
+            ConflictReason::PaymentMethodOff => "payment_method_off",
         }
     }
 }
