@@ -402,6 +402,8 @@ pub enum ConflictReason {
     /// The refund is not stuck: it is not `sending`, or has not waited long enough for its
     /// result.
     RefundNotStuck,
+    /// The shop has turned this payment method off (pay on delivery).
+    PaymentMethodOff,
 }
 
 impl ConflictReason {
@@ -429,6 +431,7 @@ impl ConflictReason {
             ConflictReason::RefundNotSendable => "refund_not_sendable",
             ConflictReason::PaymentNotCheckable => "payment_not_checkable",
             ConflictReason::RefundNotStuck => "refund_not_stuck",
+            ConflictReason::PaymentMethodOff => "payment_method_off",
         }
     }
 }

@@ -63,6 +63,7 @@ pub mod memory;
 pub mod money;
 pub mod mpesa_sms;
 pub mod notify;
+pub mod on_delivery;
 pub mod order;
 pub mod page;
 pub mod payment;
@@ -100,9 +101,10 @@ pub use crate::{
     memory::{MemorySnapshot, MemoryStore},
     money::{Currency, Money},
     notify::{Channel, ChannelKind},
+    on_delivery::PayOnDelivery,
     order::{
-        Actor, IdempotencyKey, Order, OrderFilter, OrderKey, OrderLine, OrderStatus, Placement,
-        StatusChange, TimelineEntry, Trigger,
+        Actor, IdempotencyKey, Order, OrderFilter, OrderKey, OrderLine, OrderStatus, PaymentDue,
+        Placement, StatusChange, TimelineEntry, Trigger,
     },
     page::{Limit, Page},
     payment::{

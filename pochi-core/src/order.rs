@@ -16,8 +16,10 @@ use crate::{
 /// Where an order is in its life.
 ///
 /// `pending_payment → paid → processing → dispatched → delivered`; `cancelled` from
-/// `pending_payment`, `paid` and `processing`. [`OrderStatus::check_move`] is the only place
-/// that decides which moves are allowed.
+/// `pending_payment`, `paid` and `processing`. An order paid on delivery may also go
+/// `pending_payment → processing` and `dispatched → cancelled` while unpaid (see
+/// [`Order::plan_move_paying`]). [`OrderStatus::check_move`] and
+/// [`OrderStatus::check_move_paying`] are the only places that decide which moves are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -64,6 +66,33 @@ const TRANSITIONS: &[(OrderStatus, OrderStatus, &[Trigger])] = {
         (Processing, Cancelled, &[Trigger::Admin]),
     ]
 };
+
+/// The moves an *unpaid* order paid on delivery may make besides [`TRANSITIONS`]: the shop
+/// prepares and dispatches it before the money is collected at the door, and takes it back
+/// (cancels it, its stock going back on sale) when the customer refuses it there. Its other
+/// moves (`processing → dispatched → delivered`, cancelling while processing) are the
+/// ordinary ones; the cash recorded makes it paid without moving it (see
+/// [`Order::plan_paid`]).
+const UNPAID_ON_DELIVERY: &[(OrderStatus, OrderStatus, &[Trigger])] = {
+    use OrderStatus::*;
+    &[
+        (PendingPayment, Processing, &[Trigger::Admin]),
+        (Dispatched, Cancelled, &[Trigger::Admin]),
+    ]
+};
+
+/// When an order's money is due, as far as its lifecycle cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentDue {
+    /// Before the goods leave the shop (M-Pesa, a manual code): the order waits in
+    /// `pending_payment` and expires unpaid.
+    InAdvance,
+    /// At the door (cash, or M-Pesa to the rider): the order is prepared, dispatched and
+    /// delivered before it is paid, and does not expire while it waits (see
+    /// [`crate::on_delivery`]).
+    OnDelivery,
+}
 
 impl OrderStatus {
     /// Every status, in lifecycle order.
@@ -118,6 +147,26 @@ impl OrderStatus {
                 ConflictReason::InvalidTransition,
                 format!("an order that is {self} cannot become {to}"),
             ))
+        }
+    }
+
+    /// Whether `trigger` may move an unpaid order whose money is `due` from `self` to `to`:
+    /// [`check_move`](Self::check_move), and for an order paid on delivery the moves it may
+    /// make before it is paid too.
+    pub fn check_move_paying(
+        self,
+        to: OrderStatus,
+        trigger: Trigger,
+        due: PaymentDue,
+    ) -> Result<()> {
+        let early = due == PaymentDue::OnDelivery
+            && UNPAID_ON_DELIVERY.iter().any(|(from, target, triggers)| {
+                *from == self && *target == to && triggers.contains(&trigger)
+            });
+        if early {
+            Ok(())
+        } else {
+            self.check_move(to, trigger)
         }
     }
 
@@ -312,12 +361,52 @@ impl Order {
         }
     }
 
+    /// Whether the order still waits for its money: `pending_payment`, or, paid on delivery,
+    /// `processing`, `dispatched` or `delivered` without a payment time (an order that went
+    /// through `paid` has one).
+    pub fn awaits_payment(&self) -> bool {
+        match self.status {
+            OrderStatus::PendingPayment => true,
+            OrderStatus::Processing | OrderStatus::Dispatched | OrderStatus::Delivered => {
+                self.paid_at.is_none()
+            }
+            OrderStatus::Paid | OrderStatus::Cancelled => false,
+        }
+    }
+
+    /// When this order's money is due, given whether it has a pay-on-delivery attempt waiting
+    /// for its cash ([`crate::on_delivery::awaits_cash`], which the store found under the
+    /// order's lock). An unpaid order already past `pending_payment` can only have got there
+    /// paying on delivery, so it stays so whatever happened to the attempt since.
+    pub fn payment_due(&self, cash_awaited: bool) -> PaymentDue {
+        let on_its_way = self.status != OrderStatus::PendingPayment;
+        if self.awaits_payment() && (cash_awaited || on_its_way) {
+            PaymentDue::OnDelivery
+        } else {
+            PaymentDue::InAdvance
+        }
+    }
+
     /// Plans a status move: checks it against the lifecycle and says what a store must write.
     ///
     /// Stores call this inside their transaction, on the order as it is there (locked), and
-    /// persist the returned [`OrderUpdate`] exactly.
+    /// persist the returned [`OrderUpdate`] exactly. Stores that know whether the order has a
+    /// pay-on-delivery attempt waiting call [`plan_move_paying`](Self::plan_move_paying)
+    /// instead; this one assumes it has none.
     pub fn plan_move(&self, change: &StatusChange) -> Result<OrderUpdate> {
-        self.status.check_move(change.to, change.trigger)?;
+        self.plan_move_paying(change, false)
+    }
+
+    /// [`plan_move`](Self::plan_move) for an order that has a pay-on-delivery attempt waiting
+    /// for its cash (`cash_awaited`, found under the order's lock) or not: such an order may
+    /// be prepared, dispatched and delivered before it is paid ([`PaymentDue::OnDelivery`]).
+    pub fn plan_move_paying(
+        &self,
+        change: &StatusChange,
+        cash_awaited: bool,
+    ) -> Result<OrderUpdate> {
+        self.status
+            .check_move_paying(change.to, change.trigger, self.payment_due(cash_awaited))?;
         let releases = if change.to == OrderStatus::Cancelled {
             self.units_by_product()
         } else {
@@ -340,6 +429,48 @@ impl Order {
             releases,
             paid_at: (change.to == OrderStatus::Paid).then_some(change.at),
             payment_flag: self.payment_flag,
+        })
+    }
+
+    /// Plans what money covering the order's total does to it: an order waiting in
+    /// `pending_payment` moves to `paid`; one paid on delivery that is already on its way (or
+    /// delivered) keeps its status and records when it was paid, so it never moves backwards
+    /// and its stock, reserved when it was placed, stays taken once.
+    pub fn plan_paid(&self, actor: Actor, note: String, at: OffsetDateTime) -> Result<OrderUpdate> {
+        if self.status == OrderStatus::PendingPayment {
+            let mut update = self.plan_move(&StatusChange {
+                to: OrderStatus::Paid,
+                trigger: Trigger::Payment,
+                actor,
+                note: Some(note),
+                note_for_customer: true,
+                at,
+            })?;
+            update.payment_flag = None;
+            return Ok(update);
+        }
+        if !self.awaits_payment() {
+            return Err(Error::conflict(
+                ConflictReason::InvalidTransition,
+                format!(
+                    "an order that is {} is not waiting for payment",
+                    self.status
+                ),
+            ));
+        }
+        Ok(OrderUpdate {
+            from: self.status,
+            to: self.status,
+            entry: TimelineEntry {
+                at,
+                status: self.status,
+                note,
+                actor,
+                for_customer: true,
+            },
+            releases: Vec::new(),
+            paid_at: Some(at),
+            payment_flag: None,
         })
     }
 

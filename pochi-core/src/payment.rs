@@ -12,7 +12,7 @@ use crate::{
     money::Money,
     order::{
         Actor, IdempotencyKey, Order, OrderStatus, OrderUpdate, PaymentFlag, PaymentFlagKind,
-        StatusChange, TimelineEntry, Trigger,
+        TimelineEntry,
     },
     phone::Msisdn,
 };
@@ -642,29 +642,23 @@ pub fn settle(
         expected: order.total,
         received,
     };
+    // An order paid on delivery waits for its money while it is on its way, too.
     let order_update = match order.status {
-        OrderStatus::PendingPayment if received == order.total => {
-            let mut update = order.plan_move(&StatusChange {
-                to: OrderStatus::Paid,
-                trigger: Trigger::Payment,
-                actor: result.actor.clone(),
-                note: Some(match &updated.receipt {
-                    Some(receipt) => format!("Payment received ({receipt})"),
-                    None => "Payment received".to_owned(),
-                }),
-                note_for_customer: true,
-                at: result.at,
-            })?;
-            update.payment_flag = None;
-            update
-        }
-        OrderStatus::PendingPayment if received < order.total => flag_update(
+        _ if order.awaits_payment() && received == order.total => order.plan_paid(
+            result.actor.clone(),
+            match &updated.receipt {
+                Some(receipt) => format!("Payment received ({receipt})"),
+                None => "Payment received".to_owned(),
+            },
+            result.at,
+        )?,
+        _ if order.awaits_payment() && received < order.total => flag_update(
             order,
             flag(PaymentFlagKind::ShortPayment),
             format!("Part payment: received {} of {}", received, order.total),
             result,
         ),
-        OrderStatus::PendingPayment => flag_update(
+        _ if order.awaits_payment() => flag_update(
             order,
             flag(PaymentFlagKind::OverPayment),
             format!("Overpayment: received {} for {}", received, order.total),

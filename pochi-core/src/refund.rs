@@ -498,8 +498,9 @@ pub fn refunds_due(
 
     // An unpaid order keeps what it received until it is paid or cancelled: an over payment
     // leaves it unpaid and flagged (see `settle`), and cancelling it owes everything back, a
-    // whole payment at a time (which M-Pesa can reverse).
-    if order.status == OrderStatus::PendingPayment {
+    // whole payment at a time (which M-Pesa can reverse). An order paid on delivery is unpaid
+    // on its way too.
+    if order.awaits_payment() {
         return Vec::new();
     }
     let received = Money::sum(currency, paid.iter().map(|p| p.amount)).unwrap_or(order.total);

@@ -43,7 +43,7 @@
 //!   product-id order so concurrent orders never deadlock on products, then writes lines,
 //!   timeline and tallies (one statement where the dialect has data-modifying CTEs);
 //! - status moves and payment results lock the order row (`SELECT … FOR UPDATE`, or the
-//!   database's one write lock), then the payment row, call [`Order::plan_move`](pochi_core::Order::plan_move) or
+//!   database's one write lock), then the payment row, call [`Order::plan_move_paying`](pochi_core::Order::plan_move_paying) or
 //!   [`settle`](pochi_core::payment::settle) and write what they decided;
 //! - expiry takes due orders with `FOR UPDATE SKIP LOCKED`, so parallel sweepers share the
 //!   work instead of queueing on it;

@@ -291,7 +291,9 @@ where
         let mut order = Self::load_order(&mut tx, number.as_str(), true)
             .await?
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
-        let update = order.plan_move(change)?;
+        let cash_awaited = order.status == OrderStatus::PendingPayment
+            && Self::cash_awaited(&mut tx, number.as_str()).await?;
+        let update = order.plan_move_paying(change, cash_awaited)?;
         Self::write_move(&mut tx, &mut order, &update).await?;
         if update.to == OrderStatus::Cancelled {
             Self::owe_refunds(&mut tx, &order, None, change.at).await?;
@@ -301,6 +303,24 @@ where
         }
         tx.commit().await?;
         Ok(order)
+    }
+
+    /// Whether order `number` has a pay-on-delivery attempt waiting for its cash
+    /// ([`pochi_core::on_delivery::awaits_cash`]).
+    async fn cash_awaited(conn: &mut Conn<D>, number: &str) -> DbResult<bool, D> {
+        let statement = sql::<D>(&format!(
+            "SELECT 1 AS found FROM ({}) c",
+            awaits_cash_sql("?")
+        ))
+        .into_owned();
+        let (provider, status) = awaits_cash_binds();
+        let found = sqlx::query(&statement)
+            .bind(number)
+            .bind(provider)
+            .bind(status)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(found.is_some())
     }
 
     pub(crate) async fn expire_orders(
@@ -322,6 +342,7 @@ where
         // changed before the short hold's cutoff; with one in flight, before the hard bound.
         // The first condition (the latest of the three) reads the status index. Orders another sweeper (or a payment) holds are skipped, not waited for: that
         // transaction settles them.
+        // An order whose pay-on-delivery attempt waits for its cash never expires.
         // "In flight" is the domain's own: every status that is not final.
         let in_flight: Vec<&'static str> = PaymentStatus::ALL
             .into_iter()
@@ -330,7 +351,8 @@ where
             .collect();
         let in_flight_list = vec!["?"; in_flight.len()].join(", ");
         let statement = sql::<D>(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? AND ( \
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = ? AND created_at < ? \
+             AND NOT EXISTS ({}) AND ( \
              (created_at < ? AND NOT EXISTS (SELECT 1 FROM payments p \
               WHERE p.order_number = orders.number)) \
              OR (EXISTS (SELECT 1 FROM payments p \
@@ -342,6 +364,7 @@ where
              OR (created_at < ? AND EXISTS (SELECT 1 FROM payments p \
               WHERE p.order_number = orders.number AND p.status IN ({in_flight_list})))) \
              ORDER BY created_at, number LIMIT ?{}",
+            awaits_cash_sql("orders.number"),
             for_update_skip_locked::<D>()
         ))
         .into_owned();
@@ -352,6 +375,8 @@ where
         let mut due = sqlx::query(&statement)
             .bind(OrderStatus::PendingPayment.as_str())
             .bind(D::time(latest))
+            .bind(awaits_cash_binds().0)
+            .bind(awaits_cash_binds().1)
             .bind(D::time(cutoff.unstarted_placed_before));
         for status in &in_flight {
             due = due.bind(*status);
@@ -398,4 +423,22 @@ where
         tx.commit().await?;
         Ok(expired)
     }
+}
+
+/// The payments of order `number` (a placeholder or a column) that wait for their cash at the
+/// door: [`pochi_core::on_delivery::awaits_cash`] as a query, with two placeholders bound to
+/// [`awaits_cash_binds`]. The one place the SQL stores write that rule.
+fn awaits_cash_sql(number: &str) -> String {
+    format!(
+        "SELECT 1 FROM payments p WHERE p.order_number = {number} \
+         AND p.provider = ? AND p.status = ?"
+    )
+}
+
+/// The values of [`awaits_cash_sql`]'s placeholders: the provider and the status.
+fn awaits_cash_binds() -> (&'static str, &'static str) {
+    (
+        pochi_core::PayOnDelivery::NAME,
+        PaymentStatus::PendingVerification.as_str(),
+    )
 }

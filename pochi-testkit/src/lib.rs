@@ -98,6 +98,9 @@ macro_rules! store_conformance_tests {
             a_refund_is_paid_once_even_when_marked_concurrently,
             refund_references_and_results_apply_once,
             racing_payments_and_a_cancel_owe_each_payment_back_once,
+            // pay on delivery
+            an_order_paid_on_delivery_goes_out_unpaid_and_is_paid_once,
+            an_order_refused_at_the_door_gives_its_stock_back_once,
             // reports
             stats_are_exact,
             daily_revenue_counts_east_africa_days,

@@ -5,6 +5,11 @@
 //! attempt waits in `pending_verification` until the courier has collected the cash and an
 //! admin verifies it (`POST /api/admin/payments/{paymentId}/verify`), exactly like a manual
 //! M-Pesa code. It receives no callbacks and cannot be queried.
+//!
+//! pochi-core ships this provider as [`pochi_core::PayOnDelivery`] (`pay_on_delivery`): only
+//! attempts of that name make the order's lifecycle wait for the cash at the door (no expiry,
+//! dispatch before payment; see `pochi_core::on_delivery`). This one, under another name,
+//! shows how to write a provider; its orders expire like any unpaid order.
 
 use std::sync::Arc;
 

@@ -11,7 +11,9 @@
   const AUTH_KEY = "pochi.admin.v1";
 
   // Where an admin may move an order from each status. The server's lifecycle decides; this
-  // only picks the buttons worth showing.
+  // only picks the buttons worth showing. An order paid on delivery may also be prepared while
+  // it waits for its cash (offered once its details show the attempt), and cancelled while
+  // dispatched and unpaid (refused at the door).
   const NEXT = {
     pending_payment: ["cancelled"],
     paid: ["processing", "cancelled"],
@@ -263,8 +265,12 @@
     card.replaceChildren(...parts.filter(Boolean));
   }
 
+  // Payments collected at the door carry this provider name.
+  const ON_DELIVERY = "pay_on_delivery";
+
   function statusMover(card, order) {
-    const moves = NEXT[order.status] || [];
+    const moves = [...(NEXT[order.status] || [])];
+    if (order.status === "dispatched" && !order.paidAt) moves.push("cancelled");
     if (moves.length === 0) return null;
     const select = el(
       "select",
@@ -281,7 +287,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.hidden = true;
-      if (select.value === "cancelled" && !confirm(`Cancel order ${order.number}? Its stock goes back on sale${order.status === "pending_payment" ? "" : ", and what the customer paid is owed back (see Refunds)"}.`)) return;
+      if (select.value === "cancelled" && !confirm(`Cancel order ${order.number}? Its stock goes back on sale${order.paidAt ? ", and what the customer paid is owed back (see Refunds)" : ""}.`)) return;
       button.disabled = true;
       try {
         const body = { status: select.value };
@@ -325,6 +331,11 @@
       return;
     }
     const rows = payments.map((p) => paymentRow(p, order));
+    const select = container.closest(".order") && container.closest(".order").querySelector(".move-status");
+    const cashAwaited = payments.some((p) => p.provider === ON_DELIVERY && p.status === "pending_verification");
+    if (select && cashAwaited && order.status === "pending_payment" && !select.querySelector('option[value="processing"]')) {
+      select.prepend(el("option", { value: "processing", text: `${statusLabel("processing")} (pays on delivery)` }));
+    }
     container.replaceChildren(
       el("h3", { text: "Timeline" }),
       timeline,
@@ -338,7 +349,8 @@
 
   function paymentRow(payment, order) {
     const simulated = payment.provider === SIMULATED_PROVIDER;
-    const method = payment.kind === "manual" ? "manual code" : simulated ? "simulated M-Pesa" : payment.provider;
+    const onDelivery = payment.provider === ON_DELIVERY;
+    const method = onDelivery ? "pay on delivery" : payment.kind === "manual" ? "manual code" : simulated ? "simulated M-Pesa" : payment.provider;
     const parts = [
       `${money(payment.amount)} by ${method}`,
       payment.phone ? ` from ${payment.phone}` : "",
@@ -350,20 +362,21 @@
     if (payment.needsReview) row.append(el("span", { class: "status status-failed", text: "needs review" }));
     if (payment.status === "pending_verification") {
       const verdict = async (approve) => {
-        if (!approve && !confirm("Reject this code? The customer will have to pay again.")) return;
+        const question = onDelivery ? "Record that nothing was collected? The order stays unpaid." : "Reject this code? The customer will have to pay again.";
+        if (!approve && !confirm(question)) return;
         try {
           await admin(`admin/payments/${encodeURIComponent(payment.id)}/verify`, { method: "POST", body: { approve } });
           const fresh = await admin(`admin/orders/${encodeURIComponent(order.number)}`);
           const card = document.querySelector(`[data-order-number="${order.number}"]`);
           if (card) fillOrderCard(card, fresh);
-          say(status, approve ? "Payment confirmed." : "Code rejected.", "ok");
+          say(status, approve ? (onDelivery ? "Cash collected recorded." : "Payment confirmed.") : onDelivery ? "Recorded as not collected." : "Code rejected.", "ok");
         } catch (error) {
           say(status, error.message, "error");
         }
       };
       row.append(
-        el("button", { type: "button", class: "verify-code", text: "Confirm code", onclick: () => verdict(true) }),
-        el("button", { type: "button", class: "danger reject-code", text: "Reject", onclick: () => verdict(false) }),
+        el("button", { type: "button", class: "verify-code", text: onDelivery ? "Record cash collected" : "Confirm code", onclick: () => verdict(true) }),
+        el("button", { type: "button", class: "danger reject-code", text: onDelivery ? "Not collected" : "Reject", onclick: () => verdict(false) }),
       );
     }
     // With Daraja initiator credentials M-Pesa is asked (Transaction Status): a code it confirms

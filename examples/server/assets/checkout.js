@@ -1,6 +1,7 @@
 // The checkout page: the cart (quantities, removal), the customer's delivery details, the
 // delivery fee for the chosen county and area, and placing the order. The server prices the
-// order; the totals shown here are the same rule applied to the catalogue's prices.
+// order; the totals shown here are the same rule applied to the catalogue's prices. Where the
+// shop takes payment on delivery, the customer chooses it here or M-Pesa.
 "use strict";
 
 (() => {
@@ -113,6 +114,15 @@
     form.elements.language.value = Pochi.language;
   }
 
+  /** Whether the customer chose to pay on delivery (offered only when the shop takes it). */
+  function paysOnDelivery() {
+    return !document.getElementById("pay-choice").hidden && form.elements.payWith.value === "pay_on_delivery";
+  }
+
+  function placeLabel() {
+    return t(paysOnDelivery() ? "checkout.place_order_on_delivery" : "checkout.place_order");
+  }
+
   function missing() {
     const errors = [];
     for (const field of ["name", "phone", "county", "area", "address"]) {
@@ -157,10 +167,11 @@
         },
       });
       cart.clear();
-      location.assign(`pay?order=${encodeURIComponent(order.number)}`);
+      const method = paysOnDelivery() ? "&method=pay_on_delivery" : "";
+      location.assign(`pay?order=${encodeURIComponent(order.number)}${method}`);
     } catch (error) {
       submit.disabled = false;
-      submit.textContent = t("checkout.place_order");
+      submit.textContent = placeLabel();
       if (error.code === "out_of_stock") {
         await refreshCatalogue();
         say(status, `${error.message} ${t("checkout.cart_shows_left")}`, "error");
@@ -191,6 +202,7 @@
     try {
       settings = await Pochi.settings();
       settings.counties.forEach((name) => county.append(el("option", { value: name, text: name })));
+      document.getElementById("pay-choice").hidden = !(settings.paymentMethods || []).includes("pay_on_delivery");
     } catch (error) {
       say(status, error.message, "error");
     }
@@ -209,6 +221,9 @@
     if (error) error.hidden = true;
   });
   form.addEventListener("submit", placeOrder);
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "payWith") submit.textContent = placeLabel();
+  });
   // A switch of the page's language reloads it: what was typed so far comes back.
   window.addEventListener("pochi:language", saveDetails);
   Pochi.ready.then(start);

@@ -1,7 +1,8 @@
 // The payment page (`pay?order=NUMBER[&payment=ID]`): starts an M-Pesa prompt (STK push) for
 // the order, polls the attempt for its live status, offers a resend or a retry, the manual
-// confirmation-code fallback when the shop accepts it, and, when the server runs a simulated
-// M-Pesa, buttons that play the customer's answer.
+// confirmation-code fallback when the shop accepts it, pay on delivery as the second choice
+// when the shop takes it (`&method=pay_on_delivery` starts it instead of the prompt), and, when
+// the server runs a simulated M-Pesa, buttons that play the customer's answer.
 "use strict";
 
 (() => {
@@ -10,6 +11,7 @@
   const orderNumber = param("order");
   const $ = (id) => document.getElementById(id);
   const POLL_MS = 2000;
+  const ON_DELIVERY = "pay_on_delivery";
   let pushMethod = null;
   let paymentId = param("payment");
   let pollTimer = null;
@@ -62,6 +64,13 @@
         goToConfirmation();
         return false;
       case "pending_verification":
+        if (payment.provider === ON_DELIVERY) {
+          $("delivery-panel").hidden = true;
+          $("manual-panel").hidden = true;
+          document.querySelector("h1").textContent = t("pay.on_delivery_title");
+          showPush({ title: t("pay.on_delivery_title"), text: t("pay.on_delivery_text", { amount }) });
+          return false;
+        }
         showPush({
           title: t("pay.code_received"),
           text: t("pay.code_received_text"),
@@ -134,6 +143,28 @@
         showPush({ title: t("pay.not_sent"), text: "", retry: true, otherPhone: true });
       }
       return error;
+    }
+  }
+
+  /** Starts paying on delivery: nothing is asked of the customer now. */
+  async function startOnDelivery() {
+    clearTimeout(pollTimer);
+    say(status, "");
+    $("pay-on-delivery").disabled = true;
+    try {
+      const payment = await api("payments", {
+        method: "POST",
+        body: { orderNumber, method: ON_DELIVERY },
+        headers: { "Idempotency-Key": newKey() },
+      });
+      paymentId = payment.id;
+      setPaymentInUrl(paymentId);
+      $("simulator").hidden = true;
+      showPayment(payment);
+    } catch (error) {
+      say(status, error.message, "error");
+    } finally {
+      $("pay-on-delivery").disabled = false;
     }
   }
 
@@ -252,6 +283,7 @@
       if (error && error.field === "phone") showError(form, error, status);
     });
     $("manual-form").addEventListener("submit", sendCode);
+    $("pay-on-delivery").addEventListener("click", startOnDelivery);
     document.querySelectorAll("#simulator [data-outcome]").forEach((b) => {
       b.addEventListener("click", () => simulate(b.dataset.outcome));
     });
@@ -267,7 +299,9 @@
     simulated = Boolean(simulator && simulator.enabled);
     if (!settings || !(await showOrder())) return;
     const methods = settings.paymentMethods || [];
-    pushMethod = methods.find((m) => m !== "manual") || null;
+    pushMethod = methods.find((m) => m !== "manual" && m !== ON_DELIVERY) || null;
+    const onDelivery = methods.includes(ON_DELIVERY);
+    $("delivery-panel").hidden = !onDelivery;
     if (methods.includes("manual")) {
       $("manual-panel").hidden = false;
       showPayTo(settings.mpesaAccount, lastOrder);
@@ -278,9 +312,11 @@
     }
     if (paymentId) {
       poll();
+    } else if (onDelivery && param("method") === ON_DELIVERY) {
+      startOnDelivery();
     } else if (pushMethod) {
       startPush();
-    } else if (!methods.includes("manual")) {
+    } else if (!methods.includes("manual") && !onDelivery) {
       say(status, t("pay.no_methods"), "error");
     }
   }

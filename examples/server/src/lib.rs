@@ -61,7 +61,7 @@ pub mod texts;
 
 use std::{fmt, io, net::SocketAddr, path::PathBuf, sync::Arc};
 
-use pochi_core::{Authenticator, NoEvents, Shop};
+use pochi_core::{Authenticator, NoEvents, PayOnDelivery, Shop};
 use pochi_http::{FsMediaStore, JobIntervals, Metrics};
 use pochi_pay_mpesa::fake::FakeDaraja;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -310,8 +310,12 @@ async fn start_listening(
     let (provider, simulator) = payments::provider(&settings, &base_url, &token).await?;
 
     let metrics = Arc::new(Metrics::new());
-    let shop = Shop::builder(database.store.clone())
-        .provider(provider)
+    let mut shop = Shop::builder(database.store.clone()).provider(provider);
+    if settings.pay_on_delivery {
+        // After M-Pesa, which stays the default method.
+        shop = shop.provider(Arc::new(PayOnDelivery));
+    }
+    let shop = shop
         .events(metrics.sink(Arc::new(NoEvents)))
         // The callback token was given to the M-Pesa provider; the shop adopts it from there.
         .config(settings.shop_config())

@@ -78,6 +78,7 @@ pub const VARIABLES: &[&str] = &[
     "POCHI_RECONCILE_INTERVAL",
     "POCHI_EXPIRY_INTERVAL",
     "POCHI_DEMO_PRODUCTS",
+    "POCHI_PAY_ON_DELIVERY",
     "POCHI_LOG",
     "POCHI_LOG_FORMAT",
     "POCHI_BACKUP_DIR",
@@ -266,6 +267,8 @@ pub struct Settings {
     pub(crate) reconcile_interval: Duration,
     pub(crate) expiry_interval: Duration,
     pub(crate) demo_products: bool,
+    /// `POCHI_PAY_ON_DELIVERY`: customers may choose to pay at the door.
+    pub(crate) pay_on_delivery: bool,
     /// `POCHI_DANGER_SIMULATED_PAYMENTS_IN_PUBLIC`: simulated M-Pesa may be reached by others.
     pub(crate) simulated_in_public: bool,
     pub(crate) log: String,
@@ -314,6 +317,7 @@ impl fmt::Debug for Settings {
             .field("reconcile_interval", &self.reconcile_interval)
             .field("expiry_interval", &self.expiry_interval)
             .field("demo_products", &self.demo_products)
+            .field("pay_on_delivery", &self.pay_on_delivery)
             .field("simulated_in_public", &self.simulated_in_public)
             .field("backup_dir", &self.backup_dir)
             .field("backup_keep_days", &self.backup_keep_days)
@@ -609,6 +613,7 @@ impl Vars {
             mpesa_mode == MpesaMode::Simulated,
             boolean,
         )?;
+        let pay_on_delivery = self.parsed("POCHI_PAY_ON_DELIVERY", false, boolean)?;
         let simulated_in_public = self.parsed(SIMULATED_IN_PUBLIC, false, boolean)?;
         if mpesa_mode == MpesaMode::Simulated && !simulated_in_public {
             Vars::simulated_stays_private(
@@ -680,6 +685,7 @@ impl Vars {
             reconcile_interval,
             expiry_interval,
             demo_products,
+            pay_on_delivery,
             simulated_in_public,
             log,
             log_format,
@@ -1551,6 +1557,9 @@ mod env_example {
             }),
             case("POCHI_DEMO_PRODUCTS", "false", vec![], |s| {
                 s.demo_products.to_string()
+            }),
+            case("POCHI_PAY_ON_DELIVERY", "true", vec![], |s| {
+                s.pay_on_delivery.to_string()
             }),
             case("POCHI_LOG", "debug", vec![], |s| s.log.clone()),
             case("POCHI_LOG_FORMAT", "json", vec![], |s| {

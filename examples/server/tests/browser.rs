@@ -31,6 +31,12 @@ const PHOTO_PNG: &[u8] = &[
 /// Puts the first product in the cart from the shop page, fills the checkout with `phone` and
 /// places the order.
 async fn add_first_product_and_check_out(page: &Page, phone: &str) {
+    add_first_product_and_fill_the_checkout(page, phone).await;
+    page.click("#place-order").await;
+}
+
+/// Puts the first product in the cart from the shop page and fills the checkout with `phone`.
+async fn add_first_product_and_fill_the_checkout(page: &Page, phone: &str) {
     page.open("/").await;
     page.click(".product .add-to-cart:not([disabled])").await;
     page.text_in("[data-cart-count]", "1").await;
@@ -41,7 +47,6 @@ async fn add_first_product_and_check_out(page: &Page, phone: &str) {
     page.choose("#county", "Nairobi").await;
     page.fill("#area", "Westlands").await;
     page.fill("#address", "Mpaka Road, blue gate").await;
-    page.click("#place-order").await;
 }
 
 /// Waits for the payment page's simulated phone, then plays the customer's `outcome`.
@@ -960,5 +965,72 @@ async fn a_kiswahili_customer_buys_pays_and_tracks_in_kiswahili_and_can_switch_t
             assert_eq!(kept, Value::from("sw"));
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn a_customer_pays_on_delivery_and_the_admin_records_the_cash_after_delivering() {
+    let vars = [("POCHI_PAY_ON_DELIVERY", "true")];
+    with_shop_configured(DESKTOP.0, DESKTOP.1, &vars, |page| async move {
+        // The checkout offers pay on delivery beside M-Pesa; the customer chooses it.
+        add_first_product_and_fill_the_checkout(&page, "0712 345 678").await;
+        page.text_in("#pay-choice", "On delivery").await;
+        page.click("#pay-choice input[value=\"pay_on_delivery\"]")
+            .await;
+        page.text_in("#place-order", "pay on delivery").await;
+        page.shot("checkout-pay-on-delivery").await;
+        page.click("#place-order").await;
+
+        // No prompt: the payment page says to have the money ready for the rider.
+        page.at("/pay?order=").await;
+        page.text_in("#push-title", "Pay on delivery").await;
+        page.text_in("#push-text", "ready for the rider").await;
+        page.shot("pay-on-delivery").await;
+        let number = page.shown("#order-number").await.text().await.unwrap();
+
+        // The admin prepares, dispatches and delivers it before the cash is in.
+        log_in(&page).await;
+        let card = format!(".order[data-order-number=\"{number}\"]");
+        page.shown(&format!("{card}[data-status=\"pending_payment\"]"))
+            .await;
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.text_in(&format!("{card} .order-details"), "pay on delivery")
+            .await;
+        page.shown(&format!(
+            "{card} select.move-status option[value=\"processing\"]"
+        ))
+        .await;
+        for next in ["processing", "dispatched", "delivered"] {
+            page.choose(&format!("{card} select.move-status"), next)
+                .await;
+            page.click(&format!("{card} button.move-order")).await;
+            page.shown(&format!("{card}[data-status=\"{next}\"]")).await;
+        }
+
+        // Then records the cash collected: the order stays delivered, now paid.
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.text_in(
+            &format!("{card} .order-details button.verify-code"),
+            "Record cash collected",
+        )
+        .await;
+        page.shot("admin-record-cash").await;
+        page.click(&format!("{card} .order-details button.verify-code"))
+            .await;
+        page.text_in("#status", "Cash collected recorded").await;
+        page.shown(&format!("{card}[data-status=\"delivered\"]"))
+            .await;
+        page.click(&format!("{card} .order-details-toggle")).await;
+        page.shown(&format!(
+            "{card} .order-details [data-status=\"succeeded\"]"
+        ))
+        .await;
+
+        page.open(&format!("/track?order={number}")).await;
+        page.shown("#order-status [data-status=\"delivered\"]")
+            .await;
+        page.text_in("#timeline", "Payment received").await;
+        page.shot("track-paid-on-delivery").await;
+    })
     .await;
 }

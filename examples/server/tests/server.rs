@@ -832,3 +832,117 @@ async fn the_simulator_resolves_nothing_for_a_request_from_another_machine() {
     assert_eq!(status, StatusCode::OK, "{body}");
     server.shutdown().await.unwrap();
 }
+
+/// Starts paying `order` on delivery.
+async fn pay_on_delivery(base: &str, order: &str) -> (StatusCode, Value) {
+    post(
+        format!("{base}/api/payments"),
+        json!({"orderNumber": order, "method": "pay_on_delivery"}),
+    )
+    .await
+}
+
+/// An admin's request with the server's generated login.
+async fn as_admin(
+    server: &Running,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let (user, password) = server.generated_admin().unwrap();
+    let response = Client::new()
+        .request(method, format!("{}{path}", server.base_url()))
+        .basic_auth(user, Some(password))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn with_pay_on_delivery_on_an_order_goes_out_unpaid_and_the_admin_records_the_cash_once() {
+    // Given a shop that takes payment on delivery
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[("POCHI_PAY_ON_DELIVERY", "true")]).await;
+    let base = server.base_url();
+    let (_, public) = get(format!("{base}/api/settings")).await;
+    assert_eq!(
+        public["paymentMethods"],
+        json!(["mpesa_simulated", "pay_on_delivery"])
+    );
+
+    // When a customer orders and chooses to pay on delivery
+    let order = place_order(&base).await;
+    let (status, payment) = pay_on_delivery(&base, &order).await;
+    assert_eq!(status, StatusCode::CREATED, "{payment}");
+    assert_eq!(
+        (&payment["status"], &payment["provider"]),
+        (&json!("pending_verification"), &json!("pay_on_delivery"))
+    );
+    let id = payment["id"].as_str().unwrap().to_owned();
+
+    // Then the admin dispatches and delivers it unpaid
+    for to in ["processing", "dispatched", "delivered"] {
+        let (status, moved) = as_admin(
+            &server,
+            reqwest::Method::PUT,
+            &format!("/api/orders/{order}/status"),
+            json!({"status": to}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(
+            (&moved["status"], &moved["paidAt"]),
+            (&json!(to), &Value::Null)
+        );
+    }
+
+    // And records the cash collected: the order is paid and stays delivered
+    let verify_path = format!("/api/admin/payments/{id}/verify");
+    let verify = || {
+        as_admin(
+            &server,
+            reqwest::Method::POST,
+            &verify_path,
+            json!({"approve": true, "note": "Cash from the rider"}),
+        )
+    };
+    let (status, verified) = verify().await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["status"], "succeeded");
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "delivered", "{tracked}");
+    let (_, stats) = as_admin(&server, reqwest::Method::GET, "/api/admin/stats", json!({})).await;
+    assert_eq!(stats["paidOrders"], 1, "{stats}");
+    assert_eq!(stats["revenue"]["today"], tracked["total"], "{stats}");
+
+    // And a second record is refused and counts nothing
+    let (status, again) = verify().await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(
+        again["error"]["details"]["reason"],
+        "payment_not_verifiable"
+    );
+    let (_, stats) = as_admin(&server, reqwest::Method::GET, "/api/admin/stats", json!({})).await;
+    assert_eq!(stats["paidOrders"], 1, "{stats}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_pay_on_delivery_off_starting_it_is_refused_with_its_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &[]).await;
+    let base = server.base_url();
+    let (_, public) = get(format!("{base}/api/settings")).await;
+    assert_eq!(public["paymentMethods"], json!(["mpesa_simulated"]));
+    let order = place_order(&base).await;
+    let (status, body) = pay_on_delivery(&base, &order).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict", "{body}");
+    assert_eq!(body["error"]["details"]["reason"], "payment_method_off");
+    let (_, tracked) = get(format!("{base}/api/track/{order}")).await;
+    assert_eq!(tracked["status"], "pending_payment");
+    server.shutdown().await.unwrap();
+}

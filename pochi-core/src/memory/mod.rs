@@ -356,7 +356,14 @@ impl Store for MemoryStore {
             .orders
             .get(number)
             .ok_or_else(|| Error::not_found(Entity::Order, number))?;
-        let update = order.plan_move(change)?;
+        let cash_awaited = state
+            .order_payments
+            .get(number)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.payments.get(id))
+            .any(crate::on_delivery::awaits_cash);
+        let update = order.plan_move_paying(change, cash_awaited)?;
         let order = state.apply_order_update(number, &update)?;
         if update.to == OrderStatus::Cancelled {
             state.owe_refunds(&order, None, change.at);
@@ -378,20 +385,7 @@ impl Store for MemoryStore {
                     .flatten()
                     .filter_map(|id| state.payments.get(id))
                     .collect();
-                let activity = if attempts.is_empty() {
-                    PaymentActivity::NoAttempt
-                } else if attempts.iter().any(|p| !p.status.is_final()) {
-                    PaymentActivity::InFlight
-                } else {
-                    PaymentActivity::Ended {
-                        last_change: attempts
-                            .iter()
-                            .map(|p| p.updated_at)
-                            .max()
-                            .unwrap_or(o.created_at),
-                    }
-                };
-                verdict::expires(o, activity, cutoff)
+                verdict::expires(o, PaymentActivity::of(&attempts), cutoff)
             })
             .map(|o| (o.created_at, o.number.clone()))
             .collect();

@@ -28,7 +28,7 @@ pub use self::{
 };
 use crate::{
     clock::{Clock, SystemClock, to_micros},
-    error::{Entity, Error, Result},
+    error::{ConflictReason, Entity, Error, Result},
     events::{EventSink, NoEvents, ShopEvent},
     ids::{IdGenerator, RandomIds},
     notify::Notifications,
@@ -160,6 +160,12 @@ impl Shop {
                 .iter()
                 .find(|p| p.name() == name)
                 .ok_or_else(|| {
+                    if name == crate::on_delivery::PayOnDelivery::NAME {
+                        return Error::conflict(
+                            ConflictReason::PaymentMethodOff,
+                            "this shop does not take payment on delivery",
+                        );
+                    }
                     let names: Vec<&str> = self.inner.providers.iter().map(|p| p.name()).collect();
                     Error::invalid("method", format!("must be one of: {}", names.join(", ")))
                 }),

@@ -143,6 +143,13 @@ impl Shop {
         }) {
             return Ok(PaymentStart::Replayed(existing.clone()));
         }
+        // One pay-on-delivery attempt per order: asking again answers the one that waits, so
+        // the cash is never recorded twice.
+        if provider.name() == crate::on_delivery::PayOnDelivery::NAME {
+            if let Some(waiting) = crate::on_delivery::waiting_attempt(&payments) {
+                return Ok(PaymentStart::Replayed(waiting.clone()));
+            }
+        }
         let amount = self.amount_due(&order, &payments)?;
         if !amount.fits_precision(provider.precision()) {
             return Err(Error::conflict(

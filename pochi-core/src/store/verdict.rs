@@ -27,6 +27,30 @@ pub enum PaymentActivity {
     },
     /// An attempt is still in flight (`pending` or `pending_verification`).
     InFlight,
+    /// A pay-on-delivery attempt waits for its cash
+    /// ([`awaits_cash`](crate::on_delivery::awaits_cash)): the goods may be on their way.
+    OnDelivery,
+}
+
+impl PaymentActivity {
+    /// Where the payment of an order with `attempts` stands (for stores that read them all).
+    pub fn of(attempts: &[&Payment]) -> PaymentActivity {
+        if attempts.iter().any(|p| crate::on_delivery::awaits_cash(p)) {
+            PaymentActivity::OnDelivery
+        } else if attempts.is_empty() {
+            PaymentActivity::NoAttempt
+        } else if attempts.iter().any(|p| !p.status.is_final()) {
+            PaymentActivity::InFlight
+        } else {
+            PaymentActivity::Ended {
+                last_change: attempts
+                    .iter()
+                    .map(|p| p.updated_at)
+                    .max()
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            }
+        }
+    }
 }
 
 /// Whether an unpaid order expires under `cutoff`, given where its payment stands. An order
@@ -36,12 +60,15 @@ pub enum PaymentActivity {
 /// an attempt in flight is kept until the hard bound. Once every attempt has ended (a wrong
 /// PIN, a cancelled prompt), the short hold counts again from the last attempt's end, so the
 /// customer can try again but a failed push does not buy a long hold; an order is never held
-/// past the full expiry for it. Stores that filter in SQL write exactly this condition.
+/// past the full expiry for it. An order paid on delivery never expires while its attempt
+/// waits: the goods may be on their way, and an admin cancels it if they come back. Stores
+/// that filter in SQL write exactly this condition.
 pub fn expires(order: &Order, payment: PaymentActivity, cutoff: &super::ExpiryCutoff) -> bool {
     if order.status != crate::order::OrderStatus::PendingPayment {
         return false;
     }
     match payment {
+        PaymentActivity::OnDelivery => false,
         PaymentActivity::NoAttempt => order.created_at < cutoff.unstarted_placed_before,
         PaymentActivity::Ended { last_change } => {
             order.created_at < cutoff.placed_before || last_change < cutoff.unstarted_placed_before

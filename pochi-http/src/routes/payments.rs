@@ -39,7 +39,7 @@ use crate::{
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "The body is not a payment request", body = ErrorBody),
         (status = 404, description = "No such order", body = ErrorBody),
-        (status = 409, description = "The order is not payable, a prompt is in progress, the code was used, or a pasted M-Pesa message does not fit the order or the shop (`details.reason`)", body = ErrorBody),
+        (status = 409, description = "The order is not payable, a prompt is in progress, the code was used, a pasted M-Pesa message does not fit the order or the shop, or the shop has turned the method off (`payment_method_off`) (`details.reason`)", body = ErrorBody),
         (status = 422, description = "A field is invalid, or the provider declined", body = ErrorBody),
         (status = 429, description = "Too many requests (`rate_limited`), or too many payment requests sent to this phone (`too_many_payment_requests_for_phone`); `Retry-After` says when to try again", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

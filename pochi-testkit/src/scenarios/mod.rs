@@ -8,6 +8,7 @@ mod exactness;
 mod lifecycle;
 mod limits;
 mod notifications;
+mod on_delivery;
 mod orders;
 mod payments;
 mod refunds;
@@ -16,6 +17,6 @@ mod stock;
 mod tracking;
 
 pub use self::{
-    catalogue::*, exactness::*, lifecycle::*, limits::*, notifications::*, orders::*, payments::*,
-    refunds::*, reports::*, stock::*, tracking::*,
+    catalogue::*, exactness::*, lifecycle::*, limits::*, notifications::*, on_delivery::*,
+    orders::*, payments::*, refunds::*, reports::*, stock::*, tracking::*,
 };
