@@ -160,6 +160,8 @@ pub struct TransactionFacts {
     pub amount: Option<Money>,
     /// The payer as reported (masked or hashed; not dialable).
     pub payer: Option<String>,
+    /// When the transaction was completed, when reported.
+    pub completed_at: Option<OffsetDateTime>,
     /// The payload, for audit.
     pub raw_payload: Option<String>,
 }

@@ -220,7 +220,8 @@ pub enum RefundChange {
     },
     /// An admin gives up waiting for a refund that has been `sending` for
     /// [`SENDING_PATIENCE`] without a result (the request timed out, or its result was lost):
-    /// it becomes `failed`, so it can be sent again or marked refunded by hand. M-Pesa refuses
+    /// it becomes `failed`, so it can be sent again or marked refunded by hand. A success for
+    /// the abandoned request that arrives before either still makes it `refunded`. M-Pesa refuses
     /// a second reversal of a reversed transaction and a second B2C under the same refund, so
     /// sending it again never pays twice.
     GiveUp {
@@ -353,8 +354,8 @@ impl Refund {
                         ),
                     ));
                 }
+                // The request stays recorded: a success that arrives after all still applies.
                 next.status = RefundStatus::Failed;
-                next.provider_request = None;
                 next.note = Some(format!(
                     "No answer from M-Pesa within {} minutes: check the shop's M-Pesa statement \
                      before sending it again",
@@ -369,7 +370,13 @@ impl Refund {
                 actor,
                 at,
             } => {
-                if self.status != RefundStatus::Sending
+                // A success for a request an admin gave up on still counts: the money went
+                // back. (A refund fails by an admin's hand only by giving up; a provider's own
+                // failure is final for its request.)
+                let late_success = self.status == RefundStatus::Failed
+                    && matches!(self.actor, Some(Actor::Admin(_)))
+                    && outcome.is_ok();
+                if !(self.status == RefundStatus::Sending || late_success)
                     || self.provider_request.as_deref() != Some(request.as_str())
                 {
                     return Ok(RefundPlan::Unchanged);

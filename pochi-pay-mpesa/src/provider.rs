@@ -263,7 +263,7 @@ impl PaymentProvider for MpesaProvider {
             ) {
                 return Ok(vec![transform::status_notice(
                     result,
-                    self.inner.config.business.party_b().as_str(),
+                    &self.inner.config.business,
                 )]);
             }
             let outcome = if result.is_timeout() {

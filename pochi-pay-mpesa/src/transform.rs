@@ -278,10 +278,10 @@ pub(crate) fn direct_payment(
 
 /// Turns a Transaction Status result (or its queue timeout) into the answer the shop asked
 /// for. The payment it is about comes back in the result's `Occasion`. Only a completed
-/// transaction paid to the shop's own account (`CreditPartyName` starting with `account`, the
-/// number customers pay; any when M-Pesa does not say) confirms anything; everything else is
+/// transaction paid to the shop's own account (`CreditPartyName` starting with its shortcode or
+/// till number; any when M-Pesa names none) confirms anything; everything else is
 /// the provider's words for an admin.
-pub(crate) fn status_notice(result: InitiatorResult, account: &str) -> Notice {
+pub(crate) fn status_notice(result: InitiatorResult, business: &Business) -> Notice {
     let payment_id = result
         .occasion
         .as_deref()
@@ -306,13 +306,20 @@ pub(crate) fn status_notice(result: InitiatorResult, account: &str) -> Notice {
             (_, Some(status), _) if !status.eq_ignore_ascii_case("Completed") => {
                 Err(format!("M-Pesa says the transaction is {status}"))
             }
-            (_, _, Some(number)) if number != account => Err(format!(
-                "the money was paid to {number}, not to this shop's {account}"
-            )),
+            (_, _, Some(number))
+                if number != business.business_short_code().as_str()
+                    && number != business.party_b().as_str() =>
+            {
+                Err(format!(
+                    "the money was paid to {number}, not to this shop's {}",
+                    business.party_b()
+                ))
+            }
             (Some(receipt), _, _) => Ok(TransactionFacts {
                 receipt: receipt.clone(),
                 amount: p.amount,
                 payer: None,
+                completed_at: p.completed_at,
                 raw_payload: Some(result.raw_payload.clone()),
             }),
         }

@@ -518,8 +518,36 @@ async fn a_manual_shop_checking_codes_with_mpesa_is_paid_once_mpesa_confirms_the
         .await
         .unwrap();
     assert_eq!(unknown.status(), 201);
-    daraja.wait_for_initiator_deliveries(2).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The admin sees why under Reviews (M-Pesa's answer arrives a moment later).
+    let (user, password) = server.generated_admin().unwrap();
+    let mut kept = Value::Null;
+    for _ in 0..100 {
+        kept = client
+            .get(format!("{base}/api/admin/reviews"))
+            .basic_auth(&user, Some(&password))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if kept["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        kept["items"][0]["reason"]["kind"], "not_confirmed",
+        "{kept}"
+    );
+    assert_eq!(
+        kept["items"][0]["orderNumber"],
+        json!(second_number),
+        "{kept}"
+    );
     let waiting = track(second_number).await;
     assert_eq!(waiting["status"], "pending_payment", "{waiting}");
     assert_eq!(waiting["awaitingVerification"], true, "{waiting}");

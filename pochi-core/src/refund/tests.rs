@@ -255,15 +255,22 @@ fn a_refund_left_sending_without_an_answer_can_be_given_up_on_after_the_patience
         panic!("not written");
     };
     assert_eq!(failed.status, RefundStatus::Failed);
-    assert_eq!(failed.provider_request, None);
-    // A late result for the abandoned request changes nothing; the refund may be sent again.
-    let late_result = RefundChange::Result {
+    // A late failure for the abandoned request changes nothing; a late success pays it back.
+    let late_result = |outcome| RefundChange::Result {
         request: "pochi-1".into(),
-        outcome: Ok("RVS1".into()),
+        outcome,
         actor: Actor::Provider("mpesa".into()),
         at: late,
     };
-    assert_eq!(failed.plan(&late_result).unwrap(), RefundPlan::Unchanged);
+    assert_eq!(
+        failed.plan(&late_result(Err("timed out".into()))).unwrap(),
+        RefundPlan::Unchanged
+    );
+    let RefundPlan::Write(paid) = failed.plan(&late_result(Ok("RVS1".into()))).unwrap() else {
+        panic!("a late success should apply");
+    };
+    assert_eq!(paid.status, RefundStatus::Refunded);
+    assert_eq!(paid.reference.as_deref(), Some("RVS1"));
     // Only a sending refund is given up on; one stuck may also be marked refunded by hand.
     assert!(failed.plan(&give_up(late)).is_err());
     let RefundPlan::Write(by_hand) = sending.plan(&mark(late)).unwrap() else {

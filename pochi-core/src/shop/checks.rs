@@ -23,6 +23,9 @@ use crate::{
     store::StoreExt,
 };
 
+/// How many of the newest notices are searched for one already kept for the same answer.
+const RECENT_NOTICES: usize = 50;
+
 /// What the provider is asked about a payment, or `None` when there is nothing to ask.
 fn subject(payment: &Payment) -> Option<TransactionSubject> {
     let reference = payment.provider_reference.as_deref()?;
@@ -161,8 +164,26 @@ impl Shop {
                 )
                 .await;
         };
-        // Only a question still open is answered: an admin may have decided meanwhile.
+        // Only a question still open is answered: an admin may have decided meanwhile. Money
+        // M-Pesa confirms for a payment an admin rejected is not dropped: it is kept for them.
         let Some(subject) = subject(&payment) else {
+            if let (Ok(facts), false) = (&outcome, payment.status == PaymentStatus::Succeeded) {
+                return self
+                    .keep_for_review(
+                        provider.name(),
+                        ReviewReason::ConflictingResult,
+                        ReviewDraft {
+                            payment_id: Some(payment.id),
+                            order_number: Some(payment.order_number.clone()),
+                            reference: payment.provider_reference.clone(),
+                            receipt: Some(facts.receipt.as_str().to_owned()),
+                            amount: facts.amount,
+                            raw_payload: facts.raw_payload.clone(),
+                            ..ReviewDraft::default()
+                        },
+                    )
+                    .await;
+            }
             return Ok(());
         };
         let draft = |raw_payload: Option<String>| ReviewDraft {
@@ -177,22 +198,39 @@ impl Shop {
             Ok(facts) => facts,
             Err(words) => {
                 return self
-                    .keep_for_review(
-                        provider.name(),
-                        ReviewReason::NotConfirmed,
-                        draft(Some(words)),
-                    )
+                    .not_confirmed(provider.name(), draft(Some(words)))
                     .await;
             }
         };
+        // A code is a payment for this order only if it was made around the order's time: a
+        // customer may type the code of an earlier purchase at the same till for the same
+        // amount (the rule a pasted SMS follows too).
+        if let (TransactionSubject::Receipt(_), Some(completed)) = (&subject, facts.completed_at) {
+            let order = self
+                .inner
+                .store
+                .order_required(&payment.order_number)
+                .await?;
+            if completed < order.created_at - time::Duration::days(1) {
+                return self
+                    .not_confirmed(
+                        provider.name(),
+                        draft(Some(format!(
+                            "M-Pesa says {} was paid on {}, more than a day before the order",
+                            facts.receipt,
+                            completed.date()
+                        ))),
+                    )
+                    .await;
+            }
+        }
         // A code is confirmed only by a transaction with that very code.
         if let TransactionSubject::Receipt(code) = &subject
             && *code != facts.receipt
         {
             return self
-                .keep_for_review(
+                .not_confirmed(
                     provider.name(),
-                    ReviewReason::NotConfirmed,
                     draft(Some(format!(
                         "M-Pesa answered about {} instead of {code}",
                         facts.receipt
@@ -226,5 +264,27 @@ impl Shop {
             ..ReviewDraft::default()
         })
         .await
+    }
+
+    /// Keeps a `NotConfirmed` notice, unless the same one (same payment, same words) is
+    /// already open: Daraja may deliver an answer twice.
+    async fn not_confirmed(&self, provider: &str, draft: ReviewDraft) -> Result<()> {
+        let open = self
+            .inner
+            .store
+            .list_reviews(None, RECENT_NOTICES)
+            .await?
+            .into_iter()
+            .any(|r| {
+                r.resolution.is_none()
+                    && r.reason == ReviewReason::NotConfirmed
+                    && r.payment_id == draft.payment_id
+                    && r.raw_payload == draft.raw_payload
+            });
+        if open {
+            return Ok(());
+        }
+        self.keep_for_review(provider, ReviewReason::NotConfirmed, draft)
+            .await
     }
 }

@@ -14,9 +14,10 @@
 //! | [`Store::move_order`] | locks the order, calls [`Order::plan_move_paying`] with whether the order has a pay-on-delivery attempt waiting ([`awaits_cash`](crate::on_delivery::awaits_cash): such an order may be prepared and dispatched unpaid), writes the [`OrderUpdate`](crate::OrderUpdate) (status, timeline entry, stock releases). |
 //! | [`Store::expire_orders`] | does the same, with [`Trigger::Expiry`](crate::Trigger), for each `pending_payment` order that [`verdict::expires`] under the [`ExpiryCutoff`]: with no payment attempt at all, placed before the short hold's cutoff; with attempts, placed before the cutoff, and, when one of them is still in flight (`pending`, `pending_verification`), placed before the hard bound too; never while a pay-on-delivery attempt waits for its cash ([`PaymentActivity::OnDelivery`](verdict::PaymentActivity)). |
 //! | [`Store::insert_payment`] | returns the order's attempt with the same idempotency key; with a [`PushLimit`], refuses a push with [`verdict::check_payment_requests`] when the phone has had as many pushes in the window (counted under a lock per phone); otherwise inserts. |
-//! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
+//! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement) (an `AddReceipt` writes the attempt's receipt alone and answers `Settled::Unchanged` with `ReceiptAdded`: commit whenever [`Settled::wrote`](crate::Settled::wrote)). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
 //! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
-//! | [`Store::change_refund`] | locks the refund, calls [`Refund::plan`](crate::refund::Refund::plan), writes the refund it returns. A reference or provider request that another refund has is a `Conflict` (`AlreadyExists`), nothing written. |
+//! | [`Store::change_refund`] | locks the refund's order, then the refund, calls [`Refund::plan`](crate::refund::Refund::plan), writes the refund it returns and, when [`Refund::timeline_entry`](crate::refund::Refund::timeline_entry) gives one (the refund was paid back), appends it to the order's timeline in the same transaction. A reference or provider request that another refund has is a `Conflict` (`AlreadyExists`), nothing written. |
+//! | [`Store::resolve_review`] | locks the order the notice names (if any), writes the decision only if none is recorded, and appends [`ReviewResolution::timeline_entry`](crate::payment::ReviewResolution::timeline_entry) (if any) to that order's timeline, in one transaction. |
 //!
 //! Refunds are owed in the same transaction as the change that owes them: after
 //! `move_order` and `expire_orders` move an order, and after `settle_payment` and
@@ -343,7 +344,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn review(&self, id: crate::ids::ReviewId) -> Result<Option<PaymentReview>>;
 
     /// Records an admin's decision on review `id`, atomically and only if none is recorded
-    /// (a conditional write): a review already decided is a `Conflict` with
+    /// (a conditional write), with its entry on the timeline of the order the notice names (see
+    /// the contract): a review already decided is a `Conflict` with
     /// [`ConflictReason::ReviewResolved`](crate::ConflictReason), asked of
     /// [`verdict::review_resolved`], nothing written; `NotFound` (`Review`) for an unknown id.
     /// Returns the review afterwards.

@@ -290,6 +290,10 @@ fn status_result(code: &str, occasion: Option<&str>, params: &[(&str, &str)]) ->
 
 const PAYMENT: &str = "0192c1d2-0000-7000-8000-000000000001";
 
+fn sandbox_paybill() -> Business {
+    builder().build().unwrap().business
+}
+
 #[test]
 fn a_completed_transaction_to_the_shop_confirms_the_payment_named_by_its_occasion() {
     let params = [
@@ -298,12 +302,16 @@ fn a_completed_transaction_to_the_shop_confirms_the_payment_named_by_its_occasio
         ("TransactionStatus", "Completed"),
         ("Amount", "1500"),
         ("ReceiptNo", "UL1AB2CD3E"),
+        ("FinalisedTime", "20261204101500"),
     ];
     let Notice::TransactionStatus {
         payment_id,
         request,
         outcome,
-    } = status_notice(status_result("0", Some(PAYMENT), &params), "174379")
+    } = status_notice(
+        status_result("0", Some(PAYMENT), &params),
+        &sandbox_paybill(),
+    )
     else {
         panic!("a status notice");
     };
@@ -311,6 +319,7 @@ fn a_completed_transaction_to_the_shop_confirms_the_payment_named_by_its_occasio
     assert_eq!(request, "AG_20261204_01");
     let facts = outcome.unwrap();
     assert_eq!(facts.receipt.as_str(), "UL1AB2CD3E");
+    assert_eq!(facts.completed_at, Some(datetime!(2026-12-04 07:15 UTC)));
     assert_eq!(
         facts.amount.unwrap().to_string(),
         Money::parse("1500", Currency::Kes).unwrap().to_string()
@@ -319,7 +328,7 @@ fn a_completed_transaction_to_the_shop_confirms_the_payment_named_by_its_occasio
 
 #[test]
 fn a_status_answer_that_cannot_confirm_says_why() {
-    let words = |result: InitiatorResult| match status_notice(result, "174379") {
+    let words = |result: InitiatorResult| match status_notice(result, &sandbox_paybill()) {
         Notice::TransactionStatus { outcome, .. } => outcome.unwrap_err(),
         other => panic!("{other:?}"),
     };

@@ -801,7 +801,16 @@ pub async fn a_manual_code_is_paid_once_transaction_status_confirms_it(store: Ar
     assert_eq!(asked[0].body["CommandID"], json!("TransactionStatusQuery"));
     assert_eq!(asked[0].body["TransactionID"], json!(code));
     assert_eq!(asked[0].body["Occasion"], json!(claim.id.to_string()));
-    // The same answer again (M-Pesa retries) changes nothing.
+    // The same answer again (M-Pesa retries) changes nothing: no second "payment received",
+    // no timeline entry, no notice.
+    let events = world
+        .shop
+        .store()
+        .pending_outbox_events(100)
+        .await
+        .unwrap()
+        .len();
+    let timeline = world.order_now(&order).await.timeline.len();
     let delivered = world.fake.wait_for_initiator_deliveries(1).await;
     let again = world
         .fake
@@ -818,6 +827,18 @@ pub async fn a_manual_code_is_paid_once_transaction_status_confirms_it(store: Ar
     assert_eq!(again.status, 200);
     assert_eq!(payments(&world, &order).await.len(), 1);
     assert_eq!(world.order_now(&order).await.status, OrderStatus::Paid);
+    assert_eq!(
+        world
+            .shop
+            .store()
+            .pending_outbox_events(100)
+            .await
+            .unwrap()
+            .len(),
+        events
+    );
+    assert_eq!(world.order_now(&order).await.timeline.len(), timeline);
+    assert!(reviews(&world).await.is_empty());
 
     // A code M-Pesa has never seen leaves the second order waiting, with a notice.
     let second = world.order().await;
@@ -825,6 +846,21 @@ pub async fn a_manual_code_is_paid_once_transaction_status_confirms_it(store: Ar
     let kept = reviews_when(&world, 1).await;
     assert_eq!(kept[0].reason, ReviewReason::NotConfirmed, "{kept:?}");
     assert_eq!(kept[0].payment_id, Some(unknown.id));
+    // Daraja delivers that answer twice: one notice, not two.
+    let answers = world.fake.wait_for_initiator_deliveries(2).await;
+    world
+        .fake
+        .post_json(
+            &format!(
+                "{}/api/pay/callbacks/status-result/{}",
+                world.host_url,
+                super::TOKEN
+            ),
+            &answers[1].body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reviews(&world).await.len(), 1);
     let waiting = world
         .shop
         .store()

@@ -45,6 +45,7 @@ fn facts(receipt: &str, amount: rust_decimal::Decimal) -> TransactionFacts {
         receipt: Receipt::parse(receipt).unwrap(),
         amount: Some(kes(amount)),
         payer: Some("2547 ***** 678".into()),
+        completed_at: None,
         raw_payload: Some("{}".into()),
     }
 }
@@ -185,4 +186,92 @@ async fn a_confirmation_of_another_amount_is_kept_for_review_not_paid() {
         matches!(reviews[0].reason, ReviewReason::AmountMismatch { .. }),
         "{reviews:?}"
     );
+}
+
+#[tokio::test]
+async fn a_code_paid_long_before_the_order_is_not_confirmed() {
+    let next = Arc::new(Mutex::new(Vec::new()));
+    let w = world(
+        checking_provider(Arc::new(Mutex::new(Vec::new())), next.clone()),
+        Arc::new(crate::events::NoEvents),
+    )
+    .await;
+    let (order, claim) = claim(&w, "QKX0000001").await;
+
+    // The code of an earlier purchase at the same till, for the same amount.
+    next.lock().unwrap().push(Notice::TransactionStatus {
+        payment_id: Some(claim.id),
+        request: "AG_1".into(),
+        outcome: Ok(TransactionFacts {
+            completed_at: Some(order.created_at - time::Duration::days(3)),
+            ..facts("QKX0000001", dec!(1500))
+        }),
+    });
+    w.shop
+        .receive_notification(&notification("status", TOKEN))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        w.store.payment(claim.id).await.unwrap().unwrap().status,
+        PaymentStatus::PendingVerification
+    );
+    let reviews = w.store.list_reviews(None, 10).await.unwrap();
+    assert_eq!(reviews[0].reason, ReviewReason::NotConfirmed);
+    assert!(
+        reviews[0]
+            .raw_payload
+            .as_deref()
+            .unwrap()
+            .contains("before the order"),
+        "{reviews:?}"
+    );
+}
+
+#[tokio::test]
+async fn money_m_pesa_confirms_after_the_admin_rejected_the_code_is_kept_for_them() {
+    let next = Arc::new(Mutex::new(Vec::new()));
+    let w = world(
+        checking_provider(Arc::new(Mutex::new(Vec::new())), next.clone()),
+        Arc::new(crate::events::NoEvents),
+    )
+    .await;
+    let (order, claim) = claim(&w, "QKX0000001").await;
+    w.shop
+        .verify_manual_payment(
+            &claim.id.to_string(),
+            &ManualVerdict {
+                approve: false,
+                note: None,
+            },
+            &crate::AdminUser {
+                username: "mama".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    next.lock().unwrap().push(Notice::TransactionStatus {
+        payment_id: Some(claim.id),
+        request: "AG_1".into(),
+        outcome: Ok(facts("QKX0000001", dec!(1500))),
+    });
+    w.shop
+        .receive_notification(&notification("status", TOKEN))
+        .await
+        .unwrap();
+
+    // The admin's decision stands, and the money M-Pesa saw is in front of them.
+    assert_eq!(
+        w.store.payment(claim.id).await.unwrap().unwrap().status,
+        PaymentStatus::Failed
+    );
+    assert_eq!(
+        w.shop.order(order.number.as_str()).await.unwrap().status,
+        OrderStatus::PendingPayment
+    );
+    let reviews = w.store.list_reviews(None, 10).await.unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].reason, ReviewReason::ConflictingResult);
+    assert_eq!(reviews[0].receipt.as_deref(), Some("QKX0000001"));
 }
