@@ -47,6 +47,9 @@ pub struct TrackedOrder {
     pub receipts: Vec<Receipt>,
     /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
     pub awaiting_verification: bool,
+    /// Whether the customer pays when the order arrives (a pay-on-delivery attempt waits for
+    /// its cash).
+    pub paying_on_delivery: bool,
     /// Money the shop owes back or paid back, oldest first (by when it became owed, then by
     /// amount, status and reference: what the page shows, so every store orders them alike).
     pub refunds: Vec<TrackedRefund>,
@@ -106,9 +109,11 @@ impl TrackedOrder {
         paid.sort_by(|a, b| (a.created_at, &a.receipt).cmp(&(b.created_at, &b.receipt)));
         TrackedOrder {
             receipts: paid.into_iter().filter_map(|p| p.receipt.clone()).collect(),
-            awaiting_verification: payments
-                .iter()
-                .any(|p| p.status == PaymentStatus::PendingVerification),
+            awaiting_verification: payments.iter().any(|p| {
+                p.status == PaymentStatus::PendingVerification
+                    && !crate::on_delivery::awaits_cash(p)
+            }),
+            paying_on_delivery: payments.iter().any(crate::on_delivery::awaits_cash),
             refunds,
             ..TrackedOrder::from(order)
         }
@@ -198,6 +203,7 @@ impl From<&Order> for TrackedOrder {
             placed_at: order.created_at,
             receipts: Vec::new(),
             awaiting_verification: false,
+            paying_on_delivery: false,
             refunds: Vec::new(),
         }
     }

@@ -14,7 +14,8 @@
 //! order, line and timeline tables; `payments_by_order`).
 
 use pochi_core::{
-    OrderNumber, Receipt, RefundStatus, Result, TrackedOrder, tracking::TrackedRefund,
+    OrderNumber, PayOnDelivery, Receipt, RefundStatus, Result, TrackedOrder,
+    tracking::TrackedRefund,
 };
 use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
 use time::Date;
@@ -77,7 +78,7 @@ pub fn tracking_statement<D: Dialect>() -> String {
          FROM order_timeline WHERE order_number = ? \
          UNION ALL \
          SELECT 3, order_number, 0, {payment_order}, \
-         NULL, NULL, NULL, NULL, NULL, created_at, receipt, NULL, NULL, NULL \
+         NULL, NULL, NULL, NULL, NULL, created_at, receipt, NULL, provider, NULL \
          FROM payments WHERE order_number = ? AND ((status = 'succeeded' \
          AND receipt IS NOT NULL) OR status = 'pending_verification') \
          UNION ALL \
@@ -136,6 +137,7 @@ where
         let mut order = None;
         let mut receipts = Vec::new();
         let mut awaiting_verification = false;
+        let mut paying_on_delivery = false;
         let mut refunds = Vec::new();
         for row in rows {
             match (Self::get::<i64>(row, "part")?, &mut order) {
@@ -148,6 +150,12 @@ where
                         let receipt =
                             Receipt::parse(&receipt).map_err(|e| corrupt("payment receipt", e))?;
                         receipts.push((Self::time_at(row, "at")?, receipt));
+                    }
+                    // Waiting: cash on delivery (by its provider, in `actor_name`), or a code.
+                    _ if Self::get::<Option<String>>(row, "actor_name")?.as_deref()
+                        == Some(PayOnDelivery::NAME) =>
+                    {
+                        paying_on_delivery = true;
                     }
                     _ => awaiting_verification = true,
                 },
@@ -173,6 +181,7 @@ where
         Ok(order.as_ref().map(|order| TrackedOrder {
             receipts: receipts.into_iter().map(|(_, receipt)| receipt).collect(),
             awaiting_verification,
+            paying_on_delivery,
             refunds,
             ..TrackedOrder::from(order)
         }))

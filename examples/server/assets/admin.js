@@ -381,7 +381,7 @@
     }
     // With Daraja initiator credentials M-Pesa is asked (Transaction Status): a code it confirms
     // pays the order, a receipt it knows is filled in; its answer arrives a moment later.
-    if (payment.status === "pending_verification" || (payment.status === "succeeded" && !payment.receipt)) {
+    if (payment.provider !== ON_DELIVERY && (payment.status === "pending_verification" || (payment.status === "succeeded" && !payment.receipt))) {
       const ask = async () => {
         try {
           await admin(`admin/payments/${encodeURIComponent(payment.id)}/check`, { method: "POST" });

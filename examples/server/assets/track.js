@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { api, say, param, when, clearErrors, showError, t } = Pochi;
+  const { api, say, param, when, clearErrors, showError, t, money } = Pochi;
   const form = document.getElementById("form");
   const input = document.getElementById("order");
   const status = document.getElementById("status");
@@ -23,7 +23,12 @@
       document.getElementById("summary").replaceChildren(...PochiOrder.summary(order));
       const verifying = order.status === "pending_payment" && order.awaitingVerification;
       document.getElementById("verifying").hidden = !verifying;
-      document.getElementById("pay-now").hidden = order.status !== "pending_payment" || verifying;
+      // Paying on delivery: nothing to pay now, the rider collects it.
+      const onDelivery = order.payingOnDelivery && !["delivered", "cancelled"].includes(order.status);
+      const onDeliveryNote = document.getElementById("on-delivery");
+      onDeliveryNote.hidden = !onDelivery;
+      if (onDelivery) onDeliveryNote.textContent = t("track.on_delivery", { amount: money(order.total) });
+      document.getElementById("pay-now").hidden = order.status !== "pending_payment" || verifying || order.payingOnDelivery;
       document.getElementById("pay-link").href = `pay?order=${encodeURIComponent(order.number)}`;
       if (!["delivered", "cancelled"].includes(order.status)) {
         timer = setTimeout(() => show(number, true), REFRESH_MS);

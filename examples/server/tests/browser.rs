@@ -988,6 +988,17 @@ async fn a_customer_pays_on_delivery_and_the_admin_records_the_cash_after_delive
         page.shot("pay-on-delivery").await;
         let number = page.shown("#order-number").await.text().await.unwrap();
 
+        // The tracking page says the same, not that an M-Pesa code is being checked.
+        page.open(&format!("/track?order={number}")).await;
+        page.text_in("#on-delivery", "ready for the rider").await;
+        let hidden = page
+            .eval(
+                "return [document.getElementById('verifying').hidden, \
+                 document.getElementById('pay-now').hidden];",
+            )
+            .await;
+        assert_eq!(hidden, serde_json::json!([true, true]));
+
         // The admin prepares, dispatches and delivers it before the cash is in.
         log_in(&page).await;
         let card = format!(".order[data-order-number=\"{number}\"]");

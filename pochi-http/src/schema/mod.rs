@@ -399,6 +399,8 @@ pub(crate) struct TrackedOrder {
     receipts: Vec<String>,
     /// Whether a payment waits for the shop to check it (a manual M-Pesa code).
     awaiting_verification: bool,
+    /// Whether the customer pays when the order arrives (pay on delivery).
+    paying_on_delivery: bool,
     /// Money the shop owes back or paid back, oldest first (`failed` shows as `owed`).
     refunds: Vec<TrackedRefund>,
 }

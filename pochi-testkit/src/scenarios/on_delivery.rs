@@ -99,6 +99,9 @@ pub async fn an_order_paid_on_delivery_goes_out_unpaid_and_is_paid_once(store: A
         store.product_required(kikoi.id).await.unwrap().stock,
         Some(2)
     );
+    // The tracking page says the customer pays on delivery, not that a code is being checked
+    let tracked = store.tracked_order(&order.number).await.unwrap().unwrap();
+    assert!(tracked.paying_on_delivery && !tracked.awaiting_verification);
 
     // When the admin prepares, dispatches and delivers it before the cash is in
     for to in [
@@ -137,6 +140,8 @@ pub async fn an_order_paid_on_delivery_goes_out_unpaid_and_is_paid_once(store: A
         (OrderStatus::Delivered, Some(shop.now()), None)
     );
     assert_eq!(paid.timeline.len(), delivered.timeline.len() + 1);
+    let tracked = store.tracked_order(&order.number).await.unwrap().unwrap();
+    assert!(!tracked.paying_on_delivery && !tracked.awaiting_verification);
 
     // And a second verify is refused and changes nothing
     let err = shop
