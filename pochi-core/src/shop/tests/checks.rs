@@ -50,6 +50,24 @@ fn facts(receipt: &str, amount: rust_decimal::Decimal) -> TransactionFacts {
     }
 }
 
+/// The provider's answer about `payment` arrives on its callback URL.
+async fn answer(
+    w: &World,
+    next: &Mutex<Vec<Notice>>,
+    payment: crate::ids::PaymentId,
+    outcome: std::result::Result<TransactionFacts, String>,
+) {
+    next.lock().unwrap().push(Notice::TransactionStatus {
+        payment_id: Some(payment),
+        request: "AG_1".into(),
+        outcome,
+    });
+    w.shop
+        .receive_notification(&notification("status", TOKEN))
+        .await
+        .unwrap();
+}
+
 /// Places an order and submits `code` for it; the order and the waiting payment.
 async fn claim(w: &World, code: &str) -> (crate::order::Order, crate::payment::Payment) {
     let order = w
@@ -91,20 +109,15 @@ async fn a_code_is_paid_only_once_the_provider_confirms_it() {
             Receipt::parse("QKX0000001").unwrap()
         )]
     );
-    let answer = |outcome| Notice::TransactionStatus {
-        payment_id: Some(claim.id),
-        request: "AG_1".into(),
-        outcome,
-    };
 
     // An answer that cannot confirm it leaves it waiting, with a notice saying why.
-    next.lock()
-        .unwrap()
-        .push(answer(Err("No such transaction (2001)".into())));
-    w.shop
-        .receive_notification(&notification("status", TOKEN))
-        .await
-        .unwrap();
+    answer(
+        &w,
+        &next,
+        claim.id,
+        Err("No such transaction (2001)".into()),
+    )
+    .await;
     let waiting = w.store.payment(claim.id).await.unwrap().unwrap();
     assert_eq!(waiting.status, PaymentStatus::PendingVerification);
     let reviews = w.store.list_reviews(None, 10).await.unwrap();
@@ -113,13 +126,7 @@ async fn a_code_is_paid_only_once_the_provider_confirms_it() {
     assert_eq!(reviews[0].payment_id, Some(claim.id));
 
     // Facts about another transaction confirm nothing.
-    next.lock()
-        .unwrap()
-        .push(answer(Ok(facts("QKX0000009", dec!(1500)))));
-    w.shop
-        .receive_notification(&notification("status", TOKEN))
-        .await
-        .unwrap();
+    answer(&w, &next, claim.id, Ok(facts("QKX0000009", dec!(1500)))).await;
     assert_eq!(
         w.store.payment(claim.id).await.unwrap().unwrap().status,
         PaymentStatus::PendingVerification
@@ -127,13 +134,7 @@ async fn a_code_is_paid_only_once_the_provider_confirms_it() {
 
     // The confirmation pays the order; the same answer again changes nothing.
     for _ in 0..2 {
-        next.lock()
-            .unwrap()
-            .push(answer(Ok(facts("QKX0000001", dec!(1500)))));
-        w.shop
-            .receive_notification(&notification("status", TOKEN))
-            .await
-            .unwrap();
+        answer(&w, &next, claim.id, Ok(facts("QKX0000001", dec!(1500)))).await;
     }
     let paid = w.store.payment(claim.id).await.unwrap().unwrap();
     assert_eq!(paid.status, PaymentStatus::Succeeded);
@@ -167,15 +168,7 @@ async fn a_confirmation_of_another_amount_is_kept_for_review_not_paid() {
     .await;
     let (_, claim) = claim(&w, "QKX0000001").await;
 
-    next.lock().unwrap().push(Notice::TransactionStatus {
-        payment_id: Some(claim.id),
-        request: "AG_1".into(),
-        outcome: Ok(facts("QKX0000001", dec!(15))),
-    });
-    w.shop
-        .receive_notification(&notification("status", TOKEN))
-        .await
-        .unwrap();
+    answer(&w, &next, claim.id, Ok(facts("QKX0000001", dec!(15)))).await;
 
     assert_eq!(
         w.store.payment(claim.id).await.unwrap().unwrap().status,
@@ -199,18 +192,16 @@ async fn a_code_paid_long_before_the_order_is_not_confirmed() {
     let (order, claim) = claim(&w, "QKX0000001").await;
 
     // The code of an earlier purchase at the same till, for the same amount.
-    next.lock().unwrap().push(Notice::TransactionStatus {
-        payment_id: Some(claim.id),
-        request: "AG_1".into(),
-        outcome: Ok(TransactionFacts {
+    answer(
+        &w,
+        &next,
+        claim.id,
+        Ok(TransactionFacts {
             completed_at: Some(order.created_at - time::Duration::days(3)),
             ..facts("QKX0000001", dec!(1500))
         }),
-    });
-    w.shop
-        .receive_notification(&notification("status", TOKEN))
-        .await
-        .unwrap();
+    )
+    .await;
 
     assert_eq!(
         w.store.payment(claim.id).await.unwrap().unwrap().status,
@@ -251,15 +242,7 @@ async fn money_m_pesa_confirms_after_the_admin_rejected_the_code_is_kept_for_the
         .await
         .unwrap();
 
-    next.lock().unwrap().push(Notice::TransactionStatus {
-        payment_id: Some(claim.id),
-        request: "AG_1".into(),
-        outcome: Ok(facts("QKX0000001", dec!(1500))),
-    });
-    w.shop
-        .receive_notification(&notification("status", TOKEN))
-        .await
-        .unwrap();
+    answer(&w, &next, claim.id, Ok(facts("QKX0000001", dec!(1500)))).await;
 
     // The admin's decision stands, and the money M-Pesa saw is in front of them.
     assert_eq!(
