@@ -116,7 +116,7 @@ use axum::{
 use bytes::Bytes;
 use pochi_core::Shop;
 use tower_http::{
-    compression::{CompressionLayer, DefaultPredicate, Predicate},
+    compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
 };
 
@@ -159,10 +159,9 @@ pub fn router(shop: Shop, config: RouterConfig) -> Router {
     if config.rate_limits.general.is_some() {
         router = router.layer(from_fn_with_state(state.clone(), layers::general_limit));
     }
-    // Catalogue pages come precompressed (`encoding`); everything else is compressed here.
-    router = router.layer(
-        CompressionLayer::new().compress_when(DefaultPredicate::new().and(encoding::NotNegotiated)),
-    );
+    // Catalogue pages come precompressed (`encoding`); everything else worth it is compressed
+    // here.
+    router = router.layer(CompressionLayer::new().compress_when(encoding::compress_when()));
     if !config.cors_origins.is_empty() {
         router = router.layer(
             CorsLayer::new()

@@ -62,14 +62,16 @@ where
                     .ok_or_else(|| Error::not_found(Entity::Order, &number))?;
                 return Ok(Placement::Replayed(order));
             }
-        }
-        let taken = sqlx::query(&sql::<D>("SELECT 1 FROM orders WHERE number = ?"))
-            .bind(order.number.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if taken {
-            return Err(verdict::order_number_taken().into());
+            // With a key, a violation on the insert may be the key's (a racing retry, which
+            // the next attempt answers as a replay): the number is checked here instead.
+            let taken = sqlx::query(&sql::<D>("SELECT 1 FROM orders WHERE number = ?"))
+                .bind(order.number.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if taken {
+                return Err(verdict::order_number_taken().into());
+            }
         }
 
         // The order row first: it claims the number and the idempotency key, so a racing retry
@@ -129,9 +131,14 @@ where
         .await
         .map_err(|err| {
             let err = DbError::from(err);
-            // The number is checked above; a violation of its key (where the database names
-            // it) is a racing order that took it. Elsewhere the retry sees the number taken.
-            if err.constraint() == Some("orders_pkey") {
+            // Without an idempotency key the only unique key an order can violate is its
+            // number: taken (one round trip fewer than asking first, on every order). With a
+            // key, the number was checked above; a violation of the number's key (where the
+            // database names it) is a racing order that took it. Elsewhere the retry sees the
+            // number taken or the key's order.
+            if err.constraint() == Some("orders_pkey")
+                || (new.idempotency_key.is_none() && err.is_unique_violation())
+            {
                 DbError::Core(verdict::order_number_taken())
             } else {
                 err
