@@ -1,4 +1,5 @@
-//! Placing an order: the idempotency check, the order row, the stock reservation by
+//! Placing an order: the idempotency check, the order row (with a key; without one it joins the
+//! lines where the dialect allows), the stock reservation by
 //! conditional updates, then lines, timeline and tallies, in one transaction.
 
 use pochi_core::{
@@ -74,19 +75,53 @@ where
             }
         }
 
-        // The order row first: it claims the number and the idempotency key, so a racing retry
-        // with the same key waits here (holding no stock) and then sees this order.
-        Self::insert_order_row(&mut tx, new).await?;
+        // The order row first where a racing retry with the same key must wait on it: it
+        // claims the number and the key, so that retry waits here (holding no stock) and then
+        // sees this order. Without a key, where the dialect has data-modifying CTEs, the row
+        // goes in the one statement with the lines (one round trip fewer on every order).
+        let row_first = new.idempotency_key.is_some() || !D::DATA_MODIFYING_CTES;
+        if row_first {
+            let mut row = Inserts::<D>::new();
+            Self::push_order_row(&mut row, new)?;
+            Self::run_placing(row, &mut tx, new).await?;
+        }
         Self::check_open_orders(&mut tx, new).await?;
         if let Some(refusal) = Self::reserve_stock(&mut tx, order).await? {
             return Err(refusal.into());
         }
-        Self::insert_lines_timeline_and_tallies(&mut tx, order).await?;
+        let mut inserts = Inserts::<D>::new();
+        if !row_first {
+            Self::push_order_row(&mut inserts, new)?;
+        }
+        Self::push_lines_timeline_and_tallies(&mut inserts, order)?;
+        Self::run_placing(inserts, &mut tx, new).await?;
         tx.commit().await?;
         Ok(Placement::Placed(order.clone()))
     }
 
-    async fn insert_order_row(conn: &mut Conn<D>, new: &NewOrder) -> DbResult<(), D> {
+    /// Runs `inserts` of a placing: a unique violation without an idempotency key can only be
+    /// the order number's (the order row's key, or its lines' and timeline's, which start with
+    /// it), so it says the number is taken. With a key, the number was checked above; a
+    /// violation of the number's key (where the database names it) is a racing order that
+    /// took it. Elsewhere the retry sees the number taken or the key's order.
+    async fn run_placing(
+        inserts: Inserts<'_, D>,
+        conn: &mut Conn<D>,
+        new: &NewOrder,
+    ) -> DbResult<(), D> {
+        inserts.run(conn).await.map_err(|err| {
+            if err.constraint() == Some("orders_pkey")
+                || (new.idempotency_key.is_none() && err.is_unique_violation())
+            {
+                DbError::Core(verdict::order_number_taken())
+            } else {
+                err
+            }
+        })
+    }
+
+    /// Appends the order row of `new`.
+    fn push_order_row<'a>(inserts: &mut Inserts<'a, D>, new: &'a NewOrder) -> DbResult<(), D> {
         let order = &new.order;
         let currency = order.total.currency();
         let mut amounts = vec![order.subtotal, order.delivery_fee];
@@ -98,63 +133,48 @@ where
         }
         Self::same_currency(currency, &amounts)?;
         let flag = order.payment_flag;
-        sqlx::query(&sql::<D>(
+        inserts.push(
             "INSERT INTO orders (number, status, customer_name, phone, county, area, address, \
              notes, currency, subtotal, delivery_fee, total, flag_kind, flag_expected, \
              flag_received, idempotency_key, fingerprint, created_at, updated_at, paid_at, \
-             placed_from, language) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ))
-        .bind(order.number.as_str())
-        .bind(order.status.as_str())
-        .bind(&order.customer.name)
-        .bind(order.customer.phone.as_str())
-        .bind(order.delivery.county.name())
-        .bind(&order.delivery.area)
-        .bind(&order.delivery.address)
-        .bind(order.delivery.notes.as_deref())
-        .bind(currency.code())
-        .bind(Self::stored(order.subtotal))
-        .bind(Self::stored(order.delivery_fee))
-        .bind(Self::stored(order.total))
-        .bind(flag.map(|f| rows::flag_kind_name(f.kind)))
-        .bind(flag.map(|f| Self::stored(f.expected)))
-        .bind(flag.map(|f| Self::stored(f.received)))
-        .bind(new.idempotency_key.as_ref().map(|k| k.as_str()))
-        .bind(&new.fingerprint)
-        .bind(D::time(order.created_at))
-        .bind(D::time(order.updated_at))
-        .bind(order.paid_at.map(D::time))
-        .bind(new.placed_from.as_ref().map(|n| n.as_str()))
-        .bind(order.language.as_str())
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| {
-            let err = DbError::from(err);
-            // Without an idempotency key the only unique key an order can violate is its
-            // number: taken (one round trip fewer than asking first, on every order). With a
-            // key, the number was checked above; a violation of the number's key (where the
-            // database names it) is a racing order that took it. Elsewhere the retry sees the
-            // number taken or the key's order.
-            if err.constraint() == Some("orders_pkey")
-                || (new.idempotency_key.is_none() && err.is_unique_violation())
-            {
-                DbError::Core(verdict::order_number_taken())
-            } else {
-                err
-            }
-        })?;
+             placed_from, language) ",
+            std::iter::once(new),
+            |mut row, new| {
+                row.push_bind(order.number.as_str())
+                    .push_bind(order.status.as_str())
+                    .push_bind(&order.customer.name)
+                    .push_bind(order.customer.phone.as_str())
+                    .push_bind(order.delivery.county.name())
+                    .push_bind(&order.delivery.area)
+                    .push_bind(&order.delivery.address)
+                    .push_bind(order.delivery.notes.as_deref())
+                    .push_bind(currency.code())
+                    .push_bind(Self::stored(order.subtotal))
+                    .push_bind(Self::stored(order.delivery_fee))
+                    .push_bind(Self::stored(order.total))
+                    .push_bind(flag.map(|f| rows::flag_kind_name(f.kind)))
+                    .push_bind(flag.map(|f| Self::stored(f.expected)))
+                    .push_bind(flag.map(|f| Self::stored(f.received)))
+                    .push_bind(new.idempotency_key.as_ref().map(|k| k.as_str()))
+                    .push_bind(&new.fingerprint)
+                    .push_bind(D::time(order.created_at))
+                    .push_bind(D::time(order.updated_at))
+                    .push_bind(order.paid_at.map(D::time))
+                    .push_bind(new.placed_from.as_ref().map(|n| n.as_str()))
+                    .push_bind(order.language.as_str());
+            },
+            "",
+        );
         Ok(())
     }
 
     /// The order's lines, its timeline, its outbox event and its tallies: one statement where the dialect has
     /// data-modifying CTEs. The stock locks are held from the reservation to the commit, so
     /// every round trip in between counts.
-    async fn insert_lines_timeline_and_tallies(
-        conn: &mut Conn<D>,
-        order: &Order,
+    fn push_lines_timeline_and_tallies<'a>(
+        inserts: &mut Inserts<'a, D>,
+        order: &'a Order,
     ) -> DbResult<(), D> {
-        let mut inserts = Inserts::<D>::new();
         let mut position = 0i32;
         inserts.push(
             "INSERT INTO order_lines (order_number, position, product_id, name, currency, \
@@ -200,7 +220,7 @@ where
         let mut changes = TallyChanges::default();
         changes.placed(order);
         inserts.push_tallies(&changes);
-        inserts.run(conn).await
+        Ok(())
     }
 
     /// Takes the units of every product of `order` with a conditional update (enough left,
