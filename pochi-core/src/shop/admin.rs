@@ -156,7 +156,12 @@ impl Shop {
                 settings.mpesa_account = saved.mpesa_account;
             }
         }
-        self.inner.store.save_settings(&settings).await?;
+        // Forgotten before and after: an order placed while the save runs reads the fees
+        // again, and none caches what it read before the save ended.
+        self.forget_fees();
+        let saved = self.inner.store.save_settings(&settings).await;
+        self.forget_fees();
+        saved?;
         Ok(settings)
     }
 

@@ -67,6 +67,22 @@ struct Inner {
     notifications: Notifications,
     /// Refused callbacks kept for review in the current hour: (the hour's start, how many).
     refused_sample: std::sync::Mutex<(OffsetDateTime, u32)>,
+    /// The delivery fees placing an order last read (see [`FEES_TTL`]).
+    fees: std::sync::Mutex<FeesCache>,
+}
+
+/// How long placing orders reuses the delivery fees it read instead of reading the settings
+/// for every order (a round trip and the settings' whole document, on the hottest write path).
+/// Fees saved through this shop apply to the next order at once; saved by another server on
+/// the same database, within this long. A checkout page showing the fees is older than that.
+pub(crate) const FEES_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The delivery fees last read, when, and a generation that every save of the settings through
+/// this shop moves on, so a read that began before a save never caches what it read.
+#[derive(Default)]
+struct FeesCache {
+    generation: u64,
+    fees: Option<(std::time::Instant, crate::settings::DeliveryFees)>,
 }
 
 impl fmt::Debug for Shop {
@@ -147,6 +163,44 @@ impl Shop {
             .settings()
             .await?
             .unwrap_or_else(|| StoreSettings::defaults(self.inner.config.currency)))
+    }
+
+    /// The delivery fees for pricing an order: the settings' as read at most [`FEES_TTL`] ago,
+    /// or read now.
+    async fn delivery_fees(&self) -> Result<crate::settings::DeliveryFees> {
+        let lock = || {
+            self.inner
+                .fees
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let generation = {
+            let cache = lock();
+            if let Some((read_at, fees)) = &cache.fees {
+                if read_at.elapsed() < FEES_TTL {
+                    return Ok(fees.clone());
+                }
+            }
+            cache.generation
+        };
+        let read_at = std::time::Instant::now();
+        let fees = self.settings().await?.delivery;
+        let mut cache = lock();
+        if cache.generation == generation {
+            cache.fees = Some((read_at, fees.clone()));
+        }
+        Ok(fees)
+    }
+
+    /// Forgets the cached delivery fees: the settings were just saved.
+    fn forget_fees(&self) {
+        let mut cache = self
+            .inner
+            .fees
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.generation = cache.generation.wrapping_add(1);
+        cache.fees = None;
     }
 
     fn provider(&self, name: Option<&str>) -> Result<&Arc<dyn PaymentProvider>> {
@@ -267,6 +321,7 @@ impl ShopBuilder {
                 config: self.config,
                 notifications: self.notifications,
                 refused_sample: std::sync::Mutex::new((OffsetDateTime::UNIX_EPOCH, 0)),
+                fees: std::sync::Mutex::new(FeesCache::default()),
             }),
         })
     }

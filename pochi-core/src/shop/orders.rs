@@ -106,13 +106,8 @@ impl Shop {
                 .find(|p| p.id == id)
                 .and_then(|p| p.max_per_order.or(self.inner.config.max_units_per_product))
         })?;
-        let settings = self.settings().await?;
-        let priced = pricing::price(
-            &checkout,
-            &catalogue,
-            &settings.delivery,
-            self.inner.config.currency,
-        )?;
+        let fees = self.delivery_fees().await?;
+        let priced = pricing::price(&checkout, &catalogue, &fees, self.inner.config.currency)?;
         let now = self.now();
         let fingerprint = checkout.fingerprint();
         let config = &self.inner.config;

@@ -1,6 +1,10 @@
 //! Orders: events on placement, order-number retries, store faults, tracking and input errors.
 
 use super::*;
+use crate::{
+    Currency, Money,
+    settings::{SettingsInput, StoreSettings},
+};
 
 #[tokio::test]
 async fn order_placed_is_published_once_not_on_replay() {
@@ -227,4 +231,94 @@ async fn invalid_input_names_the_field() {
     for (err, field) in cases {
         assert_eq!(err.field(), Some(field), "{err}");
     }
+}
+
+/// A store whose settings say delivery costs `fee`, counting how often they are read; it
+/// places every order it is given.
+fn fee_store(fee: Arc<Mutex<Money>>, reads: Arc<Mutex<usize>>, item: &Product) -> MockStore {
+    let mut store = MockStore::new();
+    let catalogue = vec![item.clone()];
+    store
+        .expect_products_by_ids()
+        .returning(move |_| Ok(catalogue.clone()));
+    let saved = fee.clone();
+    store.expect_settings().returning(move || {
+        *reads.lock().unwrap() += 1;
+        let mut settings = StoreSettings::defaults(Currency::Kes);
+        settings.delivery.default_fee = *fee.lock().unwrap();
+        settings.delivery.counties.clear();
+        Ok(Some(settings))
+    });
+    store.expect_save_settings().returning(move |settings| {
+        *saved.lock().unwrap() = settings.delivery.default_fee;
+        Ok(())
+    });
+    store
+        .expect_place_order()
+        .returning(|new| Ok(Placement::Placed(new.order.clone())));
+    store
+}
+
+#[tokio::test]
+async fn placing_orders_reads_the_delivery_fees_once_a_second_not_per_order() {
+    // Given a shop whose delivery costs 200, changed to 300 behind its back (another server)
+    let item = product(1, dec!(1500), None);
+    let (fee, reads) = (
+        Arc::new(Mutex::new(kes(dec!(200)))),
+        Arc::new(Mutex::new(0)),
+    );
+    let shop = Shop::builder(Arc::new(fee_store(fee.clone(), reads.clone(), &item)))
+        .build()
+        .unwrap();
+    let place = || async {
+        shop.place_order(&input(&item, 1), None)
+            .await
+            .unwrap()
+            .into_order()
+            .delivery_fee
+    };
+    assert_eq!(place().await, kes(dec!(200)));
+    *fee.lock().unwrap() = kes(dec!(300));
+
+    // When more orders come within the second, they pay the fee read for the first, unread
+    assert_eq!(place().await, kes(dec!(200)));
+    assert_eq!(place().await, kes(dec!(200)));
+    assert_eq!(*reads.lock().unwrap(), 1);
+
+    // Then an order after it reads the settings again and pays the new fee
+    tokio::time::sleep(crate::shop::FEES_TTL + std::time::Duration::from_millis(50)).await;
+    assert_eq!(place().await, kes(dec!(300)));
+    assert_eq!(*reads.lock().unwrap(), 2);
+}
+
+#[tokio::test]
+async fn fees_saved_through_the_shop_apply_to_the_next_order_at_once() {
+    // Given a shop that has just priced an order with delivery at 200
+    let item = product(1, dec!(1500), None);
+    let (fee, reads) = (
+        Arc::new(Mutex::new(kes(dec!(200)))),
+        Arc::new(Mutex::new(0)),
+    );
+    let shop = Shop::builder(Arc::new(fee_store(fee, reads, &item)))
+        .build()
+        .unwrap();
+    let place = || async {
+        shop.place_order(&input(&item, 1), None)
+            .await
+            .unwrap()
+            .into_order()
+            .delivery_fee
+    };
+    assert_eq!(place().await, kes(dec!(200)));
+
+    // When the admin saves 350 through the shop
+    let settings: SettingsInput = serde_json::from_value(serde_json::json!({
+        "storeName": "Duka", "defaultDeliveryFee": "350",
+        "notificationTemplates": [], "mpesaAccount": null,
+    }))
+    .unwrap();
+    shop.update_settings(&settings).await.unwrap();
+
+    // Then the very next order pays it
+    assert_eq!(place().await, kes(dec!(350)));
 }
