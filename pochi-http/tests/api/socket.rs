@@ -264,6 +264,47 @@ async fn a_host_nests_the_shop_and_a_customer_buys_over_http() {
 }
 
 #[tokio::test]
+async fn a_delivery_fee_saved_by_the_admin_applies_to_the_very_next_order() {
+    // Given a shop over a socket that has just priced an order (so it holds the fees it read)
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", Some(10)).await;
+    let (base, stop, server) = start(app.router.clone()).await;
+    let http = reqwest::Client::new();
+    let order_fee = || async {
+        let placed = http
+            .post(format!("{base}/api/orders"))
+            .json(&checkout(&kikoi, 1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(placed.status(), StatusCode::CREATED);
+        placed.json::<Value>().await.unwrap()["deliveryFee"]["amount"].clone()
+    };
+    order_fee().await;
+
+    for fee in ["350", "420"] {
+        // When the admin saves a new fee
+        let saved = http
+            .post(format!("{base}/api/admin/settings"))
+            .basic_auth(ADMIN_USER, Some(ADMIN_PASSWORD))
+            .json(&json!({"storeName": "Duka", "defaultDeliveryFee": fee}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), StatusCode::OK);
+
+        // Then the next order, placed at once, pays it
+        assert_eq!(
+            order_fee().await,
+            json!(format!("{fee}.00")),
+            "after saving {fee}"
+        );
+    }
+    let _ = stop.send(());
+    server.await.unwrap();
+}
+
+#[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
     // given a server whose admin check takes 400 ms
     let app = app();

@@ -233,9 +233,9 @@ async fn invalid_input_names_the_field() {
     }
 }
 
-/// A store whose settings say delivery costs `fee`, counting how often they are read; it
-/// places every order it is given.
-fn fee_store(fee: Arc<Mutex<Money>>, reads: Arc<Mutex<usize>>, item: &Product) -> MockStore {
+/// A shop over a store whose settings say delivery costs what `fee` holds, counting in `reads`
+/// how often they are read; the store places every order it is given.
+fn fee_shop(fee: Arc<Mutex<Money>>, reads: Arc<Mutex<usize>>, item: &Product) -> Shop {
     let mut store = MockStore::new();
     let catalogue = vec![item.clone()];
     store
@@ -256,7 +256,16 @@ fn fee_store(fee: Arc<Mutex<Money>>, reads: Arc<Mutex<usize>>, item: &Product) -
     store
         .expect_place_order()
         .returning(|new| Ok(Placement::Placed(new.order.clone())));
-    store
+    Shop::builder(Arc::new(store)).build().unwrap()
+}
+
+/// The delivery fee of the next order for one `item`.
+async fn next_fee(shop: &Shop, item: &Product) -> Money {
+    shop.place_order(&input(item, 1), None)
+        .await
+        .unwrap()
+        .into_order()
+        .delivery_fee
 }
 
 #[tokio::test]
@@ -267,27 +276,18 @@ async fn placing_orders_reads_the_delivery_fees_once_a_second_not_per_order() {
         Arc::new(Mutex::new(kes(dec!(200)))),
         Arc::new(Mutex::new(0)),
     );
-    let shop = Shop::builder(Arc::new(fee_store(fee.clone(), reads.clone(), &item)))
-        .build()
-        .unwrap();
-    let place = || async {
-        shop.place_order(&input(&item, 1), None)
-            .await
-            .unwrap()
-            .into_order()
-            .delivery_fee
-    };
-    assert_eq!(place().await, kes(dec!(200)));
+    let shop = fee_shop(fee.clone(), reads.clone(), &item);
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(200)));
     *fee.lock().unwrap() = kes(dec!(300));
 
     // When more orders come within the second, they pay the fee read for the first, unread
-    assert_eq!(place().await, kes(dec!(200)));
-    assert_eq!(place().await, kes(dec!(200)));
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(200)));
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(200)));
     assert_eq!(*reads.lock().unwrap(), 1);
 
     // Then an order after it reads the settings again and pays the new fee
-    tokio::time::sleep(crate::shop::FEES_TTL + std::time::Duration::from_millis(50)).await;
-    assert_eq!(place().await, kes(dec!(300)));
+    tokio::time::sleep(crate::shop::FEES_TTL + Duration::from_millis(50)).await;
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(300)));
     assert_eq!(*reads.lock().unwrap(), 2);
 }
 
@@ -299,17 +299,8 @@ async fn fees_saved_through_the_shop_apply_to_the_next_order_at_once() {
         Arc::new(Mutex::new(kes(dec!(200)))),
         Arc::new(Mutex::new(0)),
     );
-    let shop = Shop::builder(Arc::new(fee_store(fee, reads, &item)))
-        .build()
-        .unwrap();
-    let place = || async {
-        shop.place_order(&input(&item, 1), None)
-            .await
-            .unwrap()
-            .into_order()
-            .delivery_fee
-    };
-    assert_eq!(place().await, kes(dec!(200)));
+    let shop = fee_shop(fee, reads, &item);
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(200)));
 
     // When the admin saves 350 through the shop
     let settings: SettingsInput = serde_json::from_value(serde_json::json!({
@@ -320,5 +311,5 @@ async fn fees_saved_through_the_shop_apply_to_the_next_order_at_once() {
     shop.update_settings(&settings).await.unwrap();
 
     // Then the very next order pays it
-    assert_eq!(place().await, kes(dec!(350)));
+    assert_eq!(next_fee(&shop, &item).await, kes(dec!(350)));
 }
