@@ -90,7 +90,7 @@ where
             .placed_from
             .as_ref()
             .filter(|_| limits.per_client.is_some());
-        if limits.per_phone.is_none() && network.is_none() {
+        if !Self::limits_open_orders(new) {
             return Ok(());
         }
         let phone = order.customer.phone.as_str();
@@ -109,6 +109,13 @@ where
         }
         verdict::check_open_orders(limits, for_phone, from_client)?;
         Ok(())
+    }
+
+    /// Whether [`Self::check_open_orders`] has anything to check for `new` (a limit on its
+    /// phone, or on its client network where the order names one).
+    pub(crate) fn limits_open_orders(new: &NewOrder) -> bool {
+        let limits = &new.limits;
+        limits.per_phone.is_some() || (limits.per_client.is_some() && new.placed_from.is_some())
     }
 
     async fn open_orders(

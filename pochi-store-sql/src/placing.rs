@@ -1,6 +1,8 @@
 //! Placing an order: the idempotency check, the order row (with a key; without one it joins the
 //! lines where the dialect allows), the stock reservation by
-//! conditional updates, then lines, timeline and tallies, in one transaction.
+//! conditional updates, then lines, timeline and tallies, in one transaction. Where the dialect
+//! has data-modifying CTEs, an order without a key is first tried as one statement that does
+//! all of it (`place_at_once`).
 
 use pochi_core::{
     Entity, Error, Order, Placement, Result,
@@ -10,7 +12,7 @@ use pochi_core::{
         verdict::{self, ProductStock},
     },
 };
-use sqlx::{Database, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 use time::Date;
 
 use crate::{
@@ -45,6 +47,14 @@ where
     }
 
     async fn try_place_order(&self, new: &NewOrder) -> DbResult<Placement, D> {
+        // Refused by the one statement (or stock came back meanwhile): the statement by
+        // statement path below says why, under the locks, or places it.
+        if D::DATA_MODIFYING_CTES
+            && new.idempotency_key.is_none()
+            && self.place_at_once(new).await?
+        {
+            return Ok(Placement::Placed(new.order.clone()));
+        }
         let order = &new.order;
         let mut tx = self.begin_write().await?;
         if let Some(key) = &new.idempotency_key {
@@ -97,6 +107,65 @@ where
         Self::run_placing(inserts, &mut tx, new).await?;
         tx.commit().await?;
         Ok(Placement::Placed(order.clone()))
+    }
+
+    /// Places `new` (without an idempotency key) in one statement of data-modifying CTEs:
+    /// lock its products in id order, check that each is active with the units left, take
+    /// them, and write the order, its lines, timeline, outbox event and tallies only if every
+    /// product passed. False, with nothing written, when one did not. Without open-order
+    /// limits to check, the statement runs on its own (its own transaction): the product locks
+    /// are held for the statement alone, not across round trips to the server, which is what
+    /// lets orders for the same products follow each other closely.
+    async fn place_at_once(&self, new: &NewOrder) -> DbResult<bool, D> {
+        if !Self::limits_open_orders(new) {
+            let mut conn = self.pool.acquire().await?;
+            return Self::run_at_once(&mut conn, new).await;
+        }
+        let mut tx = self.begin_write().await?;
+        Self::check_open_orders(&mut tx, new).await?;
+        let placed = Self::run_at_once(&mut tx, new).await?;
+        if placed {
+            tx.commit().await?;
+        }
+        Ok(placed)
+    }
+
+    async fn run_at_once(conn: &mut Conn<D>, new: &NewOrder) -> DbResult<bool, D> {
+        let order = &new.order;
+        let units = order.units_by_product();
+        let products = i64::try_from(units.len()).map_err(|e| corrupt("order lines", e))?;
+        let mut prelude = QueryBuilder::<D::Db>::new("WITH want (id, quantity) AS (");
+        prelude.push_values(units.iter(), |mut row, unit| {
+            row.push_bind(D::id(unit.product_id.as_uuid()))
+                .push_bind(i64::from(unit.quantity));
+        });
+        // ORDER BY under FOR UPDATE: the rows are locked in id order, as every placing takes
+        // them, so two orders for the same products never deadlock.
+        prelude.push(
+            "), locked AS (SELECT p.id, p.active, p.stock FROM products p \
+             WHERE p.id IN (SELECT id FROM want) ORDER BY p.id FOR UPDATE), \
+             passed AS (SELECT COUNT(*) = ",
+        );
+        prelude.push_bind(products);
+        prelude.push(
+            " AND COALESCE(BOOL_AND(l.active AND (l.stock IS NULL OR l.stock >= w.quantity)), \
+             FALSE) AS ok FROM locked l JOIN want w ON w.id = l.id), \
+             take AS (UPDATE products p SET stock = p.stock - w.quantity FROM want w \
+             WHERE p.id = w.id AND p.stock IS NOT NULL AND (SELECT ok FROM passed))",
+        );
+        let mut inserts = Inserts::<D>::guarded(prelude, "(SELECT ok FROM passed)");
+        Self::push_order_row(&mut inserts, new)?;
+        Self::push_lines_timeline_and_tallies(&mut inserts, order)?;
+        inserts
+            .run_guarded(conn, "(SELECT ok FROM passed)")
+            .await
+            .map_err(|err| {
+                if err.is_unique_violation() {
+                    DbError::Core(verdict::order_number_taken())
+                } else {
+                    err
+                }
+            })
     }
 
     /// Runs `inserts` of a placing: a unique violation without an idempotency key can only be

@@ -18,7 +18,7 @@ use time::Date;
 use crate::{
     SqlStore,
     dialect::{Dialect, Set},
-    error::{DbResult, from_sqlx},
+    error::{DbResult, corrupt, from_sqlx},
     orders::Conn,
     tally::TallyChanges,
 };
@@ -36,6 +36,8 @@ pub trait Recount: Dialect {
 pub(crate) struct Inserts<'args, D: Dialect> {
     statements: Vec<QueryBuilder<'args, D::Db>>,
     inserts: usize,
+    /// A condition every insert's rows are subject to (see [`Inserts::guarded`]).
+    guard: Option<&'static str>,
 }
 
 impl<'args, D: Dialect> Inserts<'args, D>
@@ -59,6 +61,19 @@ where
         Inserts {
             statements: Vec::new(),
             inserts: 0,
+            guard: None,
+        }
+    }
+
+    /// Inserts that follow the CTEs `prelude` opened (`WITH name AS (…), …`, without a
+    /// trailing comma) in one statement, each inserting its rows only where `guard` (a
+    /// condition on those CTEs) holds. Only where the dialect has data-modifying CTEs.
+    pub(crate) fn guarded(prelude: QueryBuilder<'args, D::Db>, guard: &'static str) -> Self {
+        debug_assert!(D::DATA_MODIFYING_CTES);
+        Inserts {
+            statements: vec![prelude],
+            inserts: 0,
+            guard: Some(guard),
         }
     }
 
@@ -93,7 +108,17 @@ where
             query.push(format!("insert_{} AS (", self.inserts));
         }
         query.push(head);
-        query.push_values(rows, bind);
+        match self.guard {
+            Some(guard) => {
+                query.push("SELECT * FROM (");
+                query.push_values(rows, bind);
+                query.push(") AS v WHERE ");
+                query.push(guard);
+            }
+            None => {
+                query.push_values(rows, bind);
+            }
+        }
         query.push(tail);
         if D::DATA_MODIFYING_CTES {
             query.push(")");
@@ -153,6 +178,22 @@ where
                 &[Set::Add("orders"), Set::Add("total")],
             ),
         );
+    }
+
+    /// Runs guarded inserts as one statement whose answer is `select` (an expression on the
+    /// prelude's CTEs), read as a boolean.
+    pub(crate) async fn run_guarded(self, conn: &mut Conn<D>, select: &str) -> DbResult<bool, D> {
+        let Some(mut query) = self.statements.into_iter().next() else {
+            return Err(corrupt("a guarded statement", "it has no prelude"));
+        };
+        query.push(" SELECT ");
+        query.push(select);
+        query.push(" AS answer");
+        let rows = D::fetch_all(&mut query, &mut *conn).await?;
+        match rows.first() {
+            Some(row) => Ok(D::get::<bool>(row, "answer")?),
+            None => Err(corrupt("a guarded statement", "it answered no row")),
+        }
     }
 
     /// Runs the inserts; nothing when there are none.
