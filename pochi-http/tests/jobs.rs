@@ -1,11 +1,16 @@
 //! The background jobs the library runs: a stalled payment provider holds up reconciliation
-//! only, never expiry, and shutdown stops both loops.
+//! only, never expiry, shutdown stops both loops, and a backlog of messages drains in one
+//! dispatcher tick.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use pochi_core::notify::{
+    Channel, ChannelKind, DispatchPolicy, Notifications, NotifySetup, OutgoingMessage, SendError,
+    SentMessage,
+};
 use pochi_core::{
     CheckoutInput, ManualClock, MemoryStore, Notice, NoticeReply, Notification, Payment,
     PaymentInput, PaymentKind, PaymentProvider, PaymentRequest, PaymentStatus, ProductInput,
@@ -73,16 +78,22 @@ async fn shop_with(provider: Arc<Stalled>, clock: Arc<ManualClock>) -> (Shop, St
         .config(ShopConfig::default().with_unpaid_order_ttl(Duration::from_secs(30 * 60)))
         .build()
         .unwrap();
-    let product = shop
-        .save_product(&ProductInput {
-            name: "Kikoi".into(),
-            price: "1500".into(),
-            stock: Some(5),
-            ..ProductInput::default()
-        })
-        .await
-        .unwrap();
-    (shop, product.id.to_string())
+    let product = kikoi(&shop, 5).await;
+    (shop, product)
+}
+
+/// Stocks `stock` kikois in `shop`; their product id.
+async fn kikoi(shop: &Shop, stock: i64) -> String {
+    shop.save_product(&ProductInput {
+        name: "Kikoi".into(),
+        price: "1500".into(),
+        stock: Some(stock),
+        ..ProductInput::default()
+    })
+    .await
+    .unwrap()
+    .id
+    .to_string()
 }
 
 #[tokio::test]
@@ -213,4 +224,75 @@ async fn shutdown_drops_a_stalled_run_after_its_grace_period() {
         runs.borrow_and_update().expiry >= 1,
         "a zero interval still runs the job"
     );
+}
+
+/// An SMS channel that accepts every message and counts them.
+#[derive(Debug, Default)]
+struct Counting {
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl Channel for Counting {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Sms
+    }
+
+    async fn send(
+        &self,
+        _message: &OutgoingMessage,
+    ) -> std::result::Result<SentMessage, SendError> {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(SentMessage { provider_ref: None })
+    }
+}
+
+#[tokio::test]
+async fn a_backlog_of_messages_leaves_in_one_tick_not_a_batch_per_interval() {
+    // Given a shop sending an SMS per order, two to a dispatcher run, and five orders waiting
+    let channel = Arc::new(Counting::default());
+    let setup = NotifySetup {
+        public_base_url: "https://duka.example".into(),
+        customer_channels: vec![ChannelKind::Sms],
+        ..NotifySetup::default()
+    };
+    let shop = Shop::builder(Arc::new(MemoryStore::new()))
+        .provider(Arc::new(Stalled::default()))
+        .notifications(
+            Notifications::new(setup, vec![channel.clone()])
+                .with_policy(DispatchPolicy::default().with_batch(2)),
+        )
+        .build()
+        .unwrap();
+    let product = kikoi(&shop, 10).await;
+    for i in 0..5 {
+        let mut input = checkout(&product);
+        input.phone = format!("07123456{i:02}");
+        shop.place_order(&input, None).await.unwrap();
+    }
+
+    // When the dispatcher's first tick runs (the next is an hour away)
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = jobs(
+        shop,
+        JobIntervals::default()
+            .with_reconcile(Duration::from_secs(3600))
+            .with_expiry(Duration::from_secs(3600))
+            .with_notify(Duration::from_secs(3600)),
+        async move {
+            let _ = stopped.await;
+        },
+    );
+    let mut runs = running.runs();
+    let after = tokio::time::timeout(Duration::from_secs(10), runs.wait_for(|r| r.notify >= 1))
+        .await
+        .expect("the dispatcher ran")
+        .unwrap()
+        .to_owned();
+
+    // Then all five messages left in it, not the first batch of two
+    assert_eq!(after.messages_sent, 5);
+    assert_eq!(channel.sent.load(std::sync::atomic::Ordering::SeqCst), 5);
+    assert_eq!(after.failures, 0);
+    drop(stop);
 }

@@ -49,6 +49,12 @@ impl DispatchPolicy {
         self
     }
 
+    /// With another batch: events expanded, and messages claimed, per run (at least 1).
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
     /// With another lease.
     pub fn with_lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
@@ -143,6 +149,9 @@ pub struct DispatchReport {
     /// Messages whose lease ran out before the outcome was recorded (another dispatcher may
     /// have taken them).
     pub lost_leases: u32,
+    /// Whether the run found a full batch of events or of messages: more are probably
+    /// waiting, and the next run should follow at once rather than after the interval.
+    pub more: bool,
 }
 
 #[cfg(test)]

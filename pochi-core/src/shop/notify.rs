@@ -56,6 +56,7 @@ impl Shop {
         let policy = notifications.policy;
 
         let events = store.pending_outbox_events(policy.batch).await?;
+        report.more = events.len() >= policy.batch;
         if !events.is_empty() {
             let setup = self.notify_setup(&self.settings().await?);
             for event in events {
@@ -76,7 +77,9 @@ impl Shop {
             lease_until: now + policy.lease,
             limit: policy.batch,
         };
-        for delivery in store.claim_deliveries(&claim).await? {
+        let claimed = store.claim_deliveries(&claim).await?;
+        report.more |= claimed.len() >= policy.batch;
+        for delivery in claimed {
             let outcome = self.send(&delivery).await;
             match &outcome {
                 DeliveryOutcome::Sent { .. } => report.sent += 1,

@@ -155,6 +155,23 @@ async fn a_placed_order_sends_its_message_once_and_a_second_run_sends_nothing() 
 }
 
 #[tokio::test]
+async fn a_full_batch_says_more_are_waiting_until_the_backlog_is_sent() {
+    let channel = Scripted::sms(Vec::new());
+    let policy = DispatchPolicy::default().with_batch(2);
+    let (shop, _store, _clock, item) = setup_world(channel.clone(), setup(false), policy).await;
+    for _ in 0..3 {
+        shop.place_order(&input(&item, 1), None).await.unwrap();
+    }
+
+    // A run takes a batch of the three events and says more wait; the next takes the rest
+    let first = shop.dispatch_notifications().await.unwrap();
+    assert_eq!((first.expanded, first.sent, first.more), (2, 2, true));
+    let second = shop.dispatch_notifications().await.unwrap();
+    assert_eq!((second.expanded, second.sent, second.more), (1, 1, false));
+    assert_eq!(channel.sent().len(), 3);
+}
+
+#[tokio::test]
 async fn a_transient_failure_is_tried_again_after_the_pause_and_not_before() {
     let channel = Scripted::sms(vec![transient()]);
     let policy = DispatchPolicy::default().with_first_retry(Duration::from_secs(30));
