@@ -157,15 +157,9 @@ where
         Self::push_order_row(&mut inserts, new)?;
         Self::push_lines_timeline_and_tallies(&mut inserts, order)?;
         inserts
-            .run_guarded(conn, "(SELECT ok FROM passed)")
+            .run_guarded(conn)
             .await
-            .map_err(|err| {
-                if err.is_unique_violation() {
-                    DbError::Core(verdict::order_number_taken())
-                } else {
-                    err
-                }
-            })
+            .map_err(|err| Self::placing_error(err, new))
     }
 
     /// Runs `inserts` of a placing: a unique violation without an idempotency key can only be
@@ -178,15 +172,21 @@ where
         conn: &mut Conn<D>,
         new: &NewOrder,
     ) -> DbResult<(), D> {
-        inserts.run(conn).await.map_err(|err| {
-            if err.constraint() == Some("orders_pkey")
-                || (new.idempotency_key.is_none() && err.is_unique_violation())
-            {
-                DbError::Core(verdict::order_number_taken())
-            } else {
-                err
-            }
-        })
+        inserts
+            .run(conn)
+            .await
+            .map_err(|err| Self::placing_error(err, new))
+    }
+
+    /// What an error of a placing's inserts says (see [`Self::run_placing`]).
+    fn placing_error(err: DbError<D>, new: &NewOrder) -> DbError<D> {
+        if err.constraint() == Some("orders_pkey")
+            || (new.idempotency_key.is_none() && err.is_unique_violation())
+        {
+            DbError::Core(verdict::order_number_taken())
+        } else {
+            err
+        }
     }
 
     /// Appends the order row of `new`.

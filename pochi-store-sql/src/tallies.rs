@@ -180,14 +180,18 @@ where
         );
     }
 
-    /// Runs guarded inserts as one statement whose answer is `select` (an expression on the
-    /// prelude's CTEs), read as a boolean.
-    pub(crate) async fn run_guarded(self, conn: &mut Conn<D>, select: &str) -> DbResult<bool, D> {
-        let Some(mut query) = self.statements.into_iter().next() else {
-            return Err(corrupt("a guarded statement", "it has no prelude"));
+    /// Runs guarded inserts as one statement; its answer is whether the guard held (and so
+    /// whether the rows went in).
+    pub(crate) async fn run_guarded(self, conn: &mut Conn<D>) -> DbResult<bool, D> {
+        let (Some(guard), Some(mut query)) = (self.guard, self.statements.into_iter().next())
+        else {
+            return Err(corrupt(
+                "a guarded statement",
+                "it has no guard or no prelude",
+            ));
         };
         query.push(" SELECT ");
-        query.push(select);
+        query.push(guard);
         query.push(" AS answer");
         let rows = D::fetch_all(&mut query, &mut *conn).await?;
         match rows.first() {
