@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     SqlStore,
-    dialect::{Dialect, for_update, sql},
+    dialect::{Dialect, Row, for_update, sql},
     error::{DbResult, from_sqlx, retrying},
     orders::Conn,
     rows::{self, PAYMENT_COLUMNS},
@@ -110,11 +110,26 @@ where
         &self,
         numbers: &[OrderNumber],
     ) -> Result<Vec<Payment>> {
+        self.rows_of_orders(
+            &format!("SELECT {PAYMENT_COLUMNS} FROM payments"),
+            numbers,
+            Self::payment_row,
+        )
+        .await
+    }
+
+    /// The rows `select` (a `SELECT … FROM table` of a table with an `order_number` column and
+    /// no `WHERE`) finds for a page of orders, each order's oldest first, read by `row`.
+    pub(crate) async fn rows_of_orders<T>(
+        &self,
+        select: &str,
+        numbers: &[OrderNumber],
+        row: fn(&Row<D>) -> DbResult<T, D>,
+    ) -> Result<Vec<T>> {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query =
-            QueryBuilder::<D::Db>::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE "));
+        let mut query = QueryBuilder::<D::Db>::new(format!("{select} WHERE "));
         D::push_one_of_texts(
             &mut query,
             "order_number",
@@ -125,10 +140,7 @@ where
         let found = D::fetch_all(&mut query, &mut *conn)
             .await
             .map_err(from_sqlx::<D>)?;
-        Ok(found
-            .iter()
-            .map(Self::payment_row)
-            .collect::<DbResult<_, D>>()?)
+        Ok(found.iter().map(row).collect::<DbResult<_, D>>()?)
     }
 
     pub(crate) async fn payments_due_for_check(

@@ -216,6 +216,10 @@ where
         SqlStore::refunds_for_order(self, number).await
     }
 
+    async fn refunds_for_orders(&self, numbers: &[OrderNumber]) -> Result<Vec<Refund>> {
+        SqlStore::refunds_for_orders(self, numbers).await
+    }
+
     async fn list_refunds(
         &self,
         status: Option<RefundStatus>,

@@ -93,6 +93,7 @@ macro_rules! store_conformance_tests {
             a_review_is_resolved_once,
             // refunds
             cancelling_a_paid_order_owes_its_payment_back_once,
+            refunds_of_several_orders_are_read_together,
             over_and_late_payments_owe_the_excess_and_themselves,
             a_short_payment_is_owed_back_when_the_order_expires,
             a_refund_is_paid_once_even_when_marked_concurrently,
@@ -115,6 +116,7 @@ macro_rules! store_conformance_tests {
             // notifications
             placing_writes_one_outbox_event_and_a_replay_none,
             moves_expiries_and_payments_write_their_events,
+            money_sent_back_writes_one_event_whichever_way,
             an_outbox_event_is_expanded_once,
             concurrent_claims_never_share_a_delivery,
             an_expired_lease_can_be_claimed_again,

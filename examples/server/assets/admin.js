@@ -1029,6 +1029,7 @@
     order_dispatched: "On its way",
     order_delivered: "Delivered",
     order_cancelled: "Cancelled",
+    refund_sent: "Money sent back",
     owner_payment_succeeded: "Your alert: an order was paid",
   };
   const LANGUAGES = { en: "English", sw: "Kiswahili" };

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{child::ChildServer, db::Db};
+use common::{admin::as_admin, child::ChildServer, db::Db};
 
 /// A server on a free loopback port keeping its data in `dir`, with `extra` variables.
 async fn start_in(dir: &Path, extra: &[(&str, &str)]) -> Running {
@@ -545,6 +545,88 @@ async fn the_owners_own_text_is_what_the_next_customer_gets() {
             .as_str()
             .unwrap()
             .contains("Thank you")
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn money_sent_back_reaches_the_customer_by_sms_once_in_their_language() {
+    // Given a Kiswahili customer's paid order, cancelled by the shop
+    let fake = FakeAfricasTalking::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_in(dir.path(), &refs(&sms_vars(&fake, None))).await;
+    let base = server.base_url();
+    let order = place_order(&base, "0712 345 678", "sw").await;
+    pay(&base, &order).await;
+    let (status, body) = as_admin(
+        &server,
+        reqwest::Method::PUT,
+        &format!("/api/orders/{order}/status"),
+        json!({"status": "cancelled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    sms_after(&fake, 3, Duration::ZERO).await;
+    let (_, owed) = as_admin(
+        &server,
+        reqwest::Method::GET,
+        "/api/admin/refunds?status=owed",
+        Value::Null,
+    )
+    .await;
+    let refund = owed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["orderNumber"] == json!(order))
+        .expect("the cancelled order's payment is owed back");
+    let (id, amount) = (
+        refund["id"].as_str().unwrap().to_owned(),
+        refund["amount"]["amount"].as_str().unwrap().to_owned(),
+    );
+
+    // When the owner records the money sent back, and records it again by mistake
+    let path = format!("/api/admin/refunds/{id}/refunded");
+    let (status, body) = as_admin(
+        &server,
+        reqwest::Method::POST,
+        &path,
+        json!({"reference": "SLK4H7Q2XZ"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (again, _) = as_admin(
+        &server,
+        reqwest::Method::POST,
+        &path,
+        json!({"reference": "SLK4H7Q2XZ"}),
+    )
+    .await;
+    assert_eq!(again, StatusCode::CONFLICT);
+
+    // Then the customer gets one SMS, in Kiswahili, with the amount and M-Pesa's reference
+    let sms = sms_after(&fake, 4, Duration::from_secs(3)).await;
+    assert_eq!(sms.len(), 4, "{sms:#?}");
+    let refunded = &sms[3];
+    assert!(refunded.contains("Tumekurudishia"), "{refunded}");
+    assert!(refunded.contains("SLK4H7Q2XZ"), "{refunded}");
+    assert!(refunded.contains(&format!("KES {amount}")), "{refunded}");
+    assert!(
+        refunded.contains(&format!("/track?order={order}")),
+        "{refunded}"
+    );
+    let listed = messages_until(&server, &order, |items| {
+        items
+            .iter()
+            .any(|m| template(m) == "refund_sent" && m["state"] == "sent")
+    })
+    .await;
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|m| template(m) == "refund_sent")
+            .count(),
+        1
     );
     server.shutdown().await.unwrap();
 }

@@ -10,6 +10,10 @@ use pochi_server::{ConfigError, Running, Settings, StartError};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+mod common;
+
+use common::admin::as_admin;
+
 /// A server on a free loopback port keeping its data in `dir`, with `extra` variables.
 async fn start_in(dir: &Path, extra: &[(&str, &str)]) -> Running {
     let mut vars = vec![
@@ -840,25 +844,6 @@ async fn pay_on_delivery(base: &str, order: &str) -> (StatusCode, Value) {
         json!({"orderNumber": order, "method": "pay_on_delivery"}),
     )
     .await
-}
-
-/// An admin's request with the server's generated login.
-async fn as_admin(
-    server: &Running,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let (user, password) = server.generated_admin().unwrap();
-    let response = Client::new()
-        .request(method, format!("{}{path}", server.base_url()))
-        .basic_auth(user, Some(password))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
 }
 
 #[tokio::test]

@@ -715,11 +715,14 @@ impl Store for MemoryStore {
         {
             return Err(verdict::refund_reference_taken());
         }
+        let mut sent = None;
         if let Some(order) = state.orders.get_mut(&next.order_number) {
             if let Some(entry) = refund.timeline_entry(&next, order.status) {
                 order.timeline.push(entry);
             }
+            sent = OutboxEvent::refund_sent(order, &refund, &next);
         }
+        state.write_event(sent);
         state.refunds.insert(next.id, (*next).clone());
         Ok(*next)
     }

@@ -4,9 +4,9 @@
 //! # How a message travels
 //!
 //! 1. **Outbox.** A store writes an [`OutboxEvent`] in the same transaction as the change that
-//!    causes it (an order placed, a payment that succeeded or failed, a status move), built
-//!    by the constructors here ([`OutboxEvent::placed`], [`OutboxEvent::moved`],
-//!    [`OutboxEvent::settled`]), so an event exists exactly when its change does, even if the
+//!    causes it (an order placed, a payment that succeeded or failed, a status move, money
+//!    sent back), built by the constructors here ([`OutboxEvent::placed`],
+//!    [`OutboxEvent::moved`], [`OutboxEvent::settled`], [`OutboxEvent::refund_sent`]), so an event exists exactly when its change does, even if the
 //!    process dies right after the commit.
 //! 2. **Expansion.** The dispatcher reads pending events ([`Store::pending_outbox_events`]),
 //!    renders the messages each one makes (templates, the customer's language, the channels
@@ -43,6 +43,7 @@ use crate::{
     order::{Order, OrderStatus, OrderUpdate},
     payment::{Payment, PaymentStatus},
     phone::Msisdn,
+    refund::{Refund, RefundStatus},
 };
 
 macro_rules! notify_id {
@@ -181,6 +182,8 @@ string_enum!(
         PaymentFailed = "payment_failed",
         /// An order's status moved (by an admin, or by expiry), other than to paid.
         StatusChanged = "status_changed",
+        /// Money owed back to the customer was sent back (by hand, or by the provider).
+        RefundSent = "refund_sent",
     }
 );
 
@@ -318,6 +321,25 @@ impl OutboxEvent {
         let mut details = EventDetails::of(kind, order, payment.updated_at);
         details.receipt = payment.receipt.as_ref().map(|r| r.as_str().to_owned());
         details.amount = Some(payment.amount);
+        Some(OutboxEvent {
+            id: OutboxId::new(),
+            details,
+        })
+    }
+}
+
+impl OutboxEvent {
+    /// The event of a refund change, given the order, the refund before it and after it: the
+    /// money was sent back (by an admin's hand or the provider's result), with its reference as
+    /// the receipt and its amount; `None` for any other change (owed, sending, failed, or a
+    /// refund that was already refunded).
+    pub fn refund_sent(order: &Order, before: &Refund, after: &Refund) -> Option<Self> {
+        if before.status == RefundStatus::Refunded || after.status != RefundStatus::Refunded {
+            return None;
+        }
+        let mut details = EventDetails::of(NoticeKind::RefundSent, order, after.updated_at);
+        details.receipt = after.reference.clone();
+        details.amount = Some(after.amount);
         Some(OutboxEvent {
             id: OutboxId::new(),
             details,

@@ -181,6 +181,7 @@ pub fn sample_messages(setup: &NotifySetup) -> Vec<(TemplateName, Language, Stri
             let kind = match name {
                 TemplateName::OrderPlaced => NoticeKind::OrderPlaced,
                 TemplateName::PaymentFailed => NoticeKind::PaymentFailed,
+                TemplateName::RefundSent => NoticeKind::RefundSent,
                 _ => NoticeKind::StatusChanged,
             };
             let link = if name == TemplateName::OwnerPaymentSucceeded {

@@ -4,7 +4,7 @@
 //!
 //! A template is plain text with placeholders: `{shop}` (the shop's name), `{name}` (the
 //! customer's), `{order}` (the order number), `{total}`, `{amount}` (a payment's),
-//! `{receipt}` (the M-Pesa receipt), `{status}` and `{link}` (the page to pay or track the
+//! `{receipt}` (the M-Pesa receipt, or a refund's M-Pesa reference), `{status}` and `{link}` (the page to pay or track the
 //! order). A placeholder without a value in a message (no receipt yet) becomes empty text.
 
 use std::{collections::HashMap, fmt, str::FromStr};
@@ -33,6 +33,8 @@ string_enum!(
         OrderDelivered = "order_delivered",
         /// To the customer: the order was cancelled (by the shop, or unpaid in time).
         OrderCancelled = "order_cancelled",
+        /// To the customer: money owed back was sent back (with its M-Pesa reference).
+        RefundSent = "refund_sent",
         /// To the owner: an order was paid.
         OwnerPaymentSucceeded = "owner_payment_succeeded",
     }
@@ -54,6 +56,7 @@ impl TemplateName {
             NoticeKind::OrderPlaced => Some(TemplateName::OrderPlaced),
             NoticeKind::PaymentSucceeded => Some(TemplateName::PaymentSucceeded),
             NoticeKind::PaymentFailed => Some(TemplateName::PaymentFailed),
+            NoticeKind::RefundSent => Some(TemplateName::RefundSent),
             NoticeKind::StatusChanged => match details.status {
                 OrderStatus::Dispatched => Some(TemplateName::OrderDispatched),
                 OrderStatus::Delivered => Some(TemplateName::OrderDelivered),
@@ -94,6 +97,12 @@ impl TemplateName {
             (T::OrderDelivered, Sw) => "{shop}: Oda {order} imefikishwa. Asante kwa kununua kwetu!",
             (T::OrderCancelled, En) => "{shop}: Order {order} was cancelled. Details: {link}",
             (T::OrderCancelled, Sw) => "{shop}: Oda {order} imeghairiwa. Maelezo: {link}",
+            (T::RefundSent, En) => {
+                "{shop}: We sent back {amount} for order {order}. M-Pesa {receipt}. Details: {link}"
+            }
+            (T::RefundSent, Sw) => {
+                "{shop}: Tumekurudishia {amount} kwa oda {order}. M-Pesa {receipt}. Maelezo: {link}"
+            }
             (T::OwnerPaymentSucceeded, En) => {
                 "Paid: order {order}, {amount} from {name}. M-Pesa receipt {receipt}. {link}"
             }

@@ -22,6 +22,7 @@ use crate::{
     payment::{PaymentStatus, Receipt},
     phone::Msisdn,
     pricing,
+    refund::Refund,
     search::OrderSearch,
     store::{OpenOrderLimits, StoreExt},
     tracking::TrackedOrder,
@@ -44,6 +45,8 @@ pub struct ExportedOrder {
     /// The provider receipts (M-Pesa transaction codes) of its succeeded payments, oldest
     /// first.
     pub receipts: Vec<Receipt>,
+    /// Its refunds (money owed back, or sent back), oldest first.
+    pub refunds: Vec<Refund>,
 }
 
 /// Filters of the admin order list, as the client sends them.
@@ -208,7 +211,7 @@ impl Shop {
     }
 
     /// Every order the list's filters pass (its cursor and limit are ignored), newest first,
-    /// each with the M-Pesa receipts of its succeeded payments: what an export of the shop's
+    /// each with the M-Pesa receipts of its succeeded payments and its refunds: what an export of the shop's
     /// accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
     /// `from`, asking for a shorter period.
     pub async fn export_orders(&self, input: &OrderListInput) -> Result<Vec<ExportedOrder>> {
@@ -251,8 +254,16 @@ impl Shop {
                         .push(receipt);
                 }
             }
+            let mut refunds: HashMap<OrderNumber, Vec<Refund>> = HashMap::new();
+            for refund in self.inner.store.refunds_for_orders(&numbers).await? {
+                refunds
+                    .entry(refund.order_number.clone())
+                    .or_default()
+                    .push(refund);
+            }
             exported.extend(page.into_iter().map(|order| ExportedOrder {
                 receipts: receipts.remove(&order.number).unwrap_or_default(),
+                refunds: refunds.remove(&order.number).unwrap_or_default(),
                 order,
             }));
             if !full {

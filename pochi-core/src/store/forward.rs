@@ -193,6 +193,9 @@ macro_rules! forward_store {
             async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>> {
                 (**self).refunds_for_order(number).await
             }
+            async fn refunds_for_orders(&self, numbers: &[OrderNumber]) -> Result<Vec<Refund>> {
+                (**self).refunds_for_orders(numbers).await
+            }
             async fn list_refunds(
                 &self,
                 status: Option<RefundStatus>,

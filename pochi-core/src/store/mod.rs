@@ -363,6 +363,19 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// The refunds of an order, oldest first (`created_at`, then id).
     async fn refunds_for_order(&self, number: &OrderNumber) -> Result<Vec<Refund>>;
 
+    /// The refunds of each of `numbers` (a page of an order list), each order's oldest first;
+    /// the orders may come in any order.
+    ///
+    /// The default calls [`Store::refunds_for_order`] once per order; a backend overrides it
+    /// when it can read them in one go (the SQL stores do, for the order export).
+    async fn refunds_for_orders(&self, numbers: &[OrderNumber]) -> Result<Vec<Refund>> {
+        let mut refunds = Vec::new();
+        for number in numbers {
+            refunds.extend(self.refunds_for_order(number).await?);
+        }
+        Ok(refunds)
+    }
+
     /// Up to `limit` refunds with `status` (every status when `None`), after `after`, newest
     /// first (`created_at` descending, then id descending).
     async fn list_refunds(

@@ -3,14 +3,16 @@
 //! RFC 4180 quoting is the `csv` crate's; on top of it every cell that a spreadsheet would read
 //! as a formula (one starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
 //! leading `'`, so a customer named `=HYPERLINK(..)` stays text when the owner opens the file.
-//! Refunds are not in the file: the core has no refunds yet.
 
 use axum::{
     extract::State,
     http::header,
     response::{IntoResponse, Response},
 };
-use pochi_core::{Error, ExportedOrder, OrderListInput};
+use pochi_core::{
+    Error, ExportedOrder, Money, Order, OrderListInput,
+    refund::{Refund, RefundStatus},
+};
 use serde::Deserialize;
 use time::{UtcOffset, macros::format_description};
 use utoipa::IntoParams;
@@ -49,8 +51,10 @@ pub(crate) struct ExportQuery {
 
 /// Every order the filters pass, newest first, as CSV (UTF-8, RFC 4180): placed at (shop
 /// time, `YYYY-MM-DD HH:MM`), number, status, customer, phone, county, area, lines
-/// (`2 × Kikoi; 1 × Basket`), subtotal, delivery fee, total, and the M-Pesa receipts of the
-/// succeeded payments (`;`-separated). At most 50,000 orders.
+/// (`2 × Kikoi; 1 × Basket`), subtotal, delivery fee, total, the M-Pesa receipts of the
+/// succeeded payments (`;`-separated), the money sent back (refunded), the money still owed
+/// back (owed, being sent, or failed to send), and the M-Pesa references of the money sent
+/// back (`;`-separated). At most 50,000 orders.
 #[utoipa::path(
     get, path = "/api/admin/orders/export.csv", tag = "admin",
     params(ExportQuery),
@@ -118,9 +122,17 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
         "Delivery fee".to_owned(),
         "Total".to_owned(),
         "M-Pesa receipts".to_owned(),
+        "Refunded".to_owned(),
+        "Refund owed".to_owned(),
+        "Refund references".to_owned(),
     ])
     .map_err(backend)?;
-    for ExportedOrder { order, receipts } in orders {
+    for ExportedOrder {
+        order,
+        receipts,
+        refunds,
+    } in orders
+    {
         let placed = order
             .created_at
             .to_offset(offset)
@@ -137,6 +149,13 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(";");
+        let (refunded, owed) = refund_sums(order, refunds)?;
+        let references = refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Refunded)
+            .filter_map(|r| r.reference.as_deref())
+            .collect::<Vec<_>>()
+            .join(";");
         let cells = [
             placed,
             order.number.to_string(),
@@ -150,12 +169,33 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
             order.delivery_fee.amount().to_string(),
             order.total.amount().to_string(),
             receipts,
+            refunded.amount().to_string(),
+            owed.amount().to_string(),
+            references,
         ];
         out.write_record(cells.iter().map(|cell| neutralised(cell).into_owned()))
             .map_err(backend)?;
     }
     out.into_inner()
         .map_err(|e| Error::backend("order export", e.to_string()))
+}
+
+/// What `refunds` of `order` add up to: sent back, and still owed back (owed, sending, or
+/// failed), each in the order's currency.
+fn refund_sums(order: &Order, refunds: &[Refund]) -> Result<(Money, Money), Error> {
+    let zero = Money::zero(order.total.currency());
+    let (mut refunded, mut owed) = (zero, zero);
+    for refund in refunds {
+        let sum = if refund.status == RefundStatus::Refunded {
+            &mut refunded
+        } else {
+            &mut owed
+        };
+        *sum = sum
+            .checked_add(refund.amount)
+            .map_err(|e| Error::backend("order export", e))?;
+    }
+    Ok((refunded, owed))
 }
 
 /// `cell`, with a leading `'` when a spreadsheet would take it for a formula.

@@ -211,12 +211,12 @@ async fn the_export_is_quoted_csv_with_formulas_neutralised() {
         csv,
         format!(
             "Placed at (EAT),Order number,Status,Customer,Phone,County,Area,Lines,Subtotal,\
-             Delivery fee,Total,M-Pesa receipts\r\n\
+             Delivery fee,Total,M-Pesa receipts,Refunded,Refund owed,Refund references\r\n\
              2026-03-02 12:05,{plain},pending_payment,Otieno,254712345678,Nairobi,'-Kilimani,\
-             1 × Kikoi,1500.00,0.00,1500.00,\r\n\
+             1 × Kikoi,1500.00,0.00,1500.00,,0.00,0.00,\r\n\
              2026-03-02 12:00,{formula},paid,\"'=HYPERLINK(\"\"http://x.example\"\",\"\"pay\"\")\",\
              254712345678,Nairobi,\"Westlands, \"\"Blue\"\" gate\",1 × Kikoi,1500.00,0.00,1500.00,\
-             NLJ7RT61SV\r\n"
+             NLJ7RT61SV,0.00,0.00,\r\n"
         )
     );
 
@@ -233,4 +233,79 @@ async fn the_export_is_quoted_csv_with_formulas_neutralised() {
         .send(&app.router)
         .await;
     assert_eq!(String::from_utf8(nobody.body).unwrap().lines().count(), 1);
+}
+
+/// Cancels paid order `number` as the admin; the id of the refund it owes.
+async fn cancel_paid(app: &TestApp, number: &str) -> String {
+    let cancelled = put(
+        &format!("/api/orders/{number}/status"),
+        json!({"status": "cancelled"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.json());
+    let owed = get("/api/admin/refunds?status=owed")
+        .admin()
+        .send(&app.router)
+        .await
+        .json();
+    owed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["orderNumber"] == json!(number))
+        .and_then(|r| r["id"].as_str())
+        .expect("a refund owed")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_export_shows_the_money_each_order_sent_back_and_still_owes_back() {
+    // Given two paid orders cancelled by the shop: one's money sent back by hand, the other's
+    // still owed
+    let app = app();
+    let kikoi = product(&app.shop, "Kikoi", "1500", None).await;
+    let sent = order_by(&app, &kikoi, "Wanjiru", "Westlands", Some("NLJ7RT61SV")).await;
+    app.clock.advance(std::time::Duration::from_secs(5 * 60));
+    let owing = order_by(&app, &kikoi, "Otieno", "Kilimani", Some("NLJ7RT61SW")).await;
+    let refund = cancel_paid(&app, &sent).await;
+    cancel_paid(&app, &owing).await;
+    let paid_back = post(
+        &format!("/api/admin/refunds/{refund}/refunded"),
+        json!({"reference": "SLK4H7Q2XZ"}),
+    )
+    .admin()
+    .send(&app.router)
+    .await;
+    assert_eq!(paid_back.status, StatusCode::OK, "{}", paid_back.json());
+
+    // When the owner exports the orders
+    let reply = get("/api/admin/orders/export.csv")
+        .admin()
+        .send(&app.router)
+        .await;
+
+    // Then each row says what was sent back, with its M-Pesa reference, and what is owed
+    assert_eq!(reply.status, StatusCode::OK);
+    let csv = String::from_utf8(reply.body).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows[0].ends_with(",M-Pesa receipts,Refunded,Refund owed,Refund references"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows[1].contains(&owing), "{csv}");
+    assert!(
+        rows[1].ends_with(",cancelled,Otieno,254712345678,Nairobi,Kilimani,1 × Kikoi,1500.00,0.00,1500.00,NLJ7RT61SW,0.00,1500.00,"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2].contains(&sent), "{csv}");
+    assert!(
+        rows[2].ends_with(",1500.00,0.00,1500.00,NLJ7RT61SV,1500.00,0.00,SLK4H7Q2XZ"),
+        "{}",
+        rows[2]
+    );
 }

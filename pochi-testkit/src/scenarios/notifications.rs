@@ -5,14 +5,15 @@
 use std::{collections::HashSet, sync::Arc};
 
 use pochi_core::{
-    ConflictReason, Entity, Error, Language, Order, OrderNumber, OrderStatus, PaymentStatus, Store,
-    StoreExt,
+    Actor, ConflictReason, Entity, Error, Language, Order, OrderNumber, OrderStatus, PaymentStatus,
+    Store, StoreExt,
     notify::{
         Audience, ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId,
         DeliveryOutcome, DeliveryState, MessageContent, NewDelivery, NoticeKind, OutboxEvent,
         OutboxId,
     },
     phone::Msisdn,
+    refund::{RefundChange, RefundTarget},
     store::ExpiryCutoff,
 };
 use time::OffsetDateTime;
@@ -146,6 +147,122 @@ pub async fn placing_writes_one_outbox_event_and_a_replay_none(store: Arc<dyn St
 
 fn ids_of(events: &[OutboxEvent]) -> Vec<OutboxId> {
     events.iter().map(|e| e.id).collect()
+}
+
+/// Money sent back writes one `refund_sent` event with its reference and amount, whether an
+/// admin marks it refunded by hand or the provider's result says it was sent; asking the
+/// provider, a failure, and the same result again write none.
+pub async fn money_sent_back_writes_one_event_whichever_way(store: Arc<dyn Store>) {
+    let item = product("Kikoi", "1500", Some(100));
+    stock_shelves(store.as_ref(), &[&item]).await;
+    let provider = || Actor::Provider("mpesa".to_owned());
+    let mut owed = Vec::new();
+    for (i, reference) in ["ws_CO_refund_1", "ws_CO_refund_2"].into_iter().enumerate() {
+        let order = order_for(store.as_ref(), &item, 1).await;
+        let payment = started_attempt(store.as_ref(), &order, order.total, reference).await;
+        store
+            .settle_payment(
+                &by_reference(&payment),
+                &success(order.total, &format!("NLJ7RT6{i}SV")),
+            )
+            .await
+            .unwrap();
+        store
+            .move_order(&order.number, &admin_move(OrderStatus::Cancelled, at(200)))
+            .await
+            .unwrap();
+        let refund = store
+            .refunds_for_order(&order.number)
+            .await
+            .unwrap()
+            .remove(0);
+        owed.push((order, refund));
+    }
+    let change = |id, change| {
+        let store = Arc::clone(&store);
+        async move { store.change_refund(&RefundTarget::Id(id), &change).await }
+    };
+
+    // By hand, after the provider could not send it
+    let (by_hand, refund) = &owed[0];
+    let sending = RefundChange::Sending {
+        request: "AG_20261205_0001".to_owned(),
+        actor: Actor::Admin("amina".to_owned()),
+        at: at(300),
+    };
+    change(refund.id, sending).await.unwrap();
+    let failed = RefundChange::Result {
+        request: "AG_20261205_0001".to_owned(),
+        outcome: Err("The transaction could not be reversed".to_owned()),
+        actor: provider(),
+        at: at(310),
+    };
+    store
+        .change_refund(
+            &RefundTarget::ProviderRequest("AG_20261205_0001".to_owned()),
+            &failed,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds_of(store.as_ref(), &by_hand.number).await,
+        [
+            NoticeKind::OrderPlaced,
+            NoticeKind::PaymentSucceeded,
+            NoticeKind::StatusChanged
+        ],
+        "asking the provider and its failure tell the customer nothing"
+    );
+    let marked = RefundChange::MarkRefunded {
+        reference: "SLK4H7Q2XZ".to_owned(),
+        note: None,
+        actor: Actor::Admin("amina".to_owned()),
+        at: at(400),
+    };
+    change(refund.id, marked.clone()).await.unwrap();
+    assert!(change(refund.id, marked).await.is_err(), "paid twice");
+    let events = events_of(store.as_ref(), &by_hand.number).await;
+    let sent: Vec<_> = events
+        .iter()
+        .filter(|e| e.details.kind == NoticeKind::RefundSent)
+        .collect();
+    assert_eq!(sent.len(), 1, "{events:?}");
+    assert_eq!(sent[0].details.receipt.as_deref(), Some("SLK4H7Q2XZ"));
+    assert_eq!(sent[0].details.amount, Some(refund.amount));
+    assert_eq!(sent[0].details.status, OrderStatus::Cancelled);
+    assert_eq!(sent[0].details.at, at(400));
+
+    // By the provider, whose result comes twice
+    let (reversed, refund) = &owed[1];
+    let sending = RefundChange::Sending {
+        request: "AG_20261205_0002".to_owned(),
+        actor: Actor::Admin("amina".to_owned()),
+        at: at(300),
+    };
+    change(refund.id, sending).await.unwrap();
+    let done = RefundChange::Result {
+        request: "AG_20261205_0002".to_owned(),
+        outcome: Ok("SLK4H7Q2XY".to_owned()),
+        actor: provider(),
+        at: at(320),
+    };
+    for _ in 0..2 {
+        store
+            .change_refund(
+                &RefundTarget::ProviderRequest("AG_20261205_0002".to_owned()),
+                &done,
+            )
+            .await
+            .unwrap();
+    }
+    let events = events_of(store.as_ref(), &reversed.number).await;
+    let sent: Vec<_> = events
+        .iter()
+        .filter(|e| e.details.kind == NoticeKind::RefundSent)
+        .collect();
+    assert_eq!(sent.len(), 1, "{events:?}");
+    assert_eq!(sent[0].details.receipt.as_deref(), Some("SLK4H7Q2XY"));
+    assert_eq!(sent[0].details.at, at(320));
 }
 
 /// A status move, an expiry, a successful and a failed payment each write their event; the

@@ -106,6 +106,59 @@ pub async fn cancelling_a_paid_order_owes_its_payment_back_once(store: Arc<dyn S
     );
 }
 
+/// The refunds of several orders, read together (the order export), are each order's refunds,
+/// oldest first; an order without refunds has none.
+pub async fn refunds_of_several_orders_are_read_together(store: Arc<dyn Store>) {
+    // Given an order owing two refunds, one owing one, and one owing none
+    let first = setup(store.as_ref()).await;
+    let kanga = product("Kanga", "500", Some(10));
+    stock_shelves(store.as_ref(), &[&kanga]).await;
+    let second = order_for(store.as_ref(), &kanga, 1).await;
+    let none = order_for(store.as_ref(), &kanga, 1).await;
+    pay(store.as_ref(), &first, "1000", "RFS0000001").await;
+    pay(store.as_ref(), &second, "500", "RFS0000002").await;
+    for order in [&first, &second] {
+        store
+            .move_order(&order.number, &admin_move(OrderStatus::Cancelled, at(30)))
+            .await
+            .expect("cancel");
+    }
+    pay(store.as_ref(), &first, "200", "RFS0000003").await;
+
+    // When they are read together, then each order's refunds come in their order
+    let together = store
+        .refunds_for_orders(&[
+            none.number.clone(),
+            second.number.clone(),
+            first.number.clone(),
+        ])
+        .await
+        .unwrap();
+    let of = |order: &Order| -> Vec<Refund> {
+        together
+            .iter()
+            .filter(|r| r.order_number == order.number)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(together.len(), 3);
+    let first_alone = store.refunds_for_order(&first.number).await.unwrap();
+    assert_eq!(first_alone.len(), 2);
+    assert_eq!(of(&first), first_alone);
+    assert_eq!(
+        of(&second),
+        store.refunds_for_order(&second.number).await.unwrap()
+    );
+    assert_eq!(store.refunds_for_orders(&[]).await.unwrap(), vec![]);
+    assert_eq!(
+        store
+            .refunds_for_orders(std::slice::from_ref(&none.number))
+            .await
+            .unwrap(),
+        vec![]
+    );
+}
+
 /// An unpaid order paid too much stays unpaid and owes nothing until it is cancelled, then
 /// owes the whole payment back; a payment after the cancellation owes itself; a payment beyond
 /// a paid order's total owes the excess; nothing twice.

@@ -2,5 +2,6 @@
 
 #![allow(dead_code)] // Each test file uses a part.
 
+pub(crate) mod admin;
 pub(crate) mod child;
 pub(crate) mod db;
