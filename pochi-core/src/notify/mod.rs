@@ -6,8 +6,9 @@
 //! 1. **Outbox.** A store writes an [`OutboxEvent`] in the same transaction as the change that
 //!    causes it (an order placed, a payment that succeeded or failed, a status move, money
 //!    sent back), built by the constructors here ([`OutboxEvent::placed`],
-//!    [`OutboxEvent::moved`], [`OutboxEvent::settled`], [`OutboxEvent::refund_sent`]), so an event exists exactly when its change does, even if the
-//!    process dies right after the commit.
+//!    [`OutboxEvent::moved`], [`OutboxEvent::settled`], [`OutboxEvent::refund_sent`]), so an
+//!    event exists exactly when its change does, even if the process dies right after the
+//!    commit.
 //! 2. **Expansion.** The dispatcher reads pending events ([`Store::pending_outbox_events`]),
 //!    renders the messages each one makes (templates, the customer's language, the channels
 //!    configured, SMS opt-outs) and hands them to [`Store::expand_outbox_event`], which marks the

@@ -4,8 +4,8 @@
 //!
 //! A template is plain text with placeholders: `{shop}` (the shop's name), `{name}` (the
 //! customer's), `{order}` (the order number), `{total}`, `{amount}` (a payment's),
-//! `{receipt}` (the M-Pesa receipt, or a refund's M-Pesa reference), `{status}` and `{link}` (the page to pay or track the
-//! order). A placeholder without a value in a message (no receipt yet) becomes empty text.
+//! `{receipt}` (the M-Pesa receipt, or a refund's M-Pesa reference), `{status}` and `{link}`
+//! (the page to pay or track the order). A placeholder without a value in a message (no receipt yet) becomes empty text.
 
 use std::{collections::HashMap, fmt, str::FromStr};
 
@@ -98,10 +98,10 @@ impl TemplateName {
             (T::OrderCancelled, En) => "{shop}: Order {order} was cancelled. Details: {link}",
             (T::OrderCancelled, Sw) => "{shop}: Oda {order} imeghairiwa. Maelezo: {link}",
             (T::RefundSent, En) => {
-                "{shop}: We sent back {amount} for order {order}. M-Pesa {receipt}. Details: {link}"
+                "{shop}: We sent back {amount} for order {order}. M-Pesa {receipt}. {link}"
             }
             (T::RefundSent, Sw) => {
-                "{shop}: Tumekurudishia {amount} kwa oda {order}. M-Pesa {receipt}. Maelezo: {link}"
+                "{shop}: Tumekurudishia {amount} kwa oda {order}. M-Pesa {receipt}. {link}"
             }
             (T::OwnerPaymentSucceeded, En) => {
                 "Paid: order {order}, {amount} from {name}. M-Pesa receipt {receipt}. {link}"
@@ -447,5 +447,10 @@ mod tests {
             details.status = status;
             assert_eq!(TemplateName::for_customer(&details), template, "{status:?}");
         }
+        details.kind = NoticeKind::RefundSent;
+        assert_eq!(
+            TemplateName::for_customer(&details),
+            Some(TemplateName::RefundSent)
+        );
     }
 }

@@ -211,8 +211,8 @@ impl Shop {
     }
 
     /// Every order the list's filters pass (its cursor and limit are ignored), newest first,
-    /// each with the M-Pesa receipts of its succeeded payments and its refunds: what an export of the shop's
-    /// accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
+    /// each with the M-Pesa receipts of its succeeded payments and its refunds: what an export of
+    /// the shop's accounts holds. More than [`EXPORT_MAX_ORDERS`] is an invalid-input error naming
     /// `from`, asking for a shorter period.
     pub async fn export_orders(&self, input: &OrderListInput) -> Result<Vec<ExportedOrder>> {
         self.export_orders_within(input, EXPORT_MAX_ORDERS, EXPORT_PAGE)

@@ -16,7 +16,7 @@
 //! | [`Store::insert_payment`] | returns the order's attempt with the same idempotency key; with a [`PushLimit`], refuses a push with [`verdict::check_payment_requests`] when the phone has had as many pushes in the window (counted under a lock per phone); otherwise inserts. |
 //! | [`Store::settle_payment`] | locks the attempt and its order, calls [`settle`](crate::payment::settle), writes the [`Settlement`](crate::Settlement) (an `AddReceipt` writes the attempt's receipt alone and answers `Settled::Unchanged` with `ReceiptAdded`: commit whenever [`Settled::wrote`](crate::Settled::wrote)). A receipt already on another payment is a `Conflict` with `ReceiptAlreadyUsed`, nothing written. |
 //! | [`Store::record_direct_payment`] | inserts the payment and settles it as above; a known `(provider, reference)` is `Settled::Unchanged` (a duplicate). |
-//! | [`Store::change_refund`] | locks the refund's order, then the refund, calls [`Refund::plan`](crate::refund::Refund::plan), writes the refund it returns and, when [`Refund::timeline_entry`](crate::refund::Refund::timeline_entry) gives one (the refund was paid back), appends it to the order's timeline in the same transaction. A reference or provider request that another refund has is a `Conflict` (`AlreadyExists`), nothing written. |
+//! | [`Store::change_refund`] | locks the refund's order, then the refund, calls [`Refund::plan`](crate::refund::Refund::plan), writes the refund it returns and, when [`Refund::timeline_entry`](crate::refund::Refund::timeline_entry) gives one (the refund was paid back), appends it to the order's timeline in the same transaction; when the refund becomes `refunded` it writes [`OutboxEvent::refund_sent`] there too. A reference or provider request that another refund has is a `Conflict` (`AlreadyExists`), nothing written. |
 //! | [`Store::resolve_review`] | locks the order the notice names (if any), writes the decision only if none is recorded, and appends [`ReviewResolution::timeline_entry`](crate::payment::ReviewResolution::timeline_entry) (if any) to that order's timeline, in one transaction. |
 //!
 //! Refunds are owed in the same transaction as the change that owes them: after
@@ -416,7 +416,8 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // replay) writes [`OutboxEvent::placed`]; `move_order` and `expire_orders` write
     // [`OutboxEvent::moved`] for each move; `settle_payment` and `record_direct_payment`,
     // when they apply a result, write [`OutboxEvent::settled`] of the payment and the order
-    // afterwards. Each in the same transaction as its change, never after it.
+    // afterwards; `change_refund`, when the refund becomes `refunded`, writes
+    // [`OutboxEvent::refund_sent`]. Each in the same transaction as its change, never after it.
 
     /// Up to `limit` events not yet expanded into messages, oldest first.
     async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>>;

@@ -154,6 +154,7 @@ pub(crate) enum TemplateName {
     OrderDispatched,
     OrderDelivered,
     OrderCancelled,
+    RefundSent,
     OwnerPaymentSucceeded,
 }
 

@@ -755,7 +755,8 @@ pub(crate) struct Message {
     #[schema(format = Uuid)]
     event: String,
     order_number: String,
-    /// `order_placed`, `payment_succeeded`, `payment_failed` or `status_changed`.
+    /// `order_placed`, `payment_succeeded`, `payment_failed`, `status_changed` or
+    /// `refund_sent`.
     kind: String,
     /// `sms`, `whatsapp`, `email`, `webhook` or `log`.
     channel: String,

@@ -298,7 +298,10 @@ async fn the_export_shows_the_money_each_order_sent_back_and_still_owes_back() {
     assert_eq!(rows.len(), 3, "{csv}");
     assert!(rows[1].contains(&owing), "{csv}");
     assert!(
-        rows[1].ends_with(",cancelled,Otieno,254712345678,Nairobi,Kilimani,1 × Kikoi,1500.00,0.00,1500.00,NLJ7RT61SW,0.00,1500.00,"),
+        rows[1].ends_with(
+            ",cancelled,Otieno,254712345678,Nairobi,Kilimani,1 × Kikoi,1500.00,0.00,1500.00,\
+             NLJ7RT61SW,0.00,1500.00,"
+        ),
         "{}",
         rows[1]
     );

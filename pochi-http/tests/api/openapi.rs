@@ -343,6 +343,12 @@ async fn responses_have_the_documented_shapes() {
             .admin(),
             "412",
         ),
+        (
+            "/api/admin/messages/templates",
+            "get",
+            get("/api/admin/messages/templates").admin(),
+            "200",
+        ),
         ("/api/health", "get", get("/api/health"), "200"),
         (
             "/api/orders",

@@ -157,7 +157,10 @@ pub async fn money_sent_back_writes_one_event_whichever_way(store: Arc<dyn Store
     stock_shelves(store.as_ref(), &[&item]).await;
     let provider = || Actor::Provider("mpesa".to_owned());
     let mut owed = Vec::new();
-    for (i, reference) in ["ws_CO_refund_1", "ws_CO_refund_2"].into_iter().enumerate() {
+    for (i, reference) in ["ws_CO_refund_1", "ws_CO_refund_2", "ws_CO_refund_3"]
+        .into_iter()
+        .enumerate()
+    {
         let order = order_for(store.as_ref(), &item, 1).await;
         let payment = started_attempt(store.as_ref(), &order, order.total, reference).await;
         store
@@ -182,6 +185,27 @@ pub async fn money_sent_back_writes_one_event_whichever_way(store: Arc<dyn Store
         let store = Arc::clone(&store);
         async move { store.change_refund(&RefundTarget::Id(id), &change).await }
     };
+
+    // By hand, straight from owed
+    let (straight, refund) = &owed[2];
+    let marked = RefundChange::MarkRefunded {
+        reference: "SLK4H7Q2XW".to_owned(),
+        note: None,
+        actor: Actor::Admin("amina".to_owned()),
+        at: at(250),
+    };
+    change(refund.id, marked).await.unwrap();
+    let events = events_of(store.as_ref(), &straight.number).await;
+    assert_eq!(
+        events.iter().map(|e| e.details.kind).collect::<Vec<_>>(),
+        [
+            NoticeKind::OrderPlaced,
+            NoticeKind::PaymentSucceeded,
+            NoticeKind::StatusChanged,
+            NoticeKind::RefundSent
+        ]
+    );
+    assert_eq!(events[3].details.receipt.as_deref(), Some("SLK4H7Q2XW"));
 
     // By hand, after the provider could not send it
     let (by_hand, refund) = &owed[0];

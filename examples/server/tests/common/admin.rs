@@ -5,7 +5,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
 /// `method` on `path` of `server` with the generated admin's login and `body` as JSON; the
-/// status and the JSON answer (`null` when the answer is not JSON).
+/// status and the JSON answer (every answer of the API is JSON).
 pub(crate) async fn as_admin(
     server: &Running,
     method: Method,
@@ -21,5 +21,5 @@ pub(crate) async fn as_admin(
         .await
         .unwrap();
     let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    (status, response.json().await.unwrap())
 }
