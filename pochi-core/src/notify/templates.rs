@@ -5,7 +5,8 @@
 //! A template is plain text with placeholders: `{shop}` (the shop's name), `{name}` (the
 //! customer's), `{order}` (the order number), `{total}`, `{amount}` (a payment's),
 //! `{receipt}` (the M-Pesa receipt, or a refund's M-Pesa reference), `{status}` and `{link}`
-//! (the page to pay or track the order). A placeholder without a value in a message (no receipt yet) becomes empty text.
+//! (the page to pay or track the order). A placeholder without a value in a message (no
+//! receipt yet) becomes empty text.
 
 use std::{collections::HashMap, fmt, str::FromStr};
 
