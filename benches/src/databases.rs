@@ -62,7 +62,7 @@ enum Server {
 
 impl BenchDatabase {
     /// Creates `pochi_bench_<pid>` on the PostgreSQL server at `POCHI_TEST_POSTGRES_URL`.
-    /// `Ok(None)`: the server cannot be reached (already reported by [`unreachable`]).
+    /// `Ok(None)`: the server cannot be reached (already reported by [`unreachable()`]).
     pub async fn postgres() -> Result<Option<Self>, BenchError> {
         let base = env_url("POCHI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL);
         let options: PgConnectOptions = base.parse()?;

@@ -2,7 +2,7 @@
 //! M-Pesa account and the order.
 //!
 //! Safaricom's confirmation messages take a few shapes (Buy Goods: "paid to"; Pay Bill: "sent
-//! to … for account …"; Send Money and Pochi la Biashara: "sent to NAME [PHONE]"), and real
+//! to … for account …"; Send Money and Pochi la Biashara: "sent to NAME \[PHONE\]"), and real
 //! ones vary: line breaks for spaces, a missing full stop before "on" or "New", two- or
 //! four-digit years, adverts at the end. The parser reads each part by its meaning (the code
 //! before "Confirmed", the amount after it, the recipient after "paid to" or "sent to", the
@@ -47,7 +47,7 @@ pub enum Recipient {
         /// The account the customer typed.
         account: String,
     },
-    /// Send Money or a Pochi la Biashara wallet: "sent to NAME [PHONE]".
+    /// Send Money or a Pochi la Biashara wallet: "sent to NAME \[PHONE\]".
     SentTo {
         /// The person's or wallet's name.
         name: String,

@@ -1,5 +1,5 @@
 //! The HTTP API of a Pochi shop: [`router`] turns a [`pochi_core::Shop`] into an
-//! [`axum::Router`] that a host serves as it is or nests under a prefix, and [`jobs`] runs the
+//! [`axum::Router`] that a host serves as it is or nests under a prefix, and [`jobs()`] runs the
 //! shop's background work (unpaid-order expiry, payment reconciliation) beside it.
 //!
 //! The layer parses, authenticates and maps errors; every decision is the shop's. Around the

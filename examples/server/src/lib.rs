@@ -27,7 +27,7 @@
 //!
 //! - one port serving the pages ([`assets`]), the simulator routes (simulated mode only) and
 //!   everything else through `pochi_http::router` (the API, callbacks, media, metrics);
-//! - the shop's background jobs ([`pochi_http::jobs`]: payment reconciliation and unpaid-order
+//! - the shop's background jobs ([`pochi_http::jobs()`]: payment reconciliation and unpaid-order
 //!   expiry, each at its interval);
 //! - [`Running::shutdown`]: stop accepting, finish the requests in flight and the job run in
 //!   progress, stop the simulator, then close the SQLite pool (its WAL is checkpointed into

@@ -18,7 +18,7 @@
 //!    per delivery, taken with `FOR UPDATE SKIP LOCKED` where the database has it), sends each
 //!    through its [`Channel`] with the delivery's id as the idempotency key, and records the
 //!    outcome ([`Store::finish_delivery`]): sent, retried later with backoff, or dead (the
-//!    dashboard lists dead messages and can [retry](Store::retry_delivery) them).
+//!    dashboard lists dead messages and can [retry][`Store::retry_delivery`] them).
 //!
 //! A message is sent at least once; twice only if a process dies after the channel accepted it
 //! and before the outcome was recorded, and then with the same idempotency key.
@@ -27,7 +27,7 @@
 //! [`Store::expand_outbox_event`]: crate::Store::expand_outbox_event
 //! [`Store::claim_deliveries`]: crate::Store::claim_deliveries
 //! [`Store::finish_delivery`]: crate::Store::finish_delivery
-//! [Store::retry_delivery]: crate::Store::retry_delivery
+//! [`Store::retry_delivery`]: crate::Store::retry_delivery
 
 use std::{fmt, str::FromStr, time::Duration};
 

@@ -26,7 +26,7 @@ pub enum SmsEncoding {
     Ucs2,
 }
 
-/// The SMS length of a text (see the [module docs](self)).
+/// The SMS length of a text (segments counted as [`split_segments`](crate::notify::split_segments) counts them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsLength {

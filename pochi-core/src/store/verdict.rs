@@ -194,7 +194,7 @@ pub fn check_stock(order: &Order, unit: &StockUnits, found: Option<ProductStock>
 /// (`None`: no such product; `Some(None)`: its stock is not tracked).
 ///
 /// A stock that would go below zero is `OutOfStock` (`requested` is the units taken away,
-/// `available` what was left), one above [`MAX_STOCK`](crate::product::MAX_STOCK) is invalid
+/// `available` what was left), one above [`MAX_STOCK`] is invalid
 /// input at `delta`, an untracked one a `Conflict` with [`ConflictReason::StockNotTracked`].
 /// Stores that apply the delta with one conditional update ask this why it matched no row.
 pub fn adjusted_stock(adjustment: &NewStockAdjustment, found: Option<Option<u32>>) -> Result<u32> {
