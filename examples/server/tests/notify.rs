@@ -415,8 +415,9 @@ async fn a_server_killed_after_the_commit_and_before_the_send_delivers_once_afte
     drop(restarted);
 }
 
-/// Two server processes on one database, each dispatching every 50 ms, while orders arrive at
-/// both: every message goes out exactly once.
+/// Two server processes on one database, dispatching every 50 and every 70 ms (so neither's
+/// ticks keep coming just before the other's), while orders arrive at both in waves: both
+/// dispatch, and every message goes out exactly once.
 async fn two_servers_never_send_twice(kind: &str) {
     let Some(db) = Db::fresh(kind).await else {
         return;
@@ -429,20 +430,26 @@ async fn two_servers_never_send_twice(kind: &str) {
     vars.push(("POCHI_OPEN_ORDERS_PER_ADDRESS".to_owned(), "off".to_owned()));
     let first = ChildServer::start(one.path(), &refs(&vars));
     vars.push(("POCHI_DEMO_PRODUCTS".to_owned(), "false".to_owned()));
+    vars.push(("POCHI_NOTIFY_INTERVAL".to_owned(), "70ms".to_owned()));
     let second = ChildServer::start(two.path(), &refs(&vars));
 
-    // The demo's four products hold at least six each.
+    // The demo's four products hold at least six each. Six waves of four concurrent orders,
+    // 120 ms apart: one server's dispatcher drains a whole backlog in one tick, so a single
+    // burst could all go to whichever ticks first.
     const ORDERS: usize = 24;
-    let mut placing = tokio::task::JoinSet::new();
-    for i in 0..ORDERS {
-        let base = if i % 2 == 0 { &first } else { &second }.base_url.clone();
-        placing.spawn(async move {
-            place_order_of(&base, &format!("07{:08}", 10_000_000 + i), "en", i % 4).await
-        });
-    }
     let mut orders = Vec::new();
-    while let Some(order) = placing.join_next().await {
-        orders.push(order.unwrap());
+    for wave in 0..ORDERS / 4 {
+        let mut placing = tokio::task::JoinSet::new();
+        for i in wave * 4..wave * 4 + 4 {
+            let base = if i % 2 == 0 { &first } else { &second }.base_url.clone();
+            placing.spawn(async move {
+                place_order_of(&base, &format!("07{:08}", 10_000_000 + i), "en", i % 4).await
+            });
+        }
+        while let Some(order) = placing.join_next().await {
+            orders.push(order.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(120)).await;
     }
     let sent = sms_after(&fake, ORDERS, Duration::from_secs(2)).await;
     assert_eq!(sent.len(), ORDERS, "a message sent twice, or lost");
