@@ -10,7 +10,8 @@ use pochi_core::{
     ConflictReason, Entity, Error, OrderNumber, Result,
     notify::{
         ChannelKind, Delivery, DeliveryClaim, DeliveryFilter, DeliveryId, DeliveryKey,
-        DeliveryOutcome, DeliveryState, EventDetails, NewDelivery, OutboxEvent, OutboxId,
+        DeliveryOutcome, DeliveryState, EventDetails, NewDelivery, NoticeKind, OutboxEvent,
+        OutboxId,
     },
     phone::Msisdn,
 };
@@ -104,15 +105,28 @@ where
 
     // ----- events -----
 
+    /// Pending events of the kinds this build knows. An event of another kind (written by a
+    /// newer build, before a rollback to this one) stays pending for a build that knows it,
+    /// instead of failing every batch and so stopping every message.
     pub(crate) async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>> {
-        let found = sqlx::query(&sql::<D>(
-            "SELECT id, details FROM outbox_events WHERE expanded_at IS NULL \
-             ORDER BY created_at, id LIMIT ?",
-        ))
-        .bind(rows::limit(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(from_sqlx::<D>)?;
+        let mut query = QueryBuilder::<D::Db>::new(
+            "SELECT id, details FROM outbox_events WHERE expanded_at IS NULL AND ",
+        );
+        D::push_one_of_texts(
+            &mut query,
+            "kind",
+            NoticeKind::ALL
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
+        );
+        query
+            .push(" ORDER BY created_at, id LIMIT ")
+            .push_bind(rows::limit(limit));
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx::<D>)?;
+        let found = D::fetch_all(&mut query, &mut conn)
+            .await
+            .map_err(from_sqlx::<D>)?;
         let events = found
             .iter()
             .map(|row| {

@@ -248,3 +248,43 @@ async fn a_full_disk_is_storage_full_and_leaves_every_connection_usable() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_event_of_a_kind_this_build_does_not_know_waits_and_stops_no_message() {
+    // given: an order's event, and before it an event of a kind a newer build wrote (the shop
+    // rolled back to this build after the newer one had run)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let kikoi = product("Kikoi", 1500, None);
+    store.insert_product(&kikoi).await.unwrap();
+    let placed = order(&[(&kikoi, 1)]);
+    store.place_order(&new_order(placed.clone())).await.unwrap();
+    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    pochi_store_sqlite::sqlx::query(
+        "INSERT INTO outbox_events (id, order_number, kind, details, created_at) \
+         SELECT '0190f000-0000-7000-8000-000000000001', order_number, 'loyalty_points', \
+         replace(details, '\"order_placed\"', '\"loyalty_points\"'), created_at - 1 \
+         FROM outbox_events",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
+
+    // when the dispatcher reads the pending events
+    let pending = store.pending_outbox_events(10).await.unwrap();
+
+    // then the order's event comes, and the unknown one waits, still pending
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0].details.order_number, placed.number);
+    let waiting: i64 = pochi_store_sqlite::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox_events WHERE kind = 'loyalty_points' AND expanded_at IS NULL",
+    )
+    .fetch_one(&mut raw)
+    .await
+    .unwrap();
+    assert_eq!(waiting, 1);
+}

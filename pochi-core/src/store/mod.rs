@@ -419,7 +419,10 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     // afterwards; `change_refund`, when the refund becomes `refunded`, writes
     // [`OutboxEvent::refund_sent`]. Each in the same transaction as its change, never after it.
 
-    /// Up to `limit` events not yet expanded into messages, oldest first.
+    /// Up to `limit` events not yet expanded into messages, oldest first. A store that keeps
+    /// events as text leaves those of a kind this build does not know
+    /// ([`NoticeKind::ALL`](crate::notify::NoticeKind::ALL); a newer build wrote them before a
+    /// rollback) pending and out of the answer, so they neither fail the batch nor get lost.
     async fn pending_outbox_events(&self, limit: usize) -> Result<Vec<OutboxEvent>>;
 
     /// Marks event `id` expanded and inserts its messages, atomically, only if it is still
