@@ -142,17 +142,7 @@ async fn a_closed_pool_is_unavailable() {
 #[tokio::test]
 async fn a_corrupt_row_is_a_backend_error_not_a_panic() {
     // given: a row written behind the store's back with a status no order can have
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.db");
-    let store = SqliteStore::open(&path).await.unwrap();
-    store.migrate().await.unwrap();
-    let kikoi = product("Kikoi", 1500, None);
-    store.insert_product(&kikoi).await.unwrap();
-    let placed = order(&[(&kikoi, 1)]);
-    store.place_order(&new_order(placed.clone())).await.unwrap();
-    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let (store, placed, mut raw, _dir) = placed_order_in_a_file().await;
     pochi_store_sqlite::sqlx::query("UPDATE orders SET status = 'shipped'")
         .execute(&mut raw)
         .await
@@ -253,17 +243,7 @@ async fn a_full_disk_is_storage_full_and_leaves_every_connection_usable() {
 async fn an_event_of_a_kind_this_build_does_not_know_waits_and_stops_no_message() {
     // given: an order's event, and before it an event of a kind a newer build wrote (the shop
     // rolled back to this build after the newer one had run)
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shop.db");
-    let store = SqliteStore::open(&path).await.unwrap();
-    store.migrate().await.unwrap();
-    let kikoi = product("Kikoi", 1500, None);
-    store.insert_product(&kikoi).await.unwrap();
-    let placed = order(&[(&kikoi, 1)]);
-    store.place_order(&new_order(placed.clone())).await.unwrap();
-    let mut raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let (store, placed, mut raw, _dir) = placed_order_in_a_file().await;
     pochi_store_sqlite::sqlx::query(
         "INSERT INTO outbox_events (id, order_number, kind, details, created_at) \
          SELECT '0190f000-0000-7000-8000-000000000001', order_number, 'loyalty_points', \

@@ -14,6 +14,7 @@ use crate::{
     error::{ConflictReason, Entity, Error, Result},
     events::ShopEvent,
     ids::OrderNumber,
+    money::Money,
     order::{
         Actor, IdempotencyKey, NewOrder, Order, OrderFilter, OrderKey, OrderStatus, Placement,
         StatusChange, TimelineEntry, Trigger,
@@ -22,7 +23,7 @@ use crate::{
     payment::{PaymentStatus, Receipt},
     phone::Msisdn,
     pricing,
-    refund::Refund,
+    refund::{Refund, RefundStatus},
     search::OrderSearch,
     store::{OpenOrderLimits, StoreExt},
     tracking::TrackedOrder,
@@ -47,6 +48,37 @@ pub struct ExportedOrder {
     pub receipts: Vec<Receipt>,
     /// Its refunds (money owed back, or sent back), oldest first.
     pub refunds: Vec<Refund>,
+}
+
+impl ExportedOrder {
+    /// The money its refunds sent back, in the order's currency.
+    pub fn refunded(&self) -> Result<Money> {
+        self.refund_sum(|status| status == RefundStatus::Refunded)
+    }
+
+    /// The money still owed back: refunds owed, being sent, or whose sending failed.
+    pub fn owed_back(&self) -> Result<Money> {
+        self.refund_sum(|status| status != RefundStatus::Refunded)
+    }
+
+    /// The M-Pesa references of the money sent back, oldest refund first.
+    pub fn refund_references(&self) -> Vec<&str> {
+        self.refunds
+            .iter()
+            .filter(|r| r.status == RefundStatus::Refunded)
+            .filter_map(|r| r.reference.as_deref())
+            .collect()
+    }
+
+    fn refund_sum(&self, counts: impl Fn(RefundStatus) -> bool) -> Result<Money> {
+        let amounts = self
+            .refunds
+            .iter()
+            .filter(|r| counts(r.status))
+            .map(|r| r.amount);
+        Money::sum(self.order.total.currency(), amounts)
+            .map_err(|e| Error::backend("order export", e))
+    }
 }
 
 /// Filters of the admin order list, as the client sends them.
@@ -361,5 +393,52 @@ impl Shop {
             date
         };
         in_utc(date.midnight().assume_offset(self.inner.config.utc_offset)).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::*;
+    use crate::{
+        fixtures,
+        payment::PaymentStatus,
+        refund::{RefundId, refunds_due},
+    };
+
+    #[test]
+    fn an_export_row_counts_sent_back_money_apart_from_money_still_owed_back() {
+        // Given an order whose refunds stand in every status: one of each, 100 to 400
+        let mut order = fixtures::order("AAAAAAAAAA", dec!(1000));
+        order.status = OrderStatus::Cancelled;
+        let payment = fixtures::payment(1, &order, dec!(1000), PaymentStatus::Succeeded);
+        let owed = refunds_due(&order, &[payment], &[], None, order.created_at).remove(0);
+        let refunds = [
+            (RefundStatus::Owed, dec!(100), None),
+            (RefundStatus::Sending, dec!(200), None),
+            (RefundStatus::Refunded, dec!(300), Some("SLK4H7Q2XZ")),
+            (RefundStatus::Failed, dec!(400), None),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (status, amount, reference))| Refund {
+            id: RefundId::of_payment(owed.payment_id, i),
+            status,
+            amount: fixtures::kes(amount),
+            reference: reference.map(str::to_owned),
+            ..owed.clone()
+        })
+        .collect();
+        let exported = ExportedOrder {
+            order,
+            receipts: Vec::new(),
+            refunds,
+        };
+
+        // Then only the refunded one is sent back; owed, sending and failed are still owed
+        assert_eq!(exported.refunded().unwrap(), fixtures::kes(dec!(300)));
+        assert_eq!(exported.owed_back().unwrap(), fixtures::kes(dec!(700)));
+        assert_eq!(exported.refund_references(), ["SLK4H7Q2XZ"]);
     }
 }

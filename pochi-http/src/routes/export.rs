@@ -9,10 +9,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use pochi_core::{
-    Error, ExportedOrder, Money, Order, OrderListInput,
-    refund::{Refund, RefundStatus},
-};
+use pochi_core::{Error, ExportedOrder, OrderListInput};
 use serde::Deserialize;
 use time::{UtcOffset, macros::format_description};
 use utoipa::IntoParams;
@@ -127,12 +124,10 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
         "Refund references".to_owned(),
     ])
     .map_err(backend)?;
-    for ExportedOrder {
-        order,
-        receipts,
-        refunds,
-    } in orders
-    {
+    for exported in orders {
+        let ExportedOrder {
+            order, receipts, ..
+        } = exported;
         let placed = order
             .created_at
             .to_offset(offset)
@@ -149,13 +144,6 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(";");
-        let (refunded, owed) = refund_sums(order, refunds)?;
-        let references = refunds
-            .iter()
-            .filter(|r| r.status == RefundStatus::Refunded)
-            .filter_map(|r| r.reference.as_deref())
-            .collect::<Vec<_>>()
-            .join(";");
         let cells = [
             placed,
             order.number.to_string(),
@@ -169,33 +157,15 @@ fn orders_csv(orders: &[ExportedOrder], offset: UtcOffset) -> Result<Vec<u8>, Er
             order.delivery_fee.amount().to_string(),
             order.total.amount().to_string(),
             receipts,
-            refunded.amount().to_string(),
-            owed.amount().to_string(),
-            references,
+            exported.refunded()?.amount().to_string(),
+            exported.owed_back()?.amount().to_string(),
+            exported.refund_references().join(";"),
         ];
         out.write_record(cells.iter().map(|cell| neutralised(cell).into_owned()))
             .map_err(backend)?;
     }
     out.into_inner()
         .map_err(|e| Error::backend("order export", e.to_string()))
-}
-
-/// What `refunds` of `order` add up to: sent back, and still owed back (owed, sending, or
-/// failed), each in the order's currency.
-fn refund_sums(order: &Order, refunds: &[Refund]) -> Result<(Money, Money), Error> {
-    let zero = Money::zero(order.total.currency());
-    let (mut refunded, mut owed) = (zero, zero);
-    for refund in refunds {
-        let sum = if refund.status == RefundStatus::Refunded {
-            &mut refunded
-        } else {
-            &mut owed
-        };
-        *sum = sum
-            .checked_add(refund.amount)
-            .map_err(|e| Error::backend("order export", e))?;
-    }
-    Ok((refunded, owed))
 }
 
 /// `cell`, with a leading `'` when a spreadsheet would take it for a formula.

@@ -9,10 +9,14 @@ use pochi_core::store::NewOrder;
 use pochi_core::{
     Actor, County, Currency, IdGenerator, IdempotencyKey, Money, Msisdn, Order, OrderLine,
     OrderNumber, OrderPrefix, OrderStatus, Payment, PaymentId, PaymentKind, PaymentResult,
-    PaymentStatus, Product, ProductId, ProviderResult, Receipt, SequentialIds, TimelineEntry,
+    PaymentStatus, Product, ProductId, ProviderResult, Receipt, SequentialIds, Store,
+    TimelineEntry,
     order::{Customer, Delivery},
 };
-use pochi_store_sqlite::SqliteStore;
+use pochi_store_sqlite::{
+    SqliteStore,
+    sqlx::{Connection, SqliteConnection},
+};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime, macros::datetime};
 use uuid::Uuid;
@@ -176,4 +180,21 @@ pub fn success(payment: &Payment, receipt: &str, at: OffsetDateTime) -> PaymentR
         actor: Actor::Provider("mpesa".to_owned()),
         at,
     }
+}
+
+/// A file store holding one placed order, and a connection of its own to the same file (to
+/// write rows behind the store's back); the directory lives as long as the last value.
+pub async fn placed_order_in_a_file() -> (SqliteStore, Order, SqliteConnection, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shop.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let kikoi = product("Kikoi", 1500, None);
+    store.insert_product(&kikoi).await.unwrap();
+    let placed = order(&[(&kikoi, 1)]);
+    store.place_order(&new_order(placed.clone())).await.unwrap();
+    let raw = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    (store, placed, raw, dir)
 }
